@@ -1,0 +1,48 @@
+/*
+ * The lab's test guest: runs as /init of a PV guest and prints
+ *     heartbeat <counter> <seconds.milliseconds>
+ * on the console every 100 ms. The counter shows whether a guest kept running
+ * across save/restore or migration (the next line after a move must carry the
+ * last counter + 1); the guest clock is only a rough hint of the pause.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PERIOD_NS 100000000L
+
+static void advance(struct timespec *t)
+{
+	t->tv_nsec += PERIOD_NS;
+	while (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+int main(void)
+{
+	struct timespec next, now;
+	unsigned long long counter = 0;
+
+	/* The kernel opens /dev/console for init when the image has one. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+		int fd = open("/dev/console", O_WRONLY);
+
+		if (fd >= 0 && fd != STDOUT_FILENO)
+			dup2(fd, STDOUT_FILENO);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		printf("heartbeat %llu %lld.%03ld\n", counter++,
+		       (long long)now.tv_sec, now.tv_nsec / 1000000L);
+		advance(&next);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+	}
+}

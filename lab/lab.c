@@ -1,0 +1,592 @@
+/*
+ * `blanket lab up|down|status|exec`.
+ *
+ * Entry points: lab_up, lab_down, lab_status, lab_exec.
+ * Nomenclature: the run folder holds the state file (state.h), a lock that
+ * serialises lab commands, and node<N>/{serial,qemu}.log.
+ * lab_up: lock -> refuse a running lab -> build the image -> check tools and
+ * ports -> start the switch (3+ nodes) -> spawn each node, saving state after
+ * each -> wait until every node's agent runs `xl list` -> done; any failure or
+ * signal on the way stops everything it started.
+ */
+#include "lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctl_client.h"
+#include "fdio.h"
+#include "log.h"
+#include "node.h"
+#include "state.h"
+
+#define DEFAULT_PORT_BASE 47800
+#define DEFAULT_TIMEOUT_S 300
+#define KILL_GRACE_MS	  3000
+#define SERIAL_TAIL_LINES 15
+
+static volatile sig_atomic_t lab_interrupted;
+
+void lab_opts_init(struct lab_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->nodes = 2;
+	o->port_base = DEFAULT_PORT_BASE;
+	o->timeout_s = DEFAULT_TIMEOUT_S;
+}
+
+static void node_dir(const struct lab_opts *o, int index, const char *file,
+		     char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/node%d%s%s", o->run_dir, index, file ? "/" : "",
+		 file ? file : "");
+}
+
+/* Serialise lab commands on one run folder; *fd_r holds the lock. */
+static int lock_run_dir(const struct lab_opts *o, int *fd_r)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir(o->run_dir, 0755) < 0 && errno != EEXIST) {
+		log_warn("cannot create %s", o->run_dir);
+		return BL_ERR_IO;
+	}
+	snprintf(path, sizeof(path), "%s/lock", o->run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_warn("cannot open %s", path);
+		return BL_ERR_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warnx("another blanket lab command is using %s",
+			  o->run_dir);
+		close(fd);
+		return BL_ERR_BUSY;
+	}
+	*fd_r = fd;
+	return BL_OK;
+}
+
+static bool any_alive(const struct lab_state *s)
+{
+	for (int i = 0; i < s->nodes; i++)
+		if (node_pid_is(s->node[i].pid, "qemu-system"))
+			return true;
+	return node_pid_is(s->switch_pid, "vde_switch");
+}
+
+/* Stop every process s records and forget the lab. */
+static int stop_all(const struct lab_opts *o, const struct lab_state *s)
+{
+	for (int i = 0; i < s->nodes; i++)
+		if (node_pid_is(s->node[i].pid, "qemu-system"))
+			node_kill(s->node[i].pid, KILL_GRACE_MS);
+	if (node_pid_is(s->switch_pid, "vde_switch"))
+		node_kill(s->switch_pid, KILL_GRACE_MS);
+	return state_remove(o->run_dir);
+}
+
+static int run_make(const char *src_dir)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return BL_ERR_IO;
+	if (pid == 0) {
+		execlp("make", "make", "-s", "-C", src_dir, "lab-image",
+		       (char *)NULL);
+		fprintf(stderr, "blanket: cannot execute make: %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return BL_ERR_IO;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warnx(
+		    "building the node image failed (make lab-image in %s)",
+		    src_dir);
+		return BL_ERR_FAIL;
+	}
+	return BL_OK;
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+static int check_port_free(int port, const char *what)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (fd < 0)
+		return BL_ERR_IO;
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (r < 0) {
+		log_warnx("port 127.0.0.1:%d (%s) is in use; pick other ports "
+			  "with --port-base",
+			  port, what);
+		return BL_ERR_BUSY;
+	}
+	return BL_OK;
+}
+
+static int check_prerequisites(const struct lab_opts *o,
+			       const struct lab_images *img,
+			       const struct lab_state *s)
+{
+	const char *files[] = {img->xen, img->kernel, img->dom0};
+	char what[32];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (access(files[i], R_OK) < 0) {
+			log_warnx("node image file %s is missing: run `make "
+				  "lab-image`",
+				  files[i]);
+			return BL_ERR_NOTFOUND;
+		}
+	if (!in_path("qemu-system-x86_64") ||
+	    (o->nodes > 2 && !in_path("vde_switch"))) {
+		log_warnx("%s not found: run `make setup`",
+			  in_path("qemu-system-x86_64") ? "vde_switch"
+							: "qemu-system-x86_64");
+		return BL_ERR_NOTFOUND;
+	}
+	if (o->nodes == 2) {
+		rc = check_port_free(state_link_port(s), "inter-node link");
+		if (rc)
+			return rc;
+	}
+	for (int i = 1; i <= o->nodes; i++) {
+		snprintf(what, sizeof(what), "node%d control", i);
+		rc = check_port_free(state_ctl_port(s, i), what);
+		if (rc)
+			return rc;
+	}
+	return BL_OK;
+}
+
+static int start_switch(const struct lab_opts *o, struct lab_state *s,
+			const char *sock_dir)
+{
+	char pidfile[PATH_MAX], buf[32] = "";
+	pid_t pid;
+	int status, fd;
+	ssize_t r;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/switch.pid", o->run_dir);
+	unlink(pidfile);
+	pid = fork();
+	if (pid < 0)
+		return BL_ERR_IO;
+	if (pid == 0) {
+		execlp("vde_switch", "vde_switch", "-d", "-s", sock_dir, "-p",
+		       pidfile, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		log_warnx("vde_switch failed to start on %s", sock_dir);
+		return BL_ERR_FAIL;
+	}
+	fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return BL_ERR_IO;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	s->switch_pid = r > 0 ? (pid_t)atoi(buf) : 0;
+	return s->switch_pid > 0 ? BL_OK : BL_ERR_FAIL;
+}
+
+/* Print the last lines of a log, indented, to help explain a failure. */
+static void print_tail(const char *path, int lines)
+{
+	char *ring[SERIAL_TAIL_LINES] = {0};
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	if (lines > SERIAL_TAIL_LINES)
+		lines = SERIAL_TAIL_LINES;
+	while (fgets(line, sizeof(line), f)) {
+		free(ring[n % lines]);
+		ring[n % lines] = strdup(line);
+		n++;
+	}
+	fclose(f);
+	fprintf(stderr, "  last lines of %s:\n", path);
+	for (int i = n > lines ? n - lines : 0; i < n; i++)
+		fprintf(stderr, "    %s",
+			ring[i % lines] ? ring[i % lines] : "\n");
+	for (int i = 0; i < lines; i++)
+		free(ring[i]);
+}
+
+static void report_node_failure(const struct lab_opts *o, int index,
+				const char *why)
+{
+	char path[PATH_MAX];
+
+	log_warnx("node%d: %s", index, why);
+	node_dir(o, index, "qemu.log", path, sizeof(path));
+	print_tail(path, 5);
+	node_dir(o, index, "serial.log", path, sizeof(path));
+	print_tail(path, SERIAL_TAIL_LINES);
+}
+
+static int spawn_nodes(const struct lab_opts *o, struct lab_state *s,
+		       const struct lab_wiring *w, const struct lab_images *img)
+{
+	char serial[PATH_MAX], qlog[PATH_MAX], dir[PATH_MAX];
+	char **argv = NULL;
+	int rc;
+
+	for (int i = 1; i <= o->nodes; i++) {
+		struct lab_node *n = &s->node[i - 1];
+
+		n->index = i;
+		n->flavor = node_flavor_for(i);
+		n->ctl_port = state_ctl_port(s, i);
+		node_dir(o, i, NULL, dir, sizeof(dir));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return BL_ERR_IO;
+		node_dir(o, i, "serial.log", serial, sizeof(serial));
+		node_dir(o, i, "qemu.log", qlog, sizeof(qlog));
+		unlink(serial);
+		rc = node_qemu_argv(n, w, img, serial, &argv);
+		if (rc)
+			return rc;
+		rc = node_spawn(n, argv, qlog);
+		node_argv_free(argv);
+		if (rc)
+			return rc;
+		s->nodes = i;
+		rc = state_save(o->run_dir, s);
+		if (rc)
+			return rc;
+		/* Node 1 listens on the link; give it a moment to bind. */
+		if (i == 1 && w->kind == LAB_LINK_SOCKET)
+			usleep(300000);
+	}
+	return BL_OK;
+}
+
+/* A node is ready when its agent runs `xl list` successfully. */
+static bool node_ready(const struct lab_node *n)
+{
+	char *argv[] = {"xl", "list", NULL};
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int status = -1, rc;
+
+	rc = ctl_exec(n->ctl_port, argv, -1, null, null, 5000, &status);
+	close(null);
+	return rc == BL_OK && status == 0;
+}
+
+static int wait_ready(const struct lab_opts *o, const struct lab_state *s,
+		      int64_t start)
+{
+	int64_t deadline = start + (int64_t)o->timeout_s * 1000;
+	bool ready[LAB_MAX_NODES] = {false};
+	int left = s->nodes, status;
+
+	while (left > 0) {
+		for (int i = 0; i < s->nodes; i++) {
+			const struct lab_node *n = &s->node[i];
+			char why[64];
+
+			if (ready[i])
+				continue;
+			if (waitpid(n->pid, &status, WNOHANG) == n->pid) {
+				snprintf(why, sizeof(why),
+					 "QEMU exited (status %d) before the "
+					 "node was ready",
+					 WIFEXITED(status)
+					     ? WEXITSTATUS(status)
+					     : 128 + WTERMSIG(status));
+				report_node_failure(o, n->index, why);
+				return BL_ERR_FAIL;
+			}
+			if (node_ready(n)) {
+				ready[i] = true;
+				left--;
+				printf("lab: node%d ready after %.0f s\n",
+				       n->index,
+				       (double)(fdio_now_ms() - start) / 1000);
+				fflush(stdout);
+			}
+		}
+		if (lab_interrupted) {
+			log_warnx("interrupted; stopping the lab");
+			return BL_ERR_FAIL;
+		}
+		if (left > 0 && fdio_now_ms() > deadline) {
+			for (int i = 0; i < s->nodes; i++)
+				if (!ready[i])
+					report_node_failure(
+					    o, s->node[i].index,
+					    "not ready before the deadline "
+					    "(--timeout)");
+			return BL_ERR_TIMEOUT;
+		}
+		if (left > 0)
+			sleep(1);
+	}
+	return BL_OK;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	lab_interrupted = 1;
+}
+
+static void image_paths(const struct lab_opts *o, char *xen, char *kernel,
+			char *dom0, struct lab_images *img)
+{
+	snprintf(xen, PATH_MAX, "%s/xen", o->image_dir);
+	snprintf(kernel, PATH_MAX, "%s/vmlinuz", o->image_dir);
+	snprintf(dom0, PATH_MAX, "%s/dom0.cpio.gz", o->image_dir);
+	img->xen = xen;
+	img->kernel = kernel;
+	img->dom0 = dom0;
+}
+
+int lab_up(const struct lab_opts *o)
+{
+	char xen[PATH_MAX], kernel[PATH_MAX], dom0[PATH_MAX], sw[PATH_MAX];
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct lab_wiring wiring = {.kind = LAB_LINK_NONE};
+	struct lab_images img;
+	struct lab_state s, old;
+	int64_t start = fdio_now_ms();
+	int lock = -1, rc;
+
+	if (o->nodes < 1 || o->nodes > LAB_MAX_NODES) {
+		log_warnx("--nodes must be between 1 and %d", LAB_MAX_NODES);
+		return BL_ERR_INVAL;
+	}
+	rc = lock_run_dir(o, &lock);
+	if (rc)
+		return rc;
+	rc = state_load(o->run_dir, &old);
+	if (rc == BL_OK && any_alive(&old)) {
+		log_warnx("a lab of %d node(s) is already running in %s; "
+			  "`blanket lab down` stops it",
+			  old.nodes, o->run_dir);
+		rc = BL_ERR_BUSY;
+		goto out;
+	}
+	if (rc == BL_OK || rc == BL_ERR_INVAL) {
+		/* Left over from a crash: nothing of it runs any more. */
+		rc = state_remove(o->run_dir);
+		if (rc)
+			goto out;
+	}
+	image_paths(o, xen, kernel, dom0, &img);
+	if (o->src_dir) {
+		rc = run_make(o->src_dir);
+		if (rc)
+			goto out;
+	}
+	state_init(&s);
+	s.port_base = o->port_base;
+	rc = check_prerequisites(o, &img, &s);
+	if (rc)
+		goto out;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (o->nodes == 2) {
+		wiring.kind = LAB_LINK_SOCKET;
+		wiring.port = state_link_port(&s);
+	} else if (o->nodes > 2) {
+		snprintf(sw, sizeof(sw), "%s/switch", o->run_dir);
+		wiring.kind = LAB_LINK_SWITCH;
+		wiring.switch_dir = sw;
+		rc = start_switch(o, &s, sw);
+		if (rc)
+			goto fail;
+	}
+	printf("lab: booting %d node(s) under QEMU TCG:", o->nodes);
+	for (int i = 1; i <= o->nodes; i++)
+		printf(" node%d=%s", i, node_flavor_for(i)->name);
+	printf("\n");
+	fflush(stdout);
+	rc = spawn_nodes(o, &s, &wiring, &img);
+	if (!rc)
+		rc = wait_ready(o, &s, start);
+	if (!rc) {
+		printf("lab: %d node(s) ready in %.0f s; `blanket lab status` "
+		       "lists them\n",
+		       s.nodes, (double)(fdio_now_ms() - start) / 1000);
+		goto out;
+	}
+fail:
+	if (stop_all(o, &s))
+		log_warnx("could not clean up %s", o->run_dir);
+out:
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+int lab_down(const struct lab_opts *o)
+{
+	struct lab_state s;
+	int lock = -1, rc;
+
+	rc = lock_run_dir(o, &lock);
+	if (rc)
+		return rc;
+	rc = state_load(o->run_dir, &s);
+	if (rc == BL_ERR_NOTFOUND) {
+		printf("lab: no lab is running in %s\n", o->run_dir);
+		rc = BL_OK;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	rc = stop_all(o, &s);
+	if (!rc)
+		printf("lab: stopped %d node(s)\n", s.nodes);
+out:
+	close(lock);
+	return rc;
+}
+
+static const char *node_state_name(const struct lab_node *n)
+{
+	if (!node_pid_is(n->pid, "qemu-system"))
+		return "stopped";
+	return ctl_ping(n->ctl_port, 2000) == BL_OK ? "ready" : "booting";
+}
+
+int lab_status(const struct lab_opts *o)
+{
+	char serial[PATH_MAX];
+	struct lab_state s;
+	int rc = state_load(o->run_dir, &s);
+
+	if (rc == BL_ERR_NOTFOUND) {
+		if (o->json)
+			printf("{\"running\": false, \"nodes\": []}\n");
+		else
+			printf("no lab is running in %s\n", o->run_dir);
+		return BL_OK;
+	}
+	if (rc)
+		return rc;
+	if (o->json)
+		printf("{\"running\": true, \"run_dir\": \"%s\", \"nodes\": [",
+		       o->run_dir);
+	else
+		printf("%-6s %-8s %-13s %-40s %-10s %-16s %s\n", "NODE",
+		       "STATE", "L0", "CPU", "ADDRESS", "CONTROL",
+		       "SERIAL LOG");
+	for (int i = 0; i < s.nodes; i++) {
+		const struct lab_node *n = &s.node[i];
+		const char *st = node_state_name(n);
+
+		node_dir(o, n->index, "serial.log", serial, sizeof(serial));
+		if (o->json)
+			printf(
+			    "%s\n  {\"name\": \"node%d\", \"state\": \"%s\", "
+			    "\"l0\": \"%s\", \"l0_description\": \"%s\", "
+			    "\"cpu\": \"%s\", \"nic\": \"%s\", "
+			    "\"address\": \"10.99.0.%d\", "
+			    "\"control_port\": %d, \"pid\": %d, "
+			    "\"serial_log\": \"%s\"}",
+			    i ? "," : "", n->index, st, n->flavor->name,
+			    n->flavor->l0, n->flavor->cpu, n->flavor->nic,
+			    n->index, n->ctl_port, (int)n->pid, serial);
+		else
+			printf("node%-2d %-8s %-13s %-40s 10.99.0.%-2d "
+			       "127.0.0.1:%-6d %s\n",
+			       n->index, st, n->flavor->name, n->flavor->cpu,
+			       n->index, n->ctl_port, serial);
+	}
+	if (o->json)
+		printf("\n]}\n");
+	return BL_OK;
+}
+
+static const struct lab_node *find_node(const struct lab_state *s,
+					const char *name)
+{
+	for (int i = 0; i < s->nodes; i++) {
+		char buf[16];
+
+		snprintf(buf, sizeof(buf), "node%d", s->node[i].index);
+		if (strcmp(buf, name) == 0)
+			return &s->node[i];
+	}
+	return NULL;
+}
+
+int lab_exec(const struct lab_opts *o, const char *node, char **argv,
+	     bool forward_stdin, int timeout_s, int *status_r)
+{
+	const struct lab_node *n;
+	struct lab_state s;
+	int rc = state_load(o->run_dir, &s);
+
+	if (rc == BL_ERR_NOTFOUND) {
+		log_warnx("no lab is running (`blanket lab up` starts one)");
+		return rc;
+	}
+	if (rc)
+		return rc;
+	n = find_node(&s, node);
+	if (!n) {
+		log_warnx("the lab has no node \"%s\" (it has node1..node%d)",
+			  node, s.nodes);
+		return BL_ERR_NOTFOUND;
+	}
+	if (!node_pid_is(n->pid, "qemu-system")) {
+		log_warnx("%s is not running", node);
+		return BL_ERR_FAIL;
+	}
+	rc = ctl_exec(n->ctl_port, argv, forward_stdin ? 0 : -1, 1, 2,
+		      timeout_s > 0 ? (int64_t)timeout_s * 1000 : -1, status_r);
+	if (rc == BL_ERR_TIMEOUT)
+		log_warnx("%s: %s did not finish within %d s", node, argv[0],
+			  timeout_s);
+	else if (rc)
+		log_warnx("%s: cannot run %s: %s", node, argv[0],
+			  bl_strerror(rc));
+	return rc;
+}

@@ -1,0 +1,228 @@
+#include "node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "log.h"
+
+/*
+ * The emulated L0 clouds. Every CPU masks vmx/svm: most clouds offer no nested
+ * virtualization, and blanket nodes must not need it. smep/smap are masked too:
+ * with them, Xen 4.17 under TCG kills dom0 at once (#PF in create_bounce_frame,
+ * LAB-NOTES pitfall 1). Both models are Intel: TCG's "max" CPU is an AMD one,
+ * and a PV guest cannot move between CPU vendors. Broadwell shows the guest a
+ * superset of Haswell (adx): migration in both directions works.
+ */
+static const struct lab_flavor lab_flavors[] = {
+    {"kvm-virtio", "KVM cloud: virtio NICs, Broadwell CPU",
+     "Broadwell-noTSX,-vmx,-svm,-smep,-smap", "virtio-net-pci"},
+    {"legacy-e1000", "older cloud: emulated e1000 NICs, Haswell CPU",
+     "Haswell-noTSX,-vmx,-svm,-smep", "e1000"},
+};
+
+#define N_FLAVORS (sizeof(lab_flavors) / sizeof(lab_flavors[0]))
+
+/* Node memory and dom0's share (LAB-NOTES: two such nodes take ~2.4 GB). */
+#define NODE_MEM_MB 1024
+#define DOM0_MEM    "dom0_mem=512M,max:512M"
+/* dom0 listens for the host here; QEMU forwards a host port to it. */
+#define AGENT_ADDR "10.0.2.15:7000"
+
+const struct lab_flavor *node_flavor_for(int index)
+{
+	return &lab_flavors[(size_t)(index - 1) % N_FLAVORS];
+}
+
+const struct lab_flavor *node_flavor_find(const char *name)
+{
+	for (size_t i = 0; i < N_FLAVORS; i++)
+		if (strcmp(lab_flavors[i].name, name) == 0)
+			return &lab_flavors[i];
+	return NULL;
+}
+
+struct argv_buf {
+	char **v;
+	size_t n;
+	int rc;
+};
+
+static void push(struct argv_buf *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void push(struct argv_buf *a, const char *fmt, ...)
+{
+	char **v;
+	va_list ap;
+	int r;
+
+	if (a->rc)
+		return;
+	v = realloc(a->v, (a->n + 2) * sizeof(*v));
+	if (!v) {
+		a->rc = BL_ERR_NOMEM;
+		return;
+	}
+	a->v = v;
+	va_start(ap, fmt);
+	r = vasprintf(&a->v[a->n], fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		a->rc = BL_ERR_NOMEM;
+		return;
+	}
+	a->v[++a->n] = NULL;
+}
+
+int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
+		   const struct lab_images *img, const char *serial_log,
+		   char ***argv_r)
+{
+	struct argv_buf a = {NULL, 0, BL_OK};
+	const struct lab_flavor *f = n->flavor;
+	/* Jumbo frames speed the link up 5-10x under TCG (LAB-NOTES); QEMU's
+	 * socket netdev carries them, a vde_switch does not. */
+	int mtu = w->kind == LAB_LINK_SOCKET ? 9000 : 1500;
+
+	if (strchr(img->kernel, ',') || strchr(img->dom0, ','))
+		return BL_ERR_INVAL; /* -initrd separates modules with commas */
+	push(&a, "qemu-system-x86_64");
+	push(&a, "-name");
+	push(&a, "blanket-lab-node%d", n->index);
+	push(&a, "-accel");
+	push(&a, "tcg");
+	push(&a, "-cpu");
+	push(&a, "%s", f->cpu);
+	push(&a, "-m");
+	push(&a, "%d", NODE_MEM_MB);
+	push(&a, "-smp");
+	push(&a, "1");
+	push(&a, "-display");
+	push(&a, "none");
+	push(&a, "-nodefaults");
+	push(&a, "-no-reboot");
+	push(&a, "-serial");
+	push(&a, "file:%s", serial_log);
+	push(&a, "-kernel");
+	push(&a, "%s", img->xen);
+	push(&a, "-append");
+	push(&a, "console=com1 com1=115200,8n1 %s noreboot", DOM0_MEM);
+	push(&a, "-initrd");
+	push(&a,
+	     "%s console=hvc0 earlyprintk=xen blanket.node=node%d "
+	     "blanket.addr=10.99.0.%d/24 blanket.mtu=%d,%s",
+	     img->kernel, n->index, n->index, mtu, img->dom0);
+	switch (w->kind) {
+	case LAB_LINK_SOCKET:
+		push(&a, "-netdev");
+		push(&a, "socket,id=link,%s=127.0.0.1:%d",
+		     n->index == 1 ? "listen" : "connect", w->port);
+		break;
+	case LAB_LINK_SWITCH:
+		push(&a, "-netdev");
+		push(&a, "vde,id=link,sock=%s", w->switch_dir);
+		break;
+	case LAB_LINK_NONE:
+		push(&a, "-netdev");
+		push(&a, "hubport,id=link,hubid=0");
+		break;
+	}
+	push(&a, "-device");
+	push(&a, "%s,netdev=link,mac=52:54:00:99:00:%02x", f->nic, n->index);
+	push(&a, "-netdev");
+	push(&a, "user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:%d-%s",
+	     n->ctl_port, AGENT_ADDR);
+	push(&a, "-device");
+	push(&a, "%s,netdev=ctl,mac=52:54:00:c7:00:%02x", f->nic, n->index);
+	if (a.rc) {
+		node_argv_free(a.v);
+		return a.rc;
+	}
+	*argv_r = a.v;
+	return BL_OK;
+}
+
+void node_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int node_spawn(struct lab_node *n, char **argv, const char *qemu_log)
+{
+	int fd = open(qemu_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	pid_t pid;
+
+	if (fd < 0) {
+		log_warn("cannot create %s", qemu_log);
+		return BL_ERR_IO;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn("fork");
+		close(fd);
+		return BL_ERR_IO;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		/* Its own session: a Ctrl-C at the CLI is ours to handle. */
+		setsid();
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot execute %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	n->pid = pid;
+	return BL_OK;
+}
+
+bool node_pid_is(pid_t pid, const char *want)
+{
+	char path[64], cmd[256] = "";
+	ssize_t r;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	r = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (r <= 0)
+		return false; /* a zombie has an empty cmdline */
+	cmd[r] = '\0';
+	return strstr(cmd, want) != NULL;
+}
+
+void node_kill(pid_t pid, int grace_ms)
+{
+	int64_t deadline = fdio_now_ms() + grace_ms;
+
+	if (pid <= 0 || kill(pid, SIGTERM) < 0)
+		return;
+	while (fdio_now_ms() < deadline) {
+		if (waitpid(pid, NULL, WNOHANG) == pid || kill(pid, 0) < 0)
+			return;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, WNOHANG);
+}

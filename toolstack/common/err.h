@@ -1,0 +1,25 @@
+/* Blanket's one error vocabulary: functions that can fail return 0 or a
+ * negative enum bl_err. */
+#ifndef BL_ERR_H
+#define BL_ERR_H
+
+enum bl_err {
+	BL_OK = 0,
+	BL_ERR_FAIL = -1,     /* unspecified failure; a message was logged */
+	BL_ERR_INVAL = -2,    /* bad argument or input */
+	BL_ERR_NOMEM = -3,    /* out of memory */
+	BL_ERR_IO = -4,	      /* system call failed; errno was logged */
+	BL_ERR_PROTO = -5,    /* peer broke the wire protocol */
+	BL_ERR_VERSION = -6,  /* peer speaks a version we cannot read */
+	BL_ERR_EOF = -7,      /* peer closed the stream early */
+	BL_ERR_TIMEOUT = -8,  /* a deadline passed */
+	BL_ERR_NOTFOUND = -9, /* no such node, guest or file */
+	BL_ERR_BUSY = -10,    /* resource in use (port, lab, guest) */
+};
+
+#define BL_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Static text for rc (a negative enum bl_err); never NULL. */
+const char *bl_strerror(int rc);
+
+#endif

@@ -1,0 +1,85 @@
+#include "fdio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t fdio_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for events; BL_OK, BL_ERR_TIMEOUT or BL_ERR_IO. */
+static int wait_ready(int fd, short events, int64_t deadline_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	int timeout, r;
+
+	if (deadline_ms < 0)
+		return BL_OK;
+	for (;;) {
+		int64_t left = deadline_ms - fdio_now_ms();
+
+		if (left <= 0)
+			return BL_ERR_TIMEOUT;
+		timeout = left > 60000 ? 60000 : (int)left;
+		r = poll(&pfd, 1, timeout);
+		if (r > 0)
+			return BL_OK;
+		if (r < 0 && errno != EINTR)
+			return BL_ERR_IO;
+	}
+}
+
+int fdio_read(int fd, void *buf, size_t len, int64_t deadline_ms, size_t *got_r)
+{
+	size_t got = 0;
+	int rc = BL_OK;
+
+	while (got < len) {
+		ssize_t r;
+
+		rc = wait_ready(fd, POLLIN, deadline_ms);
+		if (rc)
+			break;
+		r = read(fd, (char *)buf + got, len - got);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0) {
+			rc = BL_ERR_IO;
+			break;
+		}
+		if (r == 0) {
+			rc = BL_ERR_EOF;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (got_r)
+		*got_r = got;
+	return rc;
+}
+
+int fdio_write(int fd, const void *buf, size_t len, int64_t deadline_ms)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r;
+		int rc = wait_ready(fd, POLLOUT, deadline_ms);
+
+		if (rc)
+			return rc;
+		r = write(fd, (const char *)buf + done, len - done);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			return BL_ERR_IO;
+		done += (size_t)r;
+	}
+	return BL_OK;
+}

@@ -1,0 +1,23 @@
+/* Whole-buffer reads and writes on file descriptors, with optional deadlines.
+ */
+#ifndef BL_FDIO_H
+#define BL_FDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t fdio_now_ms(void);
+
+/* Read exactly len bytes. deadline_ms is an absolute fdio_now_ms() value, or
+ * -1 for none. Returns BL_OK, BL_ERR_EOF (closed before len bytes; closed
+ * before any byte if *got_r is 0), BL_ERR_TIMEOUT or BL_ERR_IO. */
+int fdio_read(int fd, void *buf, size_t len, int64_t deadline_ms,
+	      size_t *got_r) BL_MUST_CHECK;
+/* Write exactly len bytes; BL_OK, BL_ERR_TIMEOUT or BL_ERR_IO. */
+int fdio_write(int fd, const void *buf, size_t len,
+	       int64_t deadline_ms) BL_MUST_CHECK;
+
+#endif

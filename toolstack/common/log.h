@@ -1,0 +1,20 @@
+/* Logging: stderr in the foreground, syslog as a daemon, one process tag. */
+#ifndef BL_LOG_H
+#define BL_LOG_H
+
+#include <stdbool.h>
+
+#define BL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* tag prefixes every message (e.g. "blanket" or "agent/node1"). */
+void log_init(const char *tag, bool to_syslog, bool debug);
+void log_warn(const char *fmt, ...)
+    BL_PRINTF(1, 2); /* appends strerror(errno) */
+void log_warnx(const char *fmt, ...) BL_PRINTF(1, 2);
+void log_info(const char *fmt, ...) BL_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) BL_PRINTF(1, 2);
+/* Broken invariants only, never bad input: log and exit(1). */
+void fatal(const char *fmt, ...) BL_PRINTF(1, 2) __attribute__((noreturn));
+void fatalx(const char *fmt, ...) BL_PRINTF(1, 2) __attribute__((noreturn));
+
+#endif
