@@ -10,7 +10,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wimplicit-fallthrough -Werror
-CPPFLAGS += -D_GNU_SOURCE -Itoolstack/common -Ilab -Itoolstack/blanket \
+CPPFLAGS += -D_GNU_SOURCE -Itoolstack/common -Ilab -Itoolstack/blanket -Itests/unit \
             -DBLANKET_SRCDIR='"$(SRCDIR)"' -DBLANKET_BUILDDIR='"$(BUILDDIR)"'
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(CPPFLAGS)
 

@@ -146,10 +146,13 @@ static int check_port_free(int port, const char *what)
 				 .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int r;
+	int one = 1, r;
 
 	if (fd < 0)
 		return BL_ERR_IO;
+	/* As QEMU does: connections of a lab just stopped (TIME_WAIT) don't
+	 * count, only a listener does. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	close(fd);
 	if (r < 0) {

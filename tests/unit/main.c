@@ -1,0 +1,20 @@
+/* Unit test runner: every suite, CUnit's basic interface and summary. */
+#include <CUnit/Basic.h>
+
+#include "suites.h"
+
+int main(void)
+{
+	unsigned int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite_ctl();
+	suite_state();
+	suite_node();
+	CU_basic_set_mode(CU_BRM_NORMAL);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,9 @@
+/* Each unit test file registers one CUnit suite. */
+#ifndef BL_TEST_SUITES_H
+#define BL_TEST_SUITES_H
+
+void suite_ctl(void);
+void suite_state(void);
+void suite_node(void);
+
+#endif

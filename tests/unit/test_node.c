@@ -1,0 +1,112 @@
+/* Lab nodes (lab/node.c): flavors and the QEMU command line they produce. */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "node.h"
+#include "suites.h"
+
+static const struct lab_images img = {"/img/xen", "/img/vmlinuz",
+				      "/img/dom0.cpio.gz"};
+
+/* The argument after opt, the n-th time opt appears (0-based). */
+static const char *arg_after(char **argv, const char *opt, int n)
+{
+	for (int i = 0; argv[i]; i++)
+		if (strcmp(argv[i], opt) == 0 && n-- == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static void test_flavors(void)
+{
+	const struct lab_flavor *f1 = node_flavor_for(1);
+	const struct lab_flavor *f2 = node_flavor_for(2);
+
+	CU_ASSERT_STRING_EQUAL(f1->nic, "virtio-net-pci");
+	CU_ASSERT_STRING_EQUAL(f2->nic, "e1000");
+	CU_ASSERT_STRING_NOT_EQUAL(f1->cpu, f2->cpu);
+	CU_ASSERT_PTR_EQUAL(node_flavor_for(3), f1);
+	CU_ASSERT_PTR_EQUAL(node_flavor_find(f2->name), f2);
+	CU_ASSERT_PTR_NULL(node_flavor_find("ec2"));
+	/* No L0 may offer nested virtualization to a node. */
+	for (int i = 1; i <= 2; i++) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(node_flavor_for(i)->cpu, "-vmx"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(node_flavor_for(i)->cpu, "-svm"));
+	}
+}
+
+static void test_two_node_socket(void)
+{
+	struct lab_wiring w = {.kind = LAB_LINK_SOCKET, .port = 47800};
+	struct lab_node n1 = {1, 0, 47801, node_flavor_for(1)};
+	struct lab_node n2 = {2, 0, 47802, node_flavor_for(2)};
+	char **a1 = NULL, **a2 = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n1, &w, &img, "/run/s1", &a1),
+			      BL_OK);
+	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n2, &w, &img, "/run/s2", &a2),
+			      BL_OK);
+	CU_ASSERT_STRING_EQUAL(a1[0], "qemu-system-x86_64");
+	CU_ASSERT_STRING_EQUAL(arg_after(a1, "-accel", 0), "tcg");
+	CU_ASSERT_STRING_EQUAL(arg_after(a1, "-kernel", 0), "/img/xen");
+	CU_ASSERT_STRING_EQUAL(arg_after(a1, "-serial", 0), "file:/run/s1");
+	CU_ASSERT_STRING_EQUAL(arg_after(a1, "-netdev", 0),
+			       "socket,id=link,listen=127.0.0.1:47800");
+	CU_ASSERT_STRING_EQUAL(arg_after(a2, "-netdev", 0),
+			       "socket,id=link,connect=127.0.0.1:47800");
+	CU_ASSERT_STRING_EQUAL(
+	    arg_after(a2, "-netdev", 1),
+	    "user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:47802-"
+	    "10.0.2.15:7000");
+	CU_ASSERT_STRING_EQUAL(arg_after(a2, "-device", 0),
+			       "e1000,netdev=link,mac=52:54:00:99:00:02");
+	CU_ASSERT_PTR_NOT_NULL(strstr(arg_after(a2, "-initrd", 0),
+				      "blanket.addr=10.99.0.2/24 "
+				      "blanket.mtu=9000,/img/dom0.cpio.gz"));
+	node_argv_free(a1);
+	node_argv_free(a2);
+}
+
+static void test_switch_and_single(void)
+{
+	struct lab_wiring sw = {.kind = LAB_LINK_SWITCH,
+				.switch_dir = "/run/switch"};
+	struct lab_wiring none = {.kind = LAB_LINK_NONE};
+	struct lab_node n3 = {3, 0, 47803, node_flavor_for(3)};
+	char **a = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n3, &sw, &img, "/s", &a), BL_OK);
+	CU_ASSERT_STRING_EQUAL(arg_after(a, "-netdev", 0),
+			       "vde,id=link,sock=/run/switch");
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(arg_after(a, "-initrd", 0), "blanket.mtu=1500"));
+	node_argv_free(a);
+	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n3, &none, &img, "/s", &a),
+			      BL_OK);
+	CU_ASSERT_STRING_EQUAL(arg_after(a, "-netdev", 0),
+			       "hubport,id=link,hubid=0");
+	node_argv_free(a);
+}
+
+static void test_comma_in_path_refused(void)
+{
+	struct lab_images bad = {"/img/xen", "/img,1/vmlinuz", "/img/d"};
+	struct lab_wiring none = {.kind = LAB_LINK_NONE};
+	struct lab_node n = {1, 0, 47801, node_flavor_for(1)};
+	char **a = NULL;
+
+	CU_ASSERT_EQUAL(node_qemu_argv(&n, &none, &bad, "/s", &a),
+			BL_ERR_INVAL);
+	CU_ASSERT_PTR_NULL(a);
+}
+
+void suite_node(void)
+{
+	CU_pSuite s = CU_add_suite("lab nodes", NULL, NULL);
+
+	CU_add_test(s, "flavors", test_flavors);
+	CU_add_test(s, "two nodes on a socket link", test_two_node_socket);
+	CU_add_test(s, "switch and single node", test_switch_and_single);
+	CU_add_test(s, "comma in an image path refused",
+		    test_comma_in_path_refused);
+}
