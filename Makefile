@@ -10,27 +10,35 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wimplicit-fallthrough -Werror
-CPPFLAGS += -D_GNU_SOURCE -Itoolstack/common -Ilab -Itoolstack/blanket -Itests/unit \
+CPPFLAGS += -D_GNU_SOURCE -Itoolstack/common -Ilab -Itoolstack/blanket -Iblanket \
+            -Itests/unit \
             -DBLANKET_SRCDIR='"$(SRCDIR)"' -DBLANKET_BUILDDIR='"$(BUILDDIR)"'
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(CPPFLAGS)
 
 COMMON_SRC := toolstack/common/err.c toolstack/common/log.c \
               toolstack/common/fdio.c
 LAB_SRC    := lab/ctl.c lab/ctl_client.c lab/node.c lab/state.c lab/lab.c
-CLI_SRC    := toolstack/blanket/main.c toolstack/blanket/cmd_lab.c
+CLI_SRC    := $(wildcard toolstack/blanket/*.c)
+NODE_SRC   := $(wildcard blanket/*.c)
 AGENT_SRC  := lab/agent/agent.c lab/ctl.c
 UNIT_SRC   := $(wildcard tests/unit/*.c)
-C_SOURCES   = $(COMMON_SRC) $(LAB_SRC) $(CLI_SRC) lab/agent/agent.c \
+C_SOURCES   = $(COMMON_SRC) $(LAB_SRC) $(CLI_SRC) $(NODE_SRC) lab/agent/agent.c \
               lab/guest/heartbeat.c $(UNIT_SRC)
-HEADERS    := $(wildcard toolstack/*/*.h lab/*.h)
+HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
 
 BLANKET    := $(BUILD)/bin/blanket
 AGENT      := $(BUILD)/bin/blanket-lab-agent
 HEARTBEAT  := $(BUILD)/lab/heartbeat
 UNIT_TESTS := $(BUILD)/tests/unit-tests
-LAB_IMAGE  := $(BUILD)/lab/xen $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
+DOM0_IMAGE := $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
+LAB_IMAGE  := $(BUILD)/lab/xen $(DOM0_IMAGE)
+# The blanket hypervisor, kept per version of its inputs.
+XEN_INPUTS := config/xen-blanket.config $(wildcard patches/xen/*.patch) \
+              blanket/xen/build
+XEN_ID     := $(shell cat $(XEN_INPUTS) | sha256sum | cut -c1-12)
+XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
-.PHONY: all setup lab-image demo check check-format unit-test lab-test \
+.PHONY: all setup xen lab-image demo check check-format unit-test lab-test \
         bench format clean
 .DELETE_ON_ERROR:
 
@@ -57,7 +65,7 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) | $(SETUP_STAMP)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-$(BLANKET): $(call obj,$(CLI_SRC) $(LAB_SRC) $(COMMON_SRC))
+$(BLANKET): $(call obj,$(CLI_SRC) $(NODE_SRC) $(LAB_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^
 
@@ -79,7 +87,16 @@ $(BUILD)/lab/debs.list: config/lab-packages.txt lab/image/fetch-debs | $(SETUP_S
 $(BUILD)/lab/heartbeat.cpio.gz: $(HEARTBEAT) lab/image/mkguest
 	lab/image/mkguest $(HEARTBEAT) $@
 
-$(LAB_IMAGE) &: $(BUILD)/lab/debs.list $(AGENT) $(BUILD)/lab/heartbeat.cpio.gz \
+xen: $(XEN)
+$(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
+	blanket/xen/build config/xen-blanket.config patches/xen \
+		$(BUILD)/cache/xen-src $(@D)
+
+$(BUILD)/lab/xen: $(XEN)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(AGENT) $(BUILD)/lab/heartbeat.cpio.gz \
 		lab/guest/heartbeat.cfg $(wildcard lab/image/*)
 	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab $(AGENT) \
 		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg
@@ -98,7 +115,7 @@ check-format: | $(SETUP_STAMP)
 format:
 	clang-format -i $(C_SOURCES) $(HEADERS)
 
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LAB_SRC) $(COMMON_SRC))
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(NODE_SRC) $(LAB_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit
 
@@ -111,5 +128,6 @@ lab-test: all lab-image
 bench: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/xl-migrate
 
+# Keeps the hypervisors and downloads (build/xen, build/cache).
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/bin $(BUILD)/tests $(BUILD)/lab

@@ -1,4 +1,5 @@
-# Each node is a real Xen 4.17 dom0 with shadow paging, on its own emulated L0.
+# Each node is a real Xen 4.17 dom0 on its own emulated L0, booted into the
+# blanket hypervisor that `make xen` built (shadow paging, no HVM).
 . "$(dirname "$0")/../../lab/lib.sh"
 
 blanket lab status
@@ -9,6 +10,7 @@ for node in node1 node2; do
 	info=$(on "$node" xl info)
 	grep -q '^xen_major *: 4$' <<<"$info"
 	grep -q '^xen_minor *: 17$' <<<"$info"
+	grep -q '^xen_extra *: \.[0-9]*-blanket$' <<<"$info"
 	# PV live migration needs shadow paging (PV log-dirty); no hardware
 	# virtualization reaches the node.
 	grep -q '^virt_caps *:.*\bpv\b.*\bshadow\b' <<<"$info"
