@@ -200,15 +200,19 @@ static int check_prerequisites(const struct lab_opts *o,
 	return BL_OK;
 }
 
+/* vde_switch -d returns before its daemon has written the pid file and
+ * made its socket: wait for both. */
 static int start_switch(const struct lab_opts *o, struct lab_state *s,
 			const char *sock_dir)
 {
-	char pidfile[PATH_MAX], buf[32] = "";
+	int64_t deadline = fdio_now_ms() + 5000;
+	char pidfile[PATH_MAX], ctl[PATH_MAX + 8], buf[32] = "";
 	pid_t pid;
-	int status, fd;
+	int status, fd = -1;
 	ssize_t r;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/switch.pid", o->run_dir);
+	snprintf(ctl, sizeof(ctl), "%s/ctl", sock_dir);
 	unlink(pidfile);
 	pid = fork();
 	if (pid < 0)
@@ -223,13 +227,26 @@ static int start_switch(const struct lab_opts *o, struct lab_state *s,
 		log_warnx("vde_switch failed to start on %s", sock_dir);
 		return BL_ERR_FAIL;
 	}
-	fd = open(pidfile, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return BL_ERR_IO;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	s->switch_pid = r > 0 ? (pid_t)atoi(buf) : 0;
-	return s->switch_pid > 0 ? BL_OK : BL_ERR_FAIL;
+	while (fdio_now_ms() < deadline) {
+		if (fd < 0)
+			fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && s->switch_pid == 0) {
+			r = pread(fd, buf, sizeof(buf) - 1, 0);
+			if (r > 0 && buf[r - 1] == '\n')
+				s->switch_pid = (pid_t)atoi(buf);
+		}
+		if (s->switch_pid > 0 && access(ctl, F_OK) == 0)
+			break;
+		usleep(50000);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (s->switch_pid <= 0 || access(ctl, F_OK) < 0) {
+		log_warnx("vde_switch did not come up on %s within 5 s",
+			  sock_dir);
+		return BL_ERR_TIMEOUT;
+	}
+	return BL_OK;
 }
 
 /* Print the last lines of a log, indented, to help explain a failure. */
@@ -441,6 +458,8 @@ int lab_up(const struct lab_opts *o)
 		wiring.kind = LAB_LINK_SWITCH;
 		wiring.switch_dir = sw;
 		rc = start_switch(o, &s, sw);
+		if (!rc)
+			rc = state_save(o->run_dir, &s);
 		if (rc)
 			goto fail;
 	}

@@ -110,7 +110,7 @@ int state_parse(FILE *in, struct lab_state *s, int *err_line_r)
 			return BL_ERR_INVAL;
 		}
 	}
-	if (!seen_magic || s->port_base == 0 || s->nodes == 0) {
+	if (!seen_magic || s->port_base == 0) {
 		*err_line_r = lineno + 1; /* incomplete */
 		return BL_ERR_INVAL;
 	}

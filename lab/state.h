@@ -3,7 +3,7 @@
  *     blanket-lab 1
  *     port-base <port>
  *     switch <pid>                       (0: no switch)
- *     node <index> <pid> <flavor>
+ *     node <index> <pid> <flavor>        (one per node started so far)
  */
 #ifndef BL_LAB_STATE_H
 #define BL_LAB_STATE_H

@@ -35,6 +35,13 @@ static void test_parse_valid(void)
 	CU_ASSERT_EQUAL(s.node[0].pid, 100);
 	CU_ASSERT_EQUAL(s.node[1].ctl_port, 47802);
 	CU_ASSERT_STRING_EQUAL(s.node[1].flavor->name, "legacy-e1000");
+	/* A lab whose switch runs but no node yet. */
+	CU_ASSERT_EQUAL(parse_text("blanket-lab 1\nport-base 1024\n"
+				   "switch 9\n",
+				   &s, &line),
+			BL_OK);
+	CU_ASSERT_EQUAL(s.nodes, 0);
+	CU_ASSERT_EQUAL(s.switch_pid, 9);
 }
 
 static void test_write_round_trip(void)
@@ -81,7 +88,6 @@ static void test_parse_rejects(void)
 	    {"blanket-lab 1\nport-base 47800\nnode 1 1 cloud9\n", 3},
 	    {"blanket-lab 1\nport-base 47800\nnode 1 -5 kvm-virtio\n", 3},
 	    {"blanket-lab 1\nport-base 47800\nnode 1 1x kvm-virtio\n", 3},
-	    {"blanket-lab 1\nport-base 47800\n", 3},
 	    {"blanket-lab 1\nnode 1 1 kvm-virtio\n", 3},
 	    {"blanket-lab 1\nswitch\n", 2},
 	    {"blanket-lab 1\nfrobnicate 1\n", 2},
