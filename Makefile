@@ -10,21 +10,33 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wimplicit-fallthrough -Werror
-CPPFLAGS += -D_GNU_SOURCE -Itoolstack/common -Ilab -Itoolstack/blanket -Iblanket \
-            -Itests/unit \
+CPPFLAGS += -D_GNU_SOURCE $(INCLUDES) \
             -DBLANKET_SRCDIR='"$(SRCDIR)"' -DBLANKET_BUILDDIR='"$(BUILDDIR)"'
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(CPPFLAGS)
 
-COMMON_SRC := toolstack/common/err.c toolstack/common/log.c \
-              toolstack/common/fdio.c
+COMMON_SRC := $(wildcard toolstack/common/*.c)
+RPC_SRC    := $(wildcard toolstack/rpc/*.c)
+TLS_SRC    := $(wildcard toolstack/tls/*.c)
+# The hypervisor module: hv_libxl.c (the only libxl caller) goes into
+# blanketd alone; the rest (xl.cfg parsing, the test driver) into the tests.
+HV_SRC     := toolstack/hv/hv.c toolstack/hv/hv_xlcfg.c toolstack/hv/hv_fake.c
+HV_LIBXL   := toolstack/hv/hv_libxl.c
+XEN_LIBS   := -lxlutil -lxenlight -lxentoollog
 LAB_SRC    := lab/ctl.c lab/ctl_client.c lab/node.c lab/state.c lab/lab.c
 CLI_SRC    := $(wildcard toolstack/blanket/*.c)
+DAEMON_SRC := $(wildcard toolstack/blanketd/*.c)
 NODE_SRC   := $(wildcard blanket/*.c)
 AGENT_SRC  := lab/agent/agent.c lab/ctl.c
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+# What the unit tests and fuzzers link: every library-like source.
+LIB_SRC     = $(NODE_SRC) $(RPC_SRC) $(TLS_SRC) $(LAB_SRC) $(COMMON_SRC)
+SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
-C_SOURCES   = $(COMMON_SRC) $(LAB_SRC) $(CLI_SRC) $(NODE_SRC) lab/agent/agent.c \
-              lab/guest/heartbeat.c $(UNIT_SRC)
+C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) $(CLI_SRC) $(DAEMON_SRC) \
+              lab/agent/agent.c lab/guest/heartbeat.c $(UNIT_SRC) $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
+INCLUDES    = -Itoolstack/common -Itoolstack/rpc -Itoolstack/tls -Itoolstack/hv \
+              -Ilab -Itoolstack/blanket -Iblanket -Itests/unit
 
 BLANKET    := $(BUILD)/bin/blanket
 AGENT      := $(BUILD)/bin/blanket-lab-agent
@@ -39,7 +51,7 @@ XEN_ID     := $(shell cat $(XEN_INPUTS) | sha256sum | cut -c1-12)
 XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
 .PHONY: all setup xen lab-image demo check check-format unit-test lab-test \
-        bench format clean
+        fuzz fuzz-check bench format clean
 .DELETE_ON_ERROR:
 
 all: $(BLANKET) $(AGENT)
@@ -65,9 +77,9 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) | $(SETUP_STAMP)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-$(BLANKET): $(call obj,$(CLI_SRC) $(NODE_SRC) $(LAB_SRC) $(COMMON_SRC))
+$(BLANKET): $(call obj,$(CLI_SRC) $(LIB_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
 
 $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
@@ -106,8 +118,8 @@ lab-image: $(LAB_IMAGE)
 demo: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/demo
 
-# Tests: format, unit (CUnit), lab (real Xen under QEMU).
-check: check-format unit-test lab-test
+# Tests: format, unit (CUnit), fuzz (short runs), lab (real Xen under QEMU).
+check: check-format unit-test fuzz-check lab-test
 
 check-format: | $(SETUP_STAMP)
 	clang-format --dry-run --Werror $(C_SOURCES) $(HEADERS)
@@ -115,12 +127,36 @@ check-format: | $(SETUP_STAMP)
 format:
 	clang-format -i $(C_SOURCES) $(HEADERS)
 
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(NODE_SRC) $(LAB_SRC) $(COMMON_SRC))
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS)
 
 unit-test: $(UNIT_TESTS)
 	$(UNIT_TESTS)
+
+# Fuzzers (libFuzzer): tests/fuzz/fuzz_NAME.c with its corpus in
+# tests/fuzz/corpus/NAME/; crashers found become unit-test cases.
+FUZZ_SECONDS ?= 20
+FUZZERS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined $(WARN) $(CPPFLAGS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HV_SRC) $(HEADERS) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS)
+
+fuzz: $(FUZZERS)
+
+fuzz-check: $(FUZZERS)
+	@for f in $(FUZZERS); do \
+		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+		mkdir -p $(BUILD)/fuzz/new-$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS) s on $$corpus"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/new-$$name $$corpus \
+			2>$(BUILD)/fuzz/$$name.log || { tail -n 30 $(BUILD)/fuzz/$$name.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|stat::peak_rss' $(BUILD)/fuzz/$$name.log; \
+	done
 
 lab-test: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH tests/lab/run

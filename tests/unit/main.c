@@ -12,6 +12,7 @@ int main(void)
 	suite_ctl();
 	suite_state();
 	suite_node();
+	suite_xlcfg();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

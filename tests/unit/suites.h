@@ -5,5 +5,6 @@
 void suite_ctl(void);
 void suite_state(void);
 void suite_node(void);
+void suite_xlcfg(void);
 
 #endif

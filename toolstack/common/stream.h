@@ -1,0 +1,49 @@
+/* A byte stream behind an ops struct (Redis's rio): the RPC codec reads and
+ * writes through it, over a plain fd (UNIX socket, socketpair in tests) or a
+ * TLS connection, so round trips are cheap to test. */
+#ifndef BL_STREAM_H
+#define BL_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct bl_stream;
+
+struct bl_stream_ops {
+	/* Exactly len bytes, or BL_ERR_EOF (closed first), BL_ERR_TIMEOUT,
+	 * BL_ERR_IO. */
+	int (*read)(struct bl_stream *s, void *buf, size_t len);
+	int (*write)(struct bl_stream *s, const void *buf, size_t len);
+	/* Release what the stream owns (fd, TLS session); idempotent. */
+	void (*close)(struct bl_stream *s);
+};
+
+struct bl_stream {
+	const struct bl_stream_ops *ops;
+	int fd;		     /* the underlying socket, for poll() */
+	void *impl;	     /* the implementation's state */
+	int64_t deadline_ms; /* absolute fdio_now_ms() deadline, -1: none */
+};
+
+/* A stream over fd; takes ownership of fd (close() closes it). */
+void stream_fd_init(struct bl_stream *s, int fd);
+
+static inline int stream_read(struct bl_stream *s, void *buf, size_t len)
+{
+	return s->ops->read(s, buf, len);
+}
+
+static inline int stream_write(struct bl_stream *s, const void *buf, size_t len)
+{
+	return s->ops->write(s, buf, len);
+}
+
+static inline void stream_close(struct bl_stream *s)
+{
+	if (s->ops)
+		s->ops->close(s);
+}
+
+#endif

@@ -1,0 +1,79 @@
+/* The hypervisor as blanketd sees it: a small ops struct. hv_libxl.c is the
+ * only code in Blanket that calls libxl; hv_fake.c is a test driver (like
+ * libvirt's) for the unit and host tiers only. */
+#ifndef BL_HV_H
+#define BL_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define HV_NAME_MAX   64  /* guest names, NUL included */
+#define HV_ERRMSG_MAX 512 /* error text for the user, NUL included */
+
+enum hv_guest_state {
+	HV_STATE_RUNNING,
+	HV_STATE_BLOCKED,
+	HV_STATE_PAUSED,
+	HV_STATE_SHUTDOWN,
+	HV_STATE_CRASHED,
+	HV_STATE_DYING,
+};
+
+struct hv_guest {
+	char name[HV_NAME_MAX];
+	uint32_t domid;
+	enum hv_guest_state state;
+	uint64_t mem_kib;
+	uint32_t vcpus;
+	uint64_t cpu_time_ns;
+};
+
+struct hv_node_info {
+	char xen_version[32]; /* "4.17.5-blanket" */
+	char virt_caps[128];  /* "pv shadow gnttab-v1 gnttab-v2" */
+	uint64_t total_kib;
+	uint64_t free_kib;
+	uint32_t nr_cpus;
+};
+
+/* Every call returns BL_OK or a negative enum bl_err; calls that take an
+ * err buffer fill it with a message for the user on failure. */
+struct hv_ops {
+	const char *name;
+	int (*open)(void **ctx_r);
+	void (*close)(void *ctx);
+	int (*node_info)(void *ctx, struct hv_node_info *info_r);
+	/* *guests_r: malloc'd array of *n_r guests (dom0 excluded); caller
+	 * frees. */
+	int (*list)(void *ctx, struct hv_guest **guests_r, size_t *n_r);
+	int (*info)(void *ctx, const char *name, struct hv_guest *guest_r);
+	/* config: the text of an xl.cfg(5) file; source names it in errors
+	 * ("web.cfg:12: ..."). A failed create leaves nothing behind. */
+	int (*create)(void *ctx, const char *source, const char *config,
+		      size_t len, struct hv_guest *guest_r, char *err,
+		      size_t errlen);
+	int (*destroy)(void *ctx, const char *name, char *err, size_t errlen);
+	/* Clean shutdown; after timeout_s (0: don't wait) destroy if force. */
+	int (*shutdown)(void *ctx, const char *name, int timeout_s, bool force,
+			char *err, size_t errlen);
+	int (*reboot)(void *ctx, const char *name, char *err, size_t errlen);
+	int (*pause)(void *ctx, const char *name, char *err, size_t errlen);
+	int (*unpause)(void *ctx, const char *name, char *err, size_t errlen);
+	/* The dom0 path of the guest's console (a pty). */
+	int (*console_path)(void *ctx, const char *name, char *path, size_t len,
+			    char *err, size_t errlen);
+	/* Apply the configured on_poweroff/on_reboot/on_crash action to
+	 * guests this toolstack created that have shut down (xl's per-guest
+	 * monitor does this for xl's guests). */
+	int (*reap)(void *ctx);
+};
+
+extern const struct hv_ops hv_libxl_ops;
+extern const struct hv_ops hv_fake_ops;
+
+const char *hv_state_name(enum hv_guest_state state);
+
+#endif

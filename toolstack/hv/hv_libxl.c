@@ -1,0 +1,455 @@
+/*
+ * The hypervisor through libxl: the only file in Blanket that calls libxl.
+ *
+ * Every call resets a private log that libxl writes its errors to, so a
+ * failure can be explained to the user with libxl's own last message.
+ * Guests created here are marked with the "blanket" userdata; hv_reap acts
+ * on marked guests only, as xl's per-domain monitor would (xl's own guests
+ * keep theirs).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <xentoollog.h>
+
+#include "hv.h"
+#include "hv_xlcfg.h"
+
+#define USERDATA_KEY "blanket"
+
+struct hv_libxl {
+	libxl_ctx *ctx;
+	xentoollog_logger_stdiostream *logger;
+	FILE *log; /* libxl's messages since the last reset */
+};
+
+static void log_reset(struct hv_libxl *h)
+{
+	fflush(h->log);
+	if (ftruncate(fileno(h->log), 0) == 0)
+		rewind(h->log);
+}
+
+/* Put libxl's last message (or what) into err. */
+static int explain(struct hv_libxl *h, int rc, const char *what, char *err,
+		   size_t errlen)
+{
+	char line[HV_ERRMSG_MAX], last[HV_ERRMSG_MAX] = "";
+
+	fflush(h->log);
+	rewind(h->log);
+	while (fgets(line, sizeof(line), h->log))
+		if (line[0] != '\n')
+			snprintf(last, sizeof(last), "%.*s",
+				 (int)strcspn(line, "\n"), line);
+	if (err)
+		snprintf(err, errlen, "%s%s%s", what, last[0] ? ": " : "",
+			 last);
+	return rc;
+}
+
+static int hl_open(void **ctx_r)
+{
+	struct hv_libxl *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return BL_ERR_NOMEM;
+	h->log = tmpfile();
+	if (!h->log)
+		goto fail;
+	h->logger = xtl_createlogger_stdiostream(h->log, XTL_ERROR, 0);
+	if (!h->logger)
+		goto fail;
+	if (libxl_ctx_alloc(&h->ctx, LIBXL_VERSION, 0,
+			    (xentoollog_logger *)h->logger))
+		goto fail;
+	*ctx_r = h;
+	return BL_OK;
+fail:
+	if (h->logger)
+		xtl_logger_destroy((xentoollog_logger *)h->logger);
+	if (h->log)
+		fclose(h->log);
+	free(h);
+	return BL_ERR_FAIL;
+}
+
+static void hl_close(void *ctx)
+{
+	struct hv_libxl *h = ctx;
+
+	if (!h)
+		return;
+	libxl_ctx_free(h->ctx);
+	xtl_logger_destroy((xentoollog_logger *)h->logger);
+	fclose(h->log);
+	free(h);
+}
+
+static int hl_node_info(void *ctx, struct hv_node_info *info_r)
+{
+	struct hv_libxl *h = ctx;
+	const libxl_version_info *v;
+	libxl_physinfo pi;
+	int rc = BL_OK;
+	size_t len;
+
+	log_reset(h);
+	v = libxl_get_version_info(h->ctx);
+	libxl_physinfo_init(&pi);
+	if (!v || libxl_get_physinfo(h->ctx, &pi)) {
+		rc = BL_ERR_FAIL;
+		goto out;
+	}
+	memset(info_r, 0, sizeof(*info_r));
+	snprintf(info_r->xen_version, sizeof(info_r->xen_version), "%d.%d%s",
+		 v->xen_version_major, v->xen_version_minor,
+		 v->xen_version_extra ? v->xen_version_extra : "");
+	/* The words and order of `xl info`'s virt_caps. */
+	snprintf(info_r->virt_caps, sizeof(info_r->virt_caps), "%s%s%s%s%s%s",
+		 pi.cap_pv ? "pv " : "", pi.cap_hvm ? "hvm " : "",
+		 pi.cap_hap ? "hap " : "", pi.cap_shadow ? "shadow " : "",
+		 pi.cap_gnttab_v1 ? "gnttab-v1 " : "",
+		 pi.cap_gnttab_v2 ? "gnttab-v2 " : "");
+	len = strlen(info_r->virt_caps);
+	if (len)
+		info_r->virt_caps[len - 1] = '\0'; /* the trailing space */
+	info_r->total_kib = pi.total_pages * 4;
+	info_r->free_kib = pi.free_pages * 4;
+	info_r->nr_cpus = pi.nr_cpus;
+out:
+	libxl_physinfo_dispose(&pi);
+	return rc;
+}
+
+static enum hv_guest_state state_of(const libxl_dominfo *d)
+{
+	if (d->dying)
+		return HV_STATE_DYING;
+	if (d->shutdown)
+		return d->shutdown_reason == LIBXL_SHUTDOWN_REASON_CRASH
+			   ? HV_STATE_CRASHED
+			   : HV_STATE_SHUTDOWN;
+	if (d->paused)
+		return HV_STATE_PAUSED;
+	return d->running ? HV_STATE_RUNNING : HV_STATE_BLOCKED;
+}
+
+static void fill_guest(struct hv_libxl *h, const libxl_dominfo *d,
+		       struct hv_guest *g)
+{
+	char *name = libxl_domid_to_name(h->ctx, d->domid);
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name ? name : "(unnamed)");
+	free(name);
+	g->domid = d->domid;
+	g->state = state_of(d);
+	g->mem_kib = d->current_memkb;
+	g->vcpus = d->vcpu_online;
+	g->cpu_time_ns = d->cpu_time;
+}
+
+static int hl_list(void *ctx, struct hv_guest **guests_r, size_t *n_r)
+{
+	struct hv_libxl *h = ctx;
+	struct hv_guest *g = NULL;
+	libxl_dominfo *doms;
+	size_t n = 0;
+	int nb;
+
+	log_reset(h);
+	doms = libxl_list_domain(h->ctx, &nb);
+	if (!doms)
+		return BL_ERR_FAIL;
+	g = calloc((size_t)nb + 1, sizeof(*g));
+	if (!g) {
+		libxl_dominfo_list_free(doms, nb);
+		return BL_ERR_NOMEM;
+	}
+	for (int i = 0; i < nb; i++)
+		if (doms[i].domid != 0)
+			fill_guest(h, &doms[i], &g[n++]);
+	libxl_dominfo_list_free(doms, nb);
+	*guests_r = g;
+	*n_r = n;
+	return BL_OK;
+}
+
+/* A guest's domid by name; dom0 is never a guest. */
+static int find(struct hv_libxl *h, const char *name, uint32_t *domid_r,
+		char *err, size_t errlen)
+{
+	uint32_t domid;
+
+	if (libxl_name_to_domid(h->ctx, name, &domid) || domid == 0) {
+		if (err)
+			snprintf(err, errlen, "no guest named \"%s\"", name);
+		return BL_ERR_NOTFOUND;
+	}
+	*domid_r = domid;
+	return BL_OK;
+}
+
+static int hl_info(void *ctx, const char *name, struct hv_guest *guest_r)
+{
+	struct hv_libxl *h = ctx;
+	libxl_dominfo d;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, NULL, 0);
+	if (rc)
+		return rc;
+	libxl_dominfo_init(&d);
+	if (libxl_domain_info(h->ctx, &d, domid)) {
+		libxl_dominfo_dispose(&d);
+		return BL_ERR_NOTFOUND;
+	}
+	fill_guest(h, &d, guest_r);
+	libxl_dominfo_dispose(&d);
+	return BL_OK;
+}
+
+static int hl_create(void *ctx, const char *source, const char *config,
+		     size_t len, struct hv_guest *guest_r, char *err,
+		     size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	libxl_domain_config cfg;
+	uint32_t domid = 0;
+	int rc;
+
+	log_reset(h);
+	libxl_domain_config_init(&cfg);
+	rc = hv_xlcfg_parse(source, config, len, &cfg, err, errlen);
+	if (rc)
+		goto out;
+	if (libxl_name_to_domid(h->ctx, cfg.c_info.name, &domid) == 0) {
+		snprintf(err, errlen, "a guest named \"%s\" already exists",
+			 cfg.c_info.name);
+		rc = BL_ERR_BUSY;
+		goto out;
+	}
+	domid = 0;
+	/* libxl destroys what it built when creation fails. */
+	if (libxl_domain_create_new(h->ctx, &cfg, &domid, NULL, NULL)) {
+		rc = explain(h, BL_ERR_FAIL, "creating the guest failed", err,
+			     errlen);
+		goto out;
+	}
+	if (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
+				 (const uint8_t *)source,
+				 (int)strlen(source)) ||
+	    libxl_domain_unpause(h->ctx, domid, NULL)) {
+		rc = explain(h, BL_ERR_FAIL, "starting the guest failed", err,
+			     errlen);
+		libxl_domain_destroy(h->ctx, domid, NULL);
+		goto out;
+	}
+	rc = hl_info(h, cfg.c_info.name, guest_r);
+out:
+	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+static int hl_destroy(void *ctx, const char *name, char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (!rc && libxl_domain_destroy(h->ctx, domid, NULL))
+		rc = explain(h, BL_ERR_FAIL, "destroy failed", err, errlen);
+	return rc;
+}
+
+/* Whether domid is gone or has shut down. */
+static bool is_down(struct hv_libxl *h, uint32_t domid)
+{
+	libxl_dominfo d;
+	bool down;
+
+	libxl_dominfo_init(&d);
+	down =
+	    libxl_domain_info(h->ctx, &d, domid) != 0 || d.shutdown || d.dying;
+	libxl_dominfo_dispose(&d);
+	return down;
+}
+
+static int hl_shutdown(void *ctx, const char *name, int timeout_s, bool force,
+		       char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (rc)
+		return rc;
+	if (libxl_domain_shutdown(h->ctx, domid, NULL))
+		return explain(h, BL_ERR_FAIL, "shutdown failed", err, errlen);
+	for (int i = 0; i < timeout_s * 10; i++) {
+		if (is_down(h, domid))
+			return BL_OK;
+		usleep(100000);
+	}
+	if (timeout_s == 0)
+		return BL_OK;
+	if (!force) {
+		snprintf(err, errlen,
+			 "\"%s\" did not shut down within %d s (--force "
+			 "destroys it)",
+			 name, timeout_s);
+		return BL_ERR_TIMEOUT;
+	}
+	if (libxl_domain_destroy(h->ctx, domid, NULL))
+		return explain(h, BL_ERR_FAIL, "destroy after timeout failed",
+			       err, errlen);
+	return BL_OK;
+}
+
+typedef int (*domid_op)(libxl_ctx *ctx, uint32_t domid,
+			const libxl_asyncop_how *ao_how);
+
+static int simple_op(void *ctx, const char *name, domid_op op, const char *what,
+		     char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (!rc && op(h->ctx, domid, NULL))
+		rc = explain(h, BL_ERR_FAIL, what, err, errlen);
+	return rc;
+}
+
+static int hl_reboot(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return simple_op(ctx, name, libxl_domain_reboot, "reboot failed", err,
+			 errlen);
+}
+
+static int hl_pause(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return simple_op(ctx, name, libxl_domain_pause, "pause failed", err,
+			 errlen);
+}
+
+static int hl_unpause(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return simple_op(ctx, name, libxl_domain_unpause, "unpause failed", err,
+			 errlen);
+}
+
+static int hl_console_path(void *ctx, const char *name, char *path, size_t len,
+			   char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	char *tty = NULL;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (rc)
+		return rc;
+	if (libxl_console_get_tty(h->ctx, domid, 0, LIBXL_CONSOLE_TYPE_PV,
+				  &tty))
+		return explain(h, BL_ERR_FAIL, "no console", err, errlen);
+	snprintf(path, len, "%s", tty);
+	free(tty);
+	return BL_OK;
+}
+
+/* Apply a blanket guest's on_poweroff/on_reboot/on_crash action once it
+ * has shut down. */
+static void reap_one(struct hv_libxl *h, const libxl_dominfo *d)
+{
+	libxl_domain_config cfg;
+	libxl_action_on_shutdown action;
+	uint8_t *data = NULL;
+	int len = 0;
+	uint32_t domid;
+
+	if (libxl_userdata_retrieve(h->ctx, d->domid, USERDATA_KEY, &data,
+				    &len) ||
+	    !len) {
+		free(data);
+		return; /* not ours */
+	}
+	free(data);
+	libxl_domain_config_init(&cfg);
+	if (libxl_retrieve_domain_configuration(h->ctx, d->domid, &cfg, NULL))
+		goto out;
+	switch (d->shutdown_reason) {
+	case LIBXL_SHUTDOWN_REASON_REBOOT:
+		action = cfg.on_reboot;
+		break;
+	case LIBXL_SHUTDOWN_REASON_CRASH:
+		action = cfg.on_crash;
+		break;
+	default:
+		action = cfg.on_poweroff;
+		break;
+	}
+	if (action == LIBXL_ACTION_ON_SHUTDOWN_PRESERVE)
+		goto out;
+	libxl_domain_destroy(h->ctx, d->domid, NULL);
+	if (action == LIBXL_ACTION_ON_SHUTDOWN_RESTART) {
+		domid = 0;
+		cfg.c_info.domid = 0;
+		if (libxl_domain_create_new(h->ctx, &cfg, &domid, NULL, NULL) ==
+			0 &&
+		    libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
+					 (const uint8_t *)"restart", 7) == 0)
+			libxl_domain_unpause(h->ctx, domid, NULL);
+	}
+out:
+	libxl_domain_config_dispose(&cfg);
+}
+
+static int hl_reap(void *ctx)
+{
+	struct hv_libxl *h = ctx;
+	libxl_dominfo *doms;
+	int nb;
+
+	log_reset(h);
+	doms = libxl_list_domain(h->ctx, &nb);
+	if (!doms)
+		return BL_ERR_FAIL;
+	for (int i = 0; i < nb; i++)
+		if (doms[i].domid != 0 && doms[i].shutdown && !doms[i].dying)
+			reap_one(h, &doms[i]);
+	libxl_dominfo_list_free(doms, nb);
+	return BL_OK;
+}
+
+const struct hv_ops hv_libxl_ops = {
+    .name = "libxl",
+    .open = hl_open,
+    .close = hl_close,
+    .node_info = hl_node_info,
+    .list = hl_list,
+    .info = hl_info,
+    .create = hl_create,
+    .destroy = hl_destroy,
+    .shutdown = hl_shutdown,
+    .reboot = hl_reboot,
+    .pause = hl_pause,
+    .unpause = hl_unpause,
+    .console_path = hl_console_path,
+    .reap = hl_reap,
+};

@@ -1,0 +1,26 @@
+/* xl.cfg(5) files -> libxl domain configurations, parsed with libxlutil so
+ * users' existing files work. PV guests only: blanket nodes run on L0s
+ * without hardware virtualization. Part of the hv module (it builds libxl
+ * types); nothing outside toolstack/hv and its tests includes this. */
+#ifndef BL_HV_XLCFG_H
+#define BL_HV_XLCFG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <libxl.h>
+
+#include "err.h"
+
+/* Parse len bytes of config text; source names the file in messages
+ * ("web.cfg:3: ..."). cfg must be libxl_domain_config_init()ed; on error it
+ * may hold partial data (dispose it) and err says what and where. */
+int hv_xlcfg_parse(const char *source, const char *text, size_t len,
+		   libxl_domain_config *cfg, char *err,
+		   size_t errlen) BL_MUST_CHECK;
+
+/* The parsed configuration, normalized, one "key = value" per line (what
+ * `blanket create --dry-run` shows and the golden tests compare). */
+void hv_xlcfg_describe(const libxl_domain_config *cfg, FILE *out);
+
+#endif
