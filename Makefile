@@ -17,28 +17,34 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(CPPFLAGS)
 COMMON_SRC := $(wildcard toolstack/common/*.c)
 RPC_SRC    := $(wildcard toolstack/rpc/*.c)
 TLS_SRC    := $(wildcard toolstack/tls/*.c)
-# The hypervisor module: hv_libxl.c (the only libxl caller) goes into
-# blanketd alone; the rest (xl.cfg parsing, the test driver) into the tests.
-HV_SRC     := toolstack/hv/hv.c toolstack/hv/hv_xlcfg.c toolstack/hv/hv_fake.c
+CLIENT_SRC := $(wildcard toolstack/client/*.c)
+# The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
+# libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
+# (they build libxl types) into blanketd and the tests.
+HV_SRC     := toolstack/hv/hv_xlcfg.c toolstack/hv/hv_fake.c
 HV_LIBXL   := toolstack/hv/hv_libxl.c
 XEN_LIBS   := -lxlutil -lxenlight -lxentoollog
-LAB_SRC    := lab/ctl.c lab/ctl_client.c lab/node.c lab/state.c lab/lab.c
+LAB_SRC    := lab/ctl.c lab/ctl_client.c lab/node.c lab/state.c lab/lab.c \
+              lab/enroll.c
 CLI_SRC    := $(wildcard toolstack/blanket/*.c)
 DAEMON_SRC := $(wildcard toolstack/blanketd/*.c)
 NODE_SRC   := $(wildcard blanket/*.c)
 AGENT_SRC  := lab/agent/agent.c lab/ctl.c
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 # What the unit tests and fuzzers link: every library-like source.
-LIB_SRC     = $(NODE_SRC) $(RPC_SRC) $(TLS_SRC) $(LAB_SRC) $(COMMON_SRC)
+LIB_SRC     = $(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) $(LAB_SRC) \
+              toolstack/hv/hv.c $(COMMON_SRC)
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) $(CLI_SRC) $(DAEMON_SRC) \
               lab/agent/agent.c lab/guest/heartbeat.c $(UNIT_SRC) $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
 INCLUDES    = -Itoolstack/common -Itoolstack/rpc -Itoolstack/tls -Itoolstack/hv \
+              -Itoolstack/client -Itoolstack/blanketd \
               -Ilab -Itoolstack/blanket -Iblanket -Itests/unit
 
 BLANKET    := $(BUILD)/bin/blanket
+BLANKETD   := $(BUILD)/bin/blanketd
 AGENT      := $(BUILD)/bin/blanket-lab-agent
 HEARTBEAT  := $(BUILD)/lab/heartbeat
 UNIT_TESTS := $(BUILD)/tests/unit-tests
@@ -51,10 +57,10 @@ XEN_ID     := $(shell cat $(XEN_INPUTS) | sha256sum | cut -c1-12)
 XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
 .PHONY: all setup xen lab-image demo check check-format unit-test lab-test \
-        fuzz fuzz-check bench format clean
+        host-test fuzz fuzz-check bench format clean
 .DELETE_ON_ERROR:
 
-all: $(BLANKET) $(AGENT)
+all: $(BLANKET) $(BLANKETD) $(AGENT)
 
 # Host packages: install only what is missing (apt-get update first, once).
 SETUP_STAMP := $(BUILD)/.setup-done
@@ -80,6 +86,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 $(BLANKET): $(call obj,$(CLI_SRC) $(LIB_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
+
+$(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
+		$(HV_LIBXL) $(NODE_SRC) $(RPC_SRC) $(TLS_SRC) $(COMMON_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS)
 
 $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
@@ -108,18 +119,24 @@ $(BUILD)/lab/xen: $(XEN)
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(AGENT) $(BUILD)/lab/heartbeat.cpio.gz \
-		lab/guest/heartbeat.cfg $(wildcard lab/image/*)
-	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab $(AGENT) \
-		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg
+# Blanket's programs that run in every node's dom0.
+NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD)
+
+$(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) \
+		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
+		$(wildcard lab/image/*)
+	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab \
+		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
+		$(NODE_PROGRAMS)
 
 lab-image: $(LAB_IMAGE)
 
 demo: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/demo
 
-# Tests: format, unit (CUnit), fuzz (short runs), lab (real Xen under QEMU).
-check: check-format unit-test fuzz-check lab-test
+# Tests: format, unit (CUnit), fuzz (short runs), host integration (two
+# blanketd with the test hypervisor, real TLS), lab (real Xen under QEMU).
+check: check-format unit-test fuzz-check host-test lab-test
 
 check-format: | $(SETUP_STAMP)
 	clang-format --dry-run --Werror $(C_SOURCES) $(HEADERS)
@@ -152,11 +169,15 @@ fuzz-check: $(FUZZERS)
 		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 		mkdir -p $(BUILD)/fuzz/new-$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s on $$corpus"; \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/new-$$name $$corpus \
 			2>$(BUILD)/fuzz/$$name.log || { tail -n 30 $(BUILD)/fuzz/$$name.log; exit 1; }; \
 		grep -E 'stat::number_of_executed_units|stat::peak_rss' $(BUILD)/fuzz/$$name.log; \
 	done
+
+host-test: all
+	PATH=$(BUILDDIR)/bin:$$PATH tests/host/run
 
 lab-test: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH tests/lab/run

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ctl_client.h"
+#include "enroll.h"
 #include "fdio.h"
 #include "log.h"
 #include "node.h"
@@ -196,6 +197,10 @@ static int check_prerequisites(const struct lab_opts *o,
 		rc = check_port_free(state_ctl_port(s, i), what);
 		if (rc)
 			return rc;
+		snprintf(what, sizeof(what), "node%d blanketd", i);
+		rc = check_port_free(state_rpc_port(s, i), what);
+		if (rc)
+			return rc;
 	}
 	return BL_OK;
 }
@@ -300,6 +305,7 @@ static int spawn_nodes(const struct lab_opts *o, struct lab_state *s,
 		n->index = i;
 		n->flavor = node_flavor_for(i);
 		n->ctl_port = state_ctl_port(s, i);
+		n->rpc_port = state_rpc_port(s, i);
 		node_dir(o, i, NULL, dir, sizeof(dir));
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return BL_ERR_IO;
@@ -471,10 +477,14 @@ int lab_up(const struct lab_opts *o)
 	rc = spawn_nodes(o, &s, &wiring, &img);
 	if (!rc)
 		rc = wait_ready(o, &s, start);
+	if (!rc)
+		rc = enroll_lab(o->run_dir, &s,
+				start + (int64_t)o->timeout_s * 1000);
 	if (!rc) {
-		printf("lab: %d node(s) ready in %.0f s; `blanket lab status` "
-		       "lists them\n",
-		       s.nodes, (double)(fdio_now_ms() - start) / 1000);
+		printf("lab: %d node(s) ready in %.0f s, blanketd answering on "
+		       "each; `blanket list` reaches them through %s/%s\n",
+		       s.nodes, (double)(fdio_now_ms() - start) / 1000,
+		       o->run_dir, ENROLL_CLUSTER_FILE);
 		goto out;
 	}
 fail:

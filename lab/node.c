@@ -33,8 +33,9 @@ static const struct lab_flavor lab_flavors[] = {
 /* Node memory and dom0's share (LAB-NOTES: two such nodes take ~2.4 GB). */
 #define NODE_MEM_MB 1024
 #define DOM0_MEM    "dom0_mem=512M,max:512M"
-/* dom0 listens for the host here; QEMU forwards a host port to it. */
-#define AGENT_ADDR "10.0.2.15:7000"
+/* dom0 listens for the host here; QEMU forwards host ports to them. */
+#define AGENT_ADDR    "10.0.2.15:7000"
+#define BLANKETD_ADDR "10.0.2.15:7400"
 
 const struct lab_flavor *node_flavor_for(int index)
 {
@@ -138,8 +139,10 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	push(&a, "-device");
 	push(&a, "%s,netdev=link,mac=52:54:00:99:00:%02x", f->nic, n->index);
 	push(&a, "-netdev");
-	push(&a, "user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:%d-%s",
-	     n->ctl_port, AGENT_ADDR);
+	push(&a,
+	     "user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:%d-%s,"
+	     "hostfwd=tcp:127.0.0.1:%d-%s",
+	     n->ctl_port, AGENT_ADDR, n->rpc_port, BLANKETD_ADDR);
 	push(&a, "-device");
 	push(&a, "%s,netdev=ctl,mac=52:54:00:c7:00:%02x", f->nic, n->index);
 	if (a.rc) {

@@ -25,6 +25,7 @@ struct lab_node {
 	int index;    /* 1-based: node<index>, 10.99.0.<index> */
 	pid_t pid;    /* QEMU; 0 when not running */
 	int ctl_port; /* host port forwarded to the node's agent */
+	int rpc_port; /* host port forwarded to the node's blanketd */
 	const struct lab_flavor *flavor;
 };
 

@@ -26,6 +26,12 @@ int state_ctl_port(const struct lab_state *s, int index)
 	return s->port_base + index;
 }
 
+/* Above the control ports: base+1..base+LAB_MAX_NODES. */
+int state_rpc_port(const struct lab_state *s, int index)
+{
+	return s->port_base + LAB_MAX_NODES + index;
+}
+
 /* Strict decimal in [min, max]. */
 static int parse_int(const char *tok, long min, long max, long *v_r)
 {
@@ -65,7 +71,7 @@ static int parse_line(char *line, struct lab_state *s, bool *seen_magic)
 		return BL_OK;
 	}
 	if (!strcmp(key, "port-base") && !b) {
-		if (parse_int(a, 1, 65535 - LAB_MAX_NODES, &v1))
+		if (parse_int(a, 1, 65535 - 2 * LAB_MAX_NODES, &v1))
 			return BL_ERR_INVAL;
 		s->port_base = (int)v1;
 		return BL_OK;
@@ -114,8 +120,10 @@ int state_parse(FILE *in, struct lab_state *s, int *err_line_r)
 		*err_line_r = lineno + 1; /* incomplete */
 		return BL_ERR_INVAL;
 	}
-	for (int i = 0; i < s->nodes; i++)
+	for (int i = 0; i < s->nodes; i++) {
 		s->node[i].ctl_port = state_ctl_port(s, i + 1);
+		s->node[i].rpc_port = state_rpc_port(s, i + 1);
+	}
 	return BL_OK;
 }
 

@@ -24,6 +24,7 @@ void state_init(struct lab_state *s);
 /* Host ports of a lab: the link (two nodes) and each node's control port. */
 int state_link_port(const struct lab_state *s);
 int state_ctl_port(const struct lab_state *s, int index);
+int state_rpc_port(const struct lab_state *s, int index);
 
 /* Parse a state file. On error, *err_line_r is the offending line number and
  * the rc BL_ERR_INVAL; *s is then unspecified. */

@@ -13,6 +13,12 @@ int main(void)
 	suite_state();
 	suite_node();
 	suite_xlcfg();
+	suite_cluster();
+	suite_tls();
+	suite_rpc();
+	suite_probe();
+	suite_profile();
+	suite_xlinfo();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -6,5 +6,11 @@ void suite_ctl(void);
 void suite_state(void);
 void suite_node(void);
 void suite_xlcfg(void);
+void suite_cluster(void);
+void suite_tls(void);
+void suite_rpc(void);
+void suite_probe(void);
+void suite_profile(void);
+void suite_xlinfo(void);
 
 #endif

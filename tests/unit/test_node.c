@@ -38,8 +38,8 @@ static void test_flavors(void)
 static void test_two_node_socket(void)
 {
 	struct lab_wiring w = {.kind = LAB_LINK_SOCKET, .port = 47800};
-	struct lab_node n1 = {1, 0, 47801, node_flavor_for(1)};
-	struct lab_node n2 = {2, 0, 47802, node_flavor_for(2)};
+	struct lab_node n1 = {1, 0, 47801, 47809, node_flavor_for(1)};
+	struct lab_node n2 = {2, 0, 47802, 47810, node_flavor_for(2)};
 	char **a1 = NULL, **a2 = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n1, &w, &img, "/run/s1", &a1),
@@ -57,7 +57,7 @@ static void test_two_node_socket(void)
 	CU_ASSERT_STRING_EQUAL(
 	    arg_after(a2, "-netdev", 1),
 	    "user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:47802-"
-	    "10.0.2.15:7000");
+	    "10.0.2.15:7000,hostfwd=tcp:127.0.0.1:47810-10.0.2.15:7400");
 	CU_ASSERT_STRING_EQUAL(arg_after(a2, "-device", 0),
 			       "e1000,netdev=link,mac=52:54:00:99:00:02");
 	CU_ASSERT_PTR_NOT_NULL(strstr(arg_after(a2, "-initrd", 0),
@@ -72,7 +72,7 @@ static void test_switch_and_single(void)
 	struct lab_wiring sw = {.kind = LAB_LINK_SWITCH,
 				.switch_dir = "/run/switch"};
 	struct lab_wiring none = {.kind = LAB_LINK_NONE};
-	struct lab_node n3 = {3, 0, 47803, node_flavor_for(3)};
+	struct lab_node n3 = {3, 0, 47803, 47811, node_flavor_for(3)};
 	char **a = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n3, &sw, &img, "/s", &a), BL_OK);
@@ -92,7 +92,7 @@ static void test_comma_in_path_refused(void)
 {
 	struct lab_images bad = {"/img/xen", "/img,1/vmlinuz", "/img/d"};
 	struct lab_wiring none = {.kind = LAB_LINK_NONE};
-	struct lab_node n = {1, 0, 47801, node_flavor_for(1)};
+	struct lab_node n = {1, 0, 47801, 47809, node_flavor_for(1)};
 	char **a = NULL;
 
 	CU_ASSERT_EQUAL(node_qemu_argv(&n, &none, &bad, "/s", &a),

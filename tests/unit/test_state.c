@@ -70,6 +70,7 @@ static void test_write_round_trip(void)
 	CU_ASSERT_EQUAL(back.node[2].pid, 1003);
 	CU_ASSERT_PTR_EQUAL(back.node[2].flavor, node_flavor_for(3));
 	CU_ASSERT_EQUAL(back.node[2].ctl_port, 50003);
+	CU_ASSERT_EQUAL(back.node[2].rpc_port, 50011);
 }
 
 /* Each bad file and the line its error names. */

@@ -25,6 +25,26 @@ const struct cmd *cmd_lookup(const struct cmd *table, const char *name,
 			     const char *what);
 void cmd_print_table(FILE *out, const struct cmd *table, const char *prefix);
 
+/* Option and operand checks shared by the commands. who names the command
+ * in messages ("blanket lab"). Both return -1 to go on, else an exit
+ * status. */
+int cmd_parse_int(const char *who, const char *opt, const char *arg, int min,
+		  int max, int *v_r);
+/* After getopt: refuse operands left in argv (argv[0] is the command). */
+int cmd_no_operands(const char *who, int argc, char **argv);
+
 int cmd_lab(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+/* Guest commands (cmd_guest.c, cmd_console.c). */
+int cmd_create(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_shutdown(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 #endif

@@ -52,23 +52,6 @@ static void lab_opts_defaults(struct lab_opts *o)
 	o->src_dir = images && *images ? NULL : BLANKET_SRCDIR;
 }
 
-static int parse_count(const char *opt, const char *arg, int min, int max,
-		       int *v_r)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (*arg == '\0' || *end || v < min || v > max) {
-		fprintf(stderr,
-			"blanket lab: %s wants a number from %d to %d, "
-			"got \"%s\"\n",
-			opt, min, max, arg);
-		return EXIT_USAGE;
-	}
-	*v_r = (int)v;
-	return EXIT_OK;
-}
-
 enum {
 	OPT_DIR = 256,
 	OPT_NODES,
@@ -114,7 +97,7 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 	/* "+": stop at the first operand, so `exec NODE -- cmd -x` works. */
 	while ((c = getopt_long(argc, argv, "+hn", lab_options, NULL)) != -1) {
 		const char *name = NULL;
-		int rc = EXIT_OK;
+		int rc = -1;
 
 		for (const struct option *lo = lab_options; lo->name; lo++)
 			if (lo->val == c)
@@ -140,15 +123,16 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 			o->run_dir = optarg;
 			break;
 		case OPT_NODES:
-			rc = parse_count("--nodes", optarg, 1, 8, &o->nodes);
+			rc = cmd_parse_int("blanket lab", "--nodes", optarg, 1,
+					   8, &o->nodes);
 			break;
 		case OPT_PORT_BASE:
-			rc = parse_count("--port-base", optarg, 1024, 65000,
-					 &o->port_base);
+			rc = cmd_parse_int("blanket lab", "--port-base", optarg,
+					   1024, 65000, &o->port_base);
 			break;
 		case OPT_TIMEOUT:
-			rc = parse_count("--timeout", optarg, 1, INT_MAX / 1000,
-					 timeout_r);
+			rc = cmd_parse_int("blanket lab", "--timeout", optarg,
+					   1, INT_MAX / 1000, timeout_r);
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -160,7 +144,7 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 			*no_stdin_r = 1;
 			break;
 		}
-		if (rc)
+		if (rc >= 0)
 			return rc;
 	}
 	return -1;
@@ -171,16 +155,6 @@ static int exit_status(int rc)
 	return rc ? EXIT_FAIL : EXIT_OK;
 }
 
-static int no_operands(int argc, char **argv)
-{
-	if (optind < argc) {
-		fprintf(stderr, "blanket lab %s: unexpected argument \"%s\"\n",
-			argv[0], argv[optind]);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
-
 static int lab_cmd_up(int argc, char **argv)
 {
 	struct lab_opts o;
@@ -189,7 +163,7 @@ static int lab_cmd_up(int argc, char **argv)
 			   &o, &timeout, &no_stdin);
 
 	if (r < 0)
-		r = no_operands(argc, argv);
+		r = cmd_no_operands("blanket lab", argc, argv);
 	if (r >= 0)
 		return r;
 	if (timeout)
@@ -204,7 +178,7 @@ static int lab_cmd_down(int argc, char **argv)
 	int r = parse_opts(argc, argv, "dir", &o, &timeout, &no_stdin);
 
 	if (r < 0)
-		r = no_operands(argc, argv);
+		r = cmd_no_operands("blanket lab", argc, argv);
 	if (r >= 0)
 		return r;
 	return exit_status(lab_down(&o));
@@ -217,7 +191,7 @@ static int lab_cmd_status(int argc, char **argv)
 	int r = parse_opts(argc, argv, "dir json", &o, &timeout, &no_stdin);
 
 	if (r < 0)
-		r = no_operands(argc, argv);
+		r = cmd_no_operands("blanket lab", argc, argv);
 	if (r >= 0)
 		return r;
 	return exit_status(lab_status(&o));

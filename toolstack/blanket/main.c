@@ -1,5 +1,8 @@
 /* blanket(1): the Blanket command line. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -8,8 +11,24 @@
 static int cmd_help(int argc, char **argv);
 
 static const struct cmd commands[] = {
+    {"create", cmd_create, "[-n NODE] CONFIG-FILE",
+     "Create a guest from an xl.cfg file"},
+    {"list", cmd_list, "[-n NODE] [--json]", "List the guests of every node"},
+    {"info", cmd_info, "[-n NODE] [--json] GUEST", "Show a guest"},
+    {"console", cmd_console, "[-n NODE] GUEST",
+     "Attach to a guest's console (Ctrl-] detaches)"},
+    {"pause", cmd_pause, "[-n NODE] GUEST", "Pause a guest"},
+    {"unpause", cmd_unpause, "[-n NODE] GUEST", "Unpause a guest"},
+    {"shutdown", cmd_shutdown, "[-n NODE] [-w] [--timeout S] [--force] GUEST",
+     "Shut a guest down cleanly"},
+    {"reboot", cmd_reboot, "[-n NODE] GUEST", "Reboot a guest"},
+    {"destroy", cmd_destroy, "[-n NODE] GUEST", "Destroy a guest at once"},
     {"lab", cmd_lab, "up|down|status|exec ...",
      "Run a lab of blanket nodes under QEMU on this machine"},
+    {"node", cmd_node, "probe|check|boot-profile ...",
+     "Inspect this node and its L0 cloud"},
+    {"ca", cmd_ca, "init|issue ...",
+     "Create the cluster CA and issue node and client certificates"},
     {"help", cmd_help, "[COMMAND]", "Show help"},
     {NULL, NULL, NULL, NULL},
 };
@@ -41,6 +60,32 @@ void cmd_print_table(FILE *out, const struct cmd *table, const char *prefix)
 	for (const struct cmd *c = table; c->name; c++)
 		fprintf(out, "  %s%-8s %-28s %s\n", prefix, c->name, c->args,
 			c->summary);
+}
+
+int cmd_parse_int(const char *who, const char *opt, const char *arg, int min,
+		  int max, int *v_r)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end || v < min || v > max) {
+		fprintf(stderr,
+			"%s: %s wants a number from %d to %d, got \"%s\"\n",
+			who, opt, min, max, arg);
+		return EXIT_USAGE;
+	}
+	*v_r = (int)v;
+	return -1;
+}
+
+int cmd_no_operands(const char *who, int argc, char **argv)
+{
+	if (optind < argc) {
+		fprintf(stderr, "%s %s: unexpected argument \"%s\"\n", who,
+			argv[0], argv[optind]);
+		return EXIT_USAGE;
+	}
+	return -1;
 }
 
 static void usage(FILE *out)
@@ -76,6 +121,9 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 
 	log_init("blanket", false, false);
+	/* A node that goes away mid-write is an error to report, not a
+	 * reason to die (TLS writes with write(2)). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

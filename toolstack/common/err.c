@@ -12,6 +12,7 @@ static const char *const err_text[] = {
     [-BL_ERR_TIMEOUT] = "timed out",
     [-BL_ERR_NOTFOUND] = "not found",
     [-BL_ERR_BUSY] = "busy",
+    [-BL_ERR_AUTH] = "authentication failed",
 };
 
 const char *bl_strerror(int rc)

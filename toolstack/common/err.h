@@ -15,6 +15,7 @@ enum bl_err {
 	BL_ERR_TIMEOUT = -8,  /* a deadline passed */
 	BL_ERR_NOTFOUND = -9, /* no such node, guest or file */
 	BL_ERR_BUSY = -10,    /* resource in use (port, lab, guest) */
+	BL_ERR_AUTH = -11,    /* peer's certificate refused, or ours was */
 };
 
 #define BL_MUST_CHECK __attribute__((warn_unused_result))

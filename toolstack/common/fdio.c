@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,51 @@ int fdio_read(int fd, void *buf, size_t len, int64_t deadline_ms, size_t *got_r)
 	}
 	if (got_r)
 		*got_r = got;
+	return rc;
+}
+
+int fdio_read_all(int fd, size_t max, char **buf_r, size_t *len_r)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		size_t got = 0;
+
+		/* Room for a byte and the NUL; max + 1 bytes mean "too long".
+		 */
+		if (cap - len < 2) {
+			char *bigger;
+
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 2)
+				cap = max + 2;
+			bigger = realloc(buf, cap);
+			if (!bigger) {
+				rc = BL_ERR_NOMEM;
+				goto out;
+			}
+			buf = bigger;
+		}
+		rc = fdio_read(fd, buf + len, cap - 1 - len, -1, &got);
+		len += got;
+		if (len > max) {
+			rc = BL_ERR_INVAL;
+			goto out;
+		}
+		if (rc)
+			break;
+	}
+	if (rc != BL_ERR_EOF)
+		goto out;
+	rc = BL_OK;
+	buf[len] = '\0';
+	*buf_r = buf;
+	*len_r = len;
+	buf = NULL;
+out:
+	free(buf);
 	return rc;
 }
 

@@ -16,6 +16,12 @@ int64_t fdio_now_ms(void);
  * before any byte if *got_r is 0), BL_ERR_TIMEOUT or BL_ERR_IO. */
 int fdio_read(int fd, void *buf, size_t len, int64_t deadline_ms,
 	      size_t *got_r) BL_MUST_CHECK;
+/* Read fd to end of file, at most max bytes, no deadline. On success *buf_r
+ * owns a malloc'd copy with a NUL appended (not counted in *len_r); caller
+ * frees. BL_ERR_INVAL when there are more than max bytes, BL_ERR_NOMEM or
+ * BL_ERR_IO; on error *buf_r is untouched. */
+int fdio_read_all(int fd, size_t max, char **buf_r,
+		  size_t *len_r) BL_MUST_CHECK;
 /* Write exactly len bytes; BL_OK, BL_ERR_TIMEOUT or BL_ERR_IO. */
 int fdio_write(int fd, const void *buf, size_t len,
 	       int64_t deadline_ms) BL_MUST_CHECK;

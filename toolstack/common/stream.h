@@ -18,6 +18,9 @@ struct bl_stream_ops {
 	int (*write)(struct bl_stream *s, const void *buf, size_t len);
 	/* Release what the stream owns (fd, TLS session); idempotent. */
 	void (*close)(struct bl_stream *s);
+	/* Bytes already read from fd and buffered (TLS records): poll() on fd
+	 * does not see them. NULL when the stream buffers nothing. */
+	size_t (*pending)(struct bl_stream *s);
 };
 
 struct bl_stream {
@@ -38,6 +41,12 @@ static inline int stream_read(struct bl_stream *s, void *buf, size_t len)
 static inline int stream_write(struct bl_stream *s, const void *buf, size_t len)
 {
 	return s->ops->write(s, buf, len);
+}
+
+/* Whether a read would find data without waiting on fd. */
+static inline int stream_pending(struct bl_stream *s)
+{
+	return s->ops->pending && s->ops->pending(s) > 0;
 }
 
 static inline void stream_close(struct bl_stream *s)

@@ -394,6 +394,10 @@ static void reap_one(struct hv_libxl *h, const libxl_dominfo *d)
 	if (libxl_retrieve_domain_configuration(h->ctx, d->domid, &cfg, NULL))
 		goto out;
 	switch (d->shutdown_reason) {
+	case LIBXL_SHUTDOWN_REASON_SUSPEND:
+	case LIBXL_SHUTDOWN_REASON_SOFT_RESET:
+		/* Being saved or migrated: the toolstack doing it decides. */
+		goto out;
 	case LIBXL_SHUTDOWN_REASON_REBOOT:
 		action = cfg.on_reboot;
 		break;

@@ -1,0 +1,48 @@
+# The toolstack against real nodes: the host's blanket reaches both nodes'
+# blanketd over mutually authenticated TLS, with the cluster file `lab up`
+# wrote; guest lifecycle on node2; a stranger is refused.
+. "$(dirname "$0")/../../lab/lib.sh"
+cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
+export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
+
+list=$(blanket list)
+echo "$list"
+grep -q '^node1 .*QEMU' <<<"$list"
+grep -q '^node2 .*QEMU' <<<"$list"
+blanket list --json | grep -q '"xen_version": "4.17.[0-9]*-blanket"'
+
+blanket create -n node2 "$cfg" | grep -q 'created heartbeat (domid [0-9]*) on node2'
+blanket list | grep -E '^node2 .* heartbeat +[0-9]+ (running|blocked)'
+on node2 xl list heartbeat
+# The console, from the host, shows the guest's heartbeat.
+out=$(timeout -s INT 5 blanket console heartbeat 2>/dev/null || true)
+grep -q '^heartbeat [0-9]* ' <<<"$out"
+blanket pause heartbeat | grep -q 'paused heartbeat on node2'
+blanket info --json heartbeat | grep -q '"state": "paused"'
+blanket unpause heartbeat
+blanket info heartbeat | grep -Eq 'state: *(running|blocked)'
+
+# Refusals: a name in use, a broken file (named with its line).
+msg=$(blanket create -n node2 "$cfg" 2>&1) && exit 1
+grep -q 'already exists' <<<"$msg"
+printf 'name = "broken"\nkernel = "/srv/guest/vmlinuz"\nmemory = = 1\n' >/tmp/broken.cfg
+msg=$(blanket create -n node1 /tmp/broken.cfg 2>&1) && exit 1
+echo "$msg"
+grep -q 'broken.cfg:3: config parsing error' <<<"$msg"
+! on node1 xl list broken
+
+# A clean shutdown takes the guest away (its on_poweroff is destroy).
+blanket shutdown --wait --timeout 60 heartbeat
+! on node2 xl list heartbeat
+! blanket list | grep -q heartbeat
+
+# A client whose certificate the cluster's CA did not sign gets nothing.
+evil=$(mktemp -d)
+blanket ca init --dir "$evil/ca" --name evil >/dev/null
+blanket ca issue mallory --dir "$evil/ca" --out "$evil" >/dev/null
+sed -e "s|^ca .*|ca $evil/ca.crt|" -e "s|^cert .*|cert $evil/mallory.crt|" \
+	-e "s|^key .*|key $evil/mallory.key|" "$BLANKET_CLUSTER" >"$evil/cluster.conf"
+msg=$(blanket list --cluster "$evil/cluster.conf" 2>&1) && exit 1
+echo "$msg"
+! grep -q '^node1 ' <<<"$msg"
+rm -rf "$evil"

@@ -1,0 +1,767 @@
+/* The node RPC codec (toolstack/rpc): every message round trip over a
+ * socketpair stream, header negotiation, and the spec's rejects.
+ *
+ * The frames of the sample messages are golden files, kept forever in
+ * tests/fuzz/corpus/rpc/ where they also seed the fuzzer. A wire format
+ * change fails here; to rewrite the files on purpose, run the tests with
+ * BL_GOLDEN_UPDATE=1. */
+#include <CUnit/CUnit.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "rpc.h"
+#include "rpc_buf.h"
+#include "suites.h"
+
+#define CORPUS_DIR BLANKET_SRCDIR "/tests/fuzz/corpus/rpc/"
+
+/* a: the client's end, b: the server's; a test that hangs fails instead. */
+static void pair_open(struct bl_stream *a, struct bl_stream *b)
+{
+	int sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_fd_init(a, sv[0]);
+	stream_fd_init(b, sv[1]);
+	a->deadline_ms = b->deadline_ms = fdio_now_ms() + 5000;
+}
+
+static void pair_close(struct bl_stream *a, struct bl_stream *b)
+{
+	stream_close(a);
+	stream_close(b);
+}
+
+/* What is waiting on s's socket, without blocking. */
+static size_t drain(struct bl_stream *s, uint8_t *buf, size_t size)
+{
+	ssize_t r = recv(s->fd, buf, size, MSG_DONTWAIT);
+
+	return r > 0 ? (size_t)r : 0;
+}
+
+static const struct hv_guest guest_web = {
+    "web", 12, HV_STATE_RUNNING, 262144, 1, 3000000000u,
+};
+static const struct hv_guest guest_db = {
+    "db", 13, HV_STATE_PAUSED, 1048576, 4, 0,
+};
+
+/* The sample messages: the loop sets type, request and id (the sample's
+ * place in the table, from 1); a builder fills in the rest. */
+static void build_name(struct rpc_msg *m)
+{
+	strcpy(m->name, "web");
+}
+
+static void build_create(struct rpc_msg *m)
+{
+	static const char cfg[] = "name = \"web\"\nmemory = 256\n";
+
+	m->source = strdup("/etc/xen/web.cfg");
+	m->config = strdup(cfg);
+	m->config_len = sizeof(cfg) - 1;
+}
+
+static void build_shutdown(struct rpc_msg *m)
+{
+	strcpy(m->name, "web");
+	m->timeout_s = 30;
+	m->flags = RPC_SHUTDOWN_FORCE | RPC_SHUTDOWN_WAIT;
+}
+
+static void build_console_data(struct rpc_msg *m)
+{
+	/* Console bytes may hold NULs and escapes. */
+	static const uint8_t out[] = "\0\x1b[0mlogin: ";
+
+	m->data = malloc(sizeof(out) - 1);
+	memcpy(m->data, out, sizeof(out) - 1);
+	m->data_len = sizeof(out) - 1;
+}
+
+static void build_ok_node(struct rpc_msg *m)
+{
+	strcpy(m->node, "node1");
+	strcpy(m->l0, "QEMU, virtio");
+	strcpy(m->node_info.xen_version, "4.17.5-blanket");
+	strcpy(m->node_info.virt_caps, "pv shadow gnttab-v1 gnttab-v2");
+	m->node_info.total_kib = 4194304;
+	m->node_info.free_kib = 3145728;
+	m->node_info.nr_cpus = 2;
+}
+
+static void build_ok_list(struct rpc_msg *m)
+{
+	m->guests = calloc(2, sizeof(*m->guests));
+	m->guests[0] = guest_web;
+	m->guests[1] = guest_db;
+	m->n_guests = 2;
+}
+
+static void build_ok_guest(struct rpc_msg *m)
+{
+	m->guest = guest_web;
+}
+
+static void build_error(struct rpc_msg *m)
+{
+	m->code = BL_ERR_NOTFOUND;
+	strcpy(m->message, "no guest named web");
+}
+
+static const struct sample {
+	const char *file;
+	uint32_t type;
+	uint32_t request; /* for ok */
+	void (*build)(struct rpc_msg *m);
+} samples[] = {
+    {"node-info", RPC_NODE_INFO, 0, NULL},
+    {"guest-list", RPC_GUEST_LIST, 0, NULL},
+    {"guest-info", RPC_GUEST_INFO, 0, build_name},
+    {"guest-create", RPC_GUEST_CREATE, 0, build_create},
+    {"guest-destroy", RPC_GUEST_DESTROY, 0, build_name},
+    {"guest-shutdown", RPC_GUEST_SHUTDOWN, 0, build_shutdown},
+    {"guest-reboot", RPC_GUEST_REBOOT, 0, build_name},
+    {"guest-pause", RPC_GUEST_PAUSE, 0, build_name},
+    {"guest-unpause", RPC_GUEST_UNPAUSE, 0, build_name},
+    {"guest-console", RPC_GUEST_CONSOLE, 0, build_name},
+    {"console-data", RPC_CONSOLE_DATA, 0, build_console_data},
+    {"console-detach", RPC_CONSOLE_DETACH, 0, NULL},
+    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node},
+    {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list},
+    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest},
+    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest},
+    {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL},
+    {"error", RPC_ERROR, 0, build_error},
+};
+
+static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);
+
+static void sample_build(size_t i, struct rpc_msg *m)
+{
+	rpc_msg_init(m);
+	m->type = samples[i].type;
+	m->request = samples[i].request;
+	m->id = (uint32_t)i + 1;
+	if (samples[i].build)
+		samples[i].build(m);
+}
+
+static void assert_guest_equal(const struct hv_guest *x,
+			       const struct hv_guest *y)
+{
+	CU_ASSERT_STRING_EQUAL(x->name, y->name);
+	CU_ASSERT_EQUAL(x->domid, y->domid);
+	CU_ASSERT_EQUAL(x->state, y->state);
+	CU_ASSERT_EQUAL(x->mem_kib, y->mem_kib);
+	CU_ASSERT_EQUAL(x->vcpus, y->vcpus);
+	CU_ASSERT_EQUAL(x->cpu_time_ns, y->cpu_time_ns);
+}
+
+/* Field by field: comparing re-encodings would miss a field that the
+ * encoder and decoder both drop. */
+static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
+{
+	CU_ASSERT_EQUAL(x->type, y->type);
+	CU_ASSERT_EQUAL(x->id, y->id);
+	CU_ASSERT_STRING_EQUAL(x->name, y->name);
+	CU_ASSERT_STRING_EQUAL(x->source ? x->source : "",
+			       y->source ? y->source : "");
+	CU_ASSERT_EQUAL_FATAL(x->config_len, y->config_len);
+	if (x->config_len)
+		CU_ASSERT_EQUAL(memcmp(x->config, y->config, x->config_len), 0);
+	CU_ASSERT_EQUAL(x->timeout_s, y->timeout_s);
+	CU_ASSERT_EQUAL(x->flags, y->flags);
+	CU_ASSERT_EQUAL_FATAL(x->data_len, y->data_len);
+	if (x->data_len)
+		CU_ASSERT_EQUAL(memcmp(x->data, y->data, x->data_len), 0);
+	CU_ASSERT_EQUAL(x->request, y->request);
+	CU_ASSERT_STRING_EQUAL(x->node, y->node);
+	CU_ASSERT_STRING_EQUAL(x->l0, y->l0);
+	CU_ASSERT_STRING_EQUAL(x->node_info.xen_version,
+			       y->node_info.xen_version);
+	CU_ASSERT_STRING_EQUAL(x->node_info.virt_caps, y->node_info.virt_caps);
+	CU_ASSERT_EQUAL(x->node_info.total_kib, y->node_info.total_kib);
+	CU_ASSERT_EQUAL(x->node_info.free_kib, y->node_info.free_kib);
+	CU_ASSERT_EQUAL(x->node_info.nr_cpus, y->node_info.nr_cpus);
+	assert_guest_equal(&x->guest, &y->guest);
+	CU_ASSERT_EQUAL_FATAL(x->n_guests, y->n_guests);
+	for (uint32_t i = 0; i < x->n_guests; i++)
+		assert_guest_equal(&x->guests[i], &y->guests[i]);
+	CU_ASSERT_EQUAL(x->code, y->code);
+	CU_ASSERT_STRING_EQUAL(x->message, y->message);
+}
+
+static void test_round_trip(void)
+{
+	struct bl_stream a, b;
+	struct rpc_msg sent, got;
+	char err[HV_ERRMSG_MAX];
+
+	pair_open(&a, &b);
+	for (size_t i = 0; i < n_samples; i++) {
+		sample_build(i, &sent);
+		CU_ASSERT_EQUAL(rpc_send(&a, &sent), BL_OK);
+		CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)),
+				      BL_OK);
+		assert_msg_equal(&sent, &got);
+		rpc_msg_dispose(&sent);
+		rpc_msg_dispose(&got);
+		rpc_msg_dispose(&got); /* idempotent */
+	}
+	/* An empty list, and an empty config, go through too. */
+	rpc_msg_init(&sent);
+	sent.type = RPC_OK;
+	sent.request = RPC_GUEST_LIST;
+	CU_ASSERT_EQUAL(rpc_send(&b, &sent), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&a, &got, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(got.n_guests, 0);
+	CU_ASSERT_PTR_NULL(got.guests);
+	rpc_msg_dispose(&got);
+	sent.type = RPC_GUEST_CREATE;
+	sent.source = strdup("x.cfg");
+	CU_ASSERT_EQUAL(rpc_send(&a, &sent), BL_OK);
+	rpc_msg_dispose(&sent);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)), BL_OK);
+	CU_ASSERT_STRING_EQUAL(got.source, "x.cfg");
+	CU_ASSERT_STRING_EQUAL(got.config, "");
+	CU_ASSERT_EQUAL(got.config_len, 0);
+	rpc_msg_dispose(&got);
+	pair_close(&a, &b);
+}
+
+/* Compares bytes with a golden file, or writes it under BL_GOLDEN_UPDATE. */
+static void check_golden(const char *name, const uint8_t *bytes, size_t len)
+{
+	const char *update = getenv("BL_GOLDEN_UPDATE");
+	char path[512], want[4096];
+	size_t want_len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), CORPUS_DIR "%s", name);
+	if (update && *update) {
+		f = fopen(path, "wb");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		CU_ASSERT_EQUAL(fwrite(bytes, 1, len, f), len);
+		CU_ASSERT_EQUAL(fclose(f), 0);
+		return;
+	}
+	f = fopen(path, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	want_len = fread(want, 1, sizeof(want), f);
+	fclose(f);
+	CU_ASSERT_EQUAL(want_len, len);
+	if (want_len == len)
+		CU_ASSERT_EQUAL(memcmp(want, bytes, len), 0);
+}
+
+static void test_golden_frames(void)
+{
+	uint8_t buf[4096];
+	struct bl_stream a, b;
+	struct rpc_msg m;
+	size_t n;
+
+	pair_open(&a, &b);
+	for (size_t i = 0; i < n_samples; i++) {
+		sample_build(i, &m);
+		CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+		n = drain(&b, buf, sizeof(buf));
+		CU_ASSERT_EQUAL(n % 8, 0);
+		check_golden(samples[i].file, buf, n);
+		rpc_msg_dispose(&m);
+	}
+	/* A connection's start, client side: a header and a request. */
+	rpc_header_encode(buf, RPC_VERSION, RPC_MIN_VERSION);
+	sample_build(1, &m); /* guest-list */
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+	n = drain(&b, buf + RPC_HEADER_LEN, sizeof(buf) - RPC_HEADER_LEN);
+	check_golden("hello-guest-list", buf, RPC_HEADER_LEN + n);
+	/* A refusal, server side. */
+	rpc_header_encode(buf, 0, RPC_MIN_VERSION);
+	CU_ASSERT_EQUAL(rpc_send_error(&b, 0, BL_ERR_VERSION,
+				       "no common version: client speaks 2 to "
+				       "2, server 1 to 1"),
+			BL_OK);
+	n = drain(&a, buf + RPC_HEADER_LEN, sizeof(buf) - RPC_HEADER_LEN);
+	check_golden("hello-refused", buf, RPC_HEADER_LEN + n);
+	pair_close(&a, &b);
+}
+
+static void test_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(rpc_type_name(RPC_GUEST_INFO), "guest-info");
+	CU_ASSERT_STRING_EQUAL(rpc_type_name(RPC_ERROR), "error");
+	CU_ASSERT_STRING_EQUAL(rpc_type_name(0), "unknown");
+	CU_ASSERT_STRING_EQUAL(rpc_type_name(42), "unknown");
+	CU_ASSERT_STRING_EQUAL(rpc_type_name(RPC_OPTIONAL | RPC_GUEST_INFO),
+			       "unknown");
+	CU_ASSERT_TRUE(rpc_type_is_request(RPC_NODE_INFO));
+	CU_ASSERT_TRUE(rpc_type_is_request(RPC_GUEST_CONSOLE));
+	CU_ASSERT_FALSE(rpc_type_is_request(RPC_CONSOLE_DATA));
+	CU_ASSERT_FALSE(rpc_type_is_request(RPC_OK));
+	CU_ASSERT_FALSE(rpc_type_is_request(0));
+}
+
+/* The reader and writer on their own: the first failure sticks. */
+static void test_buffers(void)
+{
+	static const uint8_t bytes[] = {0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 9};
+	struct rpc__rd rd;
+	struct rpc__wr wr;
+	uint8_t *buf = NULL;
+	uint32_t u32, len;
+	uint64_t u64;
+	char s[8];
+
+	rpc__rd_init(&rd, bytes, 7);
+	rpc__get_u64(&rd, "big", &u64);
+	CU_ASSERT_EQUAL(rd.rc, BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(rd.field, "big");
+	CU_ASSERT_STRING_EQUAL(rd.why, "truncated");
+	rpc__get_u32(&rd, "next", &u32);
+	CU_ASSERT_EQUAL(u32, 0);
+	CU_ASSERT_STRING_EQUAL(rd.field, "big");
+
+	/* A 4 GiB length is "too long", refused before it is looked at. */
+	rpc__rd_init(&rd, bytes + 4, 5);
+	rpc__get_str(&rd, "s", s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(rd.why, "too long");
+	CU_ASSERT_STRING_EQUAL(s, "");
+	rpc__rd_init(&rd, bytes, sizeof(bytes));
+	rpc__get_u32(&rd, "n", &u32);
+	CU_ASSERT_EQUAL(u32, 1);
+	CU_ASSERT_EQUAL(rpc__rd_end(&rd), BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(rd.why, "trailing bytes");
+
+	rpc__wr_init(&wr, 6);
+	rpc__put_u32(&wr, 0x01020304);
+	CU_ASSERT_EQUAL(rpc__wr_take(&wr, &buf, &len), BL_OK);
+	CU_ASSERT_EQUAL(len, 4);
+	CU_ASSERT_EQUAL(buf[0], 1);
+	CU_ASSERT_EQUAL(buf[3], 4);
+	free(buf);
+	buf = NULL;
+	rpc__wr_init(&wr, 6);
+	rpc__put_u32(&wr, 1);
+	rpc__put_u32(&wr, 2); /* over max */
+	CU_ASSERT_EQUAL(rpc__wr_take(&wr, &buf, &len), BL_ERR_INVAL);
+	CU_ASSERT_PTR_NULL(buf);
+	rpc__wr_init(&wr, 64);
+	rpc__put_str(&wr, "a\0b", 3, 8);
+	CU_ASSERT_EQUAL(rpc__wr_take(&wr, &buf, &len), BL_ERR_INVAL);
+	rpc__wr_init(&wr, 64);
+	rpc__put_str(&wr, "abc", 3, 2);
+	CU_ASSERT_EQUAL(rpc__wr_take(&wr, &buf, &len), BL_ERR_INVAL);
+}
+
+/* Values the spec does not allow are refused before anything is sent. */
+static void test_encode_rejects(void)
+{
+	struct rpc_msg m;
+	uint8_t *body = NULL;
+	uint32_t len;
+
+	rpc_msg_init(&m);
+	m.type = RPC_GUEST_INFO;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	memset(m.name, 'x', sizeof(m.name)); /* no NUL: too long */
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	strcpy(m.name, "web");
+	m.type = 42;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	m.type = RPC_GUEST_SHUTDOWN;
+	m.flags = 4;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	m.flags = 0;
+	m.timeout_s = RPC_TIMEOUT_MAX + 1;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	m.type = RPC_ERROR;
+	strcpy(m.message, "x");
+	m.code = 0;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	m.type = RPC_OK;
+	m.request = RPC_OK;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	m.request = RPC_GUEST_INFO;
+	m.guest = guest_web;
+	m.guest.state = (enum hv_guest_state)(HV_STATE_DYING + 1);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	m.type = RPC_GUEST_CREATE; /* no source */
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_PTR_NULL(body);
+
+	/* More guests than fit in a body. */
+	m.type = RPC_OK;
+	m.request = RPC_GUEST_LIST;
+	m.n_guests = RPC_MAX_BODY / 33 + 1;
+	m.guests = calloc(m.n_guests, sizeof(*m.guests));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m.guests);
+	for (uint32_t i = 0; i < m.n_guests; i++)
+		m.guests[i] = guest_db;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	rpc_msg_dispose(&m);
+}
+
+/* A body from a format: 'i' a u32, 'l' a u64, 's' a string, 'b' bytes
+ * and their length. No limits: the point is to break them. */
+static void put_fmt(struct rpc__wr *wr, const char *fmt, va_list ap)
+{
+	const char *p;
+
+	for (; *fmt; fmt++) {
+		switch (*fmt) {
+		case 'i':
+			rpc__put_u32(wr, va_arg(ap, uint32_t));
+			break;
+		case 'l':
+			rpc__put_u64(wr, va_arg(ap, uint64_t));
+			break;
+		case 's':
+			p = va_arg(ap, const char *);
+			rpc__put_bytes(wr, p, strlen(p), RPC_MAX_BODY);
+			break;
+		case 'b':
+			p = va_arg(ap, const char *);
+			rpc__put_bytes(wr, p, va_arg(ap, uint32_t),
+				       RPC_MAX_BODY);
+			break;
+		default:
+			CU_FAIL_FATAL("bad put_fmt format");
+		}
+	}
+}
+
+/* One malformed body through the stream: the error and the id to echo. */
+static void expect_reject(uint32_t type, uint32_t id, const char *why,
+			  const char *fmt, ...)
+{
+	char err[HV_ERRMSG_MAX] = "";
+	struct bl_stream a, b;
+	struct rpc__wr wr;
+	uint8_t *body = NULL;
+	struct rpc_msg m;
+	uint32_t len = 0;
+	va_list ap;
+
+	rpc__wr_init(&wr, RPC_MAX_BODY);
+	va_start(ap, fmt);
+	put_fmt(&wr, fmt, ap);
+	va_end(ap);
+	CU_ASSERT_EQUAL_FATAL(rpc__wr_take(&wr, &body, &len), BL_OK);
+	pair_open(&a, &b);
+	CU_ASSERT_EQUAL(rpc_send_frame(&a, type, body, len), BL_OK);
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(err, why);
+	CU_ASSERT_EQUAL(m.type, type);
+	CU_ASSERT_EQUAL(m.id, id);
+	CU_ASSERT_PTR_NULL(m.guests);
+	CU_ASSERT_PTR_NULL(m.source);
+	CU_ASSERT_PTR_NULL(m.config);
+	pair_close(&a, &b);
+	free(body);
+}
+
+static void test_body_rejects(void)
+{
+	const uint64_t z = 0;
+	char name_64[65];
+
+	memset(name_64, 'x', 64);
+	name_64[64] = '\0';
+	expect_reject(RPC_GUEST_INFO, 7, "guest-info: body: trailing bytes",
+		      "isi", 7, "web", 0);
+	expect_reject(RPC_GUEST_INFO, 7, "guest-info: name: too long", "is", 7,
+		      name_64);
+	expect_reject(RPC_GUEST_DESTROY, 7, "guest-destroy: name: contains NUL",
+		      "ib", 7, "w\0b", 3);
+	expect_reject(RPC_GUEST_PAUSE, 7, "guest-pause: name: empty", "is", 7,
+		      "");
+	expect_reject(RPC_GUEST_REBOOT, 7, "guest-reboot: name: truncated",
+		      "iib", 7, 9, "we", 2);
+	expect_reject(RPC_NODE_INFO, 0, "node-info: id: truncated", "");
+	expect_reject(RPC_OK, 3, "ok: state: unknown value", "iisiilil", 3,
+		      RPC_GUEST_INFO, "w", 12, 6, z, 1, z);
+	expect_reject(RPC_OK, 3, "ok: request: unknown value", "ii", 3, RPC_OK);
+	expect_reject(RPC_OK, 1, "ok: node: empty", "iisssllil", 1,
+		      RPC_NODE_INFO, "", "4.17", "pv", z, z, 1);
+	expect_reject(RPC_GUEST_SHUTDOWN, 6,
+		      "guest-shutdown: flags: unknown flags", "isii", 6, "w", 0,
+		      4);
+	expect_reject(RPC_GUEST_SHUTDOWN, 6,
+		      "guest-shutdown: timeout_s: out of range", "isii", 6, "w",
+		      RPC_TIMEOUT_MAX + 1, 0);
+	expect_reject(RPC_GUEST_CREATE, 4, "guest-create: source: empty", "iss",
+		      4, "", "name = 'x'");
+	expect_reject(RPC_ERROR, 3, "error: code: out of range", "iis", 3, 0,
+		      "x");
+	expect_reject(RPC_ERROR, 3, "error: code: out of range", "iis", 3,
+		      0x80000000u, "x");
+	expect_reject(RPC_ERROR, 3, "error: message: empty", "iis", 3, 9, "");
+	/* Three guests announced, room for one: refused before allocating. */
+	expect_reject(RPC_OK, 2, "ok: count: too large", "iiisiilil", 2,
+		      RPC_GUEST_LIST, 3, "w", 12, 0, z, 1, z);
+	/* Two announced and room for two, but the second is cut. */
+	expect_reject(RPC_OK, 2, "ok: cpu_time_ns: truncated",
+		      "iiisiililsiiili", 2, RPC_GUEST_LIST, 2, "w", 12, 0, z, 1,
+		      z, "vvvvvvvvvv", 13, 0, z, 1, 0);
+	expect_reject(42, 7, "unknown message type 42", "is", 7, "web");
+	expect_reject(0, 0, "unknown message type 0", "");
+}
+
+/* Writes raw bytes to a stream's socket. */
+static void put_raw(struct bl_stream *s, const void *p, size_t len)
+{
+	CU_ASSERT_EQUAL(write(s->fd, p, len), (ssize_t)len);
+}
+
+static void frame_header(uint8_t hdr[8], uint32_t type, uint32_t len)
+{
+	rpc__be32_store(hdr, type);
+	rpc__be32_store(hdr + 4, len);
+}
+
+static void test_frame_rejects(void)
+{
+	static const uint8_t detach[] = {0, 0, 0, 10};
+	char err[HV_ERRMSG_MAX] = "";
+	struct bl_stream a, b;
+	struct rpc_msg m;
+	uint8_t hdr[8];
+
+	pair_open(&a, &b);
+	/* Oversized: refused from the header alone, so no body is awaited. */
+	frame_header(hdr, RPC_CONSOLE_DATA, 0xffffffffu);
+	put_raw(&a, hdr, sizeof(hdr));
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(
+	    err, "message length 4294967295 over the limit of 1048576 bytes");
+	frame_header(hdr, RPC_OPTIONAL | 5, RPC_MAX_BODY + 1);
+	put_raw(&a, hdr, sizeof(hdr));
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
+
+	/* Unknown optional frames are skipped, known ones are not. */
+	CU_ASSERT_EQUAL(rpc_send_frame(&a, RPC_OPTIONAL | 42, "skip", 4),
+			BL_OK);
+	CU_ASSERT_EQUAL(rpc_send_frame(&a, RPC_OPTIONAL, NULL, 0), BL_OK);
+	CU_ASSERT_EQUAL(rpc_send_frame(&a, RPC_CONSOLE_DETACH, detach, 4),
+			BL_OK);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &m, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(m.type, RPC_CONSOLE_DETACH);
+	CU_ASSERT_EQUAL(m.id, 10);
+
+	/* Nonzero padding, in a known frame and in a skipped one. */
+	frame_header(hdr, RPC_CONSOLE_DETACH, 4);
+	put_raw(&a, hdr, sizeof(hdr));
+	put_raw(&a, "\0\0\0\1\0\0\0\1", 8);
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(
+	    err, "nonzero padding after a console-detach message");
+	frame_header(hdr, RPC_OPTIONAL | 7, 1);
+	put_raw(&a, hdr, sizeof(hdr));
+	put_raw(&a, "x\0\0\0\0\0\0y", 8);
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
+
+	/* Truncated: a body shorter than its length, then EOF. */
+	frame_header(hdr, RPC_GUEST_INFO, 100);
+	put_raw(&a, hdr, sizeof(hdr));
+	put_raw(&a, "short", 5);
+	stream_close(&a);
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_EOF);
+	CU_ASSERT_EQUAL(m.type, 0);
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_EOF);
+	pair_close(&a, &b);
+}
+
+/* Frames of the largest size: a writer process, as a socket holds less. */
+static void test_frame_limits(void)
+{
+	static const uint8_t list[] = {0, 0, 0, 2};
+	char err[HV_ERRMSG_MAX] = "";
+	struct bl_stream a, b;
+	uint8_t *big = calloc(1, RPC_MAX_BODY);
+	struct rpc_msg m;
+	int status;
+	pid_t pid;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	pair_open(&a, &b);
+	pid = fork();
+	CU_ASSERT_NOT_EQUAL_FATAL(pid, -1);
+	if (pid == 0) {
+		int rc;
+
+		/* console-data, id 9, data one byte over its limit */
+		rpc__be32_store(big, 9);
+		rpc__be32_store(big + 4, RPC_CONSOLE_MAX + 1);
+		rc = rpc_send_frame(&a, RPC_OPTIONAL | 99, big, RPC_MAX_BODY);
+		if (!rc)
+			rc = rpc_send_frame(&a, RPC_CONSOLE_DATA, big,
+					    8 + RPC_CONSOLE_MAX + 1);
+		if (!rc)
+			rc = rpc_send_frame(&a, RPC_GUEST_LIST, list, 4);
+		free(big);
+		_exit(rc ? 1 : 0);
+	}
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(err, "console-data: data: too long");
+	CU_ASSERT_EQUAL(m.id, 9);
+	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(m.type, RPC_GUEST_LIST);
+	CU_ASSERT_EQUAL(m.id, 2);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT_EQUAL(rpc_send_frame(&a, RPC_OPTIONAL, big, RPC_MAX_BODY + 1),
+			BL_ERR_INVAL);
+	free(big);
+	pair_close(&a, &b);
+}
+
+static void test_version_pick(void)
+{
+	uint32_t v = 0;
+
+	CU_ASSERT_EQUAL(rpc_version_pick(1, 1, 1, 1, &v), BL_OK);
+	CU_ASSERT_EQUAL(v, 1);
+	/* A version 2 server with a version 1 client (N-1), and back. */
+	CU_ASSERT_EQUAL(rpc_version_pick(1, 2, 1, 1, &v), BL_OK);
+	CU_ASSERT_EQUAL(v, 1);
+	CU_ASSERT_EQUAL(rpc_version_pick(1, 1, 1, 2, &v), BL_OK);
+	CU_ASSERT_EQUAL(v, 1);
+	CU_ASSERT_EQUAL(rpc_version_pick(1, 2, 2, 3, &v), BL_OK);
+	CU_ASSERT_EQUAL(v, 2);
+	/* Too new, too old. */
+	CU_ASSERT_EQUAL(rpc_version_pick(1, 1, 2, 3, &v), BL_ERR_VERSION);
+	CU_ASSERT_EQUAL(rpc_version_pick(3, 4, 1, 2, &v), BL_ERR_VERSION);
+}
+
+static void test_hello(void)
+{
+	char err[HV_ERRMSG_MAX] = "";
+	uint8_t hdr[RPC_HEADER_LEN];
+	uint32_t v = 0, min = 0;
+	struct bl_stream a, b;
+
+	/* Server side: the client's header is already waiting. */
+	pair_open(&a, &b);
+	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);
+	put_raw(&a, hdr, sizeof(hdr));
+	CU_ASSERT_EQUAL(rpc_server_hello(&b, &v, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(v, RPC_VERSION);
+	CU_ASSERT_EQUAL(drain(&a, hdr, sizeof(hdr)), RPC_HEADER_LEN);
+	CU_ASSERT_EQUAL(memcmp(hdr, "BLANKRPC", 8), 0);
+	CU_ASSERT_EQUAL(rpc_header_decode(hdr, &v, &min), BL_OK);
+	CU_ASSERT_EQUAL(v, RPC_VERSION);
+	CU_ASSERT_EQUAL(min, RPC_MIN_VERSION);
+	pair_close(&a, &b);
+
+	/* Client side: the server's answer is already waiting. */
+	pair_open(&a, &b);
+	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);
+	put_raw(&b, hdr, sizeof(hdr));
+	v = 0;
+	CU_ASSERT_EQUAL(rpc_client_hello(&a, &v, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(v, RPC_VERSION);
+	CU_ASSERT_EQUAL(drain(&b, hdr, sizeof(hdr)), RPC_HEADER_LEN);
+	CU_ASSERT_EQUAL(rpc_header_decode(hdr, &v, &min), BL_OK);
+	CU_ASSERT_EQUAL(v, RPC_VERSION);
+	CU_ASSERT_EQUAL(min, RPC_MIN_VERSION);
+	pair_close(&a, &b);
+}
+
+/* The server refuses a client header; returns what the client reads. */
+static void expect_refusal(const uint8_t hdr[RPC_HEADER_LEN], int rc,
+			   const char *why)
+{
+	char err[HV_ERRMSG_MAX] = "";
+	uint8_t reply[RPC_HEADER_LEN];
+	struct bl_stream a, b;
+	uint32_t v = 0, min = 0;
+	struct rpc_msg m;
+
+	pair_open(&a, &b);
+	put_raw(&a, hdr, RPC_HEADER_LEN);
+	CU_ASSERT_EQUAL(rpc_server_hello(&b, &v, err, sizeof(err)), rc);
+	CU_ASSERT_STRING_EQUAL(err, why);
+	CU_ASSERT_EQUAL(stream_read(&a, reply, sizeof(reply)), BL_OK);
+	CU_ASSERT_EQUAL(rpc_header_decode(reply, &v, &min), BL_OK);
+	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_EQUAL(min, RPC_MIN_VERSION);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&a, &m, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(m.type, RPC_ERROR);
+	CU_ASSERT_EQUAL(m.id, 0);
+	CU_ASSERT_EQUAL(m.code, rc);
+	CU_ASSERT_STRING_EQUAL(m.message, why);
+	pair_close(&a, &b);
+}
+
+static void test_hello_refusals(void)
+{
+	char err[HV_ERRMSG_MAX] = "";
+	uint8_t hdr[RPC_HEADER_LEN];
+	struct bl_stream a, b;
+	uint32_t v = 0;
+
+	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
+	expect_refusal(hdr, BL_ERR_VERSION,
+		       "no common version: client speaks 2 to 3, server 1 to "
+		       "1");
+	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 2 to 1");
+	rpc_header_encode(hdr, 0, 0);
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
+	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);
+	hdr[7] = 'X';
+	expect_refusal(hdr, BL_ERR_PROTO, "bad magic");
+
+	/* The client reads a refusal and reports the server's reason. */
+	pair_open(&a, &b);
+	rpc_header_encode(hdr, 0, RPC_MIN_VERSION);
+	put_raw(&b, hdr, sizeof(hdr));
+	CU_ASSERT_EQUAL(rpc_send_error(&b, 0, BL_ERR_VERSION, NULL), BL_OK);
+	CU_ASSERT_EQUAL(rpc_client_hello(&a, &v, err, sizeof(err)),
+			BL_ERR_VERSION);
+	CU_ASSERT_STRING_EQUAL(err, bl_strerror(BL_ERR_VERSION));
+	pair_close(&a, &b);
+
+	/* A server choosing a version the client did not offer. */
+	pair_open(&a, &b);
+	rpc_header_encode(hdr, RPC_VERSION + 1, RPC_MIN_VERSION);
+	put_raw(&b, hdr, sizeof(hdr));
+	CU_ASSERT_EQUAL(rpc_client_hello(&a, &v, err, sizeof(err)),
+			BL_ERR_PROTO);
+	memcpy(hdr, "HTTP/1.1", 8);
+	put_raw(&b, hdr, sizeof(hdr));
+	CU_ASSERT_EQUAL(rpc_client_hello(&a, &v, err, sizeof(err)),
+			BL_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(err, "bad magic");
+	/* A header cut short (shut, not closed: the client writes first). */
+	put_raw(&b, hdr, 5);
+	CU_ASSERT_EQUAL(shutdown(b.fd, SHUT_WR), 0);
+	CU_ASSERT_EQUAL(rpc_client_hello(&a, &v, err, sizeof(err)), BL_ERR_EOF);
+	pair_close(&a, &b);
+}
+
+void suite_rpc(void)
+{
+	CU_pSuite s = CU_add_suite("node rpc codec", NULL, NULL);
+
+	CU_add_test(s, "type names", test_names);
+	CU_add_test(s, "body buffers", test_buffers);
+	CU_add_test(s, "round trip of every message", test_round_trip);
+	CU_add_test(s, "golden frames", test_golden_frames);
+	CU_add_test(s, "encode rejects", test_encode_rejects);
+	CU_add_test(s, "body rejects", test_body_rejects);
+	CU_add_test(s, "frame rejects", test_frame_rejects);
+	CU_add_test(s, "frame limits", test_frame_limits);
+	CU_add_test(s, "version pick", test_version_pick);
+	CU_add_test(s, "hello", test_hello);
+	CU_add_test(s, "hello refusals", test_hello_refusals);
+}

@@ -1,0 +1,290 @@
+/*
+ * Guest commands of blanket(1), xl-style: create, list, info, destroy,
+ * shutdown, reboot, pause, unpause, console, on any node of the cluster
+ * (cluster.conf(5)) over the node RPC, or on this node's blanketd through
+ * its local socket when there is no cluster file.
+ *
+ * A command naming a guest without -n finds the node that has it; create
+ * without -n picks the node with the most free memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "fdio.h"
+#include "guest_target.h"
+#include "json.h"
+
+static void print_guest_json(const char *node, const struct hv_guest *g)
+{
+	printf("{\"node\": ");
+	json_string(stdout, node);
+	printf(", \"name\": ");
+	json_string(stdout, g->name);
+	printf(", \"domid\": %u, \"state\": \"%s\", \"memory_mib\": %llu, "
+	       "\"vcpus\": %u, \"cpu_time_s\": %.1f}",
+	       g->domid, hv_state_name(g->state),
+	       (unsigned long long)(g->mem_kib / 1024), g->vcpus,
+	       (double)g->cpu_time_ns / 1e9);
+}
+
+/* One node of `blanket list --json`: its facts and its guests. */
+static void print_node_json(const struct rpc_msg *info,
+			    const struct rpc_msg *list)
+{
+	printf("{\"node\": ");
+	json_string(stdout, info->node);
+	printf(", \"l0\": ");
+	json_string(stdout, info->l0);
+	printf(", \"xen_version\": ");
+	json_string(stdout, info->node_info.xen_version);
+	printf(", \"free_memory_mib\": %llu, \"guests\": [",
+	       (unsigned long long)(info->node_info.free_kib / 1024));
+	for (uint32_t k = 0; k < list->n_guests; k++) {
+		printf("%s\n    ", k ? "," : "");
+		print_guest_json(info->node, &list->guests[k]);
+	}
+	printf("%s]}", list->n_guests ? "\n  " : "");
+}
+
+static void print_node_rows(const struct rpc_msg *info,
+			    const struct rpc_msg *list)
+{
+	if (list->n_guests == 0)
+		printf("%-10s %-24s %-20s %5s %-9s %8s %5s\n", info->node,
+		       info->l0, "-", "-", "-", "-", "-");
+	for (uint32_t k = 0; k < list->n_guests; k++) {
+		const struct hv_guest *g = &list->guests[k];
+
+		printf("%-10s %-24s %-20s %5u %-9s %8llu %5u\n", info->node,
+		       info->l0, g->name, g->domid, hv_state_name(g->state),
+		       (unsigned long long)(g->mem_kib / 1024), g->vcpus);
+	}
+}
+
+/* `blanket list`: every node (or -n's) and its guests, in one table; a node
+ * that does not answer is named on stderr and makes the exit status 1. */
+int cmd_list(int argc, char **argv)
+{
+	static const char usage[] = "[-n NODE] [--json] [--cluster FILE]";
+	struct guest_target t;
+	int r =
+	    guest_target_begin(argc, argv, "node cluster json", 0, usage, &t);
+	int failed = 0, shown = 0, lo = 0, hi;
+
+	if (r >= 0)
+		return r;
+	hi = t.c.nodes;
+	if (t.node) {
+		lo = guest_target_index(&t, t.node);
+		if (lo < 0) {
+			guest_target_end(&t);
+			return EXIT_FAIL;
+		}
+		hi = lo + 1;
+	}
+	if (t.json)
+		printf("{\"nodes\": [");
+	else
+		printf("%-10s %-24s %-20s %5s %-9s %8s %5s\n", "NODE", "L0",
+		       "GUEST", "ID", "STATE", "MEM(MiB)", "VCPUS");
+	for (int i = lo; i < hi; i++) {
+		struct rpc_msg req, info, list;
+
+		rpc_msg_init(&req);
+		rpc_msg_init(&info);
+		rpc_msg_init(&list);
+		req.type = RPC_NODE_INFO;
+		if (guest_target_call(&t, i, &req, &info, false) == BL_OK) {
+			req.type = RPC_GUEST_LIST;
+			if (guest_target_call(&t, i, &req, &list, false))
+				failed = 1;
+		} else {
+			failed = 1;
+		}
+		if (info.node[0] && t.json) {
+			printf("%s\n  ", shown++ ? "," : "");
+			print_node_json(&info, &list);
+		} else if (info.node[0]) {
+			print_node_rows(&info, &list);
+		}
+		rpc_msg_dispose(&info);
+		rpc_msg_dispose(&list);
+	}
+	if (t.json)
+		printf("%s]}\n", shown ? "\n" : "");
+	guest_target_end(&t);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+/* `blanket info GUEST`. */
+int cmd_info(int argc, char **argv)
+{
+	static const char usage[] = "[-n NODE] [--json] GUEST";
+	struct rpc_msg req, reply;
+	struct guest_target t;
+	int r =
+	    guest_target_begin(argc, argv, "node cluster json", 1, usage, &t);
+	int i, rc;
+
+	if (r >= 0)
+		return r;
+	i = guest_target_find(&t, t.operand);
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	req.type = RPC_GUEST_INFO;
+	snprintf(req.name, sizeof(req.name), "%s", t.operand);
+	rc = i < 0 ? BL_ERR_NOTFOUND
+		   : guest_target_call(&t, i, &req, &reply, false);
+	if (!rc && t.json) {
+		print_guest_json(t.c.node[i].name, &reply.guest);
+		printf("\n");
+	} else if (!rc) {
+		printf("node:       %s\nname:       %s\ndomid:      %u\n"
+		       "state:      %s\nmemory:     %llu MiB\nvcpus:      %u\n"
+		       "cpu time:   %.1f s\n",
+		       t.c.node[i].name, reply.guest.name, reply.guest.domid,
+		       hv_state_name(reply.guest.state),
+		       (unsigned long long)(reply.guest.mem_kib / 1024),
+		       reply.guest.vcpus,
+		       (double)reply.guest.cpu_time_ns / 1e9);
+	}
+	rpc_msg_dispose(&reply);
+	guest_target_end(&t);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The node with the most free memory, for create without -n. */
+static int roomiest_node(struct guest_target *t)
+{
+	uint64_t best_free = 0;
+	int best = -1;
+
+	for (int i = 0; i < t->c.nodes; i++) {
+		struct rpc_msg req, reply;
+
+		rpc_msg_init(&req);
+		rpc_msg_init(&reply);
+		req.type = RPC_NODE_INFO;
+		if (guest_target_call(t, i, &req, &reply, false) == BL_OK &&
+		    (best < 0 || reply.node_info.free_kib > best_free)) {
+			best = i;
+			best_free = reply.node_info.free_kib;
+		}
+		rpc_msg_dispose(&reply);
+	}
+	if (best < 0)
+		fprintf(stderr, "blanket: no node answered\n");
+	return best;
+}
+
+/* `blanket create CONFIG`: the file is read here and its text sent. */
+int cmd_create(int argc, char **argv)
+{
+	static const char usage[] = "[-n NODE] [--cluster FILE] CONFIG-FILE";
+	const char *file, *base;
+	struct rpc_msg req, reply;
+	struct guest_target t;
+	char *text = NULL;
+	size_t len = 0;
+	int r = guest_target_begin(argc, argv, "node cluster", 1, usage, &t);
+	int fd, i, rc;
+
+	if (r >= 0)
+		return r;
+	file = t.operand;
+	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	rc =
+	    fd < 0 ? BL_ERR_IO : fdio_read_all(fd, RPC_CONFIG_MAX, &text, &len);
+	if (fd >= 0)
+		close(fd);
+	if (rc) {
+		fprintf(stderr, "blanket: cannot read %s: %s\n", file,
+			fd < 0		     ? strerror(errno)
+			: rc == BL_ERR_INVAL ? "larger than 512 KiB"
+					     : bl_strerror(rc));
+		guest_target_end(&t);
+		return EXIT_FAIL;
+	}
+	i = t.node ? guest_target_index(&t, t.node) : roomiest_node(&t);
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	req.type = RPC_GUEST_CREATE;
+	req.source = strdup(base);
+	req.config = text;
+	req.config_len = (uint32_t)len;
+	rc = i < 0 || !req.source
+		 ? BL_ERR_FAIL
+		 : guest_target_call(&t, i, &req, &reply, false);
+	if (!rc)
+		printf("created %s (domid %u) on %s\n", reply.guest.name,
+		       reply.guest.domid, t.c.node[i].name);
+	rpc_msg_dispose(&req);
+	rpc_msg_dispose(&reply);
+	guest_target_end(&t);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* destroy, shutdown, reboot, pause, unpause: one request on one guest. */
+static int guest_op(int argc, char **argv, uint32_t type, const char *allowed,
+		    const char *usage, const char *done)
+{
+	struct rpc_msg req, reply;
+	struct guest_target t;
+	int r = guest_target_begin(argc, argv, allowed, 1, usage, &t);
+	int i, rc;
+
+	if (r >= 0)
+		return r;
+	i = guest_target_find(&t, t.operand);
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	req.type = type;
+	snprintf(req.name, sizeof(req.name), "%s", t.operand);
+	req.timeout_s = (uint32_t)t.timeout_s;
+	req.flags = (t.force ? RPC_SHUTDOWN_FORCE : 0) |
+		    (t.wait ? RPC_SHUTDOWN_WAIT : 0);
+	rc = i < 0 ? BL_ERR_NOTFOUND
+		   : guest_target_call(&t, i, &req, &reply, false);
+	if (!rc)
+		printf("%s %s on %s\n", done, t.operand, t.c.node[i].name);
+	rpc_msg_dispose(&reply);
+	guest_target_end(&t);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_destroy(int argc, char **argv)
+{
+	return guest_op(argc, argv, RPC_GUEST_DESTROY, "node cluster",
+			"[-n NODE] GUEST", "destroyed");
+}
+
+int cmd_shutdown(int argc, char **argv)
+{
+	return guest_op(
+	    argc, argv, RPC_GUEST_SHUTDOWN, "node cluster timeout force wait",
+	    "[-n NODE] [-w|--wait] [--timeout S] [--force] GUEST", "shut down");
+}
+
+int cmd_reboot(int argc, char **argv)
+{
+	return guest_op(argc, argv, RPC_GUEST_REBOOT, "node cluster",
+			"[-n NODE] GUEST", "rebooting");
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	return guest_op(argc, argv, RPC_GUEST_PAUSE, "node cluster",
+			"[-n NODE] GUEST", "paused");
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+	return guest_op(argc, argv, RPC_GUEST_UNPAUSE, "node cluster",
+			"[-n NODE] GUEST", "unpaused");
+}

@@ -1,0 +1,151 @@
+/* blanketd(8): the node daemon. Guest lifecycle over the node RPC
+ * (docs/specs/rpc.md), on a local UNIX socket for root and on TCP with
+ * mutually authenticated TLS 1.3 for other nodes and remote CLIs. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hv.h"
+#include "log.h"
+#include "probe.h"
+#include "server.h"
+
+#define DEFAULT_PORT_SPEC "0.0.0.0:7400"
+#define DEFAULT_SOCKET	  "/run/blanket/blanketd.sock"
+#define DEFAULT_TLS_DIR	  "/etc/blanket"
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: blanketd [-f] [-d] [--name NODE] [--listen "
+	    "ADDR:PORT|none]\n"
+	    "                [--socket PATH|none] [--ca FILE] [--cert FILE] "
+	    "[--key FILE]\n"
+	    "                [--hv libxl|fake] [--max-sessions N]\n"
+	    "defaults: --listen %s --socket %s, credentials\n"
+	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
+	    "--max-sessions 32\n",
+	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR);
+}
+
+/* What the node runs on, probed once: it does not change while it runs. */
+static const char *probe_l0(void)
+{
+	static struct probe_result probe;
+	static char l0[64];
+	struct probe_src src = probe_src_live();
+
+	probe_run(&src, &probe);
+	probe_summary(&probe, l0, sizeof(l0));
+	return l0;
+}
+
+static const char *none_is_null(const char *v)
+{
+	return strcmp(v, "none") == 0 ? NULL : v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"ca", required_argument, NULL, 'a'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"hv", required_argument, NULL, 'H'},
+	    {"max-sessions", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static char hostname[64];
+	struct server_opts o = {
+	    .listen = DEFAULT_PORT_SPEC,
+	    .socket_path = DEFAULT_SOCKET,
+	    .ca_file = DEFAULT_TLS_DIR "/ca.crt",
+	    .cert_file = DEFAULT_TLS_DIR "/node.crt",
+	    .key_file = DEFAULT_TLS_DIR "/node.key",
+	    .hv = &hv_libxl_ops,
+	    .max_sessions = 32,
+	};
+	bool foreground = false, debug = false;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "fdh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'n':
+			o.node_name = optarg;
+			break;
+		case 'l':
+			o.listen = none_is_null(optarg);
+			break;
+		case 's':
+			o.socket_path = none_is_null(optarg);
+			break;
+		case 'a':
+			o.ca_file = optarg;
+			break;
+		case 'c':
+			o.cert_file = optarg;
+			break;
+		case 'k':
+			o.key_file = optarg;
+			break;
+		case 'H':
+			if (!strcmp(optarg, "libxl"))
+				o.hv = &hv_libxl_ops;
+			else if (!strcmp(optarg, "fake"))
+				o.hv = &hv_fake_ops;
+			else {
+				fprintf(stderr,
+					"blanketd: --hv wants libxl or "
+					"fake, got \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			o.max_sessions = (int)strtol(optarg, &end, 10);
+			if (*end || o.max_sessions < 1 ||
+			    o.max_sessions > 1024) {
+				fprintf(stderr,
+					"blanketd: --max-sessions wants "
+					"1 to 1024\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!o.node_name) {
+		gethostname(hostname, sizeof(hostname) - 1);
+		o.node_name = hostname;
+	}
+	o.l0 = probe_l0();
+	log_init("blanketd", !foreground, debug);
+	if (!foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	return server_run(&o) ? 1 : 0;
+}

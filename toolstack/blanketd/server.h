@@ -1,0 +1,33 @@
+/* blanketd's listeners and the process per connection. */
+#ifndef BL_BLANKETD_SERVER_H
+#define BL_BLANKETD_SERVER_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "hv.h"
+#include "stream.h"
+
+struct tls_ctx;
+
+struct server_opts {
+	const char *node_name;
+	const char *l0;		 /* what the node runs on (probe_summary) */
+	const char *listen;	 /* TCP ADDR:PORT, or NULL for none */
+	const char *socket_path; /* local UNIX socket, or NULL for none */
+	const char *ca_file, *cert_file, *key_file;
+	const struct hv_ops *hv;
+	int max_sessions; /* connections served at once; more are refused */
+};
+
+/* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and
+ * reap guests each second. Returns when asked to stop, or on a setup error. */
+int server_run(const struct server_opts *o) BL_MUST_CHECK;
+
+/* One connection, in its own process: requests until the peer leaves.
+ * peer names the caller for logs and is taken from the TLS certificate or
+ * the UNIX socket's credentials, never from the payload. */
+void session_run(const struct server_opts *o, struct bl_stream *s,
+		 const char *peer);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * One client connection of blanketd, in its own process.
+ *
+ * Order: version handshake -> open the hypervisor -> loop: read a request,
+ * look its handler up in the table, reply OK with the result or ERROR with a
+ * code and message -> a guest-console request turns the connection into a
+ * console session (console.c) until either side detaches.
+ * A protocol error gets an ERROR and ends the connection; an operation that
+ * fails gets an ERROR and the connection goes on (docs/specs/rpc.md).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "fdio.h"
+#include "log.h"
+#include "rpc.h"
+#include "server.h"
+
+/* A connection idle for this long between requests is closed. */
+#define IDLE_TIMEOUT_MS (10 * 60 * 1000)
+/* Replies must go out within this. */
+#define REPLY_TIMEOUT_MS 30000
+
+struct session {
+	const struct server_opts *o;
+	struct bl_stream *s;
+	const char *peer;
+	void *hv; /* NULL when the hypervisor could not be opened */
+};
+
+/* Handlers fill reply (an OK) or return an error with err set. */
+typedef int (*handler_fn)(struct session *ss, const struct rpc_msg *req,
+			  struct rpc_msg *reply, char *err, size_t errlen);
+
+static int h_node_info(struct session *ss, const struct rpc_msg *req,
+		       struct rpc_msg *reply, char *err, size_t errlen)
+{
+	(void)req;
+	(void)err;
+	(void)errlen;
+	snprintf(reply->node, sizeof(reply->node), "%s", ss->o->node_name);
+	snprintf(reply->l0, sizeof(reply->l0), "%s", ss->o->l0);
+	return ss->o->hv->node_info(ss->hv, &reply->node_info);
+}
+
+static int h_list(struct session *ss, const struct rpc_msg *req,
+		  struct rpc_msg *reply, char *err, size_t errlen)
+{
+	size_t n = 0;
+	int rc;
+
+	(void)req;
+	(void)err;
+	(void)errlen;
+	rc = ss->o->hv->list(ss->hv, &reply->guests, &n);
+	reply->n_guests = (uint32_t)n;
+	return rc;
+}
+
+static int h_info(struct session *ss, const struct rpc_msg *req,
+		  struct rpc_msg *reply, char *err, size_t errlen)
+{
+	int rc = ss->o->hv->info(ss->hv, req->name, &reply->guest);
+
+	if (rc == BL_ERR_NOTFOUND)
+		snprintf(err, errlen, "no guest named \"%s\"", req->name);
+	return rc;
+}
+
+static int h_create(struct session *ss, const struct rpc_msg *req,
+		    struct rpc_msg *reply, char *err, size_t errlen)
+{
+	return ss->o->hv->create(ss->hv, req->source, req->config,
+				 req->config_len, &reply->guest, err, errlen);
+}
+
+static int h_destroy(struct session *ss, const struct rpc_msg *req,
+		     struct rpc_msg *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return ss->o->hv->destroy(ss->hv, req->name, err, errlen);
+}
+
+/* Without `wait`, the guest is asked and the reply goes at once; a forced
+ * shutdown then finishes in a process of its own. */
+static int h_shutdown(struct session *ss, const struct rpc_msg *req,
+		      struct rpc_msg *reply, char *err, size_t errlen)
+{
+	bool force = req->flags & RPC_SHUTDOWN_FORCE;
+	void *hv = NULL;
+	pid_t pid;
+
+	(void)reply;
+	if (req->flags & RPC_SHUTDOWN_WAIT)
+		return ss->o->hv->shutdown(
+		    ss->hv, req->name, (int)req->timeout_s, force, err, errlen);
+	if (!force || req->timeout_s == 0)
+		return ss->o->hv->shutdown(ss->hv, req->name, 0, false, err,
+					   errlen);
+	pid = fork();
+	if (pid < 0)
+		return BL_ERR_IO;
+	if (pid == 0) {
+		char child_err[HV_ERRMSG_MAX];
+
+		if (ss->o->hv->open(&hv) == BL_OK &&
+		    ss->o->hv->shutdown(hv, req->name, (int)req->timeout_s,
+					true, child_err, sizeof(child_err)))
+			log_warnx("forced shutdown of %s: %s", req->name,
+				  child_err);
+		_exit(0);
+	}
+	return BL_OK;
+}
+
+static int h_reboot(struct session *ss, const struct rpc_msg *req,
+		    struct rpc_msg *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return ss->o->hv->reboot(ss->hv, req->name, err, errlen);
+}
+
+static int h_pause(struct session *ss, const struct rpc_msg *req,
+		   struct rpc_msg *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return ss->o->hv->pause(ss->hv, req->name, err, errlen);
+}
+
+static int h_unpause(struct session *ss, const struct rpc_msg *req,
+		     struct rpc_msg *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return ss->o->hv->unpause(ss->hv, req->name, err, errlen);
+}
+
+static const handler_fn handlers[] = {
+    [RPC_NODE_INFO] = h_node_info,   [RPC_GUEST_LIST] = h_list,
+    [RPC_GUEST_INFO] = h_info,	     [RPC_GUEST_CREATE] = h_create,
+    [RPC_GUEST_DESTROY] = h_destroy, [RPC_GUEST_SHUTDOWN] = h_shutdown,
+    [RPC_GUEST_REBOOT] = h_reboot,   [RPC_GUEST_PAUSE] = h_pause,
+    [RPC_GUEST_UNPAUSE] = h_unpause,
+};
+
+/* Open the guest's console and reply; BL_OK means the connection is now a
+ * console session. */
+static int start_console(struct session *ss, const struct rpc_msg *req,
+			 int *pty_r, char *err, size_t errlen)
+{
+	char path[256];
+	int rc, fd;
+
+	rc = ss->o->hv->console_path(ss->hv, req->name, path, sizeof(path), err,
+				     errlen);
+	if (rc)
+		return rc;
+	fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s's console %s", req->name,
+			 path);
+		return BL_ERR_IO;
+	}
+	*pty_r = fd;
+	return BL_OK;
+}
+
+/* Serve one request; BL_ERR_EOF/BL_ERR_PROTO/stream errors end the
+ * connection. */
+static int serve_one(struct session *ss)
+{
+	struct rpc_msg req, reply;
+	char err[HV_ERRMSG_MAX] = "";
+	int rc, pty = -1;
+
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	ss->s->deadline_ms = fdio_now_ms() + IDLE_TIMEOUT_MS;
+	rc = rpc_recv(ss->s, &req, err, sizeof(err));
+	ss->s->deadline_ms = fdio_now_ms() + REPLY_TIMEOUT_MS;
+	if (rc == BL_ERR_PROTO || (!rc && !rpc_type_is_request(req.type))) {
+		if (!rc)
+			snprintf(err, sizeof(err), "unexpected %s",
+				 rpc_type_name(req.type));
+		log_warnx("%s: protocol error: %s", ss->peer, err);
+		if (rpc_send_error(ss->s, req.id, BL_ERR_PROTO, err))
+			log_debug("%s left before the error reply", ss->peer);
+		rc = BL_ERR_PROTO;
+		goto out;
+	}
+	if (rc)
+		goto out; /* the peer left or stalled */
+	reply.type = RPC_OK;
+	reply.id = req.id;
+	reply.request = req.type;
+	if (!ss->hv) {
+		rc = BL_ERR_FAIL;
+		snprintf(err, sizeof(err),
+			 "node %s: the hypervisor is not "
+			 "available",
+			 ss->o->node_name);
+	} else if (req.type == RPC_GUEST_CONSOLE) {
+		rc = start_console(ss, &req, &pty, err, sizeof(err));
+	} else {
+		rc = handlers[req.type](ss, &req, &reply, err, sizeof(err));
+	}
+	log_info("%s: %s%s%s: %s", ss->peer, rpc_type_name(req.type),
+		 req.name[0] ? " " : "", req.name, rc ? err : "ok");
+	if (rc) {
+		rc = rpc_send_error(ss->s, req.id, rc, err[0] ? err : NULL);
+		goto out;
+	}
+	rc = rpc_send(ss->s, &reply);
+	if (!rc && pty >= 0) {
+		ss->s->deadline_ms = -1;
+		rc = console_relay(ss->s, req.id, pty, ss->peer);
+		if (!rc)
+			rc = BL_ERR_EOF; /* a console session ends the
+					    connection */
+	}
+out:
+	if (pty >= 0)
+		close(pty);
+	rpc_msg_dispose(&req);
+	rpc_msg_dispose(&reply);
+	return rc;
+}
+
+void session_run(const struct server_opts *o, struct bl_stream *s,
+		 const char *peer)
+{
+	struct session ss = {o, s, peer, NULL};
+	char err[HV_ERRMSG_MAX] = "";
+	uint32_t version;
+
+	s->deadline_ms = fdio_now_ms() + REPLY_TIMEOUT_MS;
+	if (rpc_server_hello(s, &version, err, sizeof(err))) {
+		log_warnx("%s: refused: %s", peer, err);
+		return;
+	}
+	if (o->hv->open(&ss.hv))
+		log_warnx("cannot open the %s hypervisor", o->hv->name);
+	while (serve_one(&ss) == BL_OK)
+		;
+	if (ss.hv)
+		o->hv->close(ss.hv);
+}

@@ -1,0 +1,160 @@
+/*
+ * cluster.conf: one directive per line, '#' starts a comment.
+ *     ca PATH | cert PATH | key PATH     credentials (relative to the file)
+ *     node NAME HOST:PORT                a node's blanketd
+ * Strict: an unknown directive, a missing field, a duplicate node or a bad
+ * port is an error naming the file and line.
+ */
+#include "cluster.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+
+#define LINE_MAX_LEN 1024
+
+static int fail(char *err, size_t errlen, const char *source, int line,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(char *err, size_t errlen, const char *source, int line,
+		const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s:%d: ", source, line);
+	va_list ap;
+
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return BL_ERR_INVAL;
+}
+
+/* dst = path, relative ones taken from the folder of source. */
+static int set_path(char *dst, const char *source, const char *path)
+{
+	const char *slash = strrchr(source, '/');
+	int n;
+
+	if (path[0] == '/' || !slash)
+		n = snprintf(dst, PATH_MAX, "%s", path);
+	else
+		n = snprintf(dst, PATH_MAX, "%.*s/%s", (int)(slash - source),
+			     source, path);
+	return n < 0 || n >= PATH_MAX ? BL_ERR_INVAL : BL_OK;
+}
+
+static int parse_node(struct cluster *c, const char *name, const char *addr,
+		      const char *source, int line, char *err, size_t errlen)
+{
+	struct cluster_node *n;
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
+
+	if (ca_check_name("node name", name))
+		return fail(err, errlen, source, line,
+			    "node name \"%s\" must be 1-63 of [a-z0-9-]", name);
+	if (cluster_find(c, name))
+		return fail(err, errlen, source, line,
+			    "node \"%s\" is listed twice", name);
+	if (c->nodes == CLUSTER_MAX_NODES)
+		return fail(err, errlen, source, line, "more than %d nodes",
+			    CLUSTER_MAX_NODES);
+	if (!colon || colon == addr ||
+	    (size_t)(colon - addr) >= sizeof(n->host))
+		return fail(err, errlen, source, line,
+			    "node address \"%s\" is not HOST:PORT", addr);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
+		return fail(err, errlen, source, line,
+			    "port \"%s\" is not 1-65535", colon + 1);
+	n = &c->node[c->nodes++];
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->host, sizeof(n->host), "%.*s", (int)(colon - addr), addr);
+	n->port = (int)port;
+	return BL_OK;
+}
+
+int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
+		  size_t errlen)
+{
+	char buf[LINE_MAX_LEN];
+	int line = 0, rc;
+
+	memset(c, 0, sizeof(*c));
+	while (fgets(buf, sizeof(buf), in)) {
+		char *save = NULL, *kw, *a, *b, *extra;
+
+		line++;
+		if (!strchr(buf, '\n') && !feof(in))
+			return fail(err, errlen, source, line,
+				    "line longer than %d bytes",
+				    LINE_MAX_LEN - 2);
+		buf[strcspn(buf, "#")] = '\0';
+		kw = strtok_r(buf, " \t\r\n", &save);
+		a = strtok_r(NULL, " \t\r\n", &save);
+		b = strtok_r(NULL, " \t\r\n", &save);
+		extra = strtok_r(NULL, " \t\r\n", &save);
+		if (!kw)
+			continue;
+		if (!strcmp(kw, "node")) {
+			if (!a || !b || extra)
+				return fail(err, errlen, source, line,
+					    "want: node NAME HOST:PORT");
+			rc = parse_node(c, a, b, source, line, err, errlen);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (strcmp(kw, "ca") && strcmp(kw, "cert") && strcmp(kw, "key"))
+			return fail(err, errlen, source, line,
+				    "unknown directive \"%s\"", kw);
+		if (!a || b)
+			return fail(err, errlen, source, line, "want: %s PATH",
+				    kw);
+		if (set_path(!strcmp(kw, "ca")	   ? c->ca
+			     : !strcmp(kw, "cert") ? c->cert
+						   : c->key,
+			     source, a))
+			return fail(err, errlen, source, line, "path too long");
+	}
+	if (ferror(in))
+		return fail(err, errlen, source, line, "read error");
+	if (!c->ca[0] || !c->cert[0] || !c->key[0])
+		return fail(err, errlen, source, line + 1,
+			    "ca, cert and key are all required");
+	return BL_OK;
+}
+
+int cluster_load(const char *path, struct cluster *c, char *err, size_t errlen)
+{
+	const char *env = getenv("BLANKET_CLUSTER");
+	FILE *f;
+	int rc;
+
+	if (!path)
+		path = env && *env ? env : CLUSTER_DEFAULT_FILE;
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot read cluster file %s: %s", path,
+			 strerror(errno));
+		return errno == ENOENT ? BL_ERR_NOTFOUND : BL_ERR_IO;
+	}
+	rc = cluster_parse(f, path, c, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+const struct cluster_node *cluster_find(const struct cluster *c,
+					const char *name)
+{
+	for (int i = 0; i < c->nodes; i++)
+		if (strcmp(c->node[i].name, name) == 0)
+			return &c->node[i];
+	return NULL;
+}

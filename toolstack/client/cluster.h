@@ -1,0 +1,35 @@
+/* cluster.conf(5): the nodes the blanket CLI manages and its credentials. */
+#ifndef BL_CLUSTER_H
+#define BL_CLUSTER_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "err.h"
+
+#define CLUSTER_MAX_NODES    64
+#define CLUSTER_DEFAULT_FILE "/etc/blanket/cluster.conf"
+
+struct cluster_node {
+	char name[64];
+	char host[256];
+	int port;
+};
+
+struct cluster {
+	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+	struct cluster_node node[CLUSTER_MAX_NODES];
+	int nodes;
+};
+
+/* Parse a cluster file read from in; source names it in errors and its
+ * folder anchors relative paths. On error err says "FILE:LINE: what". */
+int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
+		  size_t errlen) BL_MUST_CHECK;
+/* Load path (NULL: $BLANKET_CLUSTER, else CLUSTER_DEFAULT_FILE). */
+int cluster_load(const char *path, struct cluster *c, char *err,
+		 size_t errlen) BL_MUST_CHECK;
+const struct cluster_node *cluster_find(const struct cluster *c,
+					const char *name);
+
+#endif

@@ -1,0 +1,705 @@
+/* The node RPC codec (docs/specs/rpc.md).
+ *
+ * Entry points: rpc_client_hello/rpc_server_hello once per connection, then
+ * rpc_send/rpc_recv per message (rpc_send_frame/rpc_recv_frame below them).
+ *
+ * Nomenclature: a frame is {type, length, body, padding} on the wire; a
+ * message is a frame's body decoded into a struct rpc_msg; a result is
+ * what an OK carries for the request it answers.
+ *
+ * Bodies are encoded and decoded by two tables, msgs[] and results[]:
+ * one entry per type, its fields in wire order. All byte-level checks are
+ * in rpc_buf.c; this file checks values (states, flags, empty names). */
+#include "rpc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_buf.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The smallest guest record: a 1-byte name and the fixed fields. */
+#define GUEST_MIN_LEN (4 + 1 + 4 + 4 + 8 + 4 + 8)
+
+static const uint8_t rpc_magic[8] = {'B', 'L', 'A', 'N', 'K', 'R', 'P', 'C'};
+
+/* The spec's state table: the index is the wire value. */
+static const enum hv_guest_state wire_states[] = {
+    HV_STATE_RUNNING,  HV_STATE_BLOCKED, HV_STATE_PAUSED,
+    HV_STATE_SHUTDOWN, HV_STATE_CRASHED, HV_STATE_DYING,
+};
+
+/* A NUL-terminated string from a char[size]; empty only if allowed. */
+static void put_cstr(struct rpc__wr *wr, const char *s, size_t size,
+		     bool may_be_empty)
+{
+	size_t len = s ? strnlen(s, size) : 0;
+
+	if (!s || (!len && !may_be_empty)) {
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+		return;
+	}
+	/* An unterminated array has len == size: too long. */
+	rpc__put_str(wr, s, len, size - 1);
+}
+
+static void get_cstr(struct rpc__rd *rd, const char *field, char *buf,
+		     size_t size, bool may_be_empty)
+{
+	rpc__get_str(rd, field, buf, size);
+	if (!rd->rc && !buf[0] && !may_be_empty)
+		rpc__rd_fail(rd, BL_ERR_PROTO, field, "empty");
+}
+
+static void put_guest(struct rpc__wr *wr, const struct hv_guest *g)
+{
+	uint32_t state = 0;
+
+	while (state < ARRAY_LEN(wire_states) && wire_states[state] != g->state)
+		state++;
+	if (state == ARRAY_LEN(wire_states))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	put_cstr(wr, g->name, sizeof(g->name), false);
+	rpc__put_u32(wr, g->domid);
+	rpc__put_u32(wr, state);
+	rpc__put_u64(wr, g->mem_kib);
+	rpc__put_u32(wr, g->vcpus);
+	rpc__put_u64(wr, g->cpu_time_ns);
+}
+
+static void get_guest(struct rpc__rd *rd, struct hv_guest *g)
+{
+	uint32_t state;
+
+	get_cstr(rd, "name", g->name, sizeof(g->name), false);
+	rpc__get_u32(rd, "domid", &g->domid);
+	rpc__get_u32(rd, "state", &state);
+	if (state >= ARRAY_LEN(wire_states))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "state", "unknown value");
+	else
+		g->state = wire_states[state];
+	rpc__get_u64(rd, "mem_kib", &g->mem_kib);
+	rpc__get_u32(rd, "vcpus", &g->vcpus);
+	rpc__get_u64(rd, "cpu_time_ns", &g->cpu_time_ns);
+}
+
+/* OK results, by the request they answer. */
+
+static void put_node_result(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	const struct hv_node_info *n = &m->node_info;
+
+	put_cstr(wr, m->node, sizeof(m->node), false);
+	put_cstr(wr, m->l0, sizeof(m->l0), true);
+	put_cstr(wr, n->xen_version, sizeof(n->xen_version), true);
+	put_cstr(wr, n->virt_caps, sizeof(n->virt_caps), true);
+	rpc__put_u64(wr, n->total_kib);
+	rpc__put_u64(wr, n->free_kib);
+	rpc__put_u32(wr, n->nr_cpus);
+}
+
+static void get_node_result(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	struct hv_node_info *n = &m->node_info;
+
+	get_cstr(rd, "node", m->node, sizeof(m->node), false);
+	get_cstr(rd, "l0", m->l0, sizeof(m->l0), true);
+	get_cstr(rd, "xen_version", n->xen_version, sizeof(n->xen_version),
+		 true);
+	get_cstr(rd, "virt_caps", n->virt_caps, sizeof(n->virt_caps), true);
+	rpc__get_u64(rd, "total_kib", &n->total_kib);
+	rpc__get_u64(rd, "free_kib", &n->free_kib);
+	rpc__get_u32(rd, "nr_cpus", &n->nr_cpus);
+}
+
+static void put_list_result(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (m->n_guests && !m->guests)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->n_guests);
+	for (uint32_t i = 0; i < m->n_guests && !wr->rc; i++)
+		put_guest(wr, &m->guests[i]);
+}
+
+static void get_list_result(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	uint32_t n;
+
+	rpc__get_u32(rd, "count", &n);
+	if (rd->rc || n == 0)
+		return;
+	/* Bounds the allocation by the bytes actually received. */
+	if (n > rpc__rd_left(rd) / GUEST_MIN_LEN) {
+		rpc__rd_fail(rd, BL_ERR_PROTO, "count", "too large");
+		return;
+	}
+	m->guests = calloc(n, sizeof(*m->guests));
+	if (!m->guests) {
+		rpc__rd_fail(rd, BL_ERR_NOMEM, "count", "out of memory");
+		return;
+	}
+	m->n_guests = n;
+	for (uint32_t i = 0; i < n && !rd->rc; i++)
+		get_guest(rd, &m->guests[i]);
+}
+
+static void put_guest_result(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_guest(wr, &m->guest);
+}
+
+static void get_guest_result(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_guest(rd, &m->guest);
+}
+
+struct result_desc {
+	void (*put)(struct rpc__wr *wr, const struct rpc_msg *m);
+	void (*get)(struct rpc__rd *rd, struct rpc_msg *m);
+};
+
+/* Requests missing here have an empty result. */
+static const struct result_desc results[] = {
+    [RPC_NODE_INFO] = {put_node_result, get_node_result},
+    [RPC_GUEST_LIST] = {put_list_result, get_list_result},
+    [RPC_GUEST_INFO] = {put_guest_result, get_guest_result},
+    [RPC_GUEST_CREATE] = {put_guest_result, get_guest_result},
+};
+
+static const struct result_desc *result_desc(uint32_t request)
+{
+	if (request < ARRAY_LEN(results) && results[request].put)
+		return &results[request];
+	return NULL;
+}
+
+/* Message bodies after the id. */
+
+static void put_name(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_cstr(wr, m->name, sizeof(m->name), false);
+}
+
+static void get_name(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_cstr(rd, "name", m->name, sizeof(m->name), false);
+}
+
+static void put_create(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_cstr(wr, m->source, RPC_SOURCE_MAX, false);
+	rpc__put_str(wr, m->config, m->config_len, RPC_CONFIG_MAX);
+}
+
+static void get_create(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	uint32_t len;
+
+	rpc__get_strdup(rd, "source", RPC_SOURCE_MAX - 1, &m->source, &len);
+	if (!rd->rc && !len)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "source", "empty");
+	rpc__get_strdup(rd, "config", RPC_CONFIG_MAX, &m->config,
+			&m->config_len);
+}
+
+static const uint32_t shutdown_flags = RPC_SHUTDOWN_FORCE | RPC_SHUTDOWN_WAIT;
+
+static void put_shutdown(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (m->timeout_s > RPC_TIMEOUT_MAX || (m->flags & ~shutdown_flags))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	put_name(wr, m);
+	rpc__put_u32(wr, m->timeout_s);
+	rpc__put_u32(wr, m->flags);
+}
+
+static void get_shutdown(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_name(rd, m);
+	rpc__get_u32(rd, "timeout_s", &m->timeout_s);
+	if (m->timeout_s > RPC_TIMEOUT_MAX)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "timeout_s", "out of range");
+	rpc__get_u32(rd, "flags", &m->flags);
+	if (m->flags & ~shutdown_flags)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
+}
+
+static void put_console_data(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	rpc__put_bytes(wr, m->data, m->data_len, RPC_CONSOLE_MAX);
+}
+
+static void get_console_data(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	rpc__get_bytes(rd, "data", RPC_CONSOLE_MAX, &m->data, &m->data_len);
+}
+
+static void put_ok(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	const struct result_desc *r = result_desc(m->request);
+
+	if (!rpc_type_is_request(m->request))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->request);
+	if (r)
+		r->put(wr, m);
+}
+
+static void get_ok(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	const struct result_desc *r;
+
+	rpc__get_u32(rd, "request", &m->request);
+	if (rd->rc)
+		return;
+	if (!rpc_type_is_request(m->request)) {
+		rpc__rd_fail(rd, BL_ERR_PROTO, "request", "unknown value");
+		return;
+	}
+	r = result_desc(m->request);
+	if (r)
+		r->get(rd, m);
+}
+
+static void put_error(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	/* -INT32_MAX at most: -INT32_MIN does not fit the wire's range. */
+	if (m->code >= 0 || m->code < -INT32_MAX)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, (uint32_t)(-(int64_t)m->code));
+	put_cstr(wr, m->message, sizeof(m->message), false);
+}
+
+static void get_error(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	uint32_t code;
+
+	rpc__get_u32(rd, "code", &code);
+	if (!rd->rc && (code == 0 || code > INT32_MAX))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "code", "out of range");
+	else
+		m->code = -(int)code;
+	get_cstr(rd, "message", m->message, sizeof(m->message), false);
+}
+
+struct msg_desc {
+	const char *name;
+	bool request;
+	/* Fields after the id; NULL for none. */
+	void (*put)(struct rpc__wr *wr, const struct rpc_msg *m);
+	void (*get)(struct rpc__rd *rd, struct rpc_msg *m);
+};
+
+static const struct msg_desc msgs[] = {
+    [RPC_NODE_INFO] = {"node-info", true, NULL, NULL},
+    [RPC_GUEST_LIST] = {"guest-list", true, NULL, NULL},
+    [RPC_GUEST_INFO] = {"guest-info", true, put_name, get_name},
+    [RPC_GUEST_CREATE] = {"guest-create", true, put_create, get_create},
+    [RPC_GUEST_DESTROY] = {"guest-destroy", true, put_name, get_name},
+    [RPC_GUEST_SHUTDOWN] = {"guest-shutdown", true, put_shutdown, get_shutdown},
+    [RPC_GUEST_REBOOT] = {"guest-reboot", true, put_name, get_name},
+    [RPC_GUEST_PAUSE] = {"guest-pause", true, put_name, get_name},
+    [RPC_GUEST_UNPAUSE] = {"guest-unpause", true, put_name, get_name},
+    [RPC_GUEST_CONSOLE] = {"guest-console", true, put_name, get_name},
+    [RPC_CONSOLE_DATA] = {"console-data", false, put_console_data,
+			  get_console_data},
+    [RPC_CONSOLE_DETACH] = {"console-detach", false, NULL, NULL},
+    [RPC_OK] = {"ok", false, put_ok, get_ok},
+    [RPC_ERROR] = {"error", false, put_error, get_error},
+};
+
+static const struct msg_desc *msg_desc(uint32_t type)
+{
+	if (type < ARRAY_LEN(msgs) && msgs[type].name)
+		return &msgs[type];
+	return NULL;
+}
+
+const char *rpc_type_name(uint32_t type)
+{
+	const struct msg_desc *d = msg_desc(type);
+
+	return d ? d->name : "unknown";
+}
+
+bool rpc_type_is_request(uint32_t type)
+{
+	const struct msg_desc *d = msg_desc(type);
+
+	return d && d->request;
+}
+
+void rpc_msg_init(struct rpc_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void rpc_msg_dispose(struct rpc_msg *m)
+{
+	free(m->source);
+	free(m->config);
+	free(m->data);
+	free(m->guests);
+	rpc_msg_init(m);
+}
+
+int rpc_msg_encode(const struct rpc_msg *m, uint8_t **body_r, uint32_t *len_r)
+{
+	const struct msg_desc *d = msg_desc(m->type);
+	struct rpc__wr wr;
+
+	if (!d)
+		return BL_ERR_INVAL;
+	rpc__wr_init(&wr, RPC_MAX_BODY);
+	rpc__put_u32(&wr, m->id);
+	if (d->put)
+		d->put(&wr, m);
+	return rpc__wr_take(&wr, body_r, len_r);
+}
+
+int rpc_msg_decode(uint32_t type, const uint8_t *body, uint32_t len,
+		   struct rpc_msg *m_r, char *err, size_t errlen)
+{
+	const struct msg_desc *d = msg_desc(type);
+	struct rpc__rd rd;
+	uint32_t id;
+	int rc;
+
+	rpc_msg_init(m_r);
+	m_r->type = type;
+	rpc__rd_init(&rd, body, len);
+	rpc__get_u32(&rd, "id", &m_r->id);
+	if (!d) {
+		snprintf(err, errlen, "unknown message type %" PRIu32, type);
+		return BL_ERR_PROTO;
+	}
+	if (d->get)
+		d->get(&rd, m_r);
+	rc = rpc__rd_end(&rd);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s: %s", d->name, rd.field, rd.why);
+		id = m_r->id;
+		rpc_msg_dispose(m_r);
+		m_r->type = type;
+		m_r->id = id;
+	}
+	return rc;
+}
+
+/* Frames. */
+
+static uint32_t pad_len(uint32_t len)
+{
+	return (8 - (len & 7)) & 7;
+}
+
+static void stream_err(int rc, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", bl_strerror(rc));
+}
+
+void rpc_frame_init(struct rpc_frame *f)
+{
+	f->type = 0;
+	f->len = 0;
+	f->body = NULL;
+}
+
+void rpc_frame_dispose(struct rpc_frame *f)
+{
+	free(f->body);
+	rpc_frame_init(f);
+}
+
+int rpc_send_frame(struct bl_stream *s, uint32_t type, const void *body,
+		   uint32_t len)
+{
+	uint8_t *frame;
+	size_t total;
+	int rc;
+
+	if (len > RPC_MAX_BODY || (len && !body))
+		return BL_ERR_INVAL;
+	/* One write: over TCP, a header and a body written apart would meet
+	 * Nagle's algorithm and the peer's delayed ACK. */
+	total = RPC_FRAME_HEADER_LEN + (size_t)len + pad_len(len);
+	frame = calloc(1, total);
+	if (!frame)
+		return BL_ERR_NOMEM;
+	rpc__be32_store(frame, type);
+	rpc__be32_store(frame + 4, len);
+	if (len)
+		memcpy(frame + RPC_FRAME_HEADER_LEN, body, len);
+	rc = stream_write(s, frame, total);
+	free(frame);
+	return rc;
+}
+
+static int check_pad(const uint8_t *pad, uint32_t n, uint32_t type, char *err,
+		     size_t errlen)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (pad[i]) {
+			snprintf(err, errlen,
+				 "nonzero padding after a %s message",
+				 rpc_type_name(type));
+			return BL_ERR_PROTO;
+		}
+	}
+	return BL_OK;
+}
+
+/* Reads past an unknown optional frame's body without allocating it. */
+static int skip_body(struct bl_stream *s, uint32_t type, uint32_t len,
+		     char *err, size_t errlen)
+{
+	uint32_t pad = pad_len(len), n;
+	uint8_t chunk[4096];
+	int rc;
+
+	while (len) {
+		n = len < sizeof(chunk) ? len : (uint32_t)sizeof(chunk);
+		rc = stream_read(s, chunk, n);
+		if (rc) {
+			stream_err(rc, err, errlen);
+			return rc;
+		}
+		len -= n;
+	}
+	rc = pad ? stream_read(s, chunk, pad) : BL_OK;
+	if (rc) {
+		stream_err(rc, err, errlen);
+		return rc;
+	}
+	return check_pad(chunk, pad, type, err, errlen);
+}
+
+int rpc_recv_frame(struct bl_stream *s, struct rpc_frame *f_r, char *err,
+		   size_t errlen)
+{
+	uint8_t hdr[RPC_FRAME_HEADER_LEN];
+	uint8_t *body = NULL;
+	uint32_t type, len;
+	int rc;
+
+	rpc_frame_init(f_r);
+	for (;;) {
+		rc = stream_read(s, hdr, sizeof(hdr));
+		if (rc) {
+			stream_err(rc, err, errlen);
+			goto out;
+		}
+		type = rpc__be32_load(hdr);
+		len = rpc__be32_load(hdr + 4);
+		if (len > RPC_MAX_BODY) {
+			rc = BL_ERR_PROTO;
+			snprintf(err, errlen,
+				 "message length %" PRIu32
+				 " over the limit of %u bytes",
+				 len, RPC_MAX_BODY);
+			goto out;
+		}
+		if (msg_desc(type) || !(type & RPC_OPTIONAL))
+			break;
+		rc = skip_body(s, type, len, err, errlen);
+		if (rc)
+			goto out;
+	}
+	if (len) {
+		/* len is at most RPC_MAX_BODY: checked above. */
+		body = malloc((size_t)len + pad_len(len));
+		if (!body) {
+			rc = BL_ERR_NOMEM;
+			stream_err(rc, err, errlen);
+			goto out;
+		}
+		rc = stream_read(s, body, (size_t)len + pad_len(len));
+		if (rc) {
+			stream_err(rc, err, errlen);
+			goto out;
+		}
+		rc = check_pad(body + len, pad_len(len), type, err, errlen);
+		if (rc)
+			goto out;
+	}
+	f_r->type = type;
+	f_r->len = len;
+	f_r->body = body;
+	body = NULL;
+out:
+	free(body);
+	return rc;
+}
+
+int rpc_send(struct bl_stream *s, const struct rpc_msg *m)
+{
+	uint8_t *body = NULL;
+	uint32_t len = 0;
+	int rc;
+
+	rc = rpc_msg_encode(m, &body, &len);
+	if (!rc)
+		rc = rpc_send_frame(s, m->type, body, len);
+	free(body);
+	return rc;
+}
+
+int rpc_recv(struct bl_stream *s, struct rpc_msg *m_r, char *err, size_t errlen)
+{
+	struct rpc_frame f;
+	int rc;
+
+	rpc_msg_init(m_r);
+	rc = rpc_recv_frame(s, &f, err, errlen);
+	if (!rc)
+		rc = rpc_msg_decode(f.type, f.body, f.len, m_r, err, errlen);
+	rpc_frame_dispose(&f);
+	return rc;
+}
+
+int rpc_send_error(struct bl_stream *s, uint32_t id, int code,
+		   const char *message)
+{
+	struct rpc_msg m;
+
+	rpc_msg_init(&m);
+	m.type = RPC_ERROR;
+	m.id = id;
+	m.code = code;
+	snprintf(m.message, sizeof(m.message), "%s",
+		 message && *message ? message : bl_strerror(code));
+	return rpc_send(s, &m);
+}
+
+/* Connection header. */
+
+void rpc_header_encode(uint8_t hdr[RPC_HEADER_LEN], uint32_t version,
+		       uint32_t min_version)
+{
+	memcpy(hdr, rpc_magic, sizeof(rpc_magic));
+	rpc__be32_store(hdr + 8, version);
+	rpc__be32_store(hdr + 12, min_version);
+}
+
+int rpc_header_decode(const uint8_t hdr[RPC_HEADER_LEN], uint32_t *version_r,
+		      uint32_t *min_version_r)
+{
+	if (memcmp(hdr, rpc_magic, sizeof(rpc_magic)) != 0)
+		return BL_ERR_PROTO;
+	*version_r = rpc__be32_load(hdr + 8);
+	*min_version_r = rpc__be32_load(hdr + 12);
+	return BL_OK;
+}
+
+int rpc_version_pick(uint32_t our_min, uint32_t our_max, uint32_t peer_min,
+		     uint32_t peer_max, uint32_t *version_r)
+{
+	uint32_t lo = our_min > peer_min ? our_min : peer_min;
+	uint32_t hi = our_max < peer_max ? our_max : peer_max;
+
+	if (hi < lo)
+		return BL_ERR_VERSION;
+	*version_r = hi;
+	return BL_OK;
+}
+
+int rpc_client_hello(struct bl_stream *s, uint32_t *version_r, char *err,
+		     size_t errlen)
+{
+	uint8_t hdr[RPC_HEADER_LEN];
+	uint32_t version, min_version;
+	struct rpc_msg m;
+	int rc;
+
+	rpc_msg_init(&m);
+	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);
+	rc = stream_write(s, hdr, sizeof(hdr));
+	if (!rc)
+		rc = stream_read(s, hdr, sizeof(hdr));
+	if (rc) {
+		stream_err(rc, err, errlen);
+		goto out;
+	}
+	rc = rpc_header_decode(hdr, &version, &min_version);
+	if (rc) {
+		snprintf(err, errlen, "bad magic");
+		goto out;
+	}
+	if (version == 0) {
+		/* Refused: an ERROR follows, in the same layout in every
+		 * version. */
+		rc = rpc_recv(s, &m, err, errlen);
+		if (rc)
+			goto out;
+		if (m.type != RPC_ERROR) {
+			rc = BL_ERR_PROTO;
+			snprintf(err, errlen, "unexpected %s after a refusal",
+				 rpc_type_name(m.type));
+			goto out;
+		}
+		rc = m.code;
+		snprintf(err, errlen, "%s", m.message);
+		goto out;
+	}
+	if (version < RPC_MIN_VERSION || version > RPC_VERSION ||
+	    min_version > version) {
+		rc = BL_ERR_PROTO;
+		snprintf(err, errlen,
+			 "server chose version %" PRIu32 " (lowest %" PRIu32
+			 "), not one of %u to %u",
+			 version, min_version, RPC_MIN_VERSION, RPC_VERSION);
+		goto out;
+	}
+	*version_r = version;
+out:
+	rpc_msg_dispose(&m);
+	return rc;
+}
+
+int rpc_server_hello(struct bl_stream *s, uint32_t *version_r, char *err,
+		     size_t errlen)
+{
+	uint8_t hdr[RPC_HEADER_LEN];
+	uint32_t version = 0, min_version = 0, chosen = 0;
+	int rc, wrc;
+
+	rc = stream_read(s, hdr, sizeof(hdr));
+	if (rc) {
+		/* Nothing to answer: the client left or stayed silent. */
+		stream_err(rc, err, errlen);
+		return rc;
+	}
+	rc = rpc_header_decode(hdr, &version, &min_version);
+	if (rc) {
+		snprintf(err, errlen, "bad magic");
+	} else if (!version || !min_version || min_version > version) {
+		rc = BL_ERR_PROTO;
+		snprintf(err, errlen,
+			 "bad version range %" PRIu32 " to %" PRIu32,
+			 min_version, version);
+	} else {
+		rc = rpc_version_pick(RPC_MIN_VERSION, RPC_VERSION, min_version,
+				      version, &chosen);
+		if (rc)
+			snprintf(err, errlen,
+				 "no common version: client speaks %" PRIu32
+				 " to %" PRIu32 ", server %u to %u",
+				 min_version, version, RPC_MIN_VERSION,
+				 RPC_VERSION);
+	}
+	rpc_header_encode(hdr, rc ? 0 : chosen, RPC_MIN_VERSION);
+	wrc = stream_write(s, hdr, sizeof(hdr));
+	if (!wrc && rc)
+		wrc = rpc_send_error(s, 0, rc, err);
+	if (rc)
+		return rc;
+	if (wrc) {
+		stream_err(wrc, err, errlen);
+		return wrc;
+	}
+	*version_r = chosen;
+	return BL_OK;
+}

@@ -1,0 +1,154 @@
+/* The node RPC protocol: connection header, frames and messages, shared by
+ * blanketd, the blanket CLI, the tests and the fuzzer. Everything goes
+ * through a struct bl_stream (TLS or a UNIX socket). Wire format:
+ * docs/specs/rpc.md; the limits below are the spec's. */
+#ifndef BL_RPC_H
+#define BL_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hv.h"
+#include "stream.h"
+
+#define RPC_VERSION	     1 /* the highest version we speak */
+#define RPC_MIN_VERSION	     1 /* the lowest */
+#define RPC_HEADER_LEN	     16
+#define RPC_FRAME_HEADER_LEN 8
+#define RPC_MAX_BODY	     1048576u
+#define RPC_OPTIONAL	     0x80000000u /* type bit: skip if unknown */
+#define RPC_NODE_NAME_MAX    256	 /* NUL included, like HV_NAME_MAX */
+#define RPC_L0_MAX	     64		 /* NUL included */
+#define RPC_SOURCE_MAX	     4096	 /* NUL included */
+#define RPC_CONFIG_MAX	     524288u	 /* bytes */
+#define RPC_CONSOLE_MAX	     65536u	 /* bytes per console-data */
+#define RPC_TIMEOUT_MAX	     86400u	 /* guest-shutdown seconds */
+
+#define RPC_SHUTDOWN_FORCE 0x1u /* destroy after the timeout */
+#define RPC_SHUTDOWN_WAIT  0x2u /* reply once the guest is gone */
+
+enum rpc_type {
+	RPC_NODE_INFO = 1,
+	RPC_GUEST_LIST = 2,
+	RPC_GUEST_INFO = 3,
+	RPC_GUEST_CREATE = 4,
+	RPC_GUEST_DESTROY = 5,
+	RPC_GUEST_SHUTDOWN = 6,
+	RPC_GUEST_REBOOT = 7,
+	RPC_GUEST_PAUSE = 8,
+	RPC_GUEST_UNPAUSE = 9,
+	RPC_GUEST_CONSOLE = 10,
+	RPC_CONSOLE_DATA = 11,
+	RPC_CONSOLE_DETACH = 12,
+	RPC_OK = 13,
+	RPC_ERROR = 14,
+};
+
+/* Any message, decoded. Which fields a type uses is in the spec's tables;
+ * the others stay as rpc_msg_init() left them. The pointers are owned by
+ * the message: rpc_msg_dispose() frees them, so a sender that sets one
+ * hands it over. */
+struct rpc_msg {
+	uint32_t type; /* enum rpc_type */
+	uint32_t id;   /* the request's, echoed by its reply */
+
+	/* guest-info, -destroy, -shutdown, -reboot, -pause, -unpause,
+	 * -console */
+	char name[HV_NAME_MAX];
+	/* guest-create: malloc'd and NUL-terminated */
+	char *source;
+	char *config;
+	uint32_t config_len;
+	/* guest-shutdown */
+	uint32_t timeout_s;
+	uint32_t flags; /* RPC_SHUTDOWN_* */
+	/* console-data: malloc'd (a NUL follows the bytes when decoded) */
+	uint8_t *data;
+	uint32_t data_len;
+
+	/* ok: the request answered, and its result */
+	uint32_t request;
+	char node[RPC_NODE_NAME_MAX];  /* node-info */
+	char l0[RPC_L0_MAX];	       /* node-info: what the node runs on */
+	struct hv_node_info node_info; /* node-info */
+	struct hv_guest guest;	       /* guest-info, guest-create */
+	struct hv_guest *guests;       /* guest-list: malloc'd */
+	uint32_t n_guests;
+
+	/* error */
+	int code; /* a negative enum bl_err, or a code we do not know */
+	char message[HV_ERRMSG_MAX];
+};
+
+void rpc_msg_init(struct rpc_msg *m);
+void rpc_msg_dispose(struct rpc_msg *m);
+/* Name for logs and error messages ("guest-info"), "unknown" otherwise. */
+const char *rpc_type_name(uint32_t type);
+/* True for the types a client sends as requests (node-info..guest-console). */
+bool rpc_type_is_request(uint32_t type);
+
+/* Functions that take err fill it, on failure, with a message for the peer
+ * or the user (HV_ERRMSG_MAX bytes hold any; NULL, 0 is allowed). */
+
+/* Connection header. decode: BL_ERR_PROTO for a bad magic; the versions are
+ * not checked. */
+void rpc_header_encode(uint8_t hdr[RPC_HEADER_LEN], uint32_t version,
+		       uint32_t min_version);
+int rpc_header_decode(const uint8_t hdr[RPC_HEADER_LEN], uint32_t *version_r,
+		      uint32_t *min_version_r) BL_MUST_CHECK;
+/* The highest version in both ranges, or BL_ERR_VERSION. */
+int rpc_version_pick(uint32_t our_min, uint32_t our_max, uint32_t peer_min,
+		     uint32_t peer_max, uint32_t *version_r) BL_MUST_CHECK;
+/* Send our header, read the server's: on success *version_r is the version
+ * the connection speaks. A refusal returns the server's code (BL_ERR_VERSION
+ * or BL_ERR_PROTO) with its message in err. */
+int rpc_client_hello(struct bl_stream *s, uint32_t *version_r, char *err,
+		     size_t errlen) BL_MUST_CHECK;
+/* Read the client's header and answer it. When it cannot be served, sends
+ * the refusal (header version 0 and an ERROR) and returns its code; the
+ * caller closes the stream. */
+int rpc_server_hello(struct bl_stream *s, uint32_t *version_r, char *err,
+		     size_t errlen) BL_MUST_CHECK;
+
+/* A frame as read: type and body, not decoded. */
+struct rpc_frame {
+	uint32_t type;
+	uint32_t len;
+	uint8_t *body; /* malloc'd, len bytes; NULL when len is 0 */
+};
+
+void rpc_frame_init(struct rpc_frame *f);
+void rpc_frame_dispose(struct rpc_frame *f);
+/* One frame, in a single stream write; BL_ERR_INVAL over RPC_MAX_BODY. */
+int rpc_send_frame(struct bl_stream *s, uint32_t type, const void *body,
+		   uint32_t len) BL_MUST_CHECK;
+/* The next frame whose type is known or mandatory: unknown optional frames
+ * are skipped. BL_ERR_PROTO for a length over the limit (checked before
+ * anything is allocated) or nonzero padding; stream errors as they come.
+ * On success *f_r owns the body; on error *f_r is left disposed. */
+int rpc_recv_frame(struct bl_stream *s, struct rpc_frame *f_r, char *err,
+		   size_t errlen) BL_MUST_CHECK;
+
+/* Message bodies. encode: BL_ERR_INVAL for a field the spec does not allow
+ * (a name too long or empty, an unknown state or flag, a body over the
+ * limit), else *body_r is malloc'd (NULL when *len_r is 0) and the caller
+ * frees it. decode: BL_ERR_PROTO for anything the spec calls malformed,
+ * BL_ERR_NOMEM; on error *m_r owns nothing, but its type and id say what
+ * to echo in the ERROR reply (id 0 if the body held none). */
+int rpc_msg_encode(const struct rpc_msg *m, uint8_t **body_r,
+		   uint32_t *len_r) BL_MUST_CHECK;
+int rpc_msg_decode(uint32_t type, const uint8_t *body, uint32_t len,
+		   struct rpc_msg *m_r, char *err, size_t errlen) BL_MUST_CHECK;
+
+/* Encode and send, or receive and decode, one message. */
+int rpc_send(struct bl_stream *s, const struct rpc_msg *m) BL_MUST_CHECK;
+int rpc_recv(struct bl_stream *s, struct rpc_msg *m_r, char *err,
+	     size_t errlen) BL_MUST_CHECK;
+/* An ERROR reply: code is a negative enum bl_err; message may be NULL or
+ * empty (bl_strerror(code) is sent) and is cut to fit. */
+int rpc_send_error(struct bl_stream *s, uint32_t id, int code,
+		   const char *message) BL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,77 @@
+/* The cluster CA: one self-signed certificate authority per cluster that
+ * signs every node and client certificate (docs/security.md).
+ *
+ * Files, all PEM; keys are created 0600 and certificates 0644, and nothing
+ * existing is ever overwritten:
+ *   CA folder:        ca.crt, ca.key
+ *   issued identity:  NAME.crt, NAME.key and ca.crt (a copy of the CA's)
+ */
+#ifndef BL_CA_H
+#define BL_CA_H
+
+#include <openssl/types.h>
+
+#include "err.h"
+
+#define CA_CERT_FILE   "ca.crt"
+#define CA_KEY_FILE    "ca.key"
+#define CA_DEFAULT_DIR "/etc/blanket/ca"
+/* A name is one DNS label: it is a node's host name and a TLS identity. */
+#define CA_NAME_MAX 63
+/* "Blanket cluster CA <cluster>" must fit X.509's 64-character CN. */
+#define CA_CLUSTER_MAX	45
+#define CA_MAX_IPS	16
+#define CA_CA_DAYS	3650
+#define CA_DEFAULT_DAYS 730
+#define CA_MAX_DAYS	3650
+
+enum ca_kind {
+	CA_CLIENT, /* a user or program: extendedKeyUsage clientAuth */
+	CA_NODE,   /* a blanket node: serverAuth and clientAuth, DNS/IP SANs */
+};
+
+/* What to issue. The strings are borrowed from the caller. */
+struct ca_request {
+	const char *name; /* CN and a node's DNS SAN; any name but "ca" */
+	enum ca_kind kind;
+	const char *ips[CA_MAX_IPS]; /* IPv4/IPv6 SANs; nodes only */
+	int n_ips;
+	int days; /* validity, 1..CA_MAX_DAYS */
+};
+
+/* A client request for no name, valid for CA_DEFAULT_DAYS. */
+void ca_request_init(struct ca_request *req);
+
+/* Whether name is 1-CA_NAME_MAX characters of [a-z0-9-], not starting with
+ * '-'. When it is not, says so naming field (e.g. "cluster name") and returns
+ * BL_ERR_INVAL. */
+int ca_check_name(const char *field, const char *name) BL_MUST_CHECK;
+/* ca_check_name() for a cluster name, at most CA_CLUSTER_MAX long. */
+int ca_check_cluster(const char *cluster) BL_MUST_CHECK;
+/* Whether addr is an IPv4 or IPv6 address; BL_ERR_INVAL naming field. */
+int ca_check_ip(const char *field, const char *addr) BL_MUST_CHECK;
+
+/* Create the CA for cluster in dir (created 0700 with its parents if
+ * missing): a P-256 key in ca.key and a self-signed certificate, CN
+ * "Blanket cluster CA <cluster>", valid CA_CA_DAYS days, in ca.crt.
+ * Refuses (BL_ERR_IO, naming the file) when either file exists, and leaves
+ * it untouched. BL_ERR_INVAL for a bad cluster name. */
+int ca_init(const char *dir, const char *cluster) BL_MUST_CHECK;
+
+/* Issue req with the CA in ca_dir: write NAME.key, NAME.crt and a copy of
+ * ca.crt into out_dir (created 0700 if missing). Refuses (BL_ERR_IO, naming
+ * the file) when NAME.key or NAME.crt exists, BL_ERR_INVAL when out_dir has
+ * another CA's ca.crt or req is bad, BL_ERR_NOTFOUND when the CA is missing.
+ * On any error it leaves no file of its own behind and existing files
+ * untouched. */
+int ca_issue(const char *ca_dir, const struct ca_request *req,
+	     const char *out_dir) BL_MUST_CHECK;
+
+/* Read the first PEM certificate (private key) in path. On success *cert_r
+ * (*key_r) owns it; free with X509_free() (EVP_PKEY_free()). On error
+ * (BL_ERR_NOTFOUND, BL_ERR_IO, BL_ERR_INVAL; logged naming path) it is
+ * untouched. Keys that want a passphrase are refused, never prompted for. */
+int ca_load_cert(const char *path, X509 **cert_r) BL_MUST_CHECK;
+int ca_load_key(const char *path, EVP_PKEY **key_r) BL_MUST_CHECK;
+
+#endif

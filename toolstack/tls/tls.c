@@ -1,0 +1,555 @@
+/* TLS 1.3 connections with mutual authentication (tls.h), on OpenSSL 3.
+ *
+ * Entry points: tls_ctx_new(), then tls_accept() or tls_connect() per
+ * connection; the stream ops (tls_read, tls_write, tls_close, tls_pending)
+ * follow.
+ * Nomenclature: "ctx" is our tls_ctx around an SSL_CTX, "conn" one
+ * connection's state behind bl_stream.impl, "where" how logs name the peer.
+ * The socket is non-blocking from the handshake on: every OpenSSL call that
+ * wants the socket waits in poll() for at most the deadline that is left. */
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+#include "fdio.h"
+
+/* close_notify is a courtesy: never wait long for a peer that does not read
+ * when the stream has no deadline of its own. */
+#define TLS_CLOSE_WAIT_MS 1000
+
+struct tls_ctx {
+	SSL_CTX *ssl_ctx;
+	enum tls_role role;
+};
+
+struct tls_conn {
+	SSL *ssl;
+	bool failed; /* a fatal TLS or socket error: no close_notify */
+	bool peer_is_node;
+	char peer[CA_NAME_MAX + 1];
+	char addr[64];			  /* "10.99.0.2:41234" */
+	char where[CA_NAME_MAX + 64 + 4]; /* "node1 (10.99.0.2:41234)" */
+};
+
+/* OpenSSL reasons we can say in plain words, and what they mean for the
+ * caller. Alerts are what the other side's refusal looks like here. */
+static const struct {
+	int reason;
+	int rc;
+	const char *why;
+} reasons[] = {
+    {SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, BL_ERR_AUTH,
+     "peer sent no certificate"},
+    {SSL_R_CERTIFICATE_VERIFY_FAILED, BL_ERR_AUTH, "certificate verify failed"},
+    {SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED, BL_ERR_AUTH,
+     "peer wants a certificate and got none"},
+    {SSL_R_TLSV1_ALERT_UNKNOWN_CA, BL_ERR_AUTH,
+     "peer does not trust the CA of our certificate"},
+    {SSL_R_SSLV3_ALERT_BAD_CERTIFICATE, BL_ERR_AUTH,
+     "peer refused our certificate"},
+    {SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE, BL_ERR_AUTH,
+     "peer refused our certificate for this use"},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED, BL_ERR_AUTH,
+     "peer says our certificate has expired"},
+    {SSL_R_UNSUPPORTED_PROTOCOL, BL_ERR_VERSION, "peer does not speak TLS 1.3"},
+    {SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, BL_ERR_VERSION,
+     "peer does not speak TLS 1.3"},
+    {SSL_R_WRONG_VERSION_NUMBER, BL_ERR_PROTO, "peer does not speak TLS"},
+    {SSL_R_UNEXPECTED_EOF_WHILE_READING, BL_ERR_EOF,
+     "peer closed the connection"},
+};
+
+void tls_log_ssl_errors(const char *fmt, ...)
+{
+	char msg[512], errs[512] = "", one[256];
+	size_t used = 0;
+	unsigned long e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (used < sizeof(errs))
+			used +=
+			    (size_t)snprintf(errs + used, sizeof(errs) - used,
+					     "%s%s", used ? "; " : "", one);
+	}
+	log_warnx("%s: %s", msg, used ? errs : "no OpenSSL error queued");
+}
+
+/* Verify our own certificate as a peer would, so that a wrong file fails at
+ * start-up with a clear message instead of at every handshake. */
+static int check_own_cert(SSL_CTX *ssl_ctx, X509 *cert, enum tls_role role,
+			  const char *cert_file)
+{
+	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	int rc = BL_ERR_NOMEM;
+
+	if (!sc ||
+	    !X509_STORE_CTX_init(sc, SSL_CTX_get_cert_store(ssl_ctx), cert,
+				 NULL) ||
+	    !X509_STORE_CTX_set_purpose(sc, role == TLS_SERVER
+						? X509_PURPOSE_SSL_SERVER
+						: X509_PURPOSE_SSL_CLIENT)) {
+		tls_log_ssl_errors("%s: cannot check it", cert_file);
+		goto out;
+	}
+	rc = BL_OK;
+	if (X509_verify_cert(sc) != 1) {
+		log_warnx("%s: not valid as a %s certificate of this cluster: "
+			  "%s",
+			  cert_file, role == TLS_SERVER ? "server" : "client",
+			  X509_verify_cert_error_string(
+			      X509_STORE_CTX_get_error(sc)));
+		ERR_clear_error();
+		rc = BL_ERR_AUTH;
+	}
+out:
+	X509_STORE_CTX_free(sc);
+	return rc;
+}
+
+int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
+		const char *key_file, struct tls_ctx **ctx_r)
+{
+	struct tls_ctx *ctx = NULL;
+	X509 *ca = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	rc = ca_load_cert(ca_file, &ca);
+	if (!rc)
+		rc = ca_load_cert(cert_file, &cert);
+	if (!rc)
+		rc = ca_load_key(key_file, &key);
+	if (rc)
+		goto out;
+	rc = BL_ERR_NOMEM;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		goto out;
+	ctx->role = role;
+	ctx->ssl_ctx = SSL_CTX_new(role == TLS_SERVER ? TLS_server_method()
+						      : TLS_client_method());
+	if (!ctx->ssl_ctx ||
+	    !SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_3_VERSION) ||
+	    !X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx->ssl_ctx), ca)) {
+		tls_log_ssl_errors("cannot set up TLS");
+		goto out;
+	}
+	/* Short-lived connections between machines that hold their keys: no
+	 * resumption (nothing to gain, tickets to protect), nothing beyond
+	 * the handshake, and chains of exactly our CA and one certificate. */
+	SSL_CTX_set_options(ctx->ssl_ctx,
+			    SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_num_tickets(ctx->ssl_ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_verify(ctx->ssl_ctx,
+			   role == TLS_SERVER
+			       ? SSL_VERIFY_PEER |
+				     SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+			       : SSL_VERIFY_PEER,
+			   NULL);
+	SSL_CTX_set_verify_depth(ctx->ssl_ctx, 1);
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx->ssl_ctx),
+				    X509_V_FLAG_X509_STRICT);
+	if (!SSL_CTX_use_certificate(ctx->ssl_ctx, cert) ||
+	    !SSL_CTX_use_PrivateKey(ctx->ssl_ctx, key) ||
+	    !SSL_CTX_check_private_key(ctx->ssl_ctx)) {
+		tls_log_ssl_errors("%s does not belong to %s", key_file,
+				   cert_file);
+		rc = BL_ERR_INVAL;
+		goto out;
+	}
+	rc = check_own_cert(ctx->ssl_ctx, cert, role, cert_file);
+	if (rc)
+		goto out;
+	*ctx_r = ctx;
+	ctx = NULL;
+out:
+	tls_ctx_free(ctx);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	X509_free(ca);
+	return rc;
+}
+
+void tls_ctx_free(struct tls_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	SSL_CTX_free(ctx->ssl_ctx);
+	free(ctx);
+}
+
+/* "10.99.0.2:41234", "[fd00::2]:41234" or "local peer", for logs. */
+static void describe_peer(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &in4->sin_addr, addr, sizeof(addr));
+		snprintf(buf, size, "%s:%u", addr, ntohs(in4->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+		snprintf(buf, size, "[%s]:%u", addr, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, size, "local peer");
+	}
+}
+
+/* Wait until fd is ready for what OpenSSL wants; BL_OK, BL_ERR_TIMEOUT or
+ * BL_ERR_IO. */
+static int wait_fd(int fd, int ssl_err, int64_t deadline_ms)
+{
+	struct pollfd pfd = {
+	    .fd = fd,
+	    .events = ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN,
+	};
+
+	for (;;) {
+		int timeout = -1, r;
+
+		if (deadline_ms >= 0) {
+			int64_t left = deadline_ms - fdio_now_ms();
+
+			if (left <= 0)
+				return BL_ERR_TIMEOUT;
+			timeout = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		r = poll(&pfd, 1, timeout);
+		if (r > 0)
+			return BL_OK;
+		if (r < 0 && errno != EINTR) {
+			log_warn("poll");
+			return BL_ERR_IO;
+		}
+	}
+}
+
+/* Before each OpenSSL I/O call: SSL_get_error() reads both the error queue
+ * and, for SSL_ERROR_SYSCALL, errno, so neither may hold older news. */
+static void ssl_call_begin(void)
+{
+	ERR_clear_error();
+	errno = 0;
+}
+
+/* Say in one line why the OpenSSL call op on conn failed with ssl_err, and
+ * map it to an enum bl_err. */
+static int conn_fail(struct tls_conn *c, const char *op, int ssl_err)
+{
+	unsigned long e = ERR_peek_error();
+	char why[256] = "";
+	int rc = BL_ERR_PROTO;
+	long verify;
+
+	c->failed = ssl_err != SSL_ERROR_ZERO_RETURN;
+	if (ssl_err == SSL_ERROR_ZERO_RETURN)
+		return BL_ERR_EOF;
+	if (ssl_err == SSL_ERROR_SYSCALL && e == 0) {
+		if (errno == 0)
+			return BL_ERR_EOF;
+		log_warn("TLS %s with %s failed", op, c->where);
+		return BL_ERR_IO;
+	}
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL)
+		for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]);
+		     i++)
+			if (ERR_GET_REASON(e) == reasons[i].reason) {
+				rc = reasons[i].rc;
+				snprintf(why, sizeof(why), "%s",
+					 reasons[i].why);
+			}
+	verify = SSL_get_verify_result(c->ssl);
+	if (rc == BL_ERR_AUTH && verify == X509_V_ERR_HOSTNAME_MISMATCH)
+		snprintf(
+		    why, sizeof(why), "certificate verify failed: %s (want %s)",
+		    X509_verify_cert_error_string(verify),
+		    X509_VERIFY_PARAM_get0_host(SSL_get0_param(c->ssl), 0));
+	else if (rc == BL_ERR_AUTH && verify != X509_V_OK)
+		snprintf(why, sizeof(why), "certificate verify failed: %s",
+			 X509_verify_cert_error_string(verify));
+	if (rc == BL_ERR_EOF) {
+		/* Peers that vanish are the caller's news, not an error. */
+		ERR_clear_error();
+		log_debug("TLS %s with %s: %s", op, c->where, why);
+	} else if (why[0]) {
+		tls_log_ssl_errors("TLS %s with %s failed: %s", op, c->where,
+				   why);
+	} else {
+		tls_log_ssl_errors("TLS %s with %s failed", op, c->where);
+	}
+	return rc;
+}
+
+/* After an OpenSSL call on s returned ret: wait for the socket and go on
+ * (BL_OK), or fail. */
+static int conn_retry(struct bl_stream *s, const char *op, int ret,
+		      int64_t deadline_ms)
+{
+	struct tls_conn *c = s->impl;
+	int ssl_err = SSL_get_error(c->ssl, ret);
+	int rc;
+
+	if (ssl_err != SSL_ERROR_WANT_READ && ssl_err != SSL_ERROR_WANT_WRITE)
+		return conn_fail(c, op, ssl_err);
+	rc = wait_fd(s->fd, ssl_err, deadline_ms);
+	if (rc == BL_ERR_IO)
+		c->failed = true;
+	return rc;
+}
+
+/* The verified peer's identity: its certificate's one CN, a valid name. */
+static int read_peer(struct tls_conn *c)
+{
+	X509 *cert = SSL_get0_peer_certificate(c->ssl);
+	X509_NAME *subject = cert ? X509_get_subject_name(cert) : NULL;
+	int i = subject
+		    ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1)
+		    : -1;
+	const ASN1_STRING *cn =
+	    i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i))
+		   : NULL;
+	int len = cn ? ASN1_STRING_length(cn) : 0;
+
+	if (!cn || len < 1 || len > CA_NAME_MAX ||
+	    X509_NAME_get_index_by_NID(subject, NID_commonName, i) >= 0) {
+		log_warnx("TLS peer %s: certificate has no single valid CN",
+			  c->where);
+		return BL_ERR_AUTH;
+	}
+	memcpy(c->peer, ASN1_STRING_get0_data(cn), (size_t)len);
+	c->peer[len] = '\0';
+	if (strlen(c->peer) != (size_t)len ||
+	    ca_check_name("TLS peer certificate CN", c->peer))
+		return BL_ERR_AUTH;
+	/* Without the extension OpenSSL reports every usage: not a node. */
+	c->peer_is_node = X509_get_extension_flags(cert) & EXFLAG_XKUSAGE &&
+			  X509_get_extended_key_usage(cert) & XKU_SSL_SERVER;
+	snprintf(c->where, sizeof(c->where), "%s (%s)", c->peer, c->addr);
+	return BL_OK;
+}
+
+static const struct bl_stream_ops tls_stream_ops;
+
+static int handshake(struct tls_ctx *ctx, int fd, const char *expect_name,
+		     int64_t deadline_ms, struct bl_stream *s)
+{
+	struct bl_stream hs = {.ops = &tls_stream_ops, .fd = fd};
+	struct tls_conn *c = NULL;
+	const char *op = "handshake";
+	int rc = BL_OK, r, flags;
+
+	if (expect_name)
+		rc = ca_check_name("expected node name", expect_name);
+	if (rc)
+		goto out;
+	rc = BL_ERR_NOMEM;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto out;
+	hs.impl = c;
+	describe_peer(fd, c->addr, sizeof(c->addr));
+	snprintf(c->where, sizeof(c->where), "%s", c->addr);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		log_warn("TLS %s with %s", op, c->where);
+		rc = BL_ERR_IO;
+		goto out;
+	}
+	c->ssl = SSL_new(ctx->ssl_ctx);
+	if (c->ssl && expect_name)
+		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_WILDCARDS);
+	if (!c->ssl || !SSL_set_fd(c->ssl, fd) ||
+	    (expect_name && !SSL_set1_host(c->ssl, expect_name))) {
+		tls_log_ssl_errors("TLS %s with %s", op, c->where);
+		goto out;
+	}
+	do {
+		ssl_call_begin();
+		r = ctx->role == TLS_SERVER ? SSL_accept(c->ssl)
+					    : SSL_connect(c->ssl);
+		rc = r == 1 ? BL_OK : conn_retry(&hs, op, r, deadline_ms);
+	} while (r != 1 && rc == BL_OK);
+	if (rc == BL_ERR_TIMEOUT)
+		log_warnx("TLS %s with %s timed out", op, c->where);
+	if (!rc)
+		rc = read_peer(c);
+	if (rc)
+		goto out;
+	*s = hs;
+	s->deadline_ms = -1;
+	c = NULL;
+	fd = -1;
+out:
+	if (c) {
+		SSL_free(c->ssl);
+		free(c);
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int tls_accept(struct tls_ctx *ctx, int fd, int64_t deadline_ms,
+	       struct bl_stream *s)
+{
+	if (ctx->role != TLS_SERVER) {
+		close(fd);
+		log_warnx("tls_accept() needs a server context");
+		return BL_ERR_INVAL;
+	}
+	return handshake(ctx, fd, NULL, deadline_ms, s);
+}
+
+int tls_connect(struct tls_ctx *ctx, int fd, const char *expect_name,
+		int64_t deadline_ms, struct bl_stream *s)
+{
+	if (ctx->role != TLS_CLIENT) {
+		close(fd);
+		log_warnx("tls_connect() needs a client context");
+		return BL_ERR_INVAL;
+	}
+	return handshake(ctx, fd, expect_name, deadline_ms, s);
+}
+
+const char *tls_peer_name(const struct bl_stream *s)
+{
+	const struct tls_conn *c = s->impl;
+
+	return s->ops == &tls_stream_ops && c ? c->peer : NULL;
+}
+
+bool tls_peer_is_node(const struct bl_stream *s)
+{
+	const struct tls_conn *c = s->impl;
+
+	return s->ops == &tls_stream_ops && c && c->peer_is_node;
+}
+
+static int tls_read(struct bl_stream *s, void *buf, size_t len)
+{
+	struct tls_conn *c = s->impl;
+	size_t got = 0;
+
+	while (got < len) {
+		size_t n = 0;
+		int rc;
+
+		ssl_call_begin();
+		if (SSL_read_ex(c->ssl, (char *)buf + got, len - got, &n)) {
+			got += n;
+			continue;
+		}
+		rc = conn_retry(s, "read", 0, s->deadline_ms);
+		if (rc)
+			return rc;
+	}
+	return BL_OK;
+}
+
+static int tls_write(struct bl_stream *s, const void *buf, size_t len)
+{
+	struct tls_conn *c = s->impl;
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = 0;
+		int rc;
+
+		ssl_call_begin();
+		if (SSL_write_ex(c->ssl, (const char *)buf + done, len - done,
+				 &n)) {
+			done += n;
+			continue;
+		}
+		rc = conn_retry(s, "write", 0, s->deadline_ms);
+		if (rc)
+			return rc;
+	}
+	return BL_OK;
+}
+
+/* Send close_notify, so the peer can tell our end from a cut connection;
+ * do not wait for the peer's: the socket closes right after. */
+static void send_close_notify(struct bl_stream *s, struct tls_conn *c)
+{
+	int64_t deadline_ms = fdio_now_ms() + TLS_CLOSE_WAIT_MS;
+	int r;
+
+	if (s->deadline_ms >= 0 && s->deadline_ms < deadline_ms)
+		deadline_ms = s->deadline_ms;
+	for (;;) {
+		int ssl_err;
+
+		ssl_call_begin();
+		r = SSL_shutdown(c->ssl);
+		if (r >= 0)
+			break;
+		ssl_err = SSL_get_error(c->ssl, r);
+		if ((ssl_err != SSL_ERROR_WANT_READ &&
+		     ssl_err != SSL_ERROR_WANT_WRITE) ||
+		    wait_fd(s->fd, ssl_err, deadline_ms))
+			break;
+	}
+	ERR_clear_error();
+}
+
+static void tls_close(struct bl_stream *s)
+{
+	struct tls_conn *c = s->impl;
+
+	if (c) {
+		if (!c->failed)
+			send_close_notify(s, c);
+		SSL_free(c->ssl);
+		free(c);
+		s->impl = NULL;
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* Without read-ahead OpenSSL takes one record at a time from the socket, so
+ * what it holds beyond the decrypted rest of a record is at most a partial
+ * one: poll() on fd wakes when that completes. */
+static size_t tls_pending(struct bl_stream *s)
+{
+	struct tls_conn *c = s->impl;
+	int n = c ? SSL_pending(c->ssl) : 0;
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static const struct bl_stream_ops tls_stream_ops = {
+    .read = tls_read,
+    .write = tls_write,
+    .close = tls_close,
+    .pending = tls_pending,
+};
