@@ -3,6 +3,7 @@
 #ifndef BL_CMD_H
 #define BL_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct cmd {
@@ -30,6 +31,9 @@ void cmd_print_table(FILE *out, const struct cmd *table, const char *prefix);
  * status. */
 int cmd_parse_int(const char *who, const char *opt, const char *arg, int min,
 		  int max, int *v_r);
+/* Whether word is one of the space-separated words in list (the options a
+ * command accepts). */
+bool cmd_has_word(const char *list, const char *word);
 /* After getopt: refuse operands left in argv (argv[0] is the command). */
 int cmd_no_operands(const char *who, int argc, char **argv);
 

@@ -73,18 +73,6 @@ static const struct option lab_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Whether word is one of the space-separated words in list. */
-static bool has_word(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)); p += len)
-		if ((p == list || p[-1] == ' ') &&
-		    (p[len] == ' ' || p[len] == '\0'))
-			return true;
-	return false;
-}
-
 /* Parse argv for a subcommand, accepting only the options in allowed.
  * Returns -1 to go on, or an exit status. */
 static int parse_opts(int argc, char **argv, const char *allowed,
@@ -110,7 +98,7 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 		}
 		if (c == 'n')
 			name = "n";
-		if (!name || !has_word(allowed, name)) {
+		if (!name || !cmd_has_word(allowed, name)) {
 			fprintf(stderr,
 				"blanket lab %s: option %s%s is not "
 				"valid here\n",

@@ -23,17 +23,6 @@ static const struct option guest_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static bool has_word(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)); p += len)
-		if ((p == list || p[-1] == ' ') &&
-		    (p[len] == ' ' || p[len] == '\0'))
-			return true;
-	return false;
-}
-
 static int parse(int argc, char **argv, const char *allowed, int operands,
 		 const char *usage, struct guest_target *t)
 {
@@ -53,7 +42,7 @@ static int parse(int argc, char **argv, const char *allowed, int operands,
 			printf("usage: blanket %s %s\n", argv[0], usage);
 			return EXIT_OK;
 		}
-		if (c == '?' || !name || !has_word(allowed, name)) {
+		if (c == '?' || !name || !cmd_has_word(allowed, name)) {
 			fprintf(stderr, "usage: blanket %s %s\n", argv[0],
 				usage);
 			return EXIT_USAGE;

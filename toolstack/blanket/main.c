@@ -78,6 +78,17 @@ int cmd_parse_int(const char *who, const char *opt, const char *arg, int min,
 	return -1;
 }
 
+bool cmd_has_word(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += len)
+		if ((p == list || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
 int cmd_no_operands(const char *who, int argc, char **argv)
 {
 	if (optind < argc) {

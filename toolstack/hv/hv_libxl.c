@@ -259,19 +259,6 @@ out:
 	return rc;
 }
 
-static int hl_destroy(void *ctx, const char *name, char *err, size_t errlen)
-{
-	struct hv_libxl *h = ctx;
-	uint32_t domid;
-	int rc;
-
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
-	if (!rc && libxl_domain_destroy(h->ctx, domid, NULL))
-		rc = explain(h, BL_ERR_FAIL, "destroy failed", err, errlen);
-	return rc;
-}
-
 /* Whether domid is gone or has shut down. */
 static bool is_down(struct hv_libxl *h, uint32_t domid)
 {
@@ -333,6 +320,12 @@ static int simple_op(void *ctx, const char *name, domid_op op, const char *what,
 	if (!rc && op(h->ctx, domid, NULL))
 		rc = explain(h, BL_ERR_FAIL, what, err, errlen);
 	return rc;
+}
+
+static int hl_destroy(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return simple_op(ctx, name, libxl_domain_destroy, "destroy failed", err,
+			 errlen);
 }
 
 static int hl_reboot(void *ctx, const char *name, char *err, size_t errlen)
