@@ -10,6 +10,9 @@ echo "$list"
 grep -q '^node1 .*QEMU' <<<"$list"
 grep -q '^node2 .*QEMU' <<<"$list"
 blanket list --json | grep -q '"xen_version": "4.17.[0-9]*-blanket"'
+nodes=$(blanket node list)
+echo "$nodes"
+[ "$(grep -cE '^node[12] +up +QEMU, (virtio|e1000) +4\.17\.[0-9]+-blanket' <<<"$nodes")" -eq 2 ]
 
 blanket create -n node2 "$cfg" | grep -q 'created heartbeat (domid [0-9]*) on node2'
 blanket list | grep -E '^node2 .* heartbeat +[0-9]+ (running|blocked)'

@@ -20,6 +20,10 @@ static int node_cmd_check(int argc, char **argv);
 static int node_cmd_profile(int argc, char **argv);
 
 static const struct cmd node_commands[] = {
+    {"list", cmd_node_list, "[--json] [--cluster FILE]",
+     "The cluster's nodes: state, L0, Xen, memory, guests"},
+    {"info", cmd_node_info, "[--json] [--cluster FILE] NODE",
+     "One node of the cluster"},
     {"probe", node_cmd_probe, "[--json] [--from FILE] [--record]",
      "Detect the L0: hypervisor, cloud, nested virt, dom0, devices"},
     {"check", node_cmd_check, "[--json] [--from FILE] [--xl-info FILE]",
