@@ -5,9 +5,9 @@
  * across save/restore or migration (the next line after a move must carry the
  * last counter + 1); the guest clock is only a rough hint of the pause.
  *
- * Installed as /sbin/poweroff too: a PV guest asked to shut down (xl
- * shutdown, blanket shutdown) has its kernel run /sbin/poweroff, which
- * here powers the guest off at once.
+ * Installed as /sbin/poweroff and /sbin/reboot too: a PV guest asked to
+ * shut down or reboot (xl, blanket) has its kernel run one of them, which
+ * here does it at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,9 +34,11 @@ int main(int argc, char **argv)
 	unsigned long long counter = 0;
 	const char *self = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
-	if (self && strcmp(self, "/poweroff") == 0) {
+	if (self &&
+	    (strcmp(self, "/poweroff") == 0 || strcmp(self, "/reboot") == 0)) {
 		sync();
-		reboot(RB_POWER_OFF);
+		reboot(strcmp(self, "/reboot") == 0 ? RB_AUTOBOOT
+						    : RB_POWER_OFF);
 		return 1;
 	}
 

@@ -25,14 +25,37 @@ blanket info --json heartbeat | grep -q '"state": "paused"'
 blanket unpause heartbeat
 blanket info heartbeat | grep -Eq 'state: *(running|blocked)'
 
-# Refusals: a name in use, a broken file (named with its line).
+# A reboot: the guest restarts (on_reboot is restart), as a new domain
+# whose heartbeat starts again.
+id=$(blanket info --json heartbeat | sed -n 's/.*"domid": \([0-9]*\).*/\1/p')
+blanket reboot heartbeat
+for i in $(seq 60); do
+	info=$(blanket info --json heartbeat 2>/dev/null || true)
+	new=$(sed -n 's/.*"domid": \([0-9]*\).*/\1/p' <<<"$info")
+	[ -n "$new" ] && [ "$new" != "$id" ] &&
+		grep -Eq '"state": "(running|blocked)"' <<<"$info" && break
+	sleep 1
+done
+echo "domid before reboot $id, after: $info"
+[ -n "$new" ] && [ "$new" != "$id" ]
+grep -Eq '"state": "(running|blocked)"' <<<"$info"
+
+# Refusals leave no domain and no xenstore entry behind: a name in use, a
+# broken file (named with its line), more memory than the node has.
+domains=$(on node1 xenstore-list /local/domain | sort | tr '\n' ' ')
 msg=$(blanket create -n node2 "$cfg" 2>&1) && exit 1
 grep -q 'already exists' <<<"$msg"
 printf 'name = "broken"\nkernel = "/srv/guest/vmlinuz"\nmemory = = 1\n' >/tmp/broken.cfg
 msg=$(blanket create -n node1 /tmp/broken.cfg 2>&1) && exit 1
 echo "$msg"
 grep -q 'broken.cfg:3: config parsing error' <<<"$msg"
+sed -e 's/^name = .*/name = "huge"/' -e 's/^memory = .*/memory = 4096/' "$cfg" >/tmp/huge.cfg
+msg=$(blanket create -n node1 /tmp/huge.cfg 2>&1) && exit 1
+echo "$msg"
+grep -q 'node node1: not enough free memory: "huge" needs 4096 MiB' <<<"$msg"
 ! on node1 xl list broken
+! on node1 xl list huge
+[ "$(on node1 xenstore-list /local/domain | sort | tr '\n' ' ')" = "$domains" ]
 
 # A clean shutdown takes the guest away (its on_poweroff is destroy).
 blanket shutdown --wait --timeout 60 heartbeat

@@ -217,6 +217,34 @@ static int hl_info(void *ctx, const char *name, struct hv_guest *guest_r)
 	return BL_OK;
 }
 
+/* Refuse up front what Xen would refuse halfway, with a clearer reason:
+ * dom0's memory is fixed on blanket nodes, so nothing is ballooned. */
+static int check_memory(struct hv_libxl *h, const libxl_domain_config *cfg,
+			char *err, size_t errlen)
+{
+	libxl_physinfo pi;
+	uint64_t free_kib;
+	int r;
+
+	libxl_physinfo_init(&pi);
+	r = libxl_get_physinfo(h->ctx, &pi);
+	free_kib = pi.free_pages * 4;
+	libxl_physinfo_dispose(&pi);
+	if (r)
+		return explain(h, BL_ERR_FAIL, "cannot read the node's memory",
+			       err, errlen);
+	if (cfg->b_info.max_memkb > free_kib) {
+		snprintf(err, errlen,
+			 "not enough free memory: \"%s\" needs %llu MiB, the "
+			 "node has %llu MiB free",
+			 cfg->c_info.name,
+			 (unsigned long long)(cfg->b_info.max_memkb / 1024),
+			 (unsigned long long)(free_kib / 1024));
+		return BL_ERR_BUSY;
+	}
+	return BL_OK;
+}
+
 static int hl_create(void *ctx, const char *source, const char *config,
 		     size_t len, struct hv_guest *guest_r, char *err,
 		     size_t errlen)
@@ -238,6 +266,9 @@ static int hl_create(void *ctx, const char *source, const char *config,
 		goto out;
 	}
 	domid = 0;
+	rc = check_memory(h, &cfg, err, errlen);
+	if (rc)
+		goto out;
 	/* libxl destroys what it built when creation fails. */
 	if (libxl_domain_create_new(h->ctx, &cfg, &domid, NULL, NULL)) {
 		rc = explain(h, BL_ERR_FAIL, "creating the guest failed", err,
