@@ -105,10 +105,16 @@ void probe_print(FILE *out, const struct probe_result *res)
 	print_sigs(out, res);
 	print_cloud(out, res);
 	print_nested(out, res);
-	fprintf(out, LABEL "%s\n", "dom0",
-		res->dom0 ? "yes: CPUID is this node's Xen's; DMI and devices "
-			    "are the L0's (dom0 owns the PCI devices)"
-			  : "no");
+	/* Without CPUID faulting (e.g. under QEMU TCG) a PV dom0's CPUID
+	 * instruction reaches the L0 unfiltered: say which one it saw. */
+	fprintf(out, LABEL "%s%s\n", "dom0",
+		!res->dom0 ? "no"
+		: res->sig0_own
+		    ? "yes: CPUID is this node's Xen's"
+		    : "yes: CPUID reaches the L0 (no CPUID faulting)",
+		res->dom0 ? "; DMI and devices are the L0's (dom0 owns the PCI "
+			    "devices)"
+			  : "");
 	print_devices(out, res);
 	fprintf(out, LABEL "%s", "CPU", res->cpu_vendor);
 	if (res->cpus)
