@@ -62,13 +62,30 @@ blanket shutdown --wait --timeout 60 heartbeat
 ! on node2 xl list heartbeat
 ! blanket list | grep -q heartbeat
 
-# A client whose certificate the cluster's CA did not sign gets nothing.
+# A real node refuses a client whose certificate another CA signed, and a
+# client without a certificate: neither gets an RPC answer, not even the
+# guest list. (blanket itself will not present such credentials.)
 evil=$(mktemp -d)
 blanket ca init --dir "$evil/ca" --name evil >/dev/null
 blanket ca issue mallory --dir "$evil/ca" --out "$evil" >/dev/null
-sed -e "s|^ca .*|ca $evil/ca.crt|" -e "s|^cert .*|cert $evil/mallory.crt|" \
-	-e "s|^key .*|key $evil/mallory.key|" "$BLANKET_CLUSTER" >"$evil/cluster.conf"
+sed -e "s|^cert .*|cert $evil/mallory.crt|" -e "s|^key .*|key $evil/mallory.key|" \
+	-e "s|^ca  *\(.*\)|ca $BLANKET_LAB_DIR/\1|" "$BLANKET_CLUSTER" >"$evil/cluster.conf"
 msg=$(blanket list --cluster "$evil/cluster.conf" 2>&1) && exit 1
-echo "$msg"
-! grep -q '^node1 ' <<<"$msg"
+grep -q 'not valid as a client certificate of this cluster' <<<"$msg"
+port=$(sed -n 's/^node node1 127.0.0.1:\([0-9]*\)$/\1/p' "$BLANKET_CLUSTER")
+rpc_as() { # openssl s_client options...
+	(printf 'BLANKRPC\0\0\0\1\0\0\0\1'; sleep 2) |
+		openssl s_client -quiet -connect "127.0.0.1:$port" -tls1_3 \
+			-CAfile "$BLANKET_LAB_DIR/cluster/ca.crt" "$@" 2>&1 || true
+}
+out=$(rpc_as -cert "$evil/mallory.crt" -key "$evil/mallory.key")
+echo "$out"
+! grep -q BLANKRPC <<<"$out"
+out=$(rpc_as)
+echo "$out"
+! grep -q BLANKRPC <<<"$out"
+refusals=$(grep 'blanketd: TLS handshake with .* failed' "$BLANKET_LAB_DIR/node1/serial.log")
+echo "$refusals"
+grep -q 'certificate verify failed' <<<"$refusals"
+grep -q 'peer sent no certificate' <<<"$refusals"
 rm -rf "$evil"
