@@ -18,6 +18,7 @@ COMMON_SRC := $(wildcard toolstack/common/*.c)
 RPC_SRC    := $(wildcard toolstack/rpc/*.c)
 TLS_SRC    := $(wildcard toolstack/tls/*.c)
 CLIENT_SRC := $(wildcard toolstack/client/*.c)
+MIG_SRC    := $(wildcard toolstack/mig/*.c)
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
@@ -33,14 +34,14 @@ AGENT_SRC  := lab/agent/agent.c lab/ctl.c
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 # What the unit tests and fuzzers link: every library-like source.
 LIB_SRC     = $(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) $(LAB_SRC) \
-              toolstack/hv/hv.c $(COMMON_SRC)
+              $(MIG_SRC) toolstack/hv/hv.c $(COMMON_SRC)
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) $(CLI_SRC) $(DAEMON_SRC) \
               lab/agent/agent.c lab/guest/heartbeat.c $(UNIT_SRC) $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
 INCLUDES    = -Itoolstack/common -Itoolstack/rpc -Itoolstack/tls -Itoolstack/hv \
-              -Itoolstack/client -Itoolstack/blanketd \
+              -Itoolstack/client -Itoolstack/blanketd -Itoolstack/mig \
               -Ilab -Itoolstack/blanket -Iblanket -Itests/unit
 
 BLANKET    := $(BUILD)/bin/blanket
@@ -85,12 +86,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 $(BLANKET): $(call obj,$(CLI_SRC) $(LIB_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) -lz
 
 $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
-		$(HV_LIBXL) $(NODE_SRC) $(RPC_SRC) $(TLS_SRC) $(COMMON_SRC))
+		$(HV_LIBXL) $(NODE_SRC) $(CLIENT_SRC) $(MIG_SRC) $(RPC_SRC) \
+		$(TLS_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz
 
 $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
@@ -146,7 +148,7 @@ format:
 
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 
 unit-test: $(UNIT_TESTS)
 	$(UNIT_TESTS)
@@ -160,7 +162,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HV_SRC) $(HEADERS) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS) -lz
 
 fuzz: $(FUZZERS)
 

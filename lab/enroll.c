@@ -106,9 +106,12 @@ static int write_cluster_file(const char *run_dir, const struct lab_state *s)
 		"ca   %s/ca.crt\ncert %s/%s.crt\nkey  %s/%s.key\n",
 		CLUSTER_DIR, CLUSTER_DIR, CLIENT_NAME, CLUSTER_DIR,
 		CLIENT_NAME);
+	/* The host reaches a node through its forwarded port; other nodes
+	 * through the link. */
 	for (int i = 0; i < s->nodes; i++)
-		fprintf(f, "node node%d 127.0.0.1:%d\n", s->node[i].index,
-			s->node[i].rpc_port);
+		fprintf(f, "node node%d 127.0.0.1:%d 10.99.0.%d:7400\n",
+			s->node[i].index, s->node[i].rpc_port,
+			s->node[i].index);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		rc = BL_ERR_IO;
 	return rc;

@@ -19,6 +19,8 @@ int main(void)
 	suite_probe();
 	suite_profile();
 	suite_xlinfo();
+	suite_mig();
+	suite_mig_rec();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -12,5 +12,7 @@ void suite_rpc(void);
 void suite_probe(void);
 void suite_profile(void);
 void suite_xlinfo(void);
+void suite_mig(void);
+void suite_mig_rec(void);
 
 #endif

@@ -54,6 +54,8 @@ static void test_rejects(void)
 	    {"node n1 h:99999\n", ":1: port \"99999\""},
 	    {"node n1 h\n", ":1: node address \"h\" is not HOST:PORT"},
 	    {"node n1 :5\n", ":1: node address \":5\""},
+	    {"node n1 h:1 p:0\n", ":1: port \"0\" is not 1-65535"},
+	    {"node n1 h:1 p:2 x\n", ":1: want: node NAME HOST:PORT"},
 	    {"node n1 h:1\nnode n1 h:2\n", ":2: node \"n1\" is listed twice"},
 	};
 	struct cluster c;

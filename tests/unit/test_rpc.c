@@ -110,6 +110,33 @@ static void build_ok_guest(struct rpc_msg *m)
 	m->guest = guest_web;
 }
 
+static void build_migrate(struct rpc_msg *m)
+{
+	strcpy(m->name, "web");
+	strcpy(m->node, "node2");
+	strcpy(m->host, "10.99.0.2");
+	m->port = 7400;
+	m->flags = RPC_MIGRATE_NO_COMPRESS;
+}
+
+static void build_migrate_stats(struct rpc_msg *m)
+{
+	strcpy(m->migrate.phase, "done");
+	m->migrate.elapsed_ms = 9773;
+	m->migrate.downtime_ms = 680;
+	m->migrate.raw_bytes = 135759976;
+	m->migrate.wire_bytes = 15508952;
+}
+
+static void build_receive(struct rpc_msg *m)
+{
+	static const char json[] = "{\"c_info\": {\"name\": \"web\"}}";
+
+	strcpy(m->name, "web");
+	m->config = strdup(json);
+	m->config_len = sizeof(json) - 1;
+}
+
 static void build_error(struct rpc_msg *m)
 {
 	m->code = BL_ERR_NOTFOUND;
@@ -140,6 +167,10 @@ static const struct sample {
     {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest},
     {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL},
     {"error", RPC_ERROR, 0, build_error},
+    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate},
+    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats},
+    {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive},
+    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats},
 };
 
 static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);
@@ -197,6 +228,13 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 		assert_guest_equal(&x->guests[i], &y->guests[i]);
 	CU_ASSERT_EQUAL(x->code, y->code);
 	CU_ASSERT_STRING_EQUAL(x->message, y->message);
+	CU_ASSERT_STRING_EQUAL(x->host, y->host);
+	CU_ASSERT_EQUAL(x->port, y->port);
+	CU_ASSERT_STRING_EQUAL(x->migrate.phase, y->migrate.phase);
+	CU_ASSERT_EQUAL(x->migrate.elapsed_ms, y->migrate.elapsed_ms);
+	CU_ASSERT_EQUAL(x->migrate.downtime_ms, y->migrate.downtime_ms);
+	CU_ASSERT_EQUAL(x->migrate.raw_bytes, y->migrate.raw_bytes);
+	CU_ASSERT_EQUAL(x->migrate.wire_bytes, y->migrate.wire_bytes);
 }
 
 static void test_round_trip(void)

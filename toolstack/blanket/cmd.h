@@ -50,6 +50,7 @@ int cmd_reboot(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 /* The cluster's nodes (cmd_cluster.c). */
 int cmd_node_list(int argc, char **argv);
 int cmd_node_info(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct option guest_options[] = {
     {"timeout", required_argument, NULL, 't'},
     {"force", no_argument, NULL, 'F'},
     {"wait", no_argument, NULL, 'w'},
+    {"no-compress", no_argument, NULL, 'Z'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -68,15 +69,18 @@ static int parse(int argc, char **argv, const char *allowed, int operands,
 		case 'w':
 			t->wait = true;
 			break;
+		case 'Z':
+			t->no_compress = true;
+			break;
 		}
 	}
-	if (argc - optind != operands ||
-	    (operands &&
-	     (!argv[optind][0] || strlen(argv[optind]) >= HV_NAME_MAX * 64))) {
+	if (argc - optind != operands || (operands && !argv[optind][0]) ||
+	    (operands > 1 && !argv[optind + 1][0])) {
 		fprintf(stderr, "usage: blanket %s %s\n", argv[0], usage);
 		return EXIT_USAGE;
 	}
 	t->operand = operands ? argv[optind] : NULL;
+	t->operand2 = operands > 1 ? argv[optind + 1] : NULL;
 	return -1;
 }
 

@@ -17,9 +17,10 @@ struct guest_target {
 	/* options */
 	const char *cluster_file; /* --cluster */
 	const char *node;	  /* -n */
-	bool json, force, wait;
+	bool json, force, wait, no_compress;
 	int timeout_s;
-	const char *operand; /* the one operand (guest or file), or NULL */
+	const char *operand;  /* the first operand (guest or file), or NULL */
+	const char *operand2; /* the second (migrate's node), or NULL */
 	/* nodes */
 	struct cluster c;
 	bool local;
@@ -27,7 +28,7 @@ struct guest_target {
 };
 
 /* Parse argv[0]'s options, accepting the long names in allowed (words),
- * and operands (0 or 1) operands; then open the cluster. Returns -1 to go
+ * and operands (0 to 2) operands; then open the cluster. Returns -1 to go
  * on, else an exit status (having said why). */
 int guest_target_begin(int argc, char **argv, const char *allowed, int operands,
 		       const char *usage, struct guest_target *t);

@@ -17,6 +17,8 @@ static const struct cmd commands[] = {
     {"info", cmd_info, "[-n NODE] [--json] GUEST", "Show a guest"},
     {"console", cmd_console, "[-n NODE] GUEST",
      "Attach to a guest's console (Ctrl-] detaches)"},
+    {"migrate", cmd_migrate, "[--no-compress] [--json] GUEST NODE",
+     "Live-migrate a guest to another node"},
     {"pause", cmd_pause, "[-n NODE] GUEST", "Pause a guest"},
     {"unpause", cmd_unpause, "[-n NODE] GUEST", "Unpause a guest"},
     {"shutdown", cmd_shutdown, "[-n NODE] [-w] [--timeout S] [--force] GUEST",

@@ -27,6 +27,7 @@
 
 #include "fdio.h"
 #include "log.h"
+#include "migrate.h"
 #include "tls.h"
 
 /* A connection must finish its TLS handshake within this. */
@@ -202,6 +203,8 @@ int server_run(const struct server_opts *o)
 		log_warnx("cannot open the %s hypervisor; guests' shutdown "
 			  "actions will not run",
 			  o->hv->name);
+	else
+		migrate_recover(o, hv);
 	log_info("node %s serving on %s%s%s (hypervisor: %s)", o->node_name,
 		 o->listen ? o->listen : "",
 		 o->listen && o->socket_path ? " and " : "",

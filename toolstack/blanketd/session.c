@@ -18,8 +18,10 @@
 #include "console.h"
 #include "fdio.h"
 #include "log.h"
+#include "migrate.h"
 #include "rpc.h"
 #include "server.h"
+#include "tls.h"
 
 /* A connection idle for this long between requests is closed. */
 #define IDLE_TIMEOUT_MS (10 * 60 * 1000)
@@ -205,6 +207,21 @@ static int serve_one(struct session *ss)
 			 ss->o->node_name);
 	} else if (req.type == RPC_GUEST_CONSOLE) {
 		rc = start_console(ss, &req, &pty, err, sizeof(err));
+	} else if (req.type == RPC_MIGRATE_RECEIVE) {
+		/* Only another node may hand this one a guest. */
+		if (!tls_peer_is_node(ss->s)) {
+			snprintf(err, sizeof(err),
+				 "only a node may send a "
+				 "guest");
+			rc = BL_ERR_AUTH;
+		} else {
+			migrate_dest(ss->o, ss->hv, ss->s, &req, ss->peer);
+			rc = BL_ERR_EOF; /* the connection ends with it */
+			goto out;
+		}
+	} else if (req.type == RPC_GUEST_MIGRATE) {
+		rc = migrate_source(ss->o, ss->hv, ss->s, &req, &reply.migrate,
+				    err, sizeof(err));
 	} else {
 		rc = handlers[req.type](ss, &req, &reply, err, sizeof(err));
 	}

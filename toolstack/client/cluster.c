@@ -1,7 +1,9 @@
 /*
  * cluster.conf: one directive per line, '#' starts a comment.
  *     ca PATH | cert PATH | key PATH     credentials (relative to the file)
- *     node NAME HOST:PORT                a node's blanketd
+ *     node NAME HOST:PORT [PEER-HOST:PEER-PORT]
+ *                                        a node's blanketd, and where other
+ *                                        nodes reach it if not at HOST:PORT
  * Strict: an unknown directive, a missing field, a duplicate node or a bad
  * port is an error naming the file and line.
  */
@@ -47,13 +49,33 @@ static int set_path(char *dst, const char *source, const char *path)
 	return n < 0 || n >= PATH_MAX ? BL_ERR_INVAL : BL_OK;
 }
 
-static int parse_node(struct cluster *c, const char *name, const char *addr,
+/* "HOST:PORT" into host and *port; BL_ERR_INVAL (err set) when bad. */
+static int parse_addr(const char *addr, char *host, size_t hostlen, int *port,
 		      const char *source, int line, char *err, size_t errlen)
 {
-	struct cluster_node *n;
 	const char *colon = strrchr(addr, ':');
 	char *end;
-	long port;
+	long v;
+
+	if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen)
+		return fail(err, errlen, source, line,
+			    "node address \"%s\" is not HOST:PORT", addr);
+	errno = 0;
+	v = strtol(colon + 1, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return fail(err, errlen, source, line,
+			    "port \"%s\" is not 1-65535", colon + 1);
+	snprintf(host, hostlen, "%.*s", (int)(colon - addr), addr);
+	*port = (int)v;
+	return BL_OK;
+}
+
+static int parse_node(struct cluster *c, const char *name, const char *addr,
+		      const char *peer, const char *source, int line, char *err,
+		      size_t errlen)
+{
+	struct cluster_node *n;
+	int rc;
 
 	if (ca_check_name("node name", name))
 		return fail(err, errlen, source, line,
@@ -64,19 +86,21 @@ static int parse_node(struct cluster *c, const char *name, const char *addr,
 	if (c->nodes == CLUSTER_MAX_NODES)
 		return fail(err, errlen, source, line, "more than %d nodes",
 			    CLUSTER_MAX_NODES);
-	if (!colon || colon == addr ||
-	    (size_t)(colon - addr) >= sizeof(n->host))
-		return fail(err, errlen, source, line,
-			    "node address \"%s\" is not HOST:PORT", addr);
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || port < 1 || port > 65535)
-		return fail(err, errlen, source, line,
-			    "port \"%s\" is not 1-65535", colon + 1);
-	n = &c->node[c->nodes++];
+	n = &c->node[c->nodes];
+	memset(n, 0, sizeof(*n));
+	rc = parse_addr(addr, n->host, sizeof(n->host), &n->port, source, line,
+			err, errlen);
+	if (!rc && peer)
+		rc = parse_addr(peer, n->peer_host, sizeof(n->peer_host),
+				&n->peer_port, source, line, err, errlen);
+	if (!rc && !peer) {
+		memcpy(n->peer_host, n->host, sizeof(n->peer_host));
+		n->peer_port = n->port;
+	}
+	if (rc)
+		return rc;
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	snprintf(n->host, sizeof(n->host), "%.*s", (int)(colon - addr), addr);
-	n->port = (int)port;
+	c->nodes++;
 	return BL_OK;
 }
 
@@ -88,7 +112,7 @@ int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
 
 	memset(c, 0, sizeof(*c));
 	while (fgets(buf, sizeof(buf), in)) {
-		char *save = NULL, *kw, *a, *b, *extra;
+		char *save = NULL, *kw, *a, *b, *d, *extra;
 
 		line++;
 		if (!strchr(buf, '\n') && !feof(in))
@@ -99,14 +123,16 @@ int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
 		kw = strtok_r(buf, " \t\r\n", &save);
 		a = strtok_r(NULL, " \t\r\n", &save);
 		b = strtok_r(NULL, " \t\r\n", &save);
-		extra = strtok_r(NULL, " \t\r\n", &save);
+		d = strtok_r(NULL, " \t\r\n", &save);
+		extra = d ? strtok_r(NULL, " \t\r\n", &save) : NULL;
 		if (!kw)
 			continue;
 		if (!strcmp(kw, "node")) {
 			if (!a || !b || extra)
 				return fail(err, errlen, source, line,
-					    "want: node NAME HOST:PORT");
-			rc = parse_node(c, a, b, source, line, err, errlen);
+					    "want: node NAME HOST:PORT "
+					    "[PEER-HOST:PEER-PORT]");
+			rc = parse_node(c, a, b, d, source, line, err, errlen);
 			if (rc)
 				return rc;
 			continue;

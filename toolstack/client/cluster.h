@@ -14,6 +14,9 @@ struct cluster_node {
 	char name[64];
 	char host[256];
 	int port;
+	/* Where other nodes reach it (migration), when not host:port. */
+	char peer_host[256];
+	int peer_port;
 };
 
 struct cluster {

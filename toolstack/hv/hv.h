@@ -69,6 +69,26 @@ struct hv_ops {
 	 * guests this toolstack created that have shut down (xl's per-guest
 	 * monitor does this for xl's guests). */
 	int (*reap)(void *ctx);
+
+	/* Live migration (docs/specs/migration-stream.md). Source side: */
+	/* The guest's configuration as libxl JSON; *json_r is malloc'd, the
+	 * caller's to free. */
+	int (*config_json)(void *ctx, const char *name, char **json_r,
+			   char *err, size_t errlen);
+	/* Live-save the guest into fd: returns once it is suspended and its
+	 * last pages are written. */
+	int (*save_live)(void *ctx, const char *name, int fd, char *err,
+			 size_t errlen);
+	/* Resume a guest whose save was not handed over. */
+	int (*resume)(void *ctx, const char *name, char *err, size_t errlen);
+	int (*rename)(void *ctx, const char *name, const char *new_name,
+		      char *err, size_t errlen);
+	/* Destination side: restore the stream on fd, paused, as name. */
+	int (*restore)(void *ctx, const char *json, const char *name, int fd,
+		       char *err, size_t errlen);
+	/* Take a restored guest over: mark it as this toolstack's (for reap)
+	 * and unpause it. */
+	int (*adopt)(void *ctx, const char *name, char *err, size_t errlen);
 };
 
 extern const struct hv_ops hv_libxl_ops;

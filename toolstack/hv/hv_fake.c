@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "hv.h"
 #include "hv_xlcfg.h"
 
@@ -314,6 +315,127 @@ static int fake_reap(void *ctx)
 	return BL_OK;
 }
 
+/* Migration: a fake guest's saved state is its record plus 4 MiB of
+ * guest-like memory (mostly zero pages, some text), so the stream codec and
+ * the handover run for real between two fake nodes. */
+#define FAKE_SAVE_BYTES (4u << 20)
+
+static int fake_config_json(void *ctx, const char *name, char **json_r,
+			    char *err, size_t errlen)
+{
+	struct hv_guest g;
+
+	if (fake_info(ctx, name, &g)) {
+		snprintf(err, errlen, "no guest named \"%s\"", name);
+		return BL_ERR_NOTFOUND;
+	}
+	return asprintf(json_r,
+			"{\"fake\": true, \"mem_kib\": %" PRIu64
+			", \"vcpus\": %" PRIu32 "}",
+			g.mem_kib, g.vcpus) < 0
+		   ? BL_ERR_NOMEM
+		   : BL_OK;
+}
+
+static void set_suspended(struct fake *f, struct hv_guest *g)
+{
+	(void)f;
+	g->state = HV_STATE_SHUTDOWN;
+}
+
+static int fake_save_live(void *ctx, const char *name, int fd, char *err,
+			  size_t errlen)
+{
+	static char page[4096];
+	int rc = with_guest(ctx, name, err, errlen, set_suspended);
+
+	for (uint32_t off = 0; !rc && off < FAKE_SAVE_BYTES;
+	     off += sizeof(page)) {
+		/* One page in eight holds text; the rest are zero. */
+		memset(page, 0, sizeof(page));
+		if ((off / sizeof(page)) % 8 == 0)
+			snprintf(page, sizeof(page), "page %u of %s", off,
+				 name);
+		if (fdio_write(fd, page, sizeof(page), -1))
+			rc = BL_ERR_IO;
+	}
+	return rc;
+}
+
+static int fake_resume(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return with_guest(ctx, name, err, errlen, set_running);
+}
+
+static int fake_rename(void *ctx, const char *name, const char *new_name,
+		       char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+	struct hv_guest *g;
+	int rc = load(f);
+
+	if (rc)
+		return rc;
+	g = lookup(f, name);
+	if (!g || lookup(f, new_name) || strlen(new_name) >= sizeof(g->name)) {
+		snprintf(err, errlen, "cannot rename \"%s\" to \"%s\"", name,
+			 new_name);
+		unlock(f);
+		return BL_ERR_INVAL;
+	}
+	snprintf(g->name, sizeof(g->name), "%s", new_name);
+	return save(f);
+}
+
+static int fake_restore(void *ctx, const char *json, const char *name, int fd,
+			char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+	struct hv_guest *g;
+	unsigned long long mem;
+	unsigned int vcpus;
+	char buf[65536];
+	size_t total = 0;
+	ssize_t r;
+	int rc;
+
+	if (sscanf(json, "{\"fake\": true, \"mem_kib\": %llu, \"vcpus\": %u}",
+		   &mem, &vcpus) != 2) {
+		snprintf(err, errlen,
+			 "not a configuration of the test "
+			 "hypervisor");
+		return BL_ERR_PROTO;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)r;
+	if (total != FAKE_SAVE_BYTES) {
+		snprintf(err, errlen, "restore got %zu bytes, not %u", total,
+			 FAKE_SAVE_BYTES);
+		return BL_ERR_PROTO;
+	}
+	rc = load(f);
+	if (rc)
+		return rc;
+	if (f->n == FAKE_MAX_GUESTS || lookup(f, name)) {
+		unlock(f);
+		snprintf(err, errlen, "cannot restore \"%s\"", name);
+		return BL_ERR_BUSY;
+	}
+	g = &f->g[f->n++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->domid = 100 + (uint32_t)f->n;
+	g->state = HV_STATE_PAUSED;
+	g->mem_kib = mem;
+	g->vcpus = vcpus;
+	return save(f);
+}
+
+static int fake_adopt(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return with_guest(ctx, name, err, errlen, set_running);
+}
+
 const struct hv_ops hv_fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -329,4 +451,10 @@ const struct hv_ops hv_fake_ops = {
     .unpause = fake_unpause,
     .console_path = fake_console_path,
     .reap = fake_reap,
+    .config_json = fake_config_json,
+    .save_live = fake_save_live,
+    .resume = fake_resume,
+    .rename = fake_rename,
+    .restore = fake_restore,
+    .adopt = fake_adopt,
 };

@@ -465,6 +465,123 @@ static int hl_reap(void *ctx)
 	return BL_OK;
 }
 
+static int hl_config_json(void *ctx, const char *name, char **json_r, char *err,
+			  size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	libxl_domain_config cfg;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (rc)
+		return rc;
+	libxl_domain_config_init(&cfg);
+	if (libxl_retrieve_domain_configuration(h->ctx, domid, &cfg, NULL)) {
+		rc = explain(h, BL_ERR_FAIL,
+			     "cannot read the guest's configuration", err,
+			     errlen);
+	} else {
+		*json_r = libxl_domain_config_to_json(h->ctx, &cfg);
+		rc = *json_r ? BL_OK : BL_ERR_NOMEM;
+	}
+	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+static int hl_save_live(void *ctx, const char *name, int fd, char *err,
+			size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (!rc &&
+	    libxl_domain_suspend(h->ctx, domid, fd, LIBXL_SUSPEND_LIVE, NULL))
+		rc = explain(h, BL_ERR_FAIL, "live save failed", err, errlen);
+	return rc;
+}
+
+static int hl_resume(void *ctx, const char *name, char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	/* suspend_cancel: the guest goes on from its suspend point. */
+	if (!rc && libxl_domain_resume(h->ctx, domid, 1, NULL))
+		rc = explain(h, BL_ERR_FAIL, "resume failed", err, errlen);
+	return rc;
+}
+
+static int hl_rename(void *ctx, const char *name, const char *new_name,
+		     char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (!rc && libxl_domain_rename(h->ctx, domid, name, new_name))
+		rc = explain(h, BL_ERR_FAIL, "rename failed", err, errlen);
+	return rc;
+}
+
+static int hl_restore(void *ctx, const char *json, const char *name, int fd,
+		      char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	libxl_domain_restore_params params;
+	libxl_domain_config cfg;
+	uint32_t domid = 0;
+	int rc = BL_OK;
+
+	log_reset(h);
+	libxl_domain_config_init(&cfg);
+	libxl_domain_restore_params_init(&params);
+	if (libxl_domain_config_from_json(h->ctx, &cfg, json)) {
+		snprintf(err, errlen,
+			 "the guest's configuration is not valid libxl JSON");
+		rc = BL_ERR_PROTO;
+		goto out;
+	}
+	free(cfg.c_info.name);
+	cfg.c_info.name = strdup(name);
+	params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
+	params.stream_version = 2;
+	/* libxl destroys what it built when the restore fails. */
+	if (!cfg.c_info.name ||
+	    libxl_domain_create_restore(h->ctx, &cfg, &domid, fd, -1, &params,
+					NULL, NULL))
+		rc = explain(h, BL_ERR_FAIL, "restore failed", err, errlen);
+out:
+	libxl_domain_restore_params_dispose(&params);
+	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+static int hl_adopt(void *ctx, const char *name, char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	uint32_t domid;
+	int rc;
+
+	log_reset(h);
+	rc = find(h, name, &domid, err, errlen);
+	if (!rc && (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
+					 (const uint8_t *)"migrated", 8) ||
+		    libxl_domain_unpause(h->ctx, domid, NULL)))
+		rc = explain(h, BL_ERR_FAIL, "starting the guest failed", err,
+			     errlen);
+	return rc;
+}
+
 const struct hv_ops hv_libxl_ops = {
     .name = "libxl",
     .open = hl_open,
@@ -480,4 +597,10 @@ const struct hv_ops hv_libxl_ops = {
     .unpause = hl_unpause,
     .console_path = hl_console_path,
     .reap = hl_reap,
+    .config_json = hl_config_json,
+    .save_live = hl_save_live,
+    .resume = hl_resume,
+    .rename = hl_rename,
+    .restore = hl_restore,
+    .adopt = hl_adopt,
 };

@@ -161,8 +161,31 @@ struct result_desc {
 	void (*get)(struct rpc__rd *rd, struct rpc_msg *m);
 };
 
+static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	const struct rpc_migrate_stats *st = &m->migrate;
+
+	put_cstr(wr, st->phase, sizeof(st->phase), false);
+	rpc__put_u64(wr, st->elapsed_ms);
+	rpc__put_u64(wr, st->downtime_ms);
+	rpc__put_u64(wr, st->raw_bytes);
+	rpc__put_u64(wr, st->wire_bytes);
+}
+
+static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	struct rpc_migrate_stats *st = &m->migrate;
+
+	get_cstr(rd, "phase", st->phase, sizeof(st->phase), false);
+	rpc__get_u64(rd, "elapsed_ms", &st->elapsed_ms);
+	rpc__get_u64(rd, "downtime_ms", &st->downtime_ms);
+	rpc__get_u64(rd, "raw_bytes", &st->raw_bytes);
+	rpc__get_u64(rd, "wire_bytes", &st->wire_bytes);
+}
+
 /* Requests missing here have an empty result. */
 static const struct result_desc results[] = {
+    [RPC_GUEST_MIGRATE] = {put_migrate_stats, get_migrate_stats},
     [RPC_NODE_INFO] = {put_node_result, get_node_result},
     [RPC_GUEST_LIST] = {put_list_result, get_list_result},
     [RPC_GUEST_INFO] = {put_guest_result, get_guest_result},
@@ -225,6 +248,45 @@ static void get_shutdown(struct rpc__rd *rd, struct rpc_msg *m)
 	rpc__get_u32(rd, "flags", &m->flags);
 	if (m->flags & ~shutdown_flags)
 		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
+}
+
+static void put_migrate(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (m->port == 0 || m->port > 65535 ||
+	    (m->flags & ~RPC_MIGRATE_NO_COMPRESS))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	put_name(wr, m);
+	put_cstr(wr, m->node, sizeof(m->node), false);
+	put_cstr(wr, m->host, sizeof(m->host), false);
+	rpc__put_u32(wr, m->port);
+	rpc__put_u32(wr, m->flags);
+}
+
+static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_name(rd, m);
+	get_cstr(rd, "node", m->node, sizeof(m->node), false);
+	get_cstr(rd, "host", m->host, sizeof(m->host), false);
+	rpc__get_u32(rd, "port", &m->port);
+	if (!rd->rc && (m->port == 0 || m->port > 65535))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "port", "out of range");
+	rpc__get_u32(rd, "flags", &m->flags);
+	if (m->flags & ~RPC_MIGRATE_NO_COMPRESS)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
+}
+
+/* migrate-receive: the guest's name and its libxl configuration (JSON). */
+static void put_receive(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_name(wr, m);
+	rpc__put_str(wr, m->config, m->config_len, RPC_CONFIG_MAX);
+}
+
+static void get_receive(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_name(rd, m);
+	rpc__get_strdup(rd, "config", RPC_CONFIG_MAX, &m->config,
+			&m->config_len);
 }
 
 static void put_console_data(struct rpc__wr *wr, const struct rpc_msg *m)
@@ -309,6 +371,10 @@ static const struct msg_desc msgs[] = {
     [RPC_CONSOLE_DETACH] = {"console-detach", false, NULL, NULL},
     [RPC_OK] = {"ok", false, put_ok, get_ok},
     [RPC_ERROR] = {"error", false, put_error, get_error},
+    [RPC_GUEST_MIGRATE] = {"guest-migrate", true, put_migrate, get_migrate},
+    [RPC_MIGRATE_PROGRESS] = {"migrate-progress", false, put_migrate_stats,
+			      get_migrate_stats},
+    [RPC_MIGRATE_RECEIVE] = {"migrate-receive", true, put_receive, get_receive},
 };
 
 static const struct msg_desc *msg_desc(uint32_t type)

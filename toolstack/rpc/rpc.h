@@ -44,6 +44,22 @@ enum rpc_type {
 	RPC_CONSOLE_DETACH = 12,
 	RPC_OK = 13,
 	RPC_ERROR = 14,
+	RPC_GUEST_MIGRATE = 15,
+	RPC_MIGRATE_PROGRESS = 16,
+	RPC_MIGRATE_RECEIVE = 17,
+};
+
+#define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
+#define RPC_HOST_MAX		256  /* NUL included */
+#define RPC_PHASE_MAX		16   /* NUL included */
+
+/* A migration's figures: progress while it runs, the summary at its end. */
+struct rpc_migrate_stats {
+	char phase[RPC_PHASE_MAX]; /* "memory", "handover", "done" */
+	uint64_t elapsed_ms;
+	uint64_t downtime_ms; /* the source's view: suspended to started */
+	uint64_t raw_bytes;   /* libxl's stream */
+	uint64_t wire_bytes;  /* what went on the connection */
 };
 
 /* Any message, decoded. Which fields a type uses is in the spec's tables;
@@ -63,7 +79,12 @@ struct rpc_msg {
 	uint32_t config_len;
 	/* guest-shutdown */
 	uint32_t timeout_s;
-	uint32_t flags; /* RPC_SHUTDOWN_* */
+	uint32_t flags; /* RPC_SHUTDOWN_*, RPC_MIGRATE_* */
+	/* guest-migrate: the destination node (name in node, below) */
+	char host[RPC_HOST_MAX];
+	uint32_t port;
+	/* migrate-progress, and the ok of guest-migrate */
+	struct rpc_migrate_stats migrate;
 	/* console-data: malloc'd (a NUL follows the bytes when decoded) */
 	uint8_t *data;
 	uint32_t data_len;
@@ -86,7 +107,8 @@ void rpc_msg_init(struct rpc_msg *m);
 void rpc_msg_dispose(struct rpc_msg *m);
 /* Name for logs and error messages ("guest-info"), "unknown" otherwise. */
 const char *rpc_type_name(uint32_t type);
-/* True for the types a client sends as requests (node-info..guest-console). */
+/* True for the types a client sends as requests (node-info..guest-console,
+ * guest-migrate, migrate-receive). */
 bool rpc_type_is_request(uint32_t type);
 
 /* Functions that take err fill it, on failure, with a message for the peer

@@ -1,0 +1,54 @@
+# blanket migrate: node1 -> node2 -> node1 through the daemons' encrypted
+# channel; the heartbeat continues at last + 1 each time, exactly one copy
+# runs, and nothing is left behind (no NAME--incoming, NAME--migratedaway or
+# lock). Bad requests are refused up front with the guest untouched.
+. "$(dirname "$0")/../../lab/lib.sh"
+cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
+export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
+guest=hb-move
+
+sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
+blanket create -n node1 /tmp/$guest.cfg
+wait_beats node1 "$(console_log "$guest")" 10
+
+# Refusals, guest untouched.
+msg=$(blanket migrate no-such-guest node2 2>&1) && exit 1
+grep -q 'no guest named "no-such-guest"' <<<"$msg"
+msg=$(blanket migrate "$guest" node9 2>&1) && exit 1
+grep -q 'no node "node9"' <<<"$msg"
+msg=$(blanket migrate "$guest" node1 2>&1) && exit 1
+echo "$msg"
+grep -q 'already runs on node1' <<<"$msg"
+has_guest node1 "$guest"
+
+only_on() { # node other-node
+	has_guest "$1" "$guest"
+	! has_guest "$2" "$guest"
+	for n in node1 node2; do
+		! on "$n" xl list | grep -q -- "--incoming\|--migratedaway"
+		! on "$n" ls /run/blanket/migrating-$guest 2>/dev/null
+	done
+}
+
+out=$(blanket migrate --json "$guest" node2)
+echo "$out"
+grep -q '"event": "progress"' <<<"$out"
+grep -q '"event": "done", "guest": "hb-move", "from": "node1", "to": "node2"' <<<"$out"
+only_on node2 node1
+wait_beats node2 "$(console_log "$guest" incoming)" 5
+last=$(last_counter node1 "$(console_log "$guest")")
+first=$(first_counter node2 "$(console_log "$guest" incoming)")
+echo "node1 -> node2: last $last, first $first"
+[ "$first" -eq $((last + 1)) ]
+
+blanket migrate --no-compress "$guest" node1
+only_on node1 node2
+wait_beats node1 "$(console_log "$guest" incoming)" 5
+last=$(last_counter node2 "$(console_log "$guest" incoming)")
+first=$(first_counter node1 "$(console_log "$guest" incoming)")
+echo "node2 -> node1: last $last, first $first"
+[ "$first" -eq $((last + 1)) ]
+n=$(last_counter node1 "$(console_log "$guest" incoming)")
+sleep 2
+[ "$(last_counter node1 "$(console_log "$guest" incoming)")" -gt "$n" ]
+blanket destroy "$guest"

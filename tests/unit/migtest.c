@@ -1,0 +1,197 @@
+/* Helpers shared by the migration stream suites (test_mig.c,
+ * test_mig_rec.c): payloads that look like a guest's memory, and streams
+ * made, encoded and decoded in one call. */
+#include "migtest.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fdio.h"
+#include "mig_rec.h"
+#include "stream_mem.h"
+
+#define PAGE 4096
+
+static uint64_t rng_state;
+
+void migtest_seed(uint64_t seed)
+{
+	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+}
+
+/* xorshift64*: fixed seeds give the same payloads on every machine. */
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+void migtest_random(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(rng() >> 56);
+}
+
+/* Words and numbers, as in a page of logs or the page cache of text. */
+void migtest_text(uint8_t *p, size_t n)
+{
+	static const char *const words[] = {
+	    "the ",  "kernel ", "page ",  "0x7f3a ", "struct ", "inode ",
+	    "\n",    "buffer ", "42 ",	  "error: ", "guest ",	"xen ",
+	    "dom0 ", "evtchn ", "grant ", "ring ",
+	};
+	size_t i = 0, l;
+	const char *w;
+
+	while (i < n) {
+		w = words[rng() % 16];
+		l = strlen(w);
+		l = l < n - i ? l : n - i;
+		memcpy(p + i, w, l);
+		i += l;
+	}
+}
+
+/* Guest memory as libxc sends it: PAGE_DATA-like records of up to 64
+ * pages, each after a 16-byte header and its pfns, so pages are not 4 KiB
+ * aligned in the payload; pages are 70% zero, 20% text, 10% random. The
+ * caller frees. */
+uint8_t *migtest_guest(size_t pages, size_t *len_r)
+{
+	size_t cap = pages * (PAGE + 8) + (pages / 64 + 1) * 16, len = 0;
+	uint8_t *p = calloc(1, cap);
+	size_t batch, kind;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	while (pages) {
+		batch = pages < 64 ? pages : 64;
+		mig__store32(p + len, 1);
+		mig__store32(p + len + 4, (uint32_t)(8 + batch * (8 + PAGE)));
+		mig__store32(p + len + 8, (uint32_t)batch);
+		len += 16;
+		for (size_t i = 0; i < batch; i++, len += 8)
+			mig__store64(p + len, rng() & 0xfffff);
+		for (size_t i = 0; i < batch; i++, len += PAGE) {
+			kind = rng() % 10;
+			if (kind == 7 || kind == 8)
+				migtest_text(p + len, PAGE);
+			else if (kind == 9)
+				migtest_random(p + len, PAGE);
+		}
+		pages -= batch;
+	}
+	*len_r = len;
+	return p;
+}
+
+/* a: the source's end, b: the destination's; a test that hangs fails. */
+void migtest_pair_open(struct bl_stream *a, struct bl_stream *b)
+{
+	int sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	stream_fd_init(a, sv[0]);
+	stream_fd_init(b, sv[1]);
+	a->deadline_ms = b->deadline_ms = fdio_now_ms() + 5000;
+}
+
+/* Encodes p[0, n) into s, written in pieces of piece bytes. */
+void migtest_encode(struct bl_stream *s, const uint8_t *p, size_t n,
+		    uint32_t flags, size_t piece, struct mig_stats *st_r)
+{
+	struct mig_enc *enc = NULL;
+	size_t k;
+
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(s, flags, &enc), BL_OK);
+	for (size_t off = 0; off < n; off += k) {
+		k = n - off < piece ? n - off : piece;
+		CU_ASSERT_EQUAL_FATAL(mig_enc_write(enc, p + off, k), BL_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(mig_enc_finish(enc), BL_OK);
+	mig_enc_stats(enc, st_r);
+	CU_ASSERT_EQUAL(mig_enc_write(enc, p, 0), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(mig_enc_finish(enc), BL_ERR_INVAL);
+	mig_enc_free(enc);
+}
+
+/* Decodes from in to out until stream-end, an abort or an error: returns
+ * the error, or BL_OK with the last record's type in *type_r. */
+int migtest_decode(struct bl_stream *in, struct bl_stream *out,
+		   uint32_t *type_r, struct mig_stats *st_r, char *err,
+		   size_t errlen)
+{
+	struct mig_dec *dec = NULL;
+	struct mig_ctl c;
+	int rc;
+
+	*type_r = 0;
+	rc = mig_dec_start(in, &dec, err, errlen);
+	if (rc)
+		return rc;
+	do {
+		rc = mig_dec_next(dec, out, &c, err, errlen);
+		*type_r = c.type;
+	} while (!rc && c.type != MIG_REC_STREAM_END &&
+		 c.type != MIG_REC_ABORT);
+	if (st_r)
+		mig_dec_stats(dec, st_r);
+	mig_dec_free(dec);
+	return rc;
+}
+
+/* Decodes bytes[0, n): the error it ends with, and its message. */
+int migtest_decode_bytes(const uint8_t *bytes, size_t n, uint32_t *type_r,
+			 char *err, size_t errlen)
+{
+	struct bl_stream in, out;
+	struct stream_mem mi, mo;
+	int rc;
+
+	stream_mem_init(&in, &mi);
+	stream_mem_init(&out, &mo);
+	CU_ASSERT_EQUAL_FATAL(stream_write(&in, bytes, n), BL_OK);
+	rc = migtest_decode(&in, &out, type_r, NULL, err, errlen);
+	stream_close(&in);
+	stream_close(&out);
+	return rc;
+}
+
+void migtest_put_header(struct bl_stream *s, uint32_t version, uint32_t opts)
+{
+	uint8_t hdr[MIG_HEADER_LEN];
+
+	mig__header_put(hdr, version, opts);
+	CU_ASSERT_EQUAL(stream_write(s, hdr, sizeof(hdr)), BL_OK);
+}
+
+void migtest_put_rec(struct bl_stream *s, uint32_t type, const void *body,
+		     uint32_t len)
+{
+	uint8_t *rec = malloc(mig__rec_size(len));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_EQUAL(
+	    stream_write(s, rec, mig__rec_put(rec, type, body, len)), BL_OK);
+	free(rec);
+}
+
+/* Hex digits, spaces ignored, into out[size]: the bytes' count. */
+size_t migtest_unhex(const char *hex, uint8_t *out, size_t size)
+{
+	size_t n = 0;
+	unsigned int b;
+
+	for (; *hex; hex++) {
+		if (*hex == ' ')
+			continue;
+		CU_ASSERT_FATAL(n < size && sscanf(hex, "%2x", &b) == 1);
+		out[n++] = (uint8_t)b;
+		hex++;
+	}
+	return n;
+}

@@ -1,0 +1,141 @@
+/* `blanket migrate GUEST NODE`: live-migrate a guest from the node that
+ * runs it to NODE. The source node's blanketd does the work (node to node,
+ * over TLS: docs/specs/migration-stream.md); this shows its progress and
+ * summary. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "guest_target.h"
+
+#define MIB (1024.0 * 1024.0)
+
+static void show_progress(const struct rpc_migrate_stats *st, bool json,
+			  bool tty)
+{
+	double s = (double)st->elapsed_ms / 1000;
+
+	if (json) {
+		printf("{\"event\": \"progress\", \"phase\": \"%s\", "
+		       "\"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
+		       "\"wire_bytes\": %llu}\n",
+		       st->phase, (unsigned long long)st->elapsed_ms,
+		       (unsigned long long)st->raw_bytes,
+		       (unsigned long long)st->wire_bytes);
+		fflush(stdout);
+		return;
+	}
+	fprintf(stderr,
+		"%s%-8s %8.1f MiB sent (%.1f MiB of guest state), "
+		"%.1f MiB/s, %.0f s%s",
+		tty ? "\r" : "", st->phase, (double)st->wire_bytes / MIB,
+		(double)st->raw_bytes / MIB,
+		s > 0 ? (double)st->wire_bytes / MIB / s : 0.0, s,
+		tty ? "" : "\n");
+}
+
+static void show_summary(const char *guest, const char *from, const char *to,
+			 const struct rpc_migrate_stats *st, bool json)
+{
+	if (json) {
+		printf("{\"event\": \"done\", \"guest\": \"%s\", \"from\": "
+		       "\"%s\", \"to\": \"%s\", \"total_ms\": %llu, "
+		       "\"downtime_ms\": %llu, \"raw_bytes\": %llu, "
+		       "\"wire_bytes\": %llu}\n",
+		       guest, from, to, (unsigned long long)st->elapsed_ms,
+		       (unsigned long long)st->downtime_ms,
+		       (unsigned long long)st->raw_bytes,
+		       (unsigned long long)st->wire_bytes);
+		return;
+	}
+	printf("migrated %s from %s to %s in %.1f s; paused %.1f s (as the "
+	       "toolstack saw it); %llu bytes of guest state, %llu on the "
+	       "wire (%.1f%%)\n",
+	       guest, from, to, (double)st->elapsed_ms / 1000,
+	       (double)st->downtime_ms / 1000,
+	       (unsigned long long)st->raw_bytes,
+	       (unsigned long long)st->wire_bytes,
+	       st->raw_bytes
+		   ? 100.0 * (double)st->wire_bytes / (double)st->raw_bytes
+		   : 0.0);
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+	static const char usage[] =
+	    "[--no-compress] [--json] [--cluster FILE] GUEST NODE";
+	const struct cluster_node *dst;
+	struct client_conn conn;
+	struct guest_target t;
+	struct rpc_msg req, m;
+	char err[768] = "";
+	bool tty = isatty(STDERR_FILENO), progressed = false, connected;
+	int r = guest_target_begin(argc, argv, "cluster json no-compress", 2,
+				   usage, &t);
+	int i, j, rc;
+
+	if (r >= 0)
+		return r;
+	if (t.local) {
+		fprintf(stderr, "blanket: migrate needs a cluster file naming "
+				"both nodes\n");
+		guest_target_end(&t);
+		return EXIT_FAIL;
+	}
+	j = guest_target_index(&t, t.operand2);
+	i = j < 0 ? -1 : guest_target_find(&t, t.operand);
+	if (i < 0) {
+		guest_target_end(&t);
+		return EXIT_FAIL;
+	}
+	dst = &t.c.node[j];
+	rpc_msg_init(&req);
+	req.type = RPC_GUEST_MIGRATE;
+	snprintf(req.name, sizeof(req.name), "%s", t.operand);
+	snprintf(req.node, sizeof(req.node), "%s", dst->name);
+	snprintf(req.host, sizeof(req.host), "%s", dst->peer_host);
+	req.port = (uint32_t)dst->peer_port;
+	req.flags = t.no_compress ? RPC_MIGRATE_NO_COMPRESS : 0;
+	rc = guest_target_connect(&t, i, &conn, err, sizeof(err));
+	connected = rc == BL_OK;
+	if (!rc) {
+		req.id = conn.next_id++;
+		conn.s.deadline_ms = -1; /* progress arrives every second */
+		rc = rpc_send(&conn.s, &req);
+	}
+	while (!rc) {
+		rpc_msg_init(&m);
+		rc = rpc_recv(&conn.s, &m, err, sizeof(err));
+		if (!rc && m.type == RPC_MIGRATE_PROGRESS) {
+			show_progress(&m.migrate, t.json, tty);
+			progressed = true;
+		} else if (!rc && m.type == RPC_OK && m.id == req.id) {
+			if (progressed && tty && !t.json)
+				fprintf(stderr, "\n");
+			show_summary(t.operand, t.c.node[i].name, dst->name,
+				     &m.migrate, t.json);
+			rpc_msg_dispose(&m);
+			break;
+		} else if (!rc && m.type == RPC_ERROR) {
+			snprintf(err, sizeof(err), "%s", m.message);
+			rc = m.code < 0 ? m.code : BL_ERR_FAIL;
+		} else if (!rc) {
+			snprintf(err, sizeof(err), "unexpected %s",
+				 rpc_type_name(m.type));
+			rc = BL_ERR_PROTO;
+		}
+		rpc_msg_dispose(&m);
+	}
+	if (rc) {
+		if (progressed && tty && !t.json)
+			fprintf(stderr, "\n");
+		fprintf(stderr, "blanket: migrating %s from %s to %s: %s\n",
+			t.operand, t.c.node[i].name, dst->name,
+			err[0] ? err : bl_strerror(rc));
+	}
+	if (connected)
+		client_close(&conn);
+	guest_target_end(&t);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}

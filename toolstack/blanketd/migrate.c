@@ -1,0 +1,573 @@
+/*
+ * Live migration, both sides (docs/specs/migration-stream.md).
+ *
+ * Entry points: migrate_source (a client's guest-migrate), migrate_dest (a
+ * source's migrate-receive), migrate_recover (at start).
+ * Nomenclature: the guest is NAME; the destination restores it as
+ * NAME--incoming, the source renames its suspended copy NAME--migratedaway
+ * just before `go`. libxl's save and restore run in child processes (each
+ * with its own libxl context) on one end of a socketpair; the session pumps
+ * the other end through the stream codec (toolstack/mig/).
+ * Source order: checks -> connect -> migrate-receive -> pump the live save
+ * (progress to the client) -> stream-end -> restored -> rename -> go ->
+ * started -> destroy the old copy. Before `go` every failure resumes the
+ * guest here; after it the guest is never resumed here on our own.
+ */
+#include "migrate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "fdio.h"
+#include "log.h"
+#include "mig_stream.h"
+#include "tls.h"
+
+#define PROGRESS_MS	    1000
+#define PAYLOAD_TIMEOUT_MS  30000  /* between payload records */
+#define RESTORED_TIMEOUT_MS 120000 /* stream-end to restored */
+#define HANDOVER_TIMEOUT_MS 30000  /* go, started */
+#define INCOMING	    "--incoming"
+#define AWAY		    "--migratedaway"
+#define LOCK_DIR	    "/run/blanket"
+
+/* A libxl save or restore in a child process. */
+struct worker {
+	pid_t pid;
+	int fd;	 /* our end of the socketpair; -1 once closed */
+	int why; /* read end of the child's error message pipe */
+};
+
+typedef int (*worker_fn)(const struct server_opts *o, void *hv, const void *arg,
+			 int fd, char *err, size_t errlen);
+
+/* Run fn(arg, fd) in a child with its own hypervisor handle. */
+static int worker_start(const struct server_opts *o, worker_fn fn,
+			const void *arg, struct worker *w)
+{
+	int sp[2], why[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return BL_ERR_IO;
+	if (pipe2(why, O_CLOEXEC) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return BL_ERR_IO;
+	}
+	w->pid = fork();
+	if (w->pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		close(why[0]);
+		close(why[1]);
+		return BL_ERR_IO;
+	}
+	if (w->pid == 0) {
+		char err[HV_ERRMSG_MAX] = "";
+		void *hv = NULL;
+		int rc;
+
+		close(sp[0]);
+		close(why[0]);
+		rc = o->hv->open(&hv);
+		if (rc)
+			snprintf(err, sizeof(err),
+				 "cannot open the hypervisor");
+		else
+			rc = fn(o, hv, arg, sp[1], err, sizeof(err));
+		if (rc && write(why[1], err, strlen(err)) < 0)
+			rc = BL_ERR_IO;
+		_exit(rc ? 1 : 0);
+	}
+	close(sp[1]);
+	close(why[1]);
+	w->fd = sp[0];
+	w->why = why[0];
+	return BL_OK;
+}
+
+/* Reap the child; BL_OK if it succeeded, else its message in err. */
+static int worker_wait(struct worker *w, const char *what, char *err,
+		       size_t errlen)
+{
+	char msg[HV_ERRMSG_MAX] = "";
+	int status = 0;
+	ssize_t r;
+
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r = read(w->why, msg, sizeof(msg) - 1);
+	close(w->why);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return BL_OK;
+	snprintf(err, errlen, "%s: %s", what,
+		 r > 0 ? msg : "the worker process died");
+	return BL_ERR_FAIL;
+}
+
+/* --- source --- */
+
+static int save_worker(const struct server_opts *o, void *hv, const void *arg,
+		       int fd, char *err, size_t errlen)
+{
+	return o->hv->save_live(hv, arg, fd, err, errlen);
+}
+
+static void progress(struct bl_stream *cli, const char *phase, int64_t start,
+		     const struct mig_enc *enc)
+{
+	struct mig_stats ms;
+	struct rpc_msg m;
+
+	rpc_msg_init(&m);
+	m.type = RPC_MIGRATE_PROGRESS;
+	mig_enc_stats(enc, &ms);
+	snprintf(m.migrate.phase, sizeof(m.migrate.phase), "%s", phase);
+	m.migrate.elapsed_ms = (uint64_t)(fdio_now_ms() - start);
+	m.migrate.raw_bytes = ms.raw_bytes;
+	m.migrate.wire_bytes = ms.wire_bytes;
+	/* The client may have gone: the migration goes on regardless. */
+	if (rpc_send(cli, &m))
+		log_debug("progress not sent");
+}
+
+/* Pump the saver's bytes into the encoder until it is done. */
+static int pump_save(struct worker *w, struct mig_enc *enc,
+		     struct bl_stream *cli, int64_t start)
+{
+	static uint8_t buf[MIG_CHUNK_MAX];
+	int64_t next = fdio_now_ms() + PROGRESS_MS;
+	int rc = BL_OK;
+
+	for (;;) {
+		struct pollfd p = {.fd = w->fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, PROGRESS_MS) < 0 && errno != EINTR)
+			return BL_ERR_IO;
+		if (fdio_now_ms() >= next) {
+			progress(cli, "memory", start, enc);
+			next = fdio_now_ms() + PROGRESS_MS;
+		}
+		if (!p.revents)
+			continue;
+		r = read(w->fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? BL_ERR_IO : BL_OK;
+		rc = mig_enc_write(enc, buf, (size_t)r);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Checks before anything is touched: the destination can take the guest. */
+static int check_destination(struct client_conn *dst, const struct hv_guest *g,
+			     const struct hv_node_info *mine, char *err,
+			     size_t errlen)
+{
+	struct rpc_msg req, reply;
+	const struct hv_node_info *n = &reply.node_info;
+	size_t vlen = strcspn(mine->xen_version, ".") + 1;
+	int rc;
+
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	req.type = RPC_NODE_INFO;
+	rc = client_call(dst, &req, &reply, err, errlen);
+	if (rc)
+		goto out;
+	vlen += strcspn(mine->xen_version + vlen, ".");
+	if (!strstr(n->virt_caps, "pv")) {
+		snprintf(err, errlen, "node %s cannot run PV guests",
+			 dst->node);
+		rc = BL_ERR_INVAL;
+	} else if (strncmp(n->xen_version, mine->xen_version, vlen) != 0) {
+		snprintf(err, errlen,
+			 "node %s runs Xen %s, this node %s: a guest moves "
+			 "between equal Xen versions only",
+			 dst->node, n->xen_version, mine->xen_version);
+		rc = BL_ERR_INVAL;
+	} else if (n->free_kib < g->mem_kib) {
+		snprintf(err, errlen,
+			 "node %s has %llu MiB free, \"%s\" needs %llu MiB",
+			 dst->node, (unsigned long long)(n->free_kib / 1024),
+			 g->name, (unsigned long long)(g->mem_kib / 1024));
+		rc = BL_ERR_BUSY;
+	}
+out:
+	rpc_msg_dispose(&reply);
+	return rc;
+}
+
+/* Resume the guest here after a failure before `go`; err keeps the reason
+ * and says where the guest is. */
+static void resume_here(const struct server_opts *o, void *hv, const char *name,
+			char *err, size_t errlen)
+{
+	char why[HV_ERRMSG_MAX];
+	size_t len = strlen(err);
+
+	if (o->hv->resume(hv, name, why, sizeof(why)) == BL_OK)
+		snprintf(err + len, errlen - len, "; \"%s\" runs on at %s",
+			 name, o->node_name);
+	else
+		snprintf(err + len, errlen - len,
+			 "; resuming \"%s\" here failed too: %s", name, why);
+}
+
+/* After restored: rename away, go, started, destroy the old copy. */
+static int hand_over(const struct server_opts *o, void *hv,
+		     struct client_conn *dst, const char *name, char *err,
+		     size_t errlen)
+{
+	char away[HV_NAME_MAX + 16], why[HV_ERRMSG_MAX];
+	struct mig_ctl c;
+	int rc;
+
+	snprintf(away, sizeof(away), "%s" AWAY, name);
+	rc = o->hv->rename(hv, name, away, err, errlen);
+	if (rc) {
+		if (mig_send_abort(&dst->s, rc, err))
+			log_debug("abort not sent");
+		resume_here(o, hv, name, err, errlen);
+		return rc;
+	}
+	mig_ctl_init(&c);
+	c.type = MIG_REC_GO;
+	dst->s.deadline_ms = fdio_now_ms() + HANDOVER_TIMEOUT_MS;
+	rc = mig_ctl_send(&dst->s, &c);
+	if (!rc)
+		rc = mig_ctl_recv(&dst->s, MIG_REC_STARTED, &c, why,
+				  sizeof(why));
+	if (!rc && c.type == MIG_REC_ABORT) {
+		snprintf(err, errlen,
+			 "node %s could not start the guest: %.400s", dst->node,
+			 c.message);
+		if (o->hv->rename(hv, away, name, why, sizeof(why)) == BL_OK)
+			resume_here(o, hv, name, err, errlen);
+		return BL_ERR_FAIL;
+	}
+	if (rc) {
+		snprintf(err, errlen,
+			 "the handover to %s was cut off after go (%s): \"%s\" "
+			 "runs there, or nowhere; its suspended copy stays "
+			 "here as \"%s\"",
+			 dst->node, bl_strerror(rc), name, away);
+		return rc;
+	}
+	if (o->hv->destroy(hv, away, why, sizeof(why)))
+		log_warnx("destroying %s after the move: %s", away, why);
+	return BL_OK;
+}
+
+int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
+		   const struct rpc_msg *req, struct rpc_migrate_stats *st_r,
+		   char *err, size_t errlen)
+{
+	struct cluster_node dn = {.port = (int)req->port};
+	struct worker w = {.pid = -1, .fd = -1, .why = -1};
+	struct client_conn dst = {.s.ops = NULL};
+	struct tls_ctx *tls = NULL;
+	struct mig_enc *enc = NULL;
+	struct hv_node_info mine;
+	struct rpc_msg rreq, rreply;
+	struct hv_guest g;
+	struct mig_stats ms;
+	struct mig_ctl c;
+	char lock[128], *json = NULL;
+	int64_t start = fdio_now_ms(), suspended = 0;
+	int lock_fd = -1, rc;
+
+	rpc_msg_init(&rreq);
+	rpc_msg_init(&rreply);
+	rc = o->hv->info(hv, req->name, &g);
+	if (rc) {
+		snprintf(err, errlen, "no guest named \"%s\"", req->name);
+		return rc;
+	}
+	if (!strcmp(req->node, o->node_name)) {
+		snprintf(err, errlen, "\"%s\" already runs on %s", req->name,
+			 o->node_name);
+		return BL_ERR_INVAL;
+	}
+	rc = o->hv->node_info(hv, &mine);
+	if (!rc && !strstr(mine.virt_caps, "shadow")) {
+		snprintf(err, errlen,
+			 "this node's hypervisor lacks shadow "
+			 "paging: PV live migration impossible");
+		return BL_ERR_INVAL;
+	}
+	snprintf(lock, sizeof(lock), LOCK_DIR "/migrating-%s", req->name);
+	mkdir(LOCK_DIR, 0700);
+	lock_fd = open(lock, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (lock_fd < 0) {
+		snprintf(err, errlen, "\"%s\" is already migrating", req->name);
+		return BL_ERR_BUSY;
+	}
+	if (strlen(req->node) >= sizeof(dn.name)) {
+		snprintf(err, errlen, "node name too long");
+		rc = BL_ERR_INVAL;
+		goto out;
+	}
+	memcpy(dn.name, req->node, strlen(req->node) + 1);
+	snprintf(dn.host, sizeof(dn.host), "%s", req->host);
+	rc = tls_ctx_new(TLS_CLIENT, o->ca_file, o->cert_file, o->key_file,
+			 &tls);
+	if (rc)
+		snprintf(err, errlen, "this node's credentials are unusable");
+	if (!rc)
+		rc = client_connect(tls, &dn, &dst, err, errlen);
+	if (!rc)
+		rc = check_destination(&dst, &g, &mine, err, errlen);
+	if (!rc)
+		rc = o->hv->config_json(hv, req->name, &json, err, errlen);
+	if (rc)
+		goto out;
+	rreq.type = RPC_MIGRATE_RECEIVE;
+	snprintf(rreq.name, sizeof(rreq.name), "%s", req->name);
+	rreq.config = json;
+	rreq.config_len = (uint32_t)strlen(json);
+	json = NULL;
+	rc = client_call(&dst, &rreq, &rreply, err, errlen);
+	if (!rc)
+		rc = mig_enc_start(&dst.s,
+				   req->flags & RPC_MIGRATE_NO_COMPRESS
+				       ? MIG_ENC_NO_COMPRESS
+				       : 0,
+				   &enc);
+	if (!rc)
+		rc = worker_start(o, save_worker, req->name, &w);
+	if (rc) {
+		if (!err[0])
+			snprintf(err, errlen, "starting the migration failed");
+		goto out;
+	}
+	/* Nothing suspended the guest yet: from here a failure resumes it. */
+	dst.s.deadline_ms = -1;
+	rc = pump_save(&w, enc, cli, start);
+	suspended = fdio_now_ms();
+	if (worker_wait(&w, "live save", err, errlen) && !rc)
+		rc = BL_ERR_FAIL;
+	else if (rc)
+		snprintf(err, errlen, "sending to %s failed: %s", dst.node,
+			 bl_strerror(rc));
+	if (!rc)
+		rc = mig_enc_finish(enc);
+	progress(cli, "handover", start, enc);
+	if (!rc) {
+		dst.s.deadline_ms = fdio_now_ms() + RESTORED_TIMEOUT_MS;
+		rc = mig_ctl_recv(&dst.s, MIG_REC_RESTORED, &c, err, errlen);
+		if (!rc && c.type == MIG_REC_ABORT) {
+			snprintf(err, errlen,
+				 "node %s could not restore: %.400s", dst.node,
+				 c.message);
+			rc = BL_ERR_FAIL;
+		}
+	} else if (mig_send_abort(&dst.s, rc, err)) {
+		log_debug("abort not sent");
+	}
+	if (rc) {
+		resume_here(o, hv, req->name, err, errlen);
+		goto out;
+	}
+	rc = hand_over(o, hv, &dst, req->name, err, errlen);
+	if (!rc) {
+		mig_enc_stats(enc, &ms);
+		memset(st_r, 0, sizeof(*st_r));
+		snprintf(st_r->phase, sizeof(st_r->phase), "done");
+		st_r->elapsed_ms = (uint64_t)(fdio_now_ms() - start);
+		st_r->downtime_ms = (uint64_t)(fdio_now_ms() - suspended);
+		st_r->raw_bytes = ms.raw_bytes;
+		st_r->wire_bytes = ms.wire_bytes;
+	}
+out:
+	if (w.pid > 0 && w.fd >= 0) {
+		kill(w.pid, SIGKILL);
+		if (worker_wait(&w, "live save", err + strlen(err),
+				errlen - strlen(err)))
+			log_debug("save worker stopped");
+	}
+	mig_enc_free(enc);
+	if (dst.s.ops)
+		client_close(&dst);
+	tls_ctx_free(tls);
+	rpc_msg_dispose(&rreq);
+	rpc_msg_dispose(&rreply);
+	free(json);
+	close(lock_fd);
+	unlink(lock);
+	return rc;
+}
+
+/* --- destination --- */
+
+struct restore_arg {
+	const char *json;
+	const char *name;
+};
+
+static int restore_worker(const struct server_opts *o, void *hv,
+			  const void *arg, int fd, char *err, size_t errlen)
+{
+	const struct restore_arg *a = arg;
+
+	return o->hv->restore(hv, a->json, a->name, fd, err, errlen);
+}
+
+/* Decode the payload into the restore; BL_OK at a verified stream-end. */
+static int pump_restore(struct bl_stream *s, struct worker *w, char *err,
+			size_t errlen)
+{
+	struct mig_dec *dec = NULL;
+	struct bl_stream out;
+	struct mig_ctl c;
+	int rc;
+
+	s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+	rc = mig_dec_start(s, &dec, err, errlen);
+	stream_fd_init(&out, w->fd);
+	while (!rc) {
+		s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+		rc = mig_dec_next(dec, &out, &c, err, errlen);
+		if (!rc && c.type == MIG_REC_STREAM_END)
+			break;
+		if (!rc && c.type == MIG_REC_ABORT) {
+			snprintf(err, errlen, "the source gave up: %.400s",
+				 c.message);
+			rc = BL_ERR_FAIL;
+		}
+	}
+	/* EOF for libxl: it stops at its own end record anyway. */
+	stream_close(&out);
+	w->fd = -1;
+	mig_dec_free(dec);
+	return rc;
+}
+
+static void destroy_incoming(const struct server_opts *o, void *hv,
+			     const char *incoming)
+{
+	char why[HV_ERRMSG_MAX];
+	struct hv_guest g;
+
+	if (o->hv->info(hv, incoming, &g) == BL_OK &&
+	    o->hv->destroy(hv, incoming, why, sizeof(why)))
+		log_warnx("destroying %s: %s", incoming, why);
+}
+
+void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
+		  const struct rpc_msg *req, const char *peer)
+{
+	struct worker w = {.pid = -1, .fd = -1, .why = -1};
+	char incoming[HV_NAME_MAX + 16], err[HV_ERRMSG_MAX] = "";
+	struct restore_arg arg = {req->config, incoming};
+	struct rpc_msg reply;
+	struct hv_guest g;
+	struct mig_ctl c;
+	int rc;
+
+	snprintf(incoming, sizeof(incoming), "%s" INCOMING, req->name);
+	if (o->hv->info(hv, req->name, &g) == BL_OK ||
+	    o->hv->info(hv, incoming, &g) == BL_OK) {
+		snprintf(err, sizeof(err),
+			 "node %s already has a guest named "
+			 "\"%s\"",
+			 o->node_name, req->name);
+		if (rpc_send_error(s, req->id, BL_ERR_BUSY, err))
+			log_debug("%s left", peer);
+		return;
+	}
+	rpc_msg_init(&reply);
+	reply.type = RPC_OK;
+	reply.id = req->id;
+	reply.request = RPC_MIGRATE_RECEIVE;
+	if (rpc_send(s, &reply))
+		return;
+	log_info("%s: receiving \"%s\"", peer, req->name);
+	rc = worker_start(o, restore_worker, &arg, &w);
+	if (!rc)
+		rc = pump_restore(s, &w, err, sizeof(err));
+	if (w.pid > 0 &&
+	    worker_wait(&w, "restore", err + strlen(err),
+			sizeof(err) - strlen(err)) &&
+	    !rc)
+		rc = BL_ERR_FAIL;
+	if (!rc)
+		rc = o->hv->info(hv, incoming, &g);
+	mig_ctl_init(&c);
+	if (!rc) {
+		c.type = MIG_REC_RESTORED;
+		c.domid = g.domid;
+		s->deadline_ms = fdio_now_ms() + HANDOVER_TIMEOUT_MS;
+		rc = mig_ctl_send(s, &c);
+	}
+	if (!rc)
+		rc = mig_ctl_recv(s, MIG_REC_GO, &c, err, sizeof(err));
+	if (!rc && c.type == MIG_REC_ABORT) {
+		snprintf(err, sizeof(err), "the source gave up: %.400s",
+			 c.message);
+		rc = BL_ERR_FAIL;
+	}
+	if (rc) {
+		/* Destroyed first: an abort from here means "never here". */
+		destroy_incoming(o, hv, incoming);
+		log_warnx("%s: receiving \"%s\" failed: %s", peer, req->name,
+			  err);
+		if (mig_send_abort(s, rc, err))
+			log_debug("%s left", peer);
+		return;
+	}
+	rc = o->hv->rename(hv, incoming, req->name, err, sizeof(err));
+	if (!rc)
+		rc = o->hv->adopt(hv, req->name, err, sizeof(err));
+	if (rc) {
+		destroy_incoming(o, hv, incoming);
+		destroy_incoming(o, hv, req->name);
+		if (mig_send_abort(s, rc, err))
+			log_debug("%s left", peer);
+		return;
+	}
+	c.type = MIG_REC_STARTED;
+	/* The guest is ours now, whether or not the source hears it. */
+	if (mig_ctl_send(s, &c))
+		log_warnx("%s: \"%s\" started, but the source did not hear it",
+			  peer, req->name);
+	log_info("%s: \"%s\" received and started", peer, req->name);
+}
+
+void migrate_recover(const struct server_opts *o, void *hv)
+{
+	struct hv_guest *g = NULL;
+	size_t n = 0, len = strlen(INCOMING);
+	char why[HV_ERRMSG_MAX];
+
+	if (o->hv->list(hv, &g, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(g[i].name);
+
+		if (l > len && !strcmp(g[i].name + l - len, INCOMING)) {
+			log_warnx("destroying %s, left by a migration that "
+				  "did not finish",
+				  g[i].name);
+			if (o->hv->destroy(hv, g[i].name, why, sizeof(why)))
+				log_warnx("%s: %s", g[i].name, why);
+		}
+	}
+	free(g);
+}

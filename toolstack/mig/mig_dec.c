@@ -1,0 +1,287 @@
+/* The migration stream decoder (docs/specs/migration-stream.md).
+ *
+ * Entry points: mig_dec_start (the header), then mig_dec_next per record
+ * until stream-end or an abort.
+ *
+ * Nomenclature: the *body buffer* holds the record being decoded; the
+ * *inflate buffer* holds a zlib chunk once inflated; both are taken once,
+ * at the start, at their largest (a record needs no allocation, so no
+ * length from the wire ever sizes one).
+ *
+ * Each record type the payload may hold has a handler in handlers[], in
+ * the order of the spec's table. Framing and lengths are checked by
+ * mig__rec_read() before a handler runs; handlers check fields. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "mig_rec.h"
+#include "mig_zero.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct mig_dec {
+	struct bl_stream *in; /* borrowed */
+	uint32_t options;     /* the header's: MIG_OPT_ZLIB */
+	bool z_ready;	      /* z holds inflate's state: inflateEnd() it */
+	bool over;	      /* stream-end or abort was read */
+	int rc;		      /* the first error, returned by later calls */
+	char err[MIG_MESSAGE_MAX]; /* and its message */
+	uint8_t *body;		   /* the body buffer */
+	uint8_t *inflated;	   /* the inflate buffer, MIG_CHUNK_MAX */
+	uint8_t *zeros;		   /* MIG_CHUNK_MAX zero bytes */
+	z_stream z;
+	uint32_t crc; /* of the payload so far */
+	struct mig_stats st;
+};
+
+/* A record's body and padding. */
+#define BODY_BUF (MIG_MAX_BODY + 8)
+
+static int proto(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s", what);
+	return BL_ERR_PROTO;
+}
+
+/* A chunk's bytes, to out, then into the totals (the caller has folded
+ * them into the CRC). */
+static int put_out(struct mig_dec *dec, struct bl_stream *out, const uint8_t *p,
+		   uint32_t len, char *err, size_t errlen)
+{
+	int rc = stream_write(out, p, len);
+
+	if (rc) {
+		snprintf(err, errlen, "output: %s", bl_strerror(rc));
+		return rc;
+	}
+	dec->st.raw_bytes += len;
+	dec->st.records++;
+	return BL_OK;
+}
+
+static int raw_len(const uint8_t *body, const char *what, uint32_t *len_r,
+		   char *err, size_t errlen)
+{
+	*len_r = mig__load32(body);
+	if (*len_r == 0 || *len_r > MIG_CHUNK_MAX)
+		return proto(err, errlen, what);
+	return BL_OK;
+}
+
+static int on_raw(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		  struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	(void)ctl_r;
+	dec->crc = (uint32_t)crc32(dec->crc, dec->body, len);
+	return put_out(dec, out, dec->body, len, err, errlen);
+}
+
+static int on_zero(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		   struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	uint32_t n;
+	int rc =
+	    raw_len(dec->body, "zero: raw_len: out of range", &n, err, errlen);
+
+	(void)len;
+	(void)ctl_r;
+	if (rc)
+		return rc;
+	dec->crc = mig__crc32_zeros(dec->crc, n);
+	dec->st.zero_bytes += n;
+	return put_out(dec, out, dec->zeros, n, err, errlen);
+}
+
+/* Why inflate stopped, as the spec words it. */
+static int inflate_err(int r, const z_stream *z, char *err, size_t errlen)
+{
+	if (r == Z_MEM_ERROR)
+		return BL_ERR_NOMEM;
+	if (r == Z_STREAM_END && z->avail_out)
+		return proto(err, errlen,
+			     "zlib: data: inflates to less than raw_len");
+	if (r == Z_STREAM_END)
+		return proto(err, errlen, "zlib: data: trailing bytes");
+	if (r == Z_DATA_ERROR || r == Z_NEED_DICT)
+		return proto(err, errlen, "zlib: data: corrupt");
+	if (!z->avail_out)
+		return proto(err, errlen,
+			     "zlib: data: inflates to more than raw_len");
+	return proto(err, errlen, "zlib: data: truncated");
+}
+
+static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		   struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	uint32_t n, zlen = len - 4;
+	int r, rc;
+
+	(void)ctl_r;
+	if (!(dec->options & MIG_OPT_ZLIB))
+		return proto(err, errlen,
+			     "zlib: options: compression is off in the header");
+	rc = raw_len(dec->body, "zlib: raw_len: out of range", &n, err, errlen);
+	if (rc)
+		return rc;
+	if (zlen >= n)
+		return proto(err, errlen,
+			     "zlib: data: not shorter than raw_len");
+	if (inflateReset(&dec->z) != Z_OK) {
+		snprintf(err, errlen, "zlib: inflateReset failed");
+		return BL_ERR_FAIL;
+	}
+	dec->z.next_in = dec->body + 4;
+	dec->z.avail_in = zlen;
+	dec->z.next_out = dec->inflated;
+	dec->z.avail_out = n;
+	r = inflate(&dec->z, Z_FINISH);
+	if (r != Z_STREAM_END || dec->z.avail_out || dec->z.avail_in)
+		return inflate_err(r, &dec->z, err, errlen);
+	dec->crc = (uint32_t)crc32(dec->crc, dec->inflated, n);
+	dec->st.zlib_bytes += n;
+	return put_out(dec, out, dec->inflated, n, err, errlen);
+}
+
+static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
+			 uint32_t len, struct mig_ctl *ctl_r, char *err,
+			 size_t errlen)
+{
+	(void)out;
+	(void)len;
+	(void)ctl_r;
+	if (mig__load64(dec->body) != dec->st.raw_bytes)
+		return proto(err, errlen,
+			     "stream-end: raw_bytes: does not match the "
+			     "payload");
+	if (mig__load64(dec->body + 8) != dec->st.records)
+		return proto(err, errlen,
+			     "stream-end: records: does not match the payload");
+	if (mig__load32(dec->body + 16) != dec->crc)
+		return proto(err, errlen,
+			     "stream-end: crc32: checksum mismatch");
+	dec->over = true;
+	return BL_OK;
+}
+
+static int on_abort(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		    struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	int rc =
+	    mig__ctl_decode(MIG_REC_ABORT, dec->body, len, ctl_r, err, errlen);
+
+	(void)out;
+	dec->over = !rc;
+	return rc;
+}
+
+typedef int (*handler_fn)(struct mig_dec *dec, struct bl_stream *out,
+			  uint32_t len, struct mig_ctl *ctl_r, char *err,
+			  size_t errlen);
+
+/* Every type mig__rec_read() lets through for MIG__PAYLOAD. */
+static const handler_fn handlers[] = {
+    [MIG_REC_RAW] = on_raw,	[MIG_REC_ZERO] = on_zero,
+    [MIG_REC_ZLIB] = on_zlib,	[MIG_REC_STREAM_END] = on_stream_end,
+    [MIG_REC_ABORT] = on_abort,
+};
+
+int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
+		  size_t errlen)
+{
+	uint8_t hdr[MIG_HEADER_LEN];
+	struct mig_dec *dec = NULL;
+	uint32_t options;
+	int rc;
+
+	rc = stream_read(in, hdr, sizeof(hdr));
+	if (rc) {
+		snprintf(err, errlen, "header: %s", bl_strerror(rc));
+		return rc;
+	}
+	rc = mig__header_check(hdr, &options, err, errlen);
+	if (rc)
+		return rc;
+	rc = BL_ERR_NOMEM;
+	dec = calloc(1, sizeof(*dec));
+	if (!dec)
+		goto out;
+	dec->in = in;
+	dec->options = options;
+	dec->st.wire_bytes = sizeof(hdr);
+	dec->body = malloc(BODY_BUF);
+	dec->inflated = malloc(MIG_CHUNK_MAX);
+	/* Large enough to be mapped fresh: zero pages, not copies. */
+	dec->zeros = calloc(1, MIG_CHUNK_MAX);
+	if (!dec->body || !dec->inflated || !dec->zeros)
+		goto out;
+	if (options & MIG_OPT_ZLIB) {
+		if (inflateInit(&dec->z) != Z_OK)
+			goto out;
+		dec->z_ready = true;
+	}
+	*dec_r = dec;
+	dec = NULL;
+	rc = BL_OK;
+out:
+	if (rc)
+		snprintf(err, errlen, "%s", bl_strerror(rc));
+	mig_dec_free(dec);
+	return rc;
+}
+
+int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
+		 struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	uint32_t type, len;
+	int rc;
+
+	mig_ctl_init(ctl_r);
+	if (dec->rc) {
+		snprintf(err, errlen, "%s", dec->err);
+		return dec->rc;
+	}
+	if (dec->over) {
+		snprintf(err, errlen, "the payload is over");
+		return BL_ERR_INVAL;
+	}
+	rc = mig__rec_read(dec->in, MIG__PAYLOAD, dec->body, BODY_BUF, &type,
+			   &len, &dec->st.wire_bytes, dec->err,
+			   sizeof(dec->err));
+	if (!rc && (type >= ARRAY_LEN(handlers) || !handlers[type])) {
+		snprintf(dec->err, sizeof(dec->err), "%s: no handler",
+			 mig_rec_name(type));
+		rc = BL_ERR_INVAL;
+	}
+	if (!rc) {
+		ctl_r->type = type;
+		rc = handlers[type](dec, out, len, ctl_r, dec->err,
+				    sizeof(dec->err));
+	}
+	if (rc) {
+		/* The stream is out of step, or the output broken: there is
+		 * no going on. */
+		dec->rc = rc;
+		snprintf(err, errlen, "%s", dec->err);
+	}
+	return rc;
+}
+
+void mig_dec_stats(const struct mig_dec *dec, struct mig_stats *st_r)
+{
+	*st_r = dec->st;
+}
+
+void mig_dec_free(struct mig_dec *dec)
+{
+	if (!dec)
+		return;
+	if (dec->z_ready)
+		inflateEnd(&dec->z);
+	free(dec->body);
+	free(dec->inflated);
+	free(dec->zeros);
+	free(dec);
+}

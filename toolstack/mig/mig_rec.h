@@ -1,0 +1,98 @@
+/* Migration stream framing (docs/specs/migration-stream.md, "Image header"
+ * and "Records"): big-endian fields, the record table, and the reader of
+ * record headers, which is the only code that checks an untrusted length.
+ * Module-internal: the encoder, the decoder and the tests use it. */
+#ifndef BL_MIG_REC_H
+#define BL_MIG_REC_H
+
+#include <endian.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mig_stream.h"
+
+/* Where a record may appear: mig__rec_read() refuses the others. */
+#define MIG__PAYLOAD 0x1u /* from the source, up to stream-end */
+#define MIG__CONTROL 0x2u /* after stream-end, both ways */
+
+/* The largest record on the wire: MIG_MAX_BODY is a multiple of 8. */
+#define MIG__REC_MAX (MIG_REC_HEADER_LEN + MIG_MAX_BODY)
+/* A buffer that holds any control record's body and padding. */
+#define MIG__CTL_BUF 528
+
+struct mig__rec_desc {
+	const char *name;
+	uint32_t min_len; /* the body's length range */
+	uint32_t max_len;
+	unsigned int where; /* MIG__PAYLOAD, MIG__CONTROL */
+};
+
+/* The entry for a type of this version, NULL for any other. */
+const struct mig__rec_desc *mig__rec_desc(uint32_t type);
+
+static inline uint32_t mig__load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
+}
+
+static inline uint64_t mig__load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+static inline void mig__store32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void mig__store64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+/* Bytes a record with a body of len bytes takes on the wire. */
+static inline size_t mig__rec_size(uint32_t len)
+{
+	return MIG_REC_HEADER_LEN + (size_t)len + ((8 - (len & 7)) & 7);
+}
+
+/* Writes a record to dst, which has room for mig__rec_size(len) bytes, and
+ * returns that size. With body NULL, the caller has already put the body at
+ * dst + MIG_REC_HEADER_LEN (the encoder deflates straight there). */
+size_t mig__rec_put(uint8_t *dst, uint32_t type, const void *body,
+		    uint32_t len);
+
+void mig__header_put(uint8_t hdr[MIG_HEADER_LEN], uint32_t version,
+		     uint32_t options);
+/* The spec's checks, in its order: BL_ERR_PROTO for the magic or options,
+ * BL_ERR_VERSION for a version we do not read. */
+int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *options_r,
+		      char *err, size_t errlen) BL_MUST_CHECK;
+
+/* Reads the next record of a type this version knows and where allows,
+ * its body and padding into buf[size]; unknown optional records are
+ * skipped. size must hold the largest body allowed where, plus 7: a known
+ * record that does not fit is BL_ERR_INVAL (our bug, not the peer's).
+ * Every length is checked before the body is read. BL_ERR_PROTO for what
+ * the spec calls malformed, stream errors as they come. *wire_r (if not
+ * NULL) grows by the bytes read, skipped records included. */
+int mig__rec_read(struct bl_stream *s, unsigned int where, uint8_t *buf,
+		  size_t size, uint32_t *type_r, uint32_t *len_r,
+		  uint64_t *wire_r, char *err, size_t errlen) BL_MUST_CHECK;
+
+/* A control record's body, framing already checked (restored, go, started,
+ * abort): BL_ERR_PROTO with the spec's message for a bad field. */
+int mig__ctl_decode(uint32_t type, const uint8_t *body, uint32_t len,
+		    struct mig_ctl *c_r, char *err,
+		    size_t errlen) BL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,131 @@
+/* The migration stream: the channel that carries libxl's save stream from
+ * the source blanketd to the destination's, and the handover records that
+ * follow it. Wire format and handover: docs/specs/migration-stream.md; the
+ * limits below are the spec's.
+ *
+ * The source pumps libxl's bytes into an encoder (mig_enc_*), which writes
+ * records to a struct bl_stream; the destination's decoder (mig_dec_*)
+ * reads them and writes the bytes back out to another stream (the pipe
+ * libxl restores from). Then both sides exchange control records
+ * (mig_ctl_*) on the same connection. */
+#ifndef BL_MIG_STREAM_H
+#define BL_MIG_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "stream.h"
+
+#define MIG_VERSION	   1 /* the version we write, and the highest we read */
+#define MIG_MIN_VERSION	   1 /* the lowest we read */
+#define MIG_HEADER_LEN	   16
+#define MIG_REC_HEADER_LEN 8
+#define MIG_MAX_BODY	   262144u     /* any record's body */
+#define MIG_CHUNK_MAX	   262144u     /* a chunk's raw_len */
+#define MIG_OPTIONAL	   0x80000000u /* type bit: skip if unknown */
+#define MIG_OPT_ZLIB	   0x1u	       /* header option: zlib records */
+#define MIG_MESSAGE_MAX	   512	       /* abort message, NUL included */
+#define MIG_DOMID_MAX	   32751u      /* below DOMID_FIRST_RESERVED */
+
+enum mig_rec_type {
+	MIG_REC_RAW = 1,
+	MIG_REC_ZERO = 2,
+	MIG_REC_ZLIB = 3,
+	MIG_REC_STREAM_END = 4,
+	MIG_REC_RESTORED = 5,
+	MIG_REC_GO = 6,
+	MIG_REC_STARTED = 7,
+	MIG_REC_ABORT = 8,
+};
+
+/* Name for logs and error messages ("stream-end"), "unknown" otherwise. */
+const char *mig_rec_name(uint32_t type);
+
+/* What one side moved, for the final report. Payload bytes are libxl's;
+ * wire bytes are everything on the connection from the header to
+ * stream-end, padding included. */
+struct mig_stats {
+	uint64_t raw_bytes;  /* payload bytes */
+	uint64_t wire_bytes; /* header and records */
+	uint64_t records;    /* chunk records */
+	uint64_t zero_bytes; /* payload bytes sent as zero records */
+	uint64_t zlib_bytes; /* payload bytes sent as zlib records */
+	uint64_t zlib_tried; /* encoder: bytes it fed deflate (probes too) */
+};
+
+/* Control records, decoded. Which fields a type uses is in the spec's
+ * tables; the others are as mig_ctl_init() left them. Nothing is
+ * allocated: a mig_ctl needs no dispose. */
+struct mig_ctl {
+	uint32_t type;		       /* enum mig_rec_type */
+	uint32_t domid;		       /* restored */
+	int code;		       /* abort: a negative enum bl_err, or
+					* one we do not know */
+	char message[MIG_MESSAGE_MAX]; /* abort */
+};
+
+/* Functions that take err fill it, on failure, with a message for the peer
+ * or the user (MIG_MESSAGE_MAX bytes hold any; NULL, 0 is allowed). */
+
+void mig_ctl_init(struct mig_ctl *c);
+/* restored, go, started or abort, in one stream write. BL_ERR_INVAL for
+ * another type or a field the spec does not allow; stream errors as they
+ * come. */
+int mig_ctl_send(struct bl_stream *s, const struct mig_ctl *c) BL_MUST_CHECK;
+/* An abort: code is a negative enum bl_err; message may be NULL or empty
+ * (bl_strerror(code) is sent) and is cut to fit. */
+int mig_send_abort(struct bl_stream *s, int code,
+		   const char *message) BL_MUST_CHECK;
+/* The next control record: BL_OK when it is want or an abort (c_r->type
+ * says which), BL_ERR_PROTO for any other record or a malformed one.
+ * Unknown optional records are skipped. */
+int mig_ctl_recv(struct bl_stream *s, uint32_t want, struct mig_ctl *c_r,
+		 char *err, size_t errlen) BL_MUST_CHECK;
+
+/* The encoder, from libxl's save fd to records. */
+struct mig_enc;
+
+#define MIG_ENC_NO_COMPRESS 0x1u /* raw and zero records only */
+
+/* Writes the header to s and returns the encoder in *enc_r, the caller's to
+ * mig_enc_free(). s stays the caller's and must outlive the encoder. On
+ * error *enc_r is untouched. */
+int mig_enc_start(struct bl_stream *s, uint32_t flags,
+		  struct mig_enc **enc_r) BL_MUST_CHECK;
+/* Payload bytes, in any pieces: buffered, and sent as records once a chunk
+ * is full. Errors are the stream's or BL_ERR_NOMEM, and stick: every later
+ * call returns the first. */
+int mig_enc_write(struct mig_enc *enc, const void *buf,
+		  size_t len) BL_MUST_CHECK;
+/* Sends what is buffered and stream-end. The payload is then complete:
+ * mig_enc_write() and mig_enc_finish() return BL_ERR_INVAL. */
+int mig_enc_finish(struct mig_enc *enc) BL_MUST_CHECK;
+void mig_enc_stats(const struct mig_enc *enc, struct mig_stats *st_r);
+/* NULL is allowed. Does not close the stream. */
+void mig_enc_free(struct mig_enc *enc);
+
+/* The decoder, from records to libxl's restore fd. */
+struct mig_dec;
+
+/* Reads and checks the header from in, and returns the decoder in *dec_r,
+ * the caller's to mig_dec_free(). in stays the caller's and must outlive
+ * the decoder. BL_ERR_PROTO or BL_ERR_VERSION for a header this reader
+ * refuses; on error *dec_r is untouched. */
+int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
+		  size_t errlen) BL_MUST_CHECK;
+/* Reads the next record and writes a chunk's bytes to out. On BL_OK,
+ * ctl_r->type says what was read: a chunk type (call again),
+ * MIG_REC_STREAM_END (the payload is complete and its checksum verified;
+ * the handover follows, with mig_ctl_*), or MIG_REC_ABORT (the source gave
+ * up: its code and message are in ctl_r). After either of those, and after
+ * an error, which sticks, there is nothing more to decode: later calls
+ * return BL_ERR_INVAL, or the error. Errors writing to out are returned as
+ * they come, with "output: " before the message. */
+int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
+		 struct mig_ctl *ctl_r, char *err, size_t errlen) BL_MUST_CHECK;
+void mig_dec_stats(const struct mig_dec *dec, struct mig_stats *st_r);
+/* NULL is allowed. Does not close the streams. */
+void mig_dec_free(struct mig_dec *dec);
+
+#endif
