@@ -72,7 +72,8 @@ sed -e "s|^cert .*|cert $evil/mallory.crt|" -e "s|^key .*|key $evil/mallory.key|
 	-e "s|^ca  *\(.*\)|ca $BLANKET_LAB_DIR/\1|" "$BLANKET_CLUSTER" >"$evil/cluster.conf"
 msg=$(blanket list --cluster "$evil/cluster.conf" 2>&1) && exit 1
 grep -q 'not valid as a client certificate of this cluster' <<<"$msg"
-port=$(sed -n 's/^node node1 127.0.0.1:\([0-9]*\)$/\1/p' "$BLANKET_CLUSTER")
+port=$(sed -n 's/^node node1 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$BLANKET_CLUSTER")
+[ -n "$port" ]
 rpc_as() { # openssl s_client options...
 	(printf 'BLANKRPC\0\0\0\1\0\0\0\1'; sleep 2) |
 		openssl s_client -quiet -connect "127.0.0.1:$port" -tls1_3 \

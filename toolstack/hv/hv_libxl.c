@@ -303,6 +303,20 @@ static bool is_down(struct hv_libxl *h, uint32_t domid)
 	return down;
 }
 
+static void reap_one(struct hv_libxl *h, const libxl_dominfo *d);
+
+/* A guest that has just shut down gets its on_poweroff (or on_reboot...)
+ * action now, not at the next reap: the caller waits for it to be gone. */
+static void settle(struct hv_libxl *h, uint32_t domid)
+{
+	libxl_dominfo d;
+
+	libxl_dominfo_init(&d);
+	if (libxl_domain_info(h->ctx, &d, domid) == 0 && d.shutdown && !d.dying)
+		reap_one(h, &d);
+	libxl_dominfo_dispose(&d);
+}
+
 static int hl_shutdown(void *ctx, const char *name, int timeout_s, bool force,
 		       char *err, size_t errlen)
 {
@@ -317,8 +331,10 @@ static int hl_shutdown(void *ctx, const char *name, int timeout_s, bool force,
 	if (libxl_domain_shutdown(h->ctx, domid, NULL))
 		return explain(h, BL_ERR_FAIL, "shutdown failed", err, errlen);
 	for (int i = 0; i < timeout_s * 10; i++) {
-		if (is_down(h, domid))
+		if (is_down(h, domid)) {
+			settle(h, domid);
 			return BL_OK;
+		}
 		usleep(100000);
 	}
 	if (timeout_s == 0)
