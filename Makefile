@@ -185,7 +185,7 @@ lab-test: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH tests/lab/run
 
 bench: all lab-image
-	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/xl-migrate
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/migrate
 
 # Keeps the hypervisors and downloads (build/xen, build/cache).
 clean:
