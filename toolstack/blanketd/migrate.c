@@ -144,9 +144,12 @@ static void progress(struct bl_stream *cli, const char *phase, int64_t start,
 		log_debug("progress not sent");
 }
 
-/* Pump the saver's bytes into the encoder until it is done. */
+/* Pump the saver's bytes into the encoder (writing to out) until it is
+ * done. A destination that stops reading (link down, daemon gone) fails the
+ * write after PAYLOAD_TIMEOUT_MS. */
 static int pump_save(struct worker *w, struct mig_enc *enc,
-		     struct bl_stream *cli, int64_t start)
+		     struct bl_stream *out, struct bl_stream *cli,
+		     int64_t start)
 {
 	static uint8_t buf[MIG_CHUNK_MAX];
 	int64_t next = fdio_now_ms() + PROGRESS_MS;
@@ -169,6 +172,7 @@ static int pump_save(struct worker *w, struct mig_enc *enc,
 			continue;
 		if (r <= 0)
 			return r < 0 ? BL_ERR_IO : BL_OK;
+		out->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		rc = mig_enc_write(enc, buf, (size_t)r);
 		if (rc)
 			return rc;
@@ -221,7 +225,15 @@ static void resume_here(const struct server_opts *o, void *hv, const char *name,
 {
 	char why[HV_ERRMSG_MAX];
 	size_t len = strlen(err);
+	struct hv_guest g;
 
+	/* A save that failed before its last round never suspended it. */
+	if (o->hv->info(hv, name, &g) == BL_OK &&
+	    g.state != HV_STATE_SHUTDOWN) {
+		snprintf(err + len, errlen - len, "; \"%s\" runs on at %s",
+			 name, o->node_name);
+		return;
+	}
 	if (o->hv->resume(hv, name, why, sizeof(why)) == BL_OK)
 		snprintf(err + len, errlen - len, "; \"%s\" runs on at %s",
 			 name, o->node_name);
@@ -358,14 +370,14 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		goto out;
 	}
 	/* Nothing suspended the guest yet: from here a failure resumes it. */
-	dst.s.deadline_ms = -1;
-	rc = pump_save(&w, enc, cli, start);
+	rc = pump_save(&w, enc, &dst.s, cli, start);
 	suspended = fdio_now_ms();
 	if (worker_wait(&w, "live save", err, errlen) && !rc)
 		rc = BL_ERR_FAIL;
 	else if (rc)
 		snprintf(err, errlen, "sending to %s failed: %s", dst.node,
 			 bl_strerror(rc));
+	dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 	if (!rc)
 		rc = mig_enc_finish(enc);
 	progress(cli, "handover", start, enc);
