@@ -57,14 +57,9 @@ static int show_nodes(int argc, char **argv, int operands)
 
 	if (r >= 0)
 		return r;
-	hi = t.c.nodes;
-	if (operands) {
-		lo = guest_target_index(&t, t.operand);
-		if (lo < 0) {
-			guest_target_end(&t);
-			return EXIT_FAIL;
-		}
-		hi = lo + 1;
+	if (guest_target_range(&t, t.operand, &lo, &hi)) {
+		guest_target_end(&t);
+		return EXIT_FAIL;
 	}
 	if (t.json)
 		printf("{\"nodes\": [");

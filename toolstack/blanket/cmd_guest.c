@@ -78,14 +78,9 @@ int cmd_list(int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	hi = t.c.nodes;
-	if (t.node) {
-		lo = guest_target_index(&t, t.node);
-		if (lo < 0) {
-			guest_target_end(&t);
-			return EXIT_FAIL;
-		}
-		hi = lo + 1;
+	if (guest_target_range(&t, t.node, &lo, &hi)) {
+		guest_target_end(&t);
+		return EXIT_FAIL;
 	}
 	if (t.json)
 		printf("{\"nodes\": [");

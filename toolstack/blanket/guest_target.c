@@ -171,6 +171,18 @@ int guest_target_index(const struct guest_target *t, const char *name)
 	return (int)(n - t->c.node);
 }
 
+int guest_target_range(const struct guest_target *t, const char *name,
+		       int *lo_r, int *hi_r)
+{
+	*lo_r = 0;
+	*hi_r = t->c.nodes;
+	if (!name)
+		return 0;
+	*lo_r = guest_target_index(t, name);
+	*hi_r = *lo_r + 1;
+	return *lo_r < 0 ? -1 : 0;
+}
+
 int guest_target_call(struct guest_target *t, int i, struct rpc_msg *req,
 		      struct rpc_msg *reply, bool quiet_notfound)
 {

@@ -36,6 +36,10 @@ void guest_target_end(struct guest_target *t);
 
 /* Index of the node named name (-n), or -1 after saying it is unknown. */
 int guest_target_index(const struct guest_target *t, const char *name);
+/* The nodes [*lo_r, *hi_r) a listing covers: the one named (NULL: all).
+ * -1 after saying the name is unknown. */
+int guest_target_range(const struct guest_target *t, const char *name,
+		       int *lo_r, int *hi_r);
 /* The node that runs guest name: -n's, else the one that has it; -1 after
  * saying none has. */
 int guest_target_find(struct guest_target *t, const char *name);
