@@ -1,6 +1,6 @@
 /* xl.cfg parsing (toolstack/hv/hv_xlcfg.c) against golden files: every
  * tests/golden/xlcfg/NAME.cfg parses to NAME.out, the normalized config or
- * "error: <message>". BLANKET_UPDATE_GOLDEN=1 rewrites the .out files. */
+ * "error: <message>". BL_GOLDEN_UPDATE=1 rewrites the .out files. */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -50,7 +50,7 @@ static char *render(const char *name, const char *text, size_t len)
 
 static void test_golden(void)
 {
-	const char *update = getenv("BLANKET_UPDATE_GOLDEN");
+	const char *update = getenv("BL_GOLDEN_UPDATE");
 	DIR *d = opendir(GOLDEN_DIR);
 	struct dirent *e;
 	int checked = 0;
