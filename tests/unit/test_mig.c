@@ -19,6 +19,7 @@
 #include "mig_zero.h"
 #include "migtest.h"
 #include "stream_mem.h"
+#include "golden_bytes.h"
 #include "suites.h"
 
 #define GOLDEN_MIG BLANKET_SRCDIR "/tests/golden/mig/"
@@ -355,30 +356,13 @@ static void test_io_errors(void)
 	free(p);
 }
 
-/* Compares bytes with a golden file, or writes it under BL_GOLDEN_UPDATE. */
+/* The golden file name in GOLDEN_MIG. */
 static void check_golden(const char *name, const uint8_t *bytes, size_t len)
 {
-	const char *update = getenv("BL_GOLDEN_UPDATE");
 	char path[512];
-	static uint8_t want[65536];
-	size_t want_len;
-	FILE *f;
 
 	snprintf(path, sizeof(path), GOLDEN_MIG "%s", name);
-	if (update && *update) {
-		f = fopen(path, "wb");
-		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-		CU_ASSERT_EQUAL(fwrite(bytes, 1, len, f), len);
-		CU_ASSERT_EQUAL(fclose(f), 0);
-		return;
-	}
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	want_len = fread(want, 1, sizeof(want), f);
-	fclose(f);
-	CU_ASSERT_EQUAL(want_len, len);
-	if (want_len == len)
-		CU_ASSERT_EQUAL(memcmp(want, bytes, len), 0);
+	golden_bytes_check(path, bytes, len);
 }
 
 /* A golden stream decodes to the payload given. */

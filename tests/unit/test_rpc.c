@@ -17,6 +17,7 @@
 #include "fdio.h"
 #include "rpc.h"
 #include "rpc_buf.h"
+#include "golden_bytes.h"
 #include "suites.h"
 
 #define CORPUS_DIR BLANKET_SRCDIR "/tests/fuzz/corpus/rpc/"
@@ -275,29 +276,13 @@ static void test_round_trip(void)
 	pair_close(&a, &b);
 }
 
-/* Compares bytes with a golden file, or writes it under BL_GOLDEN_UPDATE. */
+/* The golden file name in CORPUS_DIR. */
 static void check_golden(const char *name, const uint8_t *bytes, size_t len)
 {
-	const char *update = getenv("BL_GOLDEN_UPDATE");
-	char path[512], want[4096];
-	size_t want_len;
-	FILE *f;
+	char path[512];
 
 	snprintf(path, sizeof(path), CORPUS_DIR "%s", name);
-	if (update && *update) {
-		f = fopen(path, "wb");
-		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-		CU_ASSERT_EQUAL(fwrite(bytes, 1, len, f), len);
-		CU_ASSERT_EQUAL(fclose(f), 0);
-		return;
-	}
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	want_len = fread(want, 1, sizeof(want), f);
-	fclose(f);
-	CU_ASSERT_EQUAL(want_len, len);
-	if (want_len == len)
-		CU_ASSERT_EQUAL(memcmp(want, bytes, len), 0);
+	golden_bytes_check(path, bytes, len);
 }
 
 static void test_golden_frames(void)

@@ -196,6 +196,14 @@ static int find(struct hv_libxl *h, const char *name, uint32_t *domid_r,
 	return BL_OK;
 }
 
+/* The start of a call on one guest: a fresh log, and its domid. */
+static int begin(struct hv_libxl *h, const char *name, uint32_t *domid_r,
+		 char *err, size_t errlen)
+{
+	log_reset(h);
+	return find(h, name, domid_r, err, errlen);
+}
+
 static int hl_info(void *ctx, const char *name, struct hv_guest *guest_r)
 {
 	struct hv_libxl *h = ctx;
@@ -324,8 +332,7 @@ static int hl_shutdown(void *ctx, const char *name, int timeout_s, bool force,
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (rc)
 		return rc;
 	if (libxl_domain_shutdown(h->ctx, domid, NULL))
@@ -362,8 +369,7 @@ static int simple_op(void *ctx, const char *name, domid_op op, const char *what,
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (!rc && op(h->ctx, domid, NULL))
 		rc = explain(h, BL_ERR_FAIL, what, err, errlen);
 	return rc;
@@ -401,8 +407,7 @@ static int hl_console_path(void *ctx, const char *name, char *path, size_t len,
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (rc)
 		return rc;
 	if (libxl_console_get_tty(h->ctx, domid, 0, LIBXL_CONSOLE_TYPE_PV,
@@ -489,8 +494,7 @@ static int hl_config_json(void *ctx, const char *name, char **json_r, char *err,
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (rc)
 		return rc;
 	libxl_domain_config_init(&cfg);
@@ -513,8 +517,7 @@ static int hl_save_live(void *ctx, const char *name, int fd, char *err,
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (!rc &&
 	    libxl_domain_suspend(h->ctx, domid, fd, LIBXL_SUSPEND_LIVE, NULL))
 		rc = explain(h, BL_ERR_FAIL, "live save failed", err, errlen);
@@ -527,8 +530,7 @@ static int hl_resume(void *ctx, const char *name, char *err, size_t errlen)
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	/* suspend_cancel: the guest goes on from its suspend point. */
 	if (!rc && libxl_domain_resume(h->ctx, domid, 1, NULL))
 		rc = explain(h, BL_ERR_FAIL, "resume failed", err, errlen);
@@ -542,8 +544,7 @@ static int hl_rename(void *ctx, const char *name, const char *new_name,
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (!rc && libxl_domain_rename(h->ctx, domid, name, new_name))
 		rc = explain(h, BL_ERR_FAIL, "rename failed", err, errlen);
 	return rc;
@@ -588,8 +589,7 @@ static int hl_adopt(void *ctx, const char *name, char *err, size_t errlen)
 	uint32_t domid;
 	int rc;
 
-	log_reset(h);
-	rc = find(h, name, &domid, err, errlen);
+	rc = begin(h, name, &domid, err, errlen);
 	if (!rc && (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
 					 (const uint8_t *)"migrated", 8) ||
 		    libxl_domain_unpause(h->ctx, domid, NULL)))
