@@ -58,6 +58,20 @@ xl_migrate() {
 		"socat -b 262144 - TCP:$(node_addr "$dst"):8002"
 }
 
+# Wait until a node's blanketd is back to its one process: no session,
+# migration worker or resolver left (deadline 30 s).
+wait_daemon_alone() {
+	local n i
+	for i in $(seq 60); do
+		n=$(on "$1" pidof blanketd | wc -w)
+		[ "$n" -eq 1 ] && return 0
+		sleep 0.5
+	done
+	echo "$1 still runs $n blanketd processes" >&2
+	on "$1" ps -o pid,ppid,args >&2
+	return 1
+}
+
 # Whether a node lists a guest.
 has_guest() {
 	on "$1" xl list "$2" >/dev/null 2>&1

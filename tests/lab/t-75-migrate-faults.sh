@@ -41,6 +41,8 @@ check_survived() {
 	! on node2 xl list | grep -q "$guest"
 	! on node1 xl list | grep -q -- "--migratedaway"
 	! on node1 ls /run/blanket/migrating-$guest 2>/dev/null
+	wait_daemon_alone node1
+	wait_daemon_alone node2
 }
 
 start_migration

@@ -415,7 +415,7 @@ static void test_encode_rejects(void)
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
 	m.request = RPC_GUEST_INFO;
 	m.guest = guest_web;
-	m.guest.state = (enum hv_guest_state)(HV_STATE_DYING + 1);
+	m.guest.state = (enum hv_guest_state)(HV_STATE_SUSPENDED + 1);
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
 	m.type = RPC_GUEST_CREATE; /* no source */
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
@@ -511,7 +511,7 @@ static void test_body_rejects(void)
 		      "iib", 7, 9, "we", 2);
 	expect_reject(RPC_NODE_INFO, 0, "node-info: id: truncated", "");
 	expect_reject(RPC_OK, 3, "ok: state: unknown value", "iisiilil", 3,
-		      RPC_GUEST_INFO, "w", 12, 6, z, 1, z);
+		      RPC_GUEST_INFO, "w", 12, 7, z, 1, z);
 	expect_reject(RPC_OK, 3, "ok: request: unknown value", "ii", 3, RPC_OK);
 	expect_reject(RPC_OK, 1, "ok: node: empty", "iisssllil", 1,
 		      RPC_NODE_INFO, "", "4.17", "pv", z, z, 1);

@@ -71,6 +71,7 @@ int cmd_migrate(int argc, char **argv)
 	struct rpc_msg req, m;
 	char err[768] = "";
 	bool tty = isatty(STDERR_FILENO), progressed = false, connected;
+	bool lost = false; /* the connection to the source broke */
 	int r = guest_target_begin(argc, argv, "cluster json no-compress", 2,
 				   usage, &t);
 	int i, j, rc;
@@ -107,6 +108,7 @@ int cmd_migrate(int argc, char **argv)
 	while (!rc) {
 		rpc_msg_init(&m);
 		rc = rpc_recv(&conn.s, &m, err, sizeof(err));
+		lost = rc != BL_OK;
 		if (!rc && m.type == RPC_MIGRATE_PROGRESS) {
 			show_progress(&m.migrate, t.json, tty);
 			progressed = true;
@@ -126,6 +128,14 @@ int cmd_migrate(int argc, char **argv)
 			rc = BL_ERR_PROTO;
 		}
 		rpc_msg_dispose(&m);
+	}
+	if (lost && (rc == BL_ERR_EOF || rc == BL_ERR_IO)) {
+		/* The source's daemon died: it settles the guest at restart. */
+		snprintf(err, sizeof(err),
+			 "lost the connection to %s's blanketd (%s); when it "
+			 "is back it resumes or resolves the migration, and "
+			 "`blanket list` shows where \"%s\" runs",
+			 t.c.node[i].name, bl_strerror(rc), t.operand);
 	}
 	if (rc) {
 		if (progressed && tty && !t.json)

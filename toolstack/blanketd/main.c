@@ -15,6 +15,7 @@
 #define DEFAULT_PORT_SPEC "0.0.0.0:7400"
 #define DEFAULT_SOCKET	  "/run/blanket/blanketd.sock"
 #define DEFAULT_TLS_DIR	  "/etc/blanket"
+#define DEFAULT_STATE_DIR "/run/blanket"
 
 static void usage(FILE *out)
 {
@@ -24,11 +25,14 @@ static void usage(FILE *out)
 	    "ADDR:PORT|none]\n"
 	    "                [--socket PATH|none] [--ca FILE] [--cert FILE] "
 	    "[--key FILE]\n"
-	    "                [--hv libxl|fake] [--max-sessions N]\n"
+	    "                [--hv libxl|fake] [--max-sessions N] "
+	    "[--state-dir DIR]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
-	    "--max-sessions 32\n",
-	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR);
+	    "--max-sessions 32,\n"
+	    "          --state-dir %s\n",
+	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
+	    DEFAULT_STATE_DIR);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -61,6 +65,7 @@ int main(int argc, char **argv)
 	    {"key", required_argument, NULL, 'k'},
 	    {"hv", required_argument, NULL, 'H'},
 	    {"max-sessions", required_argument, NULL, 'm'},
+	    {"state-dir", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -68,6 +73,7 @@ int main(int argc, char **argv)
 	struct server_opts o = {
 	    .listen = DEFAULT_PORT_SPEC,
 	    .socket_path = DEFAULT_SOCKET,
+	    .state_dir = DEFAULT_STATE_DIR,
 	    .ca_file = DEFAULT_TLS_DIR "/ca.crt",
 	    .cert_file = DEFAULT_TLS_DIR "/node.crt",
 	    .key_file = DEFAULT_TLS_DIR "/node.key",
@@ -126,6 +132,9 @@ int main(int argc, char **argv)
 					"1 to 1024\n");
 				return 2;
 			}
+			break;
+		case 'S':
+			o.state_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

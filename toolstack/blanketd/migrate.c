@@ -2,7 +2,8 @@
  * Live migration, both sides (docs/specs/migration-stream.md).
  *
  * Entry points: migrate_source (a client's guest-migrate), migrate_dest (a
- * source's migrate-receive), migrate_recover (at start).
+ * source's migrate-receive); what a cut-off migration leaves is resolved in
+ * migrate_recover.c.
  * Nomenclature: the guest is NAME; the destination restores it as
  * NAME--incoming, the source renames its suspended copy NAME--migratedaway
  * just before `go`. libxl's save and restore run in child processes (each
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,15 +33,15 @@
 #include "fdio.h"
 #include "log.h"
 #include "mig_stream.h"
+#include "migrate_recover.h"
 #include "tls.h"
 
 #define PROGRESS_MS	    1000
 #define PAYLOAD_TIMEOUT_MS  30000  /* between payload records */
 #define RESTORED_TIMEOUT_MS 120000 /* stream-end to restored */
 #define HANDOVER_TIMEOUT_MS 30000  /* go, started */
-#define INCOMING	    "--incoming"
-#define AWAY		    "--migratedaway"
-#define LOCK_DIR	    "/run/blanket"
+#define SETTLE_TIMEOUT_MS   30000  /* resolving UNKNOWN in the session */
+#define SETTLE_RETRY_S	    3
 
 /* A libxl save or restore in a child process. */
 struct worker {
@@ -77,6 +79,8 @@ static int worker_start(const struct server_opts *o, worker_fn fn,
 		void *hv = NULL;
 		int rc;
 
+		/* No migration outlives its session (nor the daemon). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sp[0]);
 		close(why[0]);
 		rc = o->hv->open(&hv);
@@ -229,7 +233,7 @@ static void resume_here(const struct server_opts *o, void *hv, const char *name,
 
 	/* A save that failed before its last round never suspended it. */
 	if (o->hv->info(hv, name, &g) == BL_OK &&
-	    g.state != HV_STATE_SHUTDOWN) {
+	    g.state != HV_STATE_SUSPENDED) {
 		snprintf(err + len, errlen - len, "; \"%s\" runs on at %s",
 			 name, o->node_name);
 		return;
@@ -242,18 +246,61 @@ static void resume_here(const struct server_opts *o, void *hv, const char *name,
 			 "; resuming \"%s\" here failed too: %s", name, why);
 }
 
-/* After restored: rename away, go, started, destroy the old copy. */
+/* The handover was cut off after go (UNKNOWN): ask the destination for a
+ * while, then leave it to a process of its own. BL_OK if the guest runs
+ * there. */
+static int settle(const struct server_opts *o, void *hv, const char *node,
+		  const char *name, int cause, char *err, size_t errlen)
+{
+	int64_t give_up = fdio_now_ms() + SETTLE_TIMEOUT_MS;
+	char what[HV_ERRMSG_MAX] = "";
+	bool here = false;
+	int rc;
+
+	while ((rc = migrate_resolve(o, hv, name, &here, what, sizeof(what))) ==
+		   BL_ERR_BUSY &&
+	       fdio_now_ms() < give_up)
+		sleep(SETTLE_RETRY_S);
+	if (rc == BL_ERR_BUSY) {
+		migrate_resolve_later(o, name);
+		snprintf(err, errlen,
+			 "the handover to %s was cut off after go (%s): "
+			 "\"%s\" runs there, or nowhere; its suspended copy "
+			 "stays here as \"%s" MIGRATE_AWAY "\" until %s "
+			 "answers (%s asks every few seconds; last: %.200s)",
+			 node, bl_strerror(cause), name, name, node,
+			 o->node_name, what);
+		return rc;
+	}
+	log_info("\"%s\": handover cut off after go: %s", name, what);
+	if (!rc && !here)
+		return BL_OK;
+	snprintf(err, errlen,
+		 "the handover to %s was cut off after go (%s): "
+		 "%.300s",
+		 node, bl_strerror(cause), what);
+	return rc ? rc : BL_ERR_FAIL;
+}
+
+/* After restored: record the destination, rename away, go, started,
+ * destroy the old copy. */
 static int hand_over(const struct server_opts *o, void *hv,
-		     struct client_conn *dst, const char *name, char *err,
-		     size_t errlen)
+		     struct client_conn *dst, const struct cluster_node *dn,
+		     const char *name, char *err, size_t errlen)
 {
 	char away[HV_NAME_MAX + 16], why[HV_ERRMSG_MAX];
 	struct mig_ctl c;
 	int rc;
 
-	snprintf(away, sizeof(away), "%s" AWAY, name);
-	rc = o->hv->rename(hv, name, away, err, errlen);
+	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, name);
+	rc = away_record_write(o, name, dn);
+	if (rc)
+		snprintf(err, errlen, "cannot record the handover in %s",
+			 o->state_dir);
+	else
+		rc = o->hv->rename(hv, name, away, err, errlen);
 	if (rc) {
+		away_record_remove(o, name);
 		if (mig_send_abort(&dst->s, rc, err))
 			log_debug("abort not sent");
 		resume_here(o, hv, name, err, errlen);
@@ -270,20 +317,22 @@ static int hand_over(const struct server_opts *o, void *hv,
 		snprintf(err, errlen,
 			 "node %s could not start the guest: %.400s", dst->node,
 			 c.message);
-		if (o->hv->rename(hv, away, name, why, sizeof(why)) == BL_OK)
+		if (o->hv->rename(hv, away, name, why, sizeof(why)) == BL_OK) {
+			away_record_remove(o, name);
 			resume_here(o, hv, name, err, errlen);
+		}
 		return BL_ERR_FAIL;
 	}
 	if (rc) {
-		snprintf(err, errlen,
-			 "the handover to %s was cut off after go (%s): \"%s\" "
-			 "runs there, or nowhere; its suspended copy stays "
-			 "here as \"%s\"",
-			 dst->node, bl_strerror(rc), name, away);
-		return rc;
+		/* Closed first: the destination acts on what it has read
+		 * only once the connection ends. */
+		client_close(dst);
+		dst->s.ops = NULL;
+		return settle(o, hv, dn->name, name, rc, err, errlen);
 	}
 	if (o->hv->destroy(hv, away, why, sizeof(why)))
 		log_warnx("destroying %s after the move: %s", away, why);
+	away_record_remove(o, name);
 	return BL_OK;
 }
 
@@ -324,8 +373,9 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 			 "paging: PV live migration impossible");
 		return BL_ERR_INVAL;
 	}
-	snprintf(lock, sizeof(lock), LOCK_DIR "/migrating-%s", req->name);
-	mkdir(LOCK_DIR, 0700);
+	snprintf(lock, sizeof(lock), "%s/migrating-%s", o->state_dir,
+		 req->name);
+	mkdir(o->state_dir, 0700);
 	lock_fd = open(lock, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (lock_fd < 0) {
 		snprintf(err, errlen, "\"%s\" is already migrating", req->name);
@@ -397,7 +447,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		resume_here(o, hv, req->name, err, errlen);
 		goto out;
 	}
-	rc = hand_over(o, hv, &dst, req->name, err, errlen);
+	rc = hand_over(o, hv, &dst, &dn, req->name, err, errlen);
 	if (!rc) {
 		mig_enc_stats(enc, &ms);
 		memset(st_r, 0, sizeof(*st_r));
@@ -493,7 +543,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	struct mig_ctl c;
 	int rc;
 
-	snprintf(incoming, sizeof(incoming), "%s" INCOMING, req->name);
+	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, req->name);
 	if (o->hv->info(hv, req->name, &g) == BL_OK ||
 	    o->hv->info(hv, incoming, &g) == BL_OK) {
 		snprintf(err, sizeof(err),
@@ -560,26 +610,4 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 		log_warnx("%s: \"%s\" started, but the source did not hear it",
 			  peer, req->name);
 	log_info("%s: \"%s\" received and started", peer, req->name);
-}
-
-void migrate_recover(const struct server_opts *o, void *hv)
-{
-	struct hv_guest *g = NULL;
-	size_t n = 0, len = strlen(INCOMING);
-	char why[HV_ERRMSG_MAX];
-
-	if (o->hv->list(hv, &g, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(g[i].name);
-
-		if (l > len && !strcmp(g[i].name + l - len, INCOMING)) {
-			log_warnx("destroying %s, left by a migration that "
-				  "did not finish",
-				  g[i].name);
-			if (o->hv->destroy(hv, g[i].name, why, sizeof(why)))
-				log_warnx("%s: %s", g[i].name, why);
-		}
-	}
-	free(g);
 }

@@ -19,7 +19,4 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 		  const struct rpc_msg *req, const char *peer);
 
-/* At start: destroy every NAME--incoming, which no migration survives. */
-void migrate_recover(const struct server_opts *o, void *hv);
-
 #endif

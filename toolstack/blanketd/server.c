@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,7 +28,7 @@
 
 #include "fdio.h"
 #include "log.h"
-#include "migrate.h"
+#include "migrate_recover.h"
 #include "tls.h"
 
 /* A connection must finish its TLS handshake within this. */
@@ -132,6 +133,7 @@ static void serve_connection(const struct server_opts *o, struct tls_ctx *tls,
 		snprintf(peer, sizeof(peer), "root(pid %d)", (int)cred.pid);
 		stream_fd_init(&s, fd);
 	} else {
+		fdio_tcp_liveness(fd);
 		if (tls_accept(tls, fd, fdio_now_ms() + HANDSHAKE_TIMEOUT_MS,
 			       &s))
 			return; /* tls_accept said why, and closed fd */
@@ -162,6 +164,9 @@ static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
 		return;
 	}
 	if (pid == 0) {
+		/* A session dies with the daemon: at its restart no migration
+		 * runs (docs/specs/migration-stream.md). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		serve_connection(o, tls, fd, local);

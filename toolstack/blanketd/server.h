@@ -15,6 +15,7 @@ struct server_opts {
 	const char *l0;		 /* what the node runs on (probe_summary) */
 	const char *listen;	 /* TCP ADDR:PORT, or NULL for none */
 	const char *socket_path; /* local UNIX socket, or NULL for none */
+	const char *state_dir;	 /* migrations' locks and records */
 	const char *ca_file, *cert_file, *key_file;
 	const struct hv_ops *hv;
 	int max_sessions; /* connections served at once; more are refused */

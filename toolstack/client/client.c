@@ -56,6 +56,7 @@ static int tcp_connect(const struct cluster_node *n, int *fd_r, char *err,
 		goto fail;
 	}
 	freeaddrinfo(ai);
+	fdio_tcp_liveness(fd);
 	*fd_r = fd;
 	return BL_OK;
 fail:

@@ -1,6 +1,8 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <time.h>
@@ -128,4 +130,20 @@ int fdio_write(int fd, const void *buf, size_t len, int64_t deadline_ms)
 		done += (size_t)r;
 	}
 	return BL_OK;
+}
+
+void fdio_tcp_liveness(int fd)
+{
+	/* Idle: probes after 5 s, every 2 s, 3 unanswered end it. Sending:
+	 * data unacknowledged for 15 s ends it. Best effort: a socket that
+	 * refuses keeps the kernel's defaults. */
+	int on = 1, idle = 5, intvl = 2, cnt = 3;
+	unsigned int unacked_ms = 15000;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &unacked_ms,
+			 sizeof(unacked_ms));
 }

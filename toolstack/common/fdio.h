@@ -1,4 +1,5 @@
-/* Whole-buffer reads and writes on file descriptors, with optional deadlines.
+/* Whole-buffer reads and writes on file descriptors, with optional deadlines,
+ * and TCP liveness.
  */
 #ifndef BL_FDIO_H
 #define BL_FDIO_H
@@ -25,5 +26,8 @@ int fdio_read_all(int fd, size_t max, char **buf_r,
 /* Write exactly len bytes; BL_OK, BL_ERR_TIMEOUT or BL_ERR_IO. */
 int fdio_write(int fd, const void *buf, size_t len,
 	       int64_t deadline_ms) BL_MUST_CHECK;
+/* On a TCP socket: notice a peer that is gone (its machine dead, the link
+ * cut) within about 15 s, idle or not, instead of the kernel's hours. */
+void fdio_tcp_liveness(int fd);
 
 #endif

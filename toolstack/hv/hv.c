@@ -1,9 +1,10 @@
 #include "hv.h"
 
 static const char *const state_names[] = {
-    [HV_STATE_RUNNING] = "running", [HV_STATE_BLOCKED] = "blocked",
-    [HV_STATE_PAUSED] = "paused",   [HV_STATE_SHUTDOWN] = "shutdown",
-    [HV_STATE_CRASHED] = "crashed", [HV_STATE_DYING] = "dying",
+    [HV_STATE_RUNNING] = "running",	[HV_STATE_BLOCKED] = "blocked",
+    [HV_STATE_PAUSED] = "paused",	[HV_STATE_SHUTDOWN] = "shutdown",
+    [HV_STATE_CRASHED] = "crashed",	[HV_STATE_DYING] = "dying",
+    [HV_STATE_SUSPENDED] = "suspended",
 };
 
 const char *hv_state_name(enum hv_guest_state state)

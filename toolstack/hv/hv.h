@@ -20,6 +20,7 @@ enum hv_guest_state {
 	HV_STATE_SHUTDOWN,
 	HV_STATE_CRASHED,
 	HV_STATE_DYING,
+	HV_STATE_SUSPENDED, /* shut down by a save: resumable */
 };
 
 struct hv_guest {

@@ -81,7 +81,7 @@ static int load(struct fake *f)
 		if (sscanf(line, "%63s %" SCNu32 " %u %" SCNu64 " %" SCNu32,
 			   g->name, &g->domid, &state, &g->mem_kib,
 			   &g->vcpus) == 5 &&
-		    state <= HV_STATE_DYING) {
+		    state <= HV_STATE_SUSPENDED) {
 			g->state = (enum hv_guest_state)state;
 			f->n++;
 		}
@@ -340,7 +340,7 @@ static int fake_config_json(void *ctx, const char *name, char **json_r,
 static void set_suspended(struct fake *f, struct hv_guest *g)
 {
 	(void)f;
-	g->state = HV_STATE_SHUTDOWN;
+	g->state = HV_STATE_SUSPENDED;
 }
 
 static int fake_save_live(void *ctx, const char *name, int fd, char *err,

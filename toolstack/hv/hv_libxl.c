@@ -131,10 +131,12 @@ static enum hv_guest_state state_of(const libxl_dominfo *d)
 {
 	if (d->dying)
 		return HV_STATE_DYING;
+	if (d->shutdown && d->shutdown_reason == LIBXL_SHUTDOWN_REASON_CRASH)
+		return HV_STATE_CRASHED;
+	if (d->shutdown && d->shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND)
+		return HV_STATE_SUSPENDED;
 	if (d->shutdown)
-		return d->shutdown_reason == LIBXL_SHUTDOWN_REASON_CRASH
-			   ? HV_STATE_CRASHED
-			   : HV_STATE_SHUTDOWN;
+		return HV_STATE_SHUTDOWN;
 	if (d->paused)
 		return HV_STATE_PAUSED;
 	return d->running ? HV_STATE_RUNNING : HV_STATE_BLOCKED;
@@ -586,15 +588,28 @@ out:
 static int hl_adopt(void *ctx, const char *name, char *err, size_t errlen)
 {
 	struct hv_libxl *h = ctx;
+	libxl_dominfo d;
 	uint32_t domid;
 	int rc;
 
 	rc = begin(h, name, &domid, err, errlen);
-	if (!rc && (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
-					 (const uint8_t *)"migrated", 8) ||
-		    libxl_domain_unpause(h->ctx, domid, NULL)))
+	if (rc)
+		return rc;
+	if (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
+				 (const uint8_t *)"migrated", 8))
+		return explain(h, BL_ERR_FAIL, "starting the guest failed", err,
+			       errlen);
+	if (!libxl_domain_unpause(h->ctx, domid, NULL))
+		return BL_OK;
+	/* A source resolving an interrupted handover may have unpaused it
+	 * first (docs/specs/migration-stream.md, Resolving UNKNOWN). */
+	libxl_dominfo_init(&d);
+	if (!libxl_domain_info(h->ctx, &d, domid) && !d.paused)
+		rc = BL_OK;
+	else
 		rc = explain(h, BL_ERR_FAIL, "starting the guest failed", err,
 			     errlen);
+	libxl_dominfo_dispose(&d);
 	return rc;
 }
 

@@ -28,8 +28,8 @@ static const uint8_t rpc_magic[8] = {'B', 'L', 'A', 'N', 'K', 'R', 'P', 'C'};
 
 /* The spec's state table: the index is the wire value. */
 static const enum hv_guest_state wire_states[] = {
-    HV_STATE_RUNNING,  HV_STATE_BLOCKED, HV_STATE_PAUSED,
-    HV_STATE_SHUTDOWN, HV_STATE_CRASHED, HV_STATE_DYING,
+    HV_STATE_RUNNING, HV_STATE_BLOCKED, HV_STATE_PAUSED,    HV_STATE_SHUTDOWN,
+    HV_STATE_CRASHED, HV_STATE_DYING,	HV_STATE_SUSPENDED,
 };
 
 /* A NUL-terminated string from a char[size]; empty only if allowed. */

@@ -1,0 +1,77 @@
+# Faults at the source during blanket migrate: its blanketd (and with it the
+# migration's processes) is killed mid-stream, then again while it waits for
+# the destination's restore with the guest suspended. Init restarts blanketd;
+# the guest must then run exactly once, on one node or the other, its
+# heartbeat going on, with nothing left on either node.
+. "$(dirname "$0")/../../lab/lib.sh"
+cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
+export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
+guest=hb-srcdie
+
+sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
+blanket create -n node1 /tmp/$guest.cfg
+wait_beats node1 "$(console_log "$guest")" 10
+
+# Start a migration from $1 to $2 and wait for the progress event matching $3.
+start_migration() {
+	blanket migrate --json "$guest" "$2" >/tmp/$guest.out 2>&1 &
+	migration=$!
+	for i in $(seq 120); do
+		grep -q "$3" /tmp/$guest.out && return 0
+		sleep 0.25
+	done
+	cat /tmp/$guest.out
+	echo "no progress event matching $3"
+	return 1
+}
+
+# Copies of the guest on a node: exact name, then leftovers (NAME--*).
+copies() { on "$1" xl list | awk -v g="$guest" '$1 == g' | wc -l; }
+leftovers() { on "$1" xl list | grep -c -- "^$guest--" || true; }
+
+# After the kill at $1: wait until the guest runs once, with nothing left,
+# and check its heartbeat goes on. Sets $src to where it runs.
+check_settled() {
+	local killed=$1 n1 n2 log
+	! wait "$migration"
+	cat /tmp/$guest.out
+	for i in $(seq 60); do blanket node info "$killed" >/dev/null 2>&1 && break; sleep 1; done
+	for i in $(seq 90); do
+		n1=$(copies node1) n2=$(copies node2)
+		[ $((n1 + n2)) -eq 1 ] && [ "$(leftovers node1)$(leftovers node2)" = 00 ] && break
+		sleep 1
+	done
+	on node1 xl list
+	on node2 xl list
+	[ $((n1 + n2)) -eq 1 ]
+	[ "$(leftovers node1)$(leftovers node2)" = 00 ]
+	wait_daemon_alone node1
+	wait_daemon_alone node2
+	! on node1 ls /run/blanket/migrating-$guest /run/blanket/away-$guest 2>/dev/null
+	src=$([ "$n1" -eq 1 ] && echo node1 || echo node2)
+	log=$(console_log "$guest")
+	[ "$src" = node2 ] && log=$(console_log "$guest" incoming)
+	echo "$guest runs on $src"
+	n=$(last_counter "$src" "$log")
+	sleep 2
+	[ "$(last_counter "$src" "$log")" -gt "$n" ]
+}
+
+start_migration node1 node2 '"raw_bytes": [1-9]'
+on node1 sh -c 'kill -9 $(pidof blanketd)'
+check_settled node1
+# Killed mid-stream, the source had not suspended the guest: it stayed.
+[ "$src" = node1 ]
+
+start_migration node1 node2 '"phase": "handover"'
+on node1 sh -c 'kill -9 $(pidof blanketd)'
+check_settled node1
+# The guest was suspended: the restarted blanketd resumed it, or (if `go`
+# had gone out) asked node2, which runs it. Its log is node1's console.
+serial=$BLANKET_LAB_DIR/node1/serial.log
+if [ "$src" = node1 ]; then
+	grep -a "resuming $guest, left suspended" "$serial"
+else
+	grep -a "\"$guest\": node node2 confirms \"$guest\" runs there" "$serial"
+fi
+blanket destroy "$guest"

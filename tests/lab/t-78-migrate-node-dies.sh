@@ -1,0 +1,34 @@
+# The destination node dies mid-stream (its QEMU is killed): the source must
+# notice, resume nothing twice and keep the guest running, its heartbeat going
+# on, with nothing left behind. Node2 stays dead: this test runs last.
+. "$(dirname "$0")/../../lab/lib.sh"
+cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
+export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
+guest=hb-nodedie
+log=$(console_log "$guest")
+
+sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
+blanket create -n node1 /tmp/$guest.cfg
+wait_beats node1 "$log" 10
+
+blanket migrate --json "$guest" node2 >/tmp/$guest.out 2>&1 &
+migration=$!
+for i in $(seq 120); do
+	grep -q '"raw_bytes": [1-9]' /tmp/$guest.out && break
+	sleep 0.25
+done
+pkill -9 -f "blanket-lab-node2 .*$BLANKET_LAB_DIR/"
+start=$(date +%s)
+! wait "$migration"
+echo "the migration failed $(($(date +%s) - start)) s after node2 died"
+cat /tmp/$guest.out
+grep -q "runs on at node1" /tmp/$guest.out
+{ blanket node list || true; } | grep -E '^node2 +down'
+[ "$(on node1 xl list | awk -v g="$guest" '$1 == g' | wc -l)" -eq 1 ]
+! on node1 xl list | grep -- "^$guest--"
+! on node1 ls /run/blanket/migrating-$guest /run/blanket/away-$guest 2>/dev/null
+wait_daemon_alone node1
+n=$(last_counter node1 "$log")
+sleep 2
+[ "$(last_counter node1 "$log")" -gt "$n" ]
+blanket destroy "$guest"
