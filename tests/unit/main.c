@@ -21,6 +21,7 @@ int main(void)
 	suite_xlinfo();
 	suite_mig();
 	suite_mig_rec();
+	suite_rate();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -14,5 +14,6 @@ void suite_profile(void);
 void suite_xlinfo(void);
 void suite_mig(void);
 void suite_mig_rec(void);
+void suite_rate(void);
 
 #endif

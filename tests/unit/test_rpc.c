@@ -118,6 +118,7 @@ static void build_migrate(struct rpc_msg *m)
 	strcpy(m->host, "10.99.0.2");
 	m->port = 7400;
 	m->flags = RPC_MIGRATE_NO_COMPRESS;
+	m->bandwidth = 50u << 20;
 }
 
 static void build_migrate_stats(struct rpc_msg *m)
@@ -172,6 +173,7 @@ static const struct sample {
     {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats},
     {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive},
     {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats},
+    {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL},
 };
 
 static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);

@@ -1,7 +1,12 @@
 /* `blanket migrate GUEST NODE`: live-migrate a guest from the node that
  * runs it to NODE. The source node's blanketd does the work (node to node,
  * over TLS: docs/specs/migration-stream.md); this shows its progress and
- * summary. */
+ * summary. Ctrl-C sends migrate-cancel and waits for the outcome; a second
+ * Ctrl-C leaves at once (closing the connection cancels too). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,10 +66,72 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		   : 0.0);
 }
 
+/* Ctrl-C, as a byte on a pipe the loop polls. */
+static int interrupt_pipe[2] = {-1, -1};
+
+static void on_interrupt(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (write(interrupt_pipe[1], "", 1) < 0)
+		(void)0; /* a full pipe has a Ctrl-C waiting already */
+	errno = saved;
+}
+
+static int catch_interrupts(void)
+{
+	struct sigaction sa = {.sa_handler = on_interrupt};
+
+	if (pipe2(interrupt_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return BL_ERR_IO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return BL_OK;
+}
+
+/* Wait for the next message; on the first Ctrl-C send migrate-cancel, on
+ * the second give up (BL_ERR_CANCELLED). */
+static int next_message(struct client_conn *conn, struct rpc_msg *m,
+			bool *cancelling, char *err, size_t errlen)
+{
+	while (!stream_pending(&conn->s)) {
+		struct pollfd p[2] = {
+		    {.fd = conn->s.fd, .events = POLLIN},
+		    {.fd = interrupt_pipe[0], .events = POLLIN}};
+		struct rpc_msg cancel;
+		char c;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return BL_ERR_IO;
+		}
+		if (p[0].revents)
+			break;
+		while (read(interrupt_pipe[0], &c, 1) == 1)
+			;
+		if (*cancelling)
+			return BL_ERR_CANCELLED;
+		*cancelling = true;
+		fprintf(stderr, "\ncancelling (the guest stays where it is "
+				"unless the handover has begun; Ctrl-C again "
+				"to stop waiting)\n");
+		rpc_msg_init(&cancel);
+		cancel.type = RPC_MIGRATE_CANCEL;
+		cancel.id = conn->next_id++;
+		if (rpc_send(&conn->s, &cancel))
+			return BL_ERR_IO;
+	}
+	return rpc_recv(&conn->s, m, err, errlen);
+}
+
 int cmd_migrate(int argc, char **argv)
 {
 	static const char usage[] =
-	    "[--no-compress] [--json] [--cluster FILE] GUEST NODE";
+	    "[--bandwidth RATE] [--no-compress] [--json] [--cluster FILE] "
+	    "GUEST NODE";
 	const struct cluster_node *dst;
 	struct client_conn conn;
 	struct guest_target t;
@@ -72,8 +139,9 @@ int cmd_migrate(int argc, char **argv)
 	char err[768] = "";
 	bool tty = isatty(STDERR_FILENO), progressed = false, connected;
 	bool lost = false; /* the connection to the source broke */
-	int r = guest_target_begin(argc, argv, "cluster json no-compress", 2,
-				   usage, &t);
+	bool cancelling = false;
+	int r = guest_target_begin(
+	    argc, argv, "cluster json no-compress bandwidth", 2, usage, &t);
 	int i, j, rc;
 
 	if (r >= 0)
@@ -98,7 +166,10 @@ int cmd_migrate(int argc, char **argv)
 	snprintf(req.host, sizeof(req.host), "%s", dst->peer_host);
 	req.port = (uint32_t)dst->peer_port;
 	req.flags = t.no_compress ? RPC_MIGRATE_NO_COMPRESS : 0;
-	rc = guest_target_connect(&t, i, &conn, err, sizeof(err));
+	req.bandwidth = t.bandwidth;
+	rc = catch_interrupts();
+	if (!rc)
+		rc = guest_target_connect(&t, i, &conn, err, sizeof(err));
 	connected = rc == BL_OK;
 	if (!rc) {
 		req.id = conn.next_id++;
@@ -107,8 +178,8 @@ int cmd_migrate(int argc, char **argv)
 	}
 	while (!rc) {
 		rpc_msg_init(&m);
-		rc = rpc_recv(&conn.s, &m, err, sizeof(err));
-		lost = rc != BL_OK;
+		rc = next_message(&conn, &m, &cancelling, err, sizeof(err));
+		lost = rc != BL_OK && rc != BL_ERR_CANCELLED;
 		if (!rc && m.type == RPC_MIGRATE_PROGRESS) {
 			show_progress(&m.migrate, t.json, tty);
 			progressed = true;
@@ -129,6 +200,12 @@ int cmd_migrate(int argc, char **argv)
 		}
 		rpc_msg_dispose(&m);
 	}
+	if (rc == BL_ERR_CANCELLED && !err[0])
+		snprintf(err, sizeof(err),
+			 "stopped waiting; %s cancels the migration unless "
+			 "the handover has begun, and `blanket list` shows "
+			 "where \"%s\" runs",
+			 t.c.node[i].name, t.operand);
 	if (lost && (rc == BL_ERR_EOF || rc == BL_ERR_IO)) {
 		/* The source's daemon died: it settles the guest at restart. */
 		snprintf(err, sizeof(err),

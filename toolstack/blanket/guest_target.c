@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "rate.h"
 #include "tls.h"
 
 #define ERRLEN 768
@@ -20,6 +21,7 @@ static const struct option guest_options[] = {
     {"force", no_argument, NULL, 'F'},
     {"wait", no_argument, NULL, 'w'},
     {"no-compress", no_argument, NULL, 'Z'},
+    {"bandwidth", required_argument, NULL, 'B'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -71,6 +73,16 @@ static int parse(int argc, char **argv, const char *allowed, int operands,
 			break;
 		case 'Z':
 			t->no_compress = true;
+			break;
+		case 'B':
+			if (rate_parse(optarg, &t->bandwidth)) {
+				fprintf(stderr,
+					"%s: --bandwidth wants a rate such as "
+					"20M (MiB/s), 512K or 100Mbit, got "
+					"\"%s\"\n",
+					who, optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		}
 	}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "client.h"
 #include "cluster.h"
@@ -19,6 +20,7 @@ struct guest_target {
 	const char *node;	  /* -n */
 	bool json, force, wait, no_compress;
 	int timeout_s;
+	uint64_t bandwidth;   /* --bandwidth, bytes/s; 0: none */
 	const char *operand;  /* the first operand (guest or file), or NULL */
 	const char *operand2; /* the second (migrate's node), or NULL */
 	/* nodes */

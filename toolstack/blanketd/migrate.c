@@ -33,6 +33,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "mig_stream.h"
+#include "rate.h"
 #include "migrate_recover.h"
 #include "tls.h"
 
@@ -42,6 +43,7 @@
 #define HANDOVER_TIMEOUT_MS 30000  /* go, started */
 #define SETTLE_TIMEOUT_MS   30000  /* resolving UNKNOWN in the session */
 #define SETTLE_RETRY_S	    3
+#define CANCEL_READ_MS	    5000 /* a client's message, once it began */
 
 /* A libxl save or restore in a child process. */
 struct worker {
@@ -100,12 +102,13 @@ static int worker_start(const struct server_opts *o, worker_fn fn,
 	return BL_OK;
 }
 
-/* Reap the child; BL_OK if it succeeded, else its message in err. */
+/* Reap the child; BL_OK if it succeeded, else its message added to err. */
 static int worker_wait(struct worker *w, const char *what, char *err,
 		       size_t errlen)
 {
 	char msg[HV_ERRMSG_MAX] = "";
 	int status = 0;
+	size_t len;
 	ssize_t r;
 
 	if (w->fd >= 0)
@@ -117,7 +120,8 @@ static int worker_wait(struct worker *w, const char *what, char *err,
 	close(w->why);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return BL_OK;
-	snprintf(err, errlen, "%s: %s", what,
+	len = strlen(err);
+	snprintf(err + len, errlen - len, "%s%s: %s", len ? "; " : "", what,
 		 r > 0 ? msg : "the worker process died");
 	return BL_ERR_FAIL;
 }
@@ -148,28 +152,78 @@ static void progress(struct bl_stream *cli, const char *phase, int64_t start,
 		log_debug("progress not sent");
 }
 
+/* Whether the client asked to cancel: a migrate-cancel, or anything else
+ * it sends, or its leaving. Does not wait for it. */
+static bool client_cancelled(struct bl_stream *cli)
+{
+	struct pollfd p = {.fd = cli->fd, .events = POLLIN};
+	int64_t deadline = cli->deadline_ms;
+	char why[HV_ERRMSG_MAX];
+	struct rpc_msg m;
+	int rc;
+
+	if (!stream_pending(cli) && poll(&p, 1, 0) <= 0)
+		return false;
+	rpc_msg_init(&m);
+	cli->deadline_ms = fdio_now_ms() + CANCEL_READ_MS;
+	rc = rpc_recv(cli, &m, why, sizeof(why));
+	cli->deadline_ms = deadline;
+	if (!rc && m.type != RPC_MIGRATE_CANCEL)
+		log_warnx("%s during a migration, taken as a cancel",
+			  rpc_type_name(m.type));
+	rpc_msg_dispose(&m);
+	return true;
+}
+
+/* Keep the wire under bandwidth bytes/s (0: no limit): wait while the
+ * stream is ahead, watching for a cancel. */
+static int pace(const struct mig_enc *enc, struct bl_stream *cli, int64_t start,
+		uint64_t bandwidth)
+{
+	struct mig_stats ms;
+	int64_t delay;
+
+	mig_enc_stats(enc, &ms);
+	while ((delay = rate_delay_ms(bandwidth, ms.wire_bytes,
+				      fdio_now_ms() - start)) > 0) {
+		struct pollfd p = {.fd = cli->fd, .events = POLLIN};
+
+		if (stream_pending(cli) ||
+		    poll(&p, 1,
+			 (int)(delay < PROGRESS_MS ? delay : PROGRESS_MS)) > 0)
+			if (client_cancelled(cli))
+				return BL_ERR_CANCELLED;
+	}
+	return BL_OK;
+}
+
 /* Pump the saver's bytes into the encoder (writing to out) until it is
- * done. A destination that stops reading (link down, daemon gone) fails the
- * write after PAYLOAD_TIMEOUT_MS. */
+ * done, at most bandwidth bytes/s on the wire. A destination that stops
+ * reading (link down, daemon gone) fails the write after
+ * PAYLOAD_TIMEOUT_MS; a client that cancels or leaves stops it. */
 static int pump_save(struct worker *w, struct mig_enc *enc,
 		     struct bl_stream *out, struct bl_stream *cli,
-		     int64_t start)
+		     int64_t start, uint64_t bandwidth)
 {
 	static uint8_t buf[MIG_CHUNK_MAX];
 	int64_t next = fdio_now_ms() + PROGRESS_MS;
 	int rc = BL_OK;
 
 	for (;;) {
-		struct pollfd p = {.fd = w->fd, .events = POLLIN};
+		struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN},
+				      {.fd = cli->fd, .events = POLLIN}};
 		ssize_t r;
 
-		if (poll(&p, 1, PROGRESS_MS) < 0 && errno != EINTR)
+		if (poll(p, 2, PROGRESS_MS) < 0 && errno != EINTR)
 			return BL_ERR_IO;
 		if (fdio_now_ms() >= next) {
 			progress(cli, "memory", start, enc);
 			next = fdio_now_ms() + PROGRESS_MS;
 		}
-		if (!p.revents)
+		if ((p[1].revents || stream_pending(cli)) &&
+		    client_cancelled(cli))
+			return BL_ERR_CANCELLED;
+		if (!p[0].revents)
 			continue;
 		r = read(w->fd, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
@@ -178,6 +232,8 @@ static int pump_save(struct worker *w, struct mig_enc *enc,
 			return r < 0 ? BL_ERR_IO : BL_OK;
 		out->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		rc = mig_enc_write(enc, buf, (size_t)r);
+		if (!rc && bandwidth)
+			rc = pace(enc, cli, start, bandwidth);
 		if (rc)
 			return rc;
 	}
@@ -420,17 +476,20 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		goto out;
 	}
 	/* Nothing suspended the guest yet: from here a failure resumes it. */
-	rc = pump_save(&w, enc, &dst.s, cli, start);
+	rc = pump_save(&w, enc, &dst.s, cli, start, req->bandwidth);
 	suspended = fdio_now_ms();
 	if (worker_wait(&w, "live save", err, errlen) && !rc)
 		rc = BL_ERR_FAIL;
+	else if (rc == BL_ERR_CANCELLED)
+		snprintf(err, errlen, "cancelled");
 	else if (rc)
 		snprintf(err, errlen, "sending to %s failed: %s", dst.node,
 			 bl_strerror(rc));
 	dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 	if (!rc)
 		rc = mig_enc_finish(enc);
-	progress(cli, "handover", start, enc);
+	if (!rc)
+		progress(cli, "handover", start, enc);
 	if (!rc) {
 		dst.s.deadline_ms = fdio_now_ms() + RESTORED_TIMEOUT_MS;
 		rc = mig_ctl_recv(&dst.s, MIG_REC_RESTORED, &c, err, errlen);
@@ -439,6 +498,13 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 				 "node %s could not restore: %.400s", dst.node,
 				 c.message);
 			rc = BL_ERR_FAIL;
+		}
+		/* The last moment a cancel can be honoured: before go. */
+		if (!rc && client_cancelled(cli)) {
+			snprintf(err, errlen, "cancelled");
+			rc = BL_ERR_CANCELLED;
+			if (mig_send_abort(&dst.s, rc, err))
+				log_debug("abort not sent");
 		}
 	} else if (mig_send_abort(&dst.s, rc, err)) {
 		log_debug("abort not sent");
@@ -460,8 +526,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 out:
 	if (w.pid > 0 && w.fd >= 0) {
 		kill(w.pid, SIGKILL);
-		if (worker_wait(&w, "live save", err + strlen(err),
-				errlen - strlen(err)))
+		if (worker_wait(&w, "live save", err, errlen))
 			log_debug("save worker stopped");
 	}
 	mig_enc_free(enc);
@@ -564,10 +629,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	rc = worker_start(o, restore_worker, &arg, &w);
 	if (!rc)
 		rc = pump_restore(s, &w, err, sizeof(err));
-	if (w.pid > 0 &&
-	    worker_wait(&w, "restore", err + strlen(err),
-			sizeof(err) - strlen(err)) &&
-	    !rc)
+	if (w.pid > 0 && worker_wait(&w, "restore", err, sizeof(err)) && !rc)
 		rc = BL_ERR_FAIL;
 	if (!rc)
 		rc = o->hv->info(hv, incoming, &g);

@@ -13,6 +13,7 @@ static const char *const err_text[] = {
     [-BL_ERR_NOTFOUND] = "not found",
     [-BL_ERR_BUSY] = "busy",
     [-BL_ERR_AUTH] = "authentication failed",
+    [-BL_ERR_CANCELLED] = "cancelled",
 };
 
 const char *bl_strerror(int rc)

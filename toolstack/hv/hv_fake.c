@@ -351,11 +351,13 @@ static int fake_save_live(void *ctx, const char *name, int fd, char *err,
 
 	for (uint32_t off = 0; !rc && off < FAKE_SAVE_BYTES;
 	     off += sizeof(page)) {
-		/* One page in eight holds text; the rest are zero. */
+		/* One page in eight is full of text (512 KiB in all, which
+		 * deflate shrinks); the rest are zero. */
 		memset(page, 0, sizeof(page));
-		if ((off / sizeof(page)) % 8 == 0)
-			snprintf(page, sizeof(page), "page %u of %s", off,
-				 name);
+		for (size_t i = 0;
+		     (off / sizeof(page)) % 8 == 0 && i < sizeof(page) - 1;)
+			i += (size_t)snprintf(page + i, sizeof(page) - i,
+					      "page %u of %s ", off, name);
 		if (fdio_write(fd, page, sizeof(page), -1))
 			rc = BL_ERR_IO;
 	}

@@ -260,6 +260,7 @@ static void put_migrate(struct rpc__wr *wr, const struct rpc_msg *m)
 	put_cstr(wr, m->host, sizeof(m->host), false);
 	rpc__put_u32(wr, m->port);
 	rpc__put_u32(wr, m->flags);
+	rpc__put_u64(wr, m->bandwidth);
 }
 
 static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
@@ -273,6 +274,7 @@ static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
 	rpc__get_u32(rd, "flags", &m->flags);
 	if (m->flags & ~RPC_MIGRATE_NO_COMPRESS)
 		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
+	rpc__get_u64(rd, "bandwidth", &m->bandwidth);
 }
 
 /* migrate-receive: the guest's name and its libxl configuration (JSON). */
@@ -375,6 +377,7 @@ static const struct msg_desc msgs[] = {
     [RPC_MIGRATE_PROGRESS] = {"migrate-progress", false, put_migrate_stats,
 			      get_migrate_stats},
     [RPC_MIGRATE_RECEIVE] = {"migrate-receive", true, put_receive, get_receive},
+    [RPC_MIGRATE_CANCEL] = {"migrate-cancel", false, NULL, NULL},
 };
 
 static const struct msg_desc *msg_desc(uint32_t type)

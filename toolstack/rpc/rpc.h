@@ -47,6 +47,7 @@ enum rpc_type {
 	RPC_GUEST_MIGRATE = 15,
 	RPC_MIGRATE_PROGRESS = 16,
 	RPC_MIGRATE_RECEIVE = 17,
+	RPC_MIGRATE_CANCEL = 18,
 };
 
 #define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
@@ -83,6 +84,7 @@ struct rpc_msg {
 	/* guest-migrate: the destination node (name in node, below) */
 	char host[RPC_HOST_MAX];
 	uint32_t port;
+	uint64_t bandwidth; /* bytes per second on the wire; 0: no limit */
 	/* migrate-progress, and the ok of guest-migrate */
 	struct rpc_migrate_stats migrate;
 	/* console-data: malloc'd (a NUL follows the bytes when decoded) */
