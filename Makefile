@@ -38,7 +38,8 @@ LIB_SRC     = $(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) $(LAB_SRC) \
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) $(CLI_SRC) $(DAEMON_SRC) \
-              lab/agent/agent.c lab/guest/heartbeat.c $(UNIT_SRC) $(FUZZ_SRC)
+              lab/agent/agent.c lab/guest/heartbeat.c lab/stamp/stamp.c \
+              $(UNIT_SRC) $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
 INCLUDES    = -Itoolstack/common -Itoolstack/rpc -Itoolstack/tls -Itoolstack/hv \
               -Itoolstack/client -Itoolstack/blanketd -Itoolstack/mig \
@@ -47,6 +48,7 @@ INCLUDES    = -Itoolstack/common -Itoolstack/rpc -Itoolstack/tls -Itoolstack/hv 
 BLANKET    := $(BUILD)/bin/blanket
 BLANKETD   := $(BUILD)/bin/blanketd
 AGENT      := $(BUILD)/bin/blanket-lab-agent
+STAMP      := $(BUILD)/bin/blanket-lab-stamp
 HEARTBEAT  := $(BUILD)/lab/heartbeat
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 DOM0_IMAGE := $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
@@ -61,7 +63,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
         host-test fuzz fuzz-check bench format clean
 .DELETE_ON_ERROR:
 
-all: $(BLANKET) $(BLANKETD) $(AGENT)
+all: $(BLANKET) $(BLANKETD) $(AGENT) $(STAMP)
 
 # Host packages: install only what is missing (apt-get update first, once).
 SETUP_STAMP := $(BUILD)/.setup-done
@@ -98,6 +100,10 @@ $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^
 
+$(STAMP): $(call obj,lab/stamp/stamp.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
+
 # The guest's only program: static, it runs as /init.
 $(HEARTBEAT): lab/guest/heartbeat.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
@@ -122,7 +128,7 @@ $(BUILD)/lab/xen: $(XEN)
 	cp $< $@
 
 # Blanket's programs that run in every node's dom0.
-NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD)
+NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD) $(STAMP)
 
 $(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) \
 		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \

@@ -5,33 +5,100 @@
  * across save/restore or migration (the next line after a move must carry the
  * last counter + 1); the guest clock is only a rough hint of the pause.
  *
+ * Settings from the kernel command line (the kernel hands init its unknown
+ * NAME=VALUE parameters as environment variables):
+ *     beat_ms=N      a beat every N ms (1 to 10000; default 100)
+ *     dirty_mib_s=R  dirty R MiB of memory per second (default 0), steadily:
+ *                    every 10 ms the pages due so far, cycling through a
+ *                    DIRTY_MIB region; each page dirtied is rewritten with
+ *                    bytes of 16 values (deflate shrinks such pages about
+ *                    2:1). The beat line then ends with " dirtied <MiB>", the
+ *                    total so far, so a reader can check the rate reached.
+ *
  * Installed as /sbin/poweroff and /sbin/reboot too: a PV guest asked to
  * shut down or reboot (xl, blanket) has its kernel run one of them, which
  * here does it at once.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
 
-#define PERIOD_NS 100000000L
+#define DIRTY_MIB     32
+#define DIRTY_TICK_NS 10000000L
+#define PAGE	      4096
 
-static void advance(struct timespec *t)
+static long setting(const char *name, long def, long min, long max)
 {
-	t->tv_nsec += PERIOD_NS;
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v)
+		return def;
+	n = strtol(v, &end, 10);
+	return *end || n < min || n > max ? def : n;
+}
+
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static void advance(struct timespec *t, long ns)
+{
+	t->tv_nsec += ns;
 	while (t->tv_nsec >= 1000000000L) {
 		t->tv_nsec -= 1000000000L;
 		t->tv_sec++;
 	}
 }
 
+/* Memory dirtied at a steady rate. */
+struct dirtier {
+	uint64_t *region;
+	size_t pages;	/* in the region */
+	long mib_s;	/* the rate */
+	int64_t start;	/* CLOCK_MONOTONIC ns */
+	uint64_t done;	/* pages dirtied */
+	uint64_t state; /* xorshift64 */
+};
+
+static void dirty_page(struct dirtier *d)
+{
+	uint64_t *p = d->region + (d->done % d->pages) * (PAGE / 8);
+
+	for (size_t i = 0; i < PAGE / 8; i++) {
+		d->state ^= d->state << 13;
+		d->state ^= d->state >> 7;
+		d->state ^= d->state << 17;
+		p[i] = d->state & 0x0f0f0f0f0f0f0f0full;
+	}
+	d->done++;
+}
+
+/* Dirty the pages due by now. */
+static void dirty_due(struct dirtier *d, int64_t now)
+{
+	uint64_t due = (uint64_t)((double)(now - d->start) / 1e9 *
+				  (double)d->mib_s * (1024.0 * 1024 / PAGE));
+
+	while (d->done < due)
+		dirty_page(d);
+}
+
 int main(int argc, char **argv)
 {
-	struct timespec next, now;
+	struct timespec next, now, tick;
 	unsigned long long counter = 0;
+	long beat_ns = setting("beat_ms", 100, 1, 10000) * 1000000L;
+	struct dirtier d = {.mib_s = setting("dirty_mib_s", 0, 0, 4096),
+			    .state = 88172645463325252ull};
 	const char *self = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
 	if (self &&
@@ -50,12 +117,37 @@ int main(int argc, char **argv)
 			dup2(fd, STDOUT_FILENO);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (d.mib_s) {
+		d.pages = (size_t)DIRTY_MIB * 1024 * 1024 / PAGE;
+		d.region = malloc(d.pages * PAGE);
+		if (!d.region)
+			d.mib_s = 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
+	d.start = ns_of(&next);
 	for (;;) {
 		clock_gettime(CLOCK_REALTIME, &now);
-		printf("heartbeat %llu %lld.%03ld\n", counter++,
-		       (long long)now.tv_sec, now.tv_nsec / 1000000L);
-		advance(&next);
+		if (d.mib_s)
+			printf("heartbeat %llu %lld.%03ld dirtied %llu\n",
+			       counter++, (long long)now.tv_sec,
+			       now.tv_nsec / 1000000L,
+			       (unsigned long long)(d.done * PAGE >> 20));
+		else
+			printf("heartbeat %llu %lld.%03ld\n", counter++,
+			       (long long)now.tv_sec, now.tv_nsec / 1000000L);
+		advance(&next, beat_ns);
+		/* Until the next beat: dirty in 10 ms steps, then sleep. */
+		for (;;) {
+			clock_gettime(CLOCK_MONOTONIC, &tick);
+			if (d.mib_s)
+				dirty_due(&d, ns_of(&tick));
+			advance(&tick, DIRTY_TICK_NS);
+			if (!d.mib_s || ns_of(&tick) >= ns_of(&next))
+				break;
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+					       &tick, NULL) == EINTR)
+				;
+		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
 				       NULL) == EINTR)
 			;
