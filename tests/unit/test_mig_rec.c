@@ -263,7 +263,9 @@ static void test_dec_abort(void)
 	CU_ASSERT_EQUAL(mig_dec_next(dec, &out, &c, err, sizeof(err)),
 			BL_ERR_INVAL);
 	CU_ASSERT_STRING_EQUAL(err, "the payload is over");
-	CU_ASSERT_EQUAL(mo.len, 3);
+	/* What an aborted stream left in the output buffer is never
+	 * delivered. */
+	CU_ASSERT_EQUAL(mo.len, 0);
 	mig_dec_free(dec);
 	mig_dec_free(NULL);
 	stream_close(&s);

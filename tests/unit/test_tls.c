@@ -332,9 +332,10 @@ static void test_mutual_handshake(void)
 	/* The rest of the record is in OpenSSL's hands, not the socket's. */
 	CU_ASSERT_TRUE(stream_pending(&s));
 	CU_ASSERT_EQUAL(stream_read(&s, buf + 2, 3), BL_OK);
-	CU_ASSERT_FALSE(stream_pending(&s));
 	CU_ASSERT_EQUAL(memcmp(buf, "hello", 5), 0);
-	/* The server closed with close_notify: a clean end of stream. */
+	/* The server closed with close_notify: a clean end of stream. (Read
+	 * ahead with the data or not, depending on timing: what is pending
+	 * now is not asserted.) */
 	CU_ASSERT_EQUAL(stream_read(&s, buf, 1), BL_ERR_EOF);
 	stream_close(&s);
 	stream_close(&s);

@@ -466,7 +466,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		rc = mig_enc_start(&dst.s,
 				   req->flags & RPC_MIGRATE_NO_COMPRESS
 				       ? MIG_ENC_NO_COMPRESS
-				       : 0,
+				       : MIG_ENC_TIMED,
 				   &enc);
 	if (!rc)
 		rc = worker_start(o, save_worker, req->name, &w);
@@ -522,6 +522,14 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		st_r->downtime_ms = (uint64_t)(fdio_now_ms() - suspended);
 		st_r->raw_bytes = ms.raw_bytes;
 		st_r->wire_bytes = ms.wire_bytes;
+		log_info("\"%s\" to %s: %.1f s, %llu of %llu bytes on the "
+			 "wire; %.1f s writing to the connection, %.1f s in "
+			 "deflate, %llu bytes not deflated for time",
+			 req->name, dst.node, (double)st_r->elapsed_ms / 1000,
+			 (unsigned long long)ms.wire_bytes,
+			 (unsigned long long)ms.raw_bytes,
+			 (double)ms.send_ns / 1e9, (double)ms.deflate_ns / 1e9,
+			 (unsigned long long)ms.zlib_slow);
 	}
 out:
 	if (w.pid > 0 && w.fd >= 0) {

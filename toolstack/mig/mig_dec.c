@@ -31,7 +31,8 @@ struct mig_dec {
 	char err[MIG_MESSAGE_MAX]; /* and its message */
 	uint8_t *body;		   /* the body buffer */
 	uint8_t *inflated;	   /* the inflate buffer, MIG_CHUNK_MAX */
-	uint8_t *zeros;		   /* MIG_CHUNK_MAX zero bytes */
+	uint8_t *obuf;		   /* payload for out, OBUF_CAP bytes */
+	size_t obuf_len;
 	z_stream z;
 	uint32_t crc; /* of the payload so far */
 	struct mig_stats st;
@@ -39,6 +40,9 @@ struct mig_dec {
 
 /* A record's body and padding. */
 #define BODY_BUF (MIG_MAX_BODY + 8)
+/* The payload goes to out in writes of up to this much, not one per record:
+ * in a PV dom0 each write is a trip through Xen, and wakes the reader. */
+#define OBUF_CAP (2 * MIG_CHUNK_MAX)
 
 static int proto(char *err, size_t errlen, const char *what)
 {
@@ -46,17 +50,36 @@ static int proto(char *err, size_t errlen, const char *what)
 	return BL_ERR_PROTO;
 }
 
-/* A chunk's bytes, to out, then into the totals (the caller has folded
- * them into the CRC). */
-static int put_out(struct mig_dec *dec, struct bl_stream *out, const uint8_t *p,
-		   uint32_t len, char *err, size_t errlen)
+/* Write what the output buffer holds to out. */
+static int drain(struct mig_dec *dec, struct bl_stream *out, char *err,
+		 size_t errlen)
 {
-	int rc = stream_write(out, p, len);
+	int rc =
+	    dec->obuf_len ? stream_write(out, dec->obuf, dec->obuf_len) : BL_OK;
 
 	if (rc) {
 		snprintf(err, errlen, "output: %s", bl_strerror(rc));
 		return rc;
 	}
+	dec->obuf_len = 0;
+	return BL_OK;
+}
+
+/* A chunk's bytes (p NULL: zeros) into the output buffer, then into the
+ * totals (the caller has folded them into the CRC). */
+static int put_out(struct mig_dec *dec, struct bl_stream *out, const uint8_t *p,
+		   uint32_t len, char *err, size_t errlen)
+{
+	int rc = dec->obuf_len + len > OBUF_CAP ? drain(dec, out, err, errlen)
+						: BL_OK;
+
+	if (rc)
+		return rc;
+	if (p)
+		memcpy(dec->obuf + dec->obuf_len, p, len);
+	else
+		memset(dec->obuf + dec->obuf_len, 0, len);
+	dec->obuf_len += len;
 	dec->st.raw_bytes += len;
 	dec->st.records++;
 	return BL_OK;
@@ -92,7 +115,7 @@ static int on_zero(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		return rc;
 	dec->crc = mig__crc32_zeros(dec->crc, n);
 	dec->st.zero_bytes += n;
-	return put_out(dec, out, dec->zeros, n, err, errlen);
+	return put_out(dec, out, NULL, n, err, errlen);
 }
 
 /* Why inflate stopped, as the spec words it. */
@@ -149,7 +172,6 @@ static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
 			 uint32_t len, struct mig_ctl *ctl_r, char *err,
 			 size_t errlen)
 {
-	(void)out;
 	(void)len;
 	(void)ctl_r;
 	if (mig__load64(dec->body) != dec->st.raw_bytes)
@@ -163,7 +185,7 @@ static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
 		return proto(err, errlen,
 			     "stream-end: crc32: checksum mismatch");
 	dec->over = true;
-	return BL_OK;
+	return drain(dec, out, err, errlen);
 }
 
 static int on_abort(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
@@ -213,9 +235,8 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 	dec->st.wire_bytes = sizeof(hdr);
 	dec->body = malloc(BODY_BUF);
 	dec->inflated = malloc(MIG_CHUNK_MAX);
-	/* Large enough to be mapped fresh: zero pages, not copies. */
-	dec->zeros = calloc(1, MIG_CHUNK_MAX);
-	if (!dec->body || !dec->inflated || !dec->zeros)
+	dec->obuf = malloc(OBUF_CAP);
+	if (!dec->body || !dec->inflated || !dec->obuf)
 		goto out;
 	if (options & MIG_OPT_ZLIB) {
 		if (inflateInit(&dec->z) != Z_OK)
@@ -282,6 +303,6 @@ void mig_dec_free(struct mig_dec *dec)
 		inflateEnd(&dec->z);
 	free(dec->body);
 	free(dec->inflated);
-	free(dec->zeros);
+	free(dec->obuf);
 	free(dec);
 }

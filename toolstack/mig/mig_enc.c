@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "mig_rec.h"
@@ -47,6 +48,21 @@
  * (a guest's memory) does not set it off. */
 #define BACKOFF_MIN (256u * 1024)
 #define BACKOFF_MAX (16u * 1024 * 1024)
+/* MIG_ENC_TIMED: the costs are moving averages, each new measurement
+ * weighing 1/COST_WEIGHT; while deflate does not pay in time, one stretch
+ * is tried again after RETIME_BYTES of data went untried, to follow a link
+ * or a CPU whose speed changes. */
+#define COST_WEIGHT  8.0
+#define RETIME_BYTES (4u * 1024 * 1024)
+
+/* What a byte costs, in ns of this process's wall clock, measured on this
+ * stream (MIG_ENC_TIMED). */
+struct costs {
+	double wire_ns;	   /* sending a byte: TLS, kernel, the link's pace */
+	double deflate_ns; /* deflating a byte, probes and failures included */
+	double ratio;	   /* what goes on the wire per byte tried (1: raw) */
+	uint64_t untried;  /* data bytes since the last try */
+};
 
 struct mig_enc {
 	struct bl_stream *s; /* borrowed */
@@ -59,14 +75,32 @@ struct mig_enc {
 	uint8_t *out; /* the output buffer, OUT_CAP bytes */
 	size_t out_len;
 	z_stream z;
-	uint32_t crc;	     /* of the payload so far */
-	uint64_t unpaid;     /* data bytes since deflate last paid */
-	uint64_t skip;	     /* data bytes still to send raw untried */
+	uint32_t crc;	 /* of the payload so far */
+	uint64_t unpaid; /* data bytes since deflate last paid */
+	uint64_t skip;	 /* data bytes still to send raw untried */
+	bool timed;	 /* MIG_ENC_TIMED */
+	struct costs cost;
 	struct mig_stats st; /* raw_bytes counts bytes taken in */
 };
 
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Fold a measurement into a moving average; the first one is taken as
+ * it is. */
+static void average_in(double *avg, double sample)
+{
+	*avg = *avg > 0 ? *avg + (sample - *avg) / COST_WEIGHT : sample;
+}
+
 static int flush(struct mig_enc *enc)
 {
+	int64_t t0 = now_ns(), dt;
 	int rc;
 
 	if (!enc->out_len)
@@ -74,9 +108,35 @@ static int flush(struct mig_enc *enc)
 	rc = stream_write(enc->s, enc->out, enc->out_len);
 	if (rc)
 		return rc;
+	dt = now_ns() - t0;
+	enc->st.send_ns += (uint64_t)dt;
+	if (enc->timed)
+		average_in(&enc->cost.wire_ns,
+			   (double)dt / (double)enc->out_len);
 	enc->st.wire_bytes += enc->out_len;
 	enc->out_len = 0;
 	return BL_OK;
+}
+
+/* MIG_ENC_TIMED: whether deflate pays in time: deflating a byte costs no
+ * more than sending the part of it deflate saves, counted twice: the
+ * receiver pays for each byte on the wire too (TCP, decryption), which our
+ * write time shows only when the receiver is the slower end, while its
+ * inflate costs a fraction of our deflate. Until both costs are known it is
+ * tried; while it does not pay, it is tried again now and then. */
+static bool deflate_pays_in_time(struct mig_enc *enc, size_t len)
+{
+	const struct costs *c = &enc->cost;
+
+	if (!enc->timed || !c->wire_ns || !c->deflate_ns ||
+	    c->deflate_ns <= 2 * (1 - c->ratio) * c->wire_ns ||
+	    c->untried >= RETIME_BYTES) {
+		enc->cost.untried = 0;
+		return true;
+	}
+	enc->cost.untried += len;
+	enc->st.zlib_slow += len;
+	return false;
 }
 
 /* Room in the output buffer for any record. */
@@ -145,7 +205,9 @@ static bool put_deflated(struct mig_enc *enc, const uint8_t *p, size_t len)
 {
 	uint8_t *rec = enc->out + enc->out_len;
 	uint8_t *dst = rec + MIG_REC_HEADER_LEN + 4;
+	uint64_t tried;
 	size_t zlen = 0;
+	int64_t t0, dt;
 
 	if (!enc->compress || len < DEFLATE_MIN)
 		return false;
@@ -154,10 +216,22 @@ static bool put_deflated(struct mig_enc *enc, const uint8_t *p, size_t len)
 		enc->unpaid += len;
 		return false;
 	}
+	if (!deflate_pays_in_time(enc, len))
+		return false;
 	/* The cheapest test first: the sample, the probe, then the whole. */
+	t0 = now_ns();
+	tried = enc->st.zlib_tried;
 	if (!looks_random(p, len) &&
 	    (len < PROBE_MIN || deflate_into(enc, p, PROBE_LEN, dst)))
 		zlen = deflate_into(enc, p, len, dst);
+	dt = now_ns() - t0;
+	enc->st.deflate_ns += (uint64_t)dt;
+	if (enc->timed && enc->st.zlib_tried > tried) {
+		average_in(&enc->cost.deflate_ns,
+			   (double)dt / (double)(enc->st.zlib_tried - tried));
+		average_in(&enc->cost.ratio,
+			   zlen ? (double)zlen / (double)len : 1.0);
+	}
 	if (!zlen) {
 		enc->unpaid += len;
 		if (enc->unpaid >= BACKOFF_MIN)
@@ -222,13 +296,14 @@ int mig_enc_start(struct bl_stream *s, uint32_t flags, struct mig_enc **enc_r)
 	struct mig_enc *enc = NULL;
 	int rc;
 
-	if (flags & ~MIG_ENC_NO_COMPRESS)
+	if (flags & ~(MIG_ENC_NO_COMPRESS | MIG_ENC_TIMED))
 		return BL_ERR_INVAL;
 	enc = calloc(1, sizeof(*enc));
 	if (!enc)
 		return BL_ERR_NOMEM;
 	enc->s = s;
 	enc->compress = !(flags & MIG_ENC_NO_COMPRESS);
+	enc->timed = flags & MIG_ENC_TIMED;
 	enc->in = malloc(MIG_CHUNK_MAX);
 	enc->out = malloc(OUT_CAP);
 	rc = enc->in && enc->out ? BL_OK : BL_ERR_NOMEM;

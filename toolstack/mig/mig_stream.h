@@ -52,6 +52,11 @@ struct mig_stats {
 	uint64_t zero_bytes; /* payload bytes sent as zero records */
 	uint64_t zlib_bytes; /* payload bytes sent as zlib records */
 	uint64_t zlib_tried; /* encoder: bytes it fed deflate (probes too) */
+	uint64_t zlib_slow;  /* encoder (MIG_ENC_TIMED): data bytes not tried
+			      * because deflate would cost more time than it
+			      * saves on the wire */
+	uint64_t send_ns;    /* encoder: wall time in writes to the stream */
+	uint64_t deflate_ns; /* encoder: wall time in deflate */
 };
 
 /* Control records, decoded. Which fields a type uses is in the spec's
@@ -87,6 +92,10 @@ int mig_ctl_recv(struct bl_stream *s, uint32_t want, struct mig_ctl *c_r,
 struct mig_enc;
 
 #define MIG_ENC_NO_COMPRESS 0x1u /* raw and zero records only */
+/* Deflate only while it pays in time too: while deflating a byte costs less
+ * than sending what it saves, both measured on this stream as it goes.
+ * Without it, the choice depends on the bytes only (and is reproducible). */
+#define MIG_ENC_TIMED 0x2u
 
 /* Writes the header to s and returns the encoder in *enc_r, the caller's to
  * mig_enc_free(). s stays the caller's and must outlive the encoder. On
@@ -114,7 +123,9 @@ struct mig_dec;
  * refuses; on error *dec_r is untouched. */
 int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 		  size_t errlen) BL_MUST_CHECK;
-/* Reads the next record and writes a chunk's bytes to out. On BL_OK,
+/* Reads the next record and writes a chunk's bytes to out, buffered: out
+ * gets them in writes of up to 512 KiB, the last once stream-end is
+ * verified (a stream that fails never delivers its tail). On BL_OK,
  * ctl_r->type says what was read: a chunk type (call again),
  * MIG_REC_STREAM_END (the payload is complete and its checksum verified;
  * the handover follows, with mig_ctl_*), or MIG_REC_ABORT (the source gave
