@@ -119,17 +119,16 @@ static int flush(struct mig_enc *enc)
 }
 
 /* MIG_ENC_TIMED: whether deflate pays in time: deflating a byte costs no
- * more than sending the part of it deflate saves, counted twice: the
- * receiver pays for each byte on the wire too (TCP, decryption), which our
- * write time shows only when the receiver is the slower end, while its
- * inflate costs a fraction of our deflate. Until both costs are known it is
- * tried; while it does not pay, it is tried again now and then. */
+ * more than sending the part of it deflate saves. Deflate has to prove it:
+ * until both costs are known, and while it does not pay, one stretch is
+ * tried per RETIME_BYTES of data. */
 static bool deflate_pays_in_time(struct mig_enc *enc, size_t len)
 {
 	const struct costs *c = &enc->cost;
+	bool known = c->wire_ns > 0 && c->deflate_ns > 0;
 
-	if (!enc->timed || !c->wire_ns || !c->deflate_ns ||
-	    c->deflate_ns <= 2 * (1 - c->ratio) * c->wire_ns ||
+	if (!enc->timed ||
+	    (known && c->deflate_ns <= (1 - c->ratio) * c->wire_ns) ||
 	    c->untried >= RETIME_BYTES) {
 		enc->cost.untried = 0;
 		return true;
