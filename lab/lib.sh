@@ -30,6 +30,16 @@ create_heartbeat() {
 	on "$node" xl create -q /etc/xen/heartbeat.cfg "name=\"$guest\""
 }
 
+# Create the heartbeat guest with blanket on a node, under another name, and
+# wait for 10 beats.
+blanket_create_heartbeat() {
+	local node=$1 guest=$2
+	sed "s/^name = .*/name = \"$guest\"/" \
+		"$(dirname "${BASH_SOURCE[0]}")/guest/heartbeat.cfg" >"/tmp/$guest.cfg"
+	blanket create -n "$node" "/tmp/$guest.cfg"
+	wait_beats "$node" "$(console_log "$guest")" 10
+}
+
 # Heartbeat counters in a node's console log, one per line.
 counters() {
 	local node=$1 log=$2

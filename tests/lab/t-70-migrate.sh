@@ -3,13 +3,9 @@
 # runs, and nothing is left behind (no NAME--incoming, NAME--migratedaway or
 # lock). Bad requests are refused up front with the guest untouched.
 . "$(dirname "$0")/../../lab/lib.sh"
-cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
 export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-move
-
-sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
-blanket create -n node1 /tmp/$guest.cfg
-wait_beats node1 "$(console_log "$guest")" 10
+blanket_create_heartbeat node1 "$guest"
 
 # Refusals, guest untouched.
 msg=$(blanket migrate no-such-guest node2 2>&1) && exit 1

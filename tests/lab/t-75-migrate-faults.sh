@@ -3,14 +3,10 @@
 # mid-stream. Each time the guest must end up running exactly once, at the
 # source, its heartbeat going on, with nothing left on either node.
 . "$(dirname "$0")/../../lab/lib.sh"
-cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
 export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-fault
 log=$(console_log "$guest")
-
-sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
-blanket create -n node1 /tmp/$guest.cfg
-wait_beats node1 "$log" 10
+blanket_create_heartbeat node1 "$guest"
 
 # Start a migration and wait until guest state is on its way.
 start_migration() {

@@ -4,13 +4,9 @@
 # the guest must then run exactly once, on one node or the other, its
 # heartbeat going on, with nothing left on either node.
 . "$(dirname "$0")/../../lab/lib.sh"
-cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
 export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-srcdie
-
-sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
-blanket create -n node1 /tmp/$guest.cfg
-wait_beats node1 "$(console_log "$guest")" 10
+blanket_create_heartbeat node1 "$guest"
 
 # Start a migration from $1 to $2 and wait for the progress event matching $3.
 start_migration() {

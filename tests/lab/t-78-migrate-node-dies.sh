@@ -2,14 +2,10 @@
 # notice, resume nothing twice and keep the guest running, its heartbeat going
 # on, with nothing left behind. Node2 stays dead: this test runs last.
 . "$(dirname "$0")/../../lab/lib.sh"
-cfg=$(dirname "$0")/../../lab/guest/heartbeat.cfg
 export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-nodedie
 log=$(console_log "$guest")
-
-sed "s/^name = .*/name = \"$guest\"/" "$cfg" >/tmp/$guest.cfg
-blanket create -n node1 /tmp/$guest.cfg
-wait_beats node1 "$log" 10
+blanket_create_heartbeat node1 "$guest"
 
 blanket migrate --json "$guest" node2 >/tmp/$guest.out 2>&1 &
 migration=$!
