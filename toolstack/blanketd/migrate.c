@@ -407,7 +407,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 	struct mig_stats ms;
 	struct mig_ctl c;
 	char lock[128], *json = NULL;
-	int64_t start = fdio_now_ms(), suspended = 0;
+	int64_t start = fdio_now_ms(), suspended = 0, saved = 0, restored = 0;
 	int lock_fd = -1, rc;
 
 	rpc_msg_init(&rreq);
@@ -486,6 +486,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		snprintf(err, errlen, "sending to %s failed: %s", dst.node,
 			 bl_strerror(rc));
 	dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+	saved = fdio_now_ms();
 	if (!rc)
 		rc = mig_enc_finish(enc);
 	if (!rc)
@@ -493,6 +494,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 	if (!rc) {
 		dst.s.deadline_ms = fdio_now_ms() + RESTORED_TIMEOUT_MS;
 		rc = mig_ctl_recv(&dst.s, MIG_REC_RESTORED, &c, err, errlen);
+		restored = fdio_now_ms();
 		if (!rc && c.type == MIG_REC_ABORT) {
 			snprintf(err, errlen,
 				 "node %s could not restore: %.400s", dst.node,
@@ -524,12 +526,17 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		st_r->wire_bytes = ms.wire_bytes;
 		log_info("\"%s\" to %s: %.1f s, %llu of %llu bytes on the "
 			 "wire; %.1f s writing to the connection, %.1f s in "
-			 "deflate, %llu bytes not deflated for time",
+			 "deflate, %llu bytes not deflated for time; after "
+			 "libxl's stream ended: its save returned +%lld ms, "
+			 "restored +%lld ms, started +%lld ms",
 			 req->name, dst.node, (double)st_r->elapsed_ms / 1000,
 			 (unsigned long long)ms.wire_bytes,
 			 (unsigned long long)ms.raw_bytes,
 			 (double)ms.send_ns / 1e9, (double)ms.deflate_ns / 1e9,
-			 (unsigned long long)ms.zlib_slow);
+			 (unsigned long long)ms.zlib_slow,
+			 (long long)(saved - suspended),
+			 (long long)(restored - suspended),
+			 (long long)st_r->downtime_ms);
 	}
 out:
 	if (w.pid > 0 && w.fd >= 0) {
@@ -614,6 +621,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	struct rpc_msg reply;
 	struct hv_guest g;
 	struct mig_ctl c;
+	int64_t ended, restored, go;
 	int rc;
 
 	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, req->name);
@@ -637,8 +645,10 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	rc = worker_start(o, restore_worker, &arg, &w);
 	if (!rc)
 		rc = pump_restore(s, &w, err, sizeof(err));
+	ended = fdio_now_ms();
 	if (w.pid > 0 && worker_wait(&w, "restore", err, sizeof(err)) && !rc)
 		rc = BL_ERR_FAIL;
+	restored = fdio_now_ms();
 	if (!rc)
 		rc = o->hv->info(hv, incoming, &g);
 	mig_ctl_init(&c);
@@ -650,6 +660,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	}
 	if (!rc)
 		rc = mig_ctl_recv(s, MIG_REC_GO, &c, err, sizeof(err));
+	go = fdio_now_ms();
 	if (!rc && c.type == MIG_REC_ABORT) {
 		snprintf(err, sizeof(err), "the source gave up: %.400s",
 			 c.message);
@@ -679,5 +690,8 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	if (mig_ctl_send(s, &c))
 		log_warnx("%s: \"%s\" started, but the source did not hear it",
 			  peer, req->name);
-	log_info("%s: \"%s\" received and started", peer, req->name);
+	log_info("%s: \"%s\" received and started; after stream-end: "
+		 "restore returned +%lld ms, go +%lld ms, running +%lld ms",
+		 peer, req->name, (long long)(restored - ended),
+		 (long long)(go - ended), (long long)(fdio_now_ms() - ended));
 }
