@@ -44,6 +44,7 @@
 #define SETTLE_TIMEOUT_MS   30000  /* resolving UNKNOWN in the session */
 #define SETTLE_RETRY_S	    3
 #define CANCEL_READ_MS	    5000 /* a client's message, once it began */
+#define MIGRATE_SNDBUF	    (256 * 1024)
 
 /* A libxl save or restore in a child process. */
 struct worker {
@@ -450,6 +451,12 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		snprintf(err, errlen, "this node's credentials are unusable");
 	if (!rc)
 		rc = client_connect(tls, &dn, &dst, err, errlen);
+	/* A small send buffer: what the kernel queues ahead of the last
+	 * round's pages (the guest paused) has to drain through the slower
+	 * end first, and adds to the downtime. */
+	if (!rc && setsockopt(dst.s.fd, SOL_SOCKET, SO_SNDBUF,
+			      &(int){MIGRATE_SNDBUF}, sizeof(int)) < 0)
+		log_warn("SO_SNDBUF");
 	if (!rc)
 		rc = check_destination(&dst, &g, &mine, err, errlen);
 	if (!rc)
