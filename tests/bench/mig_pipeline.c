@@ -3,10 +3,11 @@
  * the same bytes through a socketpair. Run it with tests/bench/mig-pipeline,
  * which builds it and writes docs/bench/mig-pipeline-DATE.md.
  *
- * The payload looks like what libxc writes: PAGE_DATA-like records of 1024
- * pages, each after a 16-byte header and its pfns (so pages are not 4 KiB
- * aligned in the stream). Two payloads: "guest", pages 70% zero, 20% text,
- * 10% random, in random order; and "random", every page random.
+ * The payload is the unit tests' (tests/unit/payload.c), like what libxc
+ * writes: PAGE_DATA-like records of 64 pages, each after a 16-byte header
+ * and its pfns (so pages are not 4 KiB aligned in the stream). Two
+ * payloads: "guest", pages 70% zero, 20% text, 10% random, in random order;
+ * and "random", every page random.
  *
  * The sender (this process) writes the payload in 64 KiB pieces, as a pump
  * reading libxl's pipe would; the receiver (a child) decodes into a sink
@@ -25,81 +26,10 @@
 #include "mig_rec.h"
 #include "mig_stream.h"
 #include "fdio.h"
+#include "payload.h"
 
-#define PAGE  4096
-#define BATCH 1024
 #define PIECE 65536
 #define RUNS  5
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static void fill_random(uint8_t *p, size_t n)
-{
-	uint64_t w;
-
-	for (size_t i = 0; i < n; i += 8) {
-		w = rng();
-		memcpy(p + i, &w, 8);
-	}
-}
-
-static void fill_text(uint8_t *p, size_t n)
-{
-	static const char *const words[] = {
-	    "the ",  "kernel ", "page ",  "0x7f3a ", "struct ", "inode ",
-	    "\n",    "buffer ", "42 ",	  "error: ", "guest ",	"xen ",
-	    "dom0 ", "evtchn ", "grant ", "ring ",
-	};
-	size_t i = 0, l;
-	const char *w;
-
-	while (i < n) {
-		w = words[rng() % 16];
-		l = strlen(w);
-		l = l < n - i ? l : n - i;
-		memcpy(p + i, w, l);
-		i += l;
-	}
-}
-
-/* pages of memory in PAGE_DATA-like records; random_pct of them random,
- * text_pct text, the rest zero. */
-static uint8_t *make_payload(size_t pages, unsigned int text_pct,
-			     unsigned int random_pct, size_t *len_r)
-{
-	size_t len = 0, batch;
-	uint8_t *p = calloc(1, pages * (PAGE + 8) + (pages / BATCH + 1) * 16);
-	unsigned int kind;
-
-	if (!p)
-		return NULL;
-	for (size_t done = 0; done < pages; done += batch) {
-		batch = pages - done < BATCH ? pages - done : BATCH;
-		mig__store32(p + len, 1);
-		mig__store32(p + len + 4, (uint32_t)(8 + batch * (8 + PAGE)));
-		mig__store32(p + len + 8, (uint32_t)batch);
-		len += 16;
-		for (size_t i = 0; i < batch; i++, len += 8)
-			mig__store32(p + len + 4, (uint32_t)(done + i));
-		for (size_t i = 0; i < batch; i++, len += PAGE) {
-			kind = (unsigned int)(rng() % 100);
-			if (kind < random_pct)
-				fill_random(p + len, PAGE);
-			else if (kind < random_pct + text_pct)
-				fill_text(p + len, PAGE);
-		}
-	}
-	*len_r = len;
-	return p;
-}
 
 /* The receiver's sink: counts what the decoder writes. */
 static int count_write(struct bl_stream *s, const void *buf, size_t len)
@@ -288,8 +218,9 @@ int main(int argc, char **argv)
 	uint8_t *guest, *rnd;
 	int rc = 0;
 
-	guest = make_payload(pages, 20, 10, &glen);
-	rnd = make_payload(pages, 0, 100, &rlen);
+	payload_seed(1);
+	guest = payload_pages(pages, 2, 1, &glen);
+	rnd = payload_pages(pages, 0, 10, &rlen);
 	if (!guest || !rnd || !mib) {
 		fprintf(stderr, "usage: mig_pipeline [MiB of pages]\n");
 		return 2;

@@ -1,6 +1,5 @@
 /* Helpers shared by the migration stream suites (test_mig.c,
- * test_mig_rec.c): payloads that look like a guest's memory, and streams
- * made, encoded and decoded in one call. */
+ * test_mig_rec.c): streams made, encoded and decoded in one call. */
 #include "migtest.h"
 
 #include <CUnit/CUnit.h>
@@ -12,82 +11,6 @@
 #include "fdio.h"
 #include "mig_rec.h"
 #include "stream_mem.h"
-
-#define PAGE 4096
-
-static uint64_t rng_state;
-
-void migtest_seed(uint64_t seed)
-{
-	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
-}
-
-/* xorshift64*: fixed seeds give the same payloads on every machine. */
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-void migtest_random(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(rng() >> 56);
-}
-
-/* Words and numbers, as in a page of logs or the page cache of text. */
-void migtest_text(uint8_t *p, size_t n)
-{
-	static const char *const words[] = {
-	    "the ",  "kernel ", "page ",  "0x7f3a ", "struct ", "inode ",
-	    "\n",    "buffer ", "42 ",	  "error: ", "guest ",	"xen ",
-	    "dom0 ", "evtchn ", "grant ", "ring ",
-	};
-	size_t i = 0, l;
-	const char *w;
-
-	while (i < n) {
-		w = words[rng() % 16];
-		l = strlen(w);
-		l = l < n - i ? l : n - i;
-		memcpy(p + i, w, l);
-		i += l;
-	}
-}
-
-/* Guest memory as libxc sends it: PAGE_DATA-like records of up to 64
- * pages, each after a 16-byte header and its pfns, so pages are not 4 KiB
- * aligned in the payload; pages are 70% zero, 20% text, 10% random. The
- * caller frees. */
-uint8_t *migtest_guest(size_t pages, size_t *len_r)
-{
-	size_t cap = pages * (PAGE + 8) + (pages / 64 + 1) * 16, len = 0;
-	uint8_t *p = calloc(1, cap);
-	size_t batch, kind;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	while (pages) {
-		batch = pages < 64 ? pages : 64;
-		mig__store32(p + len, 1);
-		mig__store32(p + len + 4, (uint32_t)(8 + batch * (8 + PAGE)));
-		mig__store32(p + len + 8, (uint32_t)batch);
-		len += 16;
-		for (size_t i = 0; i < batch; i++, len += 8)
-			mig__store64(p + len, rng() & 0xfffff);
-		for (size_t i = 0; i < batch; i++, len += PAGE) {
-			kind = rng() % 10;
-			if (kind == 7 || kind == 8)
-				migtest_text(p + len, PAGE);
-			else if (kind == 9)
-				migtest_random(p + len, PAGE);
-		}
-		pages -= batch;
-	}
-	*len_r = len;
-	return p;
-}
 
 /* a: the source's end, b: the destination's; a test that hangs fails. */
 void migtest_pair_open(struct bl_stream *a, struct bl_stream *b)

@@ -1,5 +1,5 @@
-/* Helpers shared by the migration stream suites: payloads, and streams
- * encoded, decoded or written by hand in one call. Failures are CUnit
+/* Helpers shared by the migration stream suites: streams encoded, decoded
+ * or written by hand in one call (payloads: payload.h). Failures are CUnit
  * assertions (fatal where the test cannot go on). */
 #ifndef BL_TEST_MIGTEST_H
 #define BL_TEST_MIGTEST_H
@@ -8,17 +8,6 @@
 #include <stdint.h>
 
 #include "mig_stream.h"
-
-/* Payloads: the same for the same seed, on every machine. */
-void migtest_seed(uint64_t seed);
-void migtest_random(uint8_t *p, size_t n);
-/* Words and numbers, as in a page of logs or the page cache of text. */
-void migtest_text(uint8_t *p, size_t n);
-/* pages of guest memory as libxc sends them: PAGE_DATA-like records of up
- * to 64 pages, each after a 16-byte header and its pfns, so pages are not
- * 4 KiB aligned in the payload; 70% zero, 20% text, 10% random. Returns
- * the payload, malloc'd, with its length in *len_r; the caller frees. */
-uint8_t *migtest_guest(size_t pages, size_t *len_r);
 
 /* A socketpair: a is the source's end, b the destination's. Both have a
  * 5 s deadline, so a test that would hang fails. */

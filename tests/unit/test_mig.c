@@ -19,6 +19,7 @@
 #include "mig_stream.h"
 #include "mig_zero.h"
 #include "migtest.h"
+#include "payload.h"
 #include "stream_mem.h"
 #include "golden_bytes.h"
 #include "suites.h"
@@ -173,7 +174,7 @@ static void test_round_trips(void)
 	struct mig_stats st;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	migtest_seed(1);
+	payload_seed(1);
 	for (size_t m = 0; m < 2; m++) {
 		uint32_t f = modes[m];
 
@@ -191,7 +192,7 @@ static void test_round_trips(void)
 			  MIG_HEADER_LEN + 16 * st.records + 32);
 
 		/* Random: raw, a record header per chunk at most. */
-		migtest_random(p, n);
+		payload_random(p, n);
 		round_trip(p, n, f, 100000, &st);
 		CU_ASSERT(st.wire_bytes <= n + raw_bound(n));
 		CU_ASSERT_EQUAL(st.zlib_bytes, 0);
@@ -209,13 +210,14 @@ static void test_round_trips(void)
 		CU_ASSERT(st.zlib_tried <= 8 * 4096);
 
 		/* Text: deflated unless told not to. */
-		migtest_text(p, n);
+		payload_text(p, n);
 		round_trip(p, n, f, 4099, &st);
 		CU_ASSERT(f ? st.wire_bytes <= n + raw_bound(n)
 			    : st.wire_bytes < n / 3);
 
 		/* Guest memory: zero pages are found between the others. */
-		g = migtest_guest(1024, &len);
+		g = payload_pages(1024, 2, 1, &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 		round_trip(g, len, f, 12345, &st);
 		CU_ASSERT(st.zero_bytes >= len / 10 * 6);
 		if (!f)
@@ -223,7 +225,7 @@ static void test_round_trips(void)
 		free(g);
 
 		/* Sizes that are not pages, in pieces of one byte too. */
-		migtest_text(p, n);
+		payload_text(p, n);
 		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
 			round_trip(p, odd[i], f, odd[i] < 5000 ? 1 : 777, &st);
 	}
@@ -246,8 +248,9 @@ static void test_socketpair(void)
 	uint32_t type;
 	pid_t pid;
 
-	migtest_seed(2);
-	g = migtest_guest(2048, &len);
+	payload_seed(2);
+	g = payload_pages(2048, 2, 1, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	migtest_pair_open(&a, &b);
 	pid = fork();
 	CU_ASSERT_NOT_EQUAL_FATAL(pid, -1);
@@ -335,7 +338,7 @@ static void test_io_errors(void)
 	CU_ASSERT_PTR_NULL(enc);
 	/* The header goes out; the first flush fails, and the error sticks. */
 	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&bad, 0, &enc), BL_OK);
-	migtest_random(p, MIG_CHUNK_MAX);
+	payload_random(p, MIG_CHUNK_MAX);
 	/* Two records fill the output buffer; the third flushes it. */
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_EQUAL(mig_enc_write(enc, p, MIG_CHUNK_MAX), BL_OK);
@@ -425,8 +428,8 @@ static void test_timed(void)
 	struct stream_mem m;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	migtest_seed(7);
-	migtest_text(p, n);
+	payload_seed(7);
+	payload_text(p, n);
 	/* Fast: after the first tries, deflate is left alone but for a try
 	 * every 4 MiB; the stream still round-trips. */
 	round_trip(p, n, MIG_ENC_TIMED, 65536, &st);
@@ -481,8 +484,9 @@ static void test_golden(void)
 
 	/* Deflate's bytes may differ between zlib versions: the stream is
 	 * written once and then only read back. */
-	migtest_seed(4);
-	g = migtest_guest(12, &len);
+	payload_seed(4);
+	g = payload_pages(12, 2, 1, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	if (update && *update) {
 		stream_mem_init(&s, &m);
 		migtest_encode(&s, g, len, 0, len, &st);

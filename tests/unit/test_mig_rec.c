@@ -8,6 +8,7 @@
 #include "mig_rec.h"
 #include "mig_stream.h"
 #include "migtest.h"
+#include "payload.h"
 #include "stream_mem.h"
 #include "suites.h"
 
@@ -22,10 +23,10 @@ static void small_stream(struct bl_stream *s, uint8_t **p_r, size_t *len_r)
 
 	/* zlib (text), zero, raw (random), zero, zlib (text) */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	migtest_seed(3);
-	migtest_text(p, PAGE);
-	migtest_random(p + 2 * PAGE, 3000);
-	migtest_text(p + 3 * PAGE + 3000, 4000);
+	payload_seed(3);
+	payload_text(p, PAGE);
+	payload_random(p + 2 * PAGE, 3000);
+	payload_text(p + 3 * PAGE + 3000, 4000);
 	migtest_encode(s, p, len, 0, len, &st);
 	CU_ASSERT_EQUAL(st.records, 5);
 	CU_ASSERT_EQUAL(st.zero_bytes, 2 * PAGE);
