@@ -117,6 +117,18 @@ int cmd_list(int argc, char **argv)
 }
 
 /* `blanket info GUEST`. */
+/* req (its type, and flags if any, set) about t's guest, to the node that
+ * runs it: the reply in *reply (init'd here), the node's index in *i_r. */
+static int guest_request(struct guest_target *t, struct rpc_msg *req,
+			 struct rpc_msg *reply, int *i_r)
+{
+	*i_r = guest_target_find(t, t->operand);
+	rpc_msg_init(reply);
+	snprintf(req->name, sizeof(req->name), "%s", t->operand);
+	return *i_r < 0 ? BL_ERR_NOTFOUND
+			: guest_target_call(t, *i_r, req, reply, false);
+}
+
 int cmd_info(int argc, char **argv)
 {
 	static const char usage[] = "[-n NODE] [--json] GUEST";
@@ -128,13 +140,9 @@ int cmd_info(int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	i = guest_target_find(&t, t.operand);
 	rpc_msg_init(&req);
-	rpc_msg_init(&reply);
 	req.type = RPC_GUEST_INFO;
-	snprintf(req.name, sizeof(req.name), "%s", t.operand);
-	rc = i < 0 ? BL_ERR_NOTFOUND
-		   : guest_target_call(&t, i, &req, &reply, false);
+	rc = guest_request(&t, &req, &reply, &i);
 	if (!rc && t.json) {
 		print_guest_json(t.c.node[i].name, &reply.guest);
 		printf("\n");
@@ -236,16 +244,12 @@ static int guest_op(int argc, char **argv, uint32_t type, const char *allowed,
 
 	if (r >= 0)
 		return r;
-	i = guest_target_find(&t, t.operand);
 	rpc_msg_init(&req);
-	rpc_msg_init(&reply);
 	req.type = type;
-	snprintf(req.name, sizeof(req.name), "%s", t.operand);
 	req.timeout_s = (uint32_t)t.timeout_s;
 	req.flags = (t.force ? RPC_SHUTDOWN_FORCE : 0) |
 		    (t.wait ? RPC_SHUTDOWN_WAIT : 0);
-	rc = i < 0 ? BL_ERR_NOTFOUND
-		   : guest_target_call(&t, i, &req, &reply, false);
+	rc = guest_request(&t, &req, &reply, &i);
 	if (!rc)
 		printf("%s %s on %s\n", done, t.operand, t.c.node[i].name);
 	rpc_msg_dispose(&reply);
