@@ -6,8 +6,9 @@
  * - as a payload: through the encoder and the decoder, with compression
  *   or without, alone or behind zeros that push it across the first
  *   chunk's end. It must come back byte for byte: a differential check of
- *   the zero-run finder, the deflate choice and the decoder.
- * Seeds: tests/fuzz/corpus/mig/, the golden streams of tests/golden/mig/. */
+ *   the fill-run finder, the deflate choice and the decoder.
+ * Seeds: tests/fuzz/corpus/mig/, the golden streams of tests/golden/mig/
+ * (version 2, "-v2") and tests/golden/mig/v1/. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,10 +1,11 @@
 /* The migration stream codec (toolstack/mig): payloads through the
- * encoder and decoder, over memory and a socketpair, zero runs and their
+ * encoder and decoder, over memory and a socketpair, fill runs and their
  * CRC, stream errors, and the golden streams.
  *
- * The golden streams in tests/golden/mig/ are version 1 and stay for ever:
- * once there is a version 2, they are its readers' N-1 test vectors. To
- * rewrite them on purpose, run the tests with BL_GOLDEN_UPDATE=1. */
+ * The golden streams in tests/golden/mig/ are this version's (2); those in
+ * tests/golden/mig/v1/ were written by version 1 and stay for ever as the
+ * N-1 test vectors: they are only read. To rewrite this version's on
+ * purpose, run the tests with BL_GOLDEN_UPDATE=1. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #include "fdio.h"
 #include "mig_rec.h"
 #include "mig_stream.h"
-#include "mig_zero.h"
+#include "mig_fill.h"
 #include "migtest.h"
 #include "payload.h"
 #include "stream_mem.h"
@@ -56,6 +57,7 @@ static void round_trip(const uint8_t *p, size_t n, uint32_t flags, size_t piece,
 	CU_ASSERT_EQUAL(dst.wire_bytes, st_r->wire_bytes);
 	CU_ASSERT_EQUAL(dst.records, st_r->records);
 	CU_ASSERT_EQUAL(dst.zero_bytes, st_r->zero_bytes);
+	CU_ASSERT_EQUAL(dst.fill_bytes, st_r->fill_bytes);
 	CU_ASSERT_EQUAL(dst.zlib_bytes, st_r->zlib_bytes);
 	if (flags & MIG_ENC_NO_COMPRESS) {
 		CU_ASSERT_EQUAL(st_r->zlib_bytes, 0);
@@ -79,7 +81,8 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_STREAM_END), "stream-end");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_ABORT), "abort");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(0), "unknown");
-	CU_ASSERT_STRING_EQUAL(mig_rec_name(9), "unknown");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_FILL), "fill");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(10), "unknown");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_OPTIONAL | MIG_REC_RAW),
 			       "unknown");
 }
@@ -105,55 +108,91 @@ static void test_stream_mem(void)
 	CU_ASSERT_PTR_NULL(m.buf);
 }
 
-static void test_zero_runs(void)
+/* Fills p[0, n) with word repeated; n is a multiple of 8. */
+static void fill_words(uint8_t *p, size_t n, uint64_t word)
 {
+	for (size_t i = 0; i < n; i += sizeof(word))
+		memcpy(p + i, &word, sizeof(word));
+}
+
+static void test_fill_runs(void)
+{
+	const uint64_t cc = 0xccccccccccccccccull, odd = 0x0123456789abcdefull;
 	uint8_t *p = calloc(1, 8 * PAGE);
 	size_t len, off;
+	uint64_t w;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	/* All zero: one run. */
-	CU_ASSERT_EQUAL(mig__zero_find(p, 0, 8 * PAGE, &len), 0);
+	CU_ASSERT_EQUAL(mig__fill_find(p, 0, 8 * PAGE, &len, &w), 0);
 	CU_ASSERT_EQUAL(len, 8 * PAGE);
-	CU_ASSERT_EQUAL(mig__zero_tail(p, 8 * PAGE), 8 * PAGE);
-	/* A page not 4 KiB aligned, between data, is still found. */
-	memset(p, 0xaa, 8 * PAGE);
-	memset(p + 1000, 0, PAGE);
-	CU_ASSERT_EQUAL(mig__zero_find(p, 0, 8 * PAGE, &len), 1000);
-	CU_ASSERT_EQUAL(len, PAGE);
-	/* Only whole words: a run starting mid-word loses its head. */
-	memset(p + 1000, 0xaa, PAGE);
-	memset(p + 1001, 0, PAGE + 7);
-	CU_ASSERT_EQUAL(mig__zero_find(p, 0, 8 * PAGE, &len), 1008);
-	CU_ASSERT_EQUAL(len, PAGE);
-	/* One word short of a page: not a run. */
-	memset(p, 0xaa, 8 * PAGE);
-	memset(p + 1000, 0, PAGE - 8);
-	CU_ASSERT_EQUAL(mig__zero_find(p, 0, 8 * PAGE, &len), 8 * PAGE);
+	CU_ASSERT_EQUAL(w, 0);
+	CU_ASSERT_EQUAL(mig__fill_tail(p, 8 * PAGE), 8 * PAGE);
+	/* A page not 4 KiB aligned, among random bytes, is still found. */
+	payload_seed(9);
+	payload_random(p, 8 * PAGE);
+	CU_ASSERT_EQUAL(mig__fill_find(p, 0, 8 * PAGE, &len, &w), 8 * PAGE);
 	CU_ASSERT_EQUAL(len, 0);
+	memset(p + 1000, 0, PAGE);
+	CU_ASSERT_EQUAL(mig__fill_find(p, 0, 8 * PAGE, &len, &w), 1000);
+	CU_ASSERT_EQUAL(len, PAGE);
+	CU_ASSERT_EQUAL(w, 0);
+	/* A poisoned page: only whole words, so a run starting mid-word
+	 * loses its head. */
+	memset(p + 1001, 0xcc, PAGE + 7);
+	CU_ASSERT_EQUAL(mig__fill_find(p, 0, 8 * PAGE, &len, &w), 1008);
+	CU_ASSERT_EQUAL(len, PAGE);
+	CU_ASSERT_EQUAL(w, cc);
+	/* Any word repeated; a run ends where another word starts. */
+	fill_words(p + 1008 + PAGE, PAGE, odd);
+	off = mig__fill_find(p, 1008 + PAGE, 8 * PAGE, &len, &w);
+	CU_ASSERT_EQUAL(off, 1008 + PAGE);
+	CU_ASSERT_EQUAL(len, PAGE);
+	CU_ASSERT_EQUAL(w, odd);
+	/* One word short of MIG__FILL_MIN: not a run; MIG__FILL_MIN is. */
+	payload_random(p, 8 * PAGE);
+	memset(p + 1000, 0xcc, MIG__FILL_MIN - 8);
+	CU_ASSERT_EQUAL(mig__fill_find(p, 0, 8 * PAGE, &len, &w), 8 * PAGE);
+	CU_ASSERT_EQUAL(len, 0);
+	memset(p + 1000, 0xcc, MIG__FILL_MIN);
+	CU_ASSERT_EQUAL(mig__fill_find(p, 0, 8 * PAGE, &len, &w), 1000);
+	CU_ASSERT_EQUAL(len, MIG__FILL_MIN);
 	/* The search starts at start, ends at end, and ends a run there. */
+	payload_random(p, 8 * PAGE);
 	memset(p + 2 * PAGE, 0, 2 * PAGE);
-	CU_ASSERT_EQUAL(mig__zero_find(p, 2 * PAGE + 8, 4 * PAGE, &len),
+	CU_ASSERT_EQUAL(mig__fill_find(p, 2 * PAGE + 8, 4 * PAGE, &len, &w),
 			2 * PAGE + 8);
 	CU_ASSERT_EQUAL(len, 2 * PAGE - 8);
-	off = mig__zero_find(p, 0, 3 * PAGE + 5, &len);
+	off = mig__fill_find(p, 0, 3 * PAGE + 5, &len, &w);
 	CU_ASSERT_EQUAL(off, 2 * PAGE);
 	CU_ASSERT_EQUAL(len, PAGE);
-	CU_ASSERT_EQUAL(mig__zero_find(p, 0, 3 * PAGE - 3, &len), 3 * PAGE - 3);
+	CU_ASSERT_EQUAL(
+	    mig__fill_find(p, 0, 2 * PAGE + MIG__FILL_MIN - 3, &len, &w),
+	    2 * PAGE + MIG__FILL_MIN - 3);
 	CU_ASSERT_EQUAL(len, 0);
-	CU_ASSERT_EQUAL(mig__zero_tail(p, 4 * PAGE), 2 * PAGE);
-	CU_ASSERT_EQUAL(mig__zero_tail(p, 8 * PAGE), 0);
+	/* The tail: the words equal to the last one. */
+	CU_ASSERT_EQUAL(mig__fill_tail(p, 4 * PAGE), 2 * PAGE);
+	CU_ASSERT_EQUAL(mig__fill_tail(p, 8 * PAGE), 8);
+	CU_ASSERT_EQUAL(mig__fill_tail(p, 0), 0);
 	p[4 * PAGE - 1] = 1;
-	CU_ASSERT_EQUAL(mig__zero_tail(p, 4 * PAGE), 0);
-	CU_ASSERT_EQUAL(mig__zero_tail(p, 4 * PAGE - 8), 2 * PAGE - 8);
+	CU_ASSERT_EQUAL(mig__fill_tail(p, 4 * PAGE), 8);
+	CU_ASSERT_EQUAL(mig__fill_tail(p, 4 * PAGE - 8), 2 * PAGE - 8);
 
-	/* The CRC of zeros, folded in, is the CRC of real zeros. */
-	memset(p, 0, 8 * PAGE);
-	for (size_t n = 0; n <= 8 * PAGE; n += n < 64 ? 1 : 4093) {
+	/* The CRC of a run, folded in, is the CRC of its bytes. */
+	for (size_t n = 0; n <= 8 * PAGE; n += n < 64 ? 8 : 4096 + 8) {
 		uint32_t a = (uint32_t)crc32(0, (const Bytef *)"seed", 4);
 
+		memset(p, 0, n);
 		CU_ASSERT_EQUAL(mig__crc32_zeros(a, n),
 				(uint32_t)crc32(a, p, (uInt)n));
 		CU_ASSERT_EQUAL(mig__crc32_zeros(0, n),
+				(uint32_t)crc32(0, p, (uInt)n));
+		CU_ASSERT_EQUAL(mig__crc32_fill(a, 0, n),
+				(uint32_t)crc32(a, p, (uInt)n));
+		fill_words(p, n, odd);
+		CU_ASSERT_EQUAL(mig__crc32_fill(a, odd, n),
+				(uint32_t)crc32(a, p, (uInt)n));
+		CU_ASSERT_EQUAL(mig__crc32_fill(0, odd, n),
 				(uint32_t)crc32(0, p, (uInt)n));
 	}
 	free(p);
@@ -214,6 +253,18 @@ static void test_round_trips(void)
 		round_trip(p, n, f, 4099, &st);
 		CU_ASSERT(f ? st.wire_bytes <= n + raw_bound(n)
 			    : st.wire_bytes < n / 3);
+
+		/* Pages a kernel poisoned (0xcc) between random ones: a fill
+		 * record each (24 bytes), and the random pages raw, with the
+		 * 8 bytes of 0xcc that share words with them. */
+		payload_random(p, n);
+		for (size_t pg = 0; pg + 2 * PAGE <= n; pg += 2 * PAGE)
+			memset(p + pg + 100, 0xcc, PAGE);
+		round_trip(p, n, f, 54321, &st);
+		CU_ASSERT(st.fill_bytes >= n / 2 - 2 * PAGE);
+		CU_ASSERT_EQUAL(st.zero_bytes, 0);
+		CU_ASSERT(st.wire_bytes <=
+			  n / 2 + raw_bound(n) + n / (2 * PAGE) * (24 + 8 + 8));
 
 		/* Guest memory: zero pages are found between the others. */
 		g = payload_pages(1024, 2, 1, &len);
@@ -454,10 +505,37 @@ static void test_timed(void)
 	free(p);
 }
 
+/* The spec's example payload: "hi", zeros, a poisoned page, "migrate!":
+ * raw, zero, fill, raw. */
+static void example_payload(uint8_t p[8208])
+{
+	memset(p, 0, 8208);
+	memcpy(p, "hi", 2);
+	memset(p + 4104, 0xcc, 4096);
+	memcpy(p + 8200, "migrate!", 8);
+}
+
+/* Version 1 streams, as version 1 wrote them, read by this version. */
+static void test_golden_v1(void)
+{
+	uint8_t example[4112] = "hi";
+	uint8_t *g;
+	size_t len;
+
+	memcpy(example + 4104, "migrate!", 8);
+	check_golden_decodes("v1/example.mig", example, sizeof(example));
+	check_golden_decodes("v1/empty.mig", example, 0);
+	payload_seed(4);
+	g = payload_pages(12, 2, 1, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	check_golden_decodes("v1/guest.mig", g, len);
+	free(g);
+}
+
 static void test_golden(void)
 {
 	const char *update = getenv("BL_GOLDEN_UPDATE");
-	uint8_t example[4112] = "hi";
+	uint8_t example[8208];
 	struct mig_stats st;
 	struct bl_stream s;
 	struct stream_mem m;
@@ -465,13 +543,13 @@ static void test_golden(void)
 	uint8_t *g;
 	size_t len;
 
-	/* The spec's example: raw, zero, raw. */
-	memcpy(example + 4104, "migrate!", 8);
+	example_payload(example);
 	stream_mem_init(&s, &m);
 	migtest_encode(&s, example, sizeof(example), MIG_ENC_NO_COMPRESS, 3,
 		       &st);
-	CU_ASSERT_EQUAL(st.records, 3);
+	CU_ASSERT_EQUAL(st.records, 4);
 	CU_ASSERT_EQUAL(st.zero_bytes, 4096);
+	CU_ASSERT_EQUAL(st.fill_bytes, 4096);
 	check_golden("example.mig", m.buf, m.len);
 	check_golden_decodes("example.mig", example, sizeof(example));
 	stream_close(&s);
@@ -497,7 +575,8 @@ static void test_golden(void)
 	check_golden_decodes("guest.mig", g, len);
 	free(g);
 
-	/* The handover records, both sides' in one file. */
+	/* The handover records, both sides' in one file: the same in every
+	 * version. */
 	stream_mem_init(&s, &m);
 	mig_ctl_init(&c);
 	c.type = MIG_REC_RESTORED;
@@ -519,10 +598,11 @@ void suite_mig(void)
 
 	CU_add_test(s, "record names", test_names);
 	CU_add_test(s, "memory stream", test_stream_mem);
-	CU_add_test(s, "zero runs and their CRC", test_zero_runs);
+	CU_add_test(s, "fill runs and their CRC", test_fill_runs);
 	CU_add_test(s, "payload round trips", test_round_trips);
 	CU_add_test(s, "migration over a socketpair", test_socketpair);
 	CU_add_test(s, "stream errors", test_io_errors);
 	CU_add_test(s, "deflate only while it pays in time", test_timed);
 	CU_add_test(s, "golden streams", test_golden);
+	CU_add_test(s, "version 1 golden streams", test_golden_v1);
 }

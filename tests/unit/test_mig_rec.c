@@ -21,15 +21,17 @@ static void small_stream(struct bl_stream *s, uint8_t **p_r, size_t *len_r)
 	size_t len = 3 * PAGE + 3000 + 4000;
 	uint8_t *p = calloc(1, len);
 
-	/* zlib (text), zero, raw (random), zero, zlib (text) */
+	/* zlib (text), zero, raw (random), fill, zlib (text) */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	payload_seed(3);
 	payload_text(p, PAGE);
 	payload_random(p + 2 * PAGE, 3000);
+	memset(p + 2 * PAGE + 3000, 0xcc, PAGE);
 	payload_text(p + 3 * PAGE + 3000, 4000);
 	migtest_encode(s, p, len, 0, len, &st);
 	CU_ASSERT_EQUAL(st.records, 5);
-	CU_ASSERT_EQUAL(st.zero_bytes, 2 * PAGE);
+	CU_ASSERT_EQUAL(st.zero_bytes, PAGE);
+	CU_ASSERT_EQUAL(st.fill_bytes, PAGE);
 	CU_ASSERT_EQUAL(st.zlib_bytes, PAGE + 4000);
 	*p_r = p;
 	*len_r = len;
@@ -103,16 +105,19 @@ static void test_corrupt(void)
 {
 	struct bl_stream s;
 	struct stream_mem m;
-	size_t len, raw, zl, end;
+	size_t len, raw, zl, fill, end;
 	uint8_t *p;
 
 	stream_mem_init(&s, &m);
 	small_stream(&s, &p, &len);
 	raw = find_rec(m.buf, m.len, MIG_REC_RAW);
+	fill = find_rec(m.buf, m.len, MIG_REC_FILL);
 	zl = find_rec(m.buf, m.len, MIG_REC_ZLIB);
 	end = find_rec(m.buf, m.len, MIG_REC_STREAM_END);
 	/* A payload byte: only the checksum can tell. */
 	expect_corrupt(m.buf, m.len, raw + 8 + 100, 0x01,
+		       "stream-end: crc32: checksum mismatch");
+	expect_corrupt(m.buf, m.len, fill + 8 + 4 + 3, 0x01,
 		       "stream-end: crc32: checksum mismatch");
 	/* A deflated byte: inflate tells first (how depends on the byte). */
 	expect_corrupt(m.buf, m.len, zl + 8 + 4 + 50, 0x10, "zlib: data: ");
@@ -146,6 +151,7 @@ static void expect_dec(struct bl_stream *s, int rc, const char *why)
  * after the header. */
 #define H   "424c414e4b4d4947 00000001 00000000 "
 #define HZ  "424c414e4b4d4947 00000001 00000001 "
+#define H2  "424c414e4b4d4947 00000002 00000000 "
 #define Z64 "78014b4ca40c0000148d1841" /* 64 "a", deflated at level 1 */
 
 static const struct bad_stream {
@@ -153,10 +159,10 @@ static const struct bad_stream {
 	int rc;
 	const char *why;
 } bad_streams[] = {
-    {"424c414e4b4d4947 00000002 00000000", BL_ERR_VERSION,
-     "header: version: 2, this reader reads 1 to 1"},
+    {"424c414e4b4d4947 00000003 00000000", BL_ERR_VERSION,
+     "header: version: 3, this reader reads 1 to 2"},
     {"424c414e4b4d4947 00000000 00000000", BL_ERR_VERSION,
-     "header: version: 0, this reader reads 1 to 1"},
+     "header: version: 0, this reader reads 1 to 2"},
     {"424c414e4b4d4947 00000001 00000002", BL_ERR_PROTO,
      "header: options: unknown flags"},
     {"424c414e4b525043 00000001 00000001", BL_ERR_PROTO,
@@ -198,6 +204,21 @@ static const struct bad_stream {
     {H "00000004 00000014 0000000000000001 0000000000000000 00000000 "
        "00000000",
      BL_ERR_PROTO, "stream-end: raw_bytes: does not match the payload"},
+    /* fill is version 2's: a version 1 stream does not have it. */
+    {H "00000009 0000000c 00000010 cccccccccccccccc 00000000", BL_ERR_PROTO,
+     "unknown record type 9"},
+    {H2 "00000009 00000008 00000010 cccccccc", BL_ERR_PROTO,
+     "fill: length: 8 not in 12 to 12"},
+    {H2 "00000009 0000000c 00000000 cccccccccccccccc 00000000", BL_ERR_PROTO,
+     "fill: raw_len: out of range"},
+    {H2 "00000009 0000000c 00040008 cccccccccccccccc 00000000", BL_ERR_PROTO,
+     "fill: raw_len: out of range"},
+    {H2 "00000009 0000000c 0000000c cccccccccccccccc 00000000", BL_ERR_PROTO,
+     "fill: raw_len: not a multiple of 8"},
+    {H2 "00000009 0000000c 00000010 cccccccccccccccc 00000000 "
+	"00000004 00000014 0000000000000010 0000000000000001 6854444c "
+	"00000000",
+     BL_OK, ""},
     /* Unknown optional records are skipped: the stream is good. */
     {H "80000063 0000000d 61616161616161616161616161 000000 "
        "80000000 00000000 "

@@ -4,9 +4,10 @@
  * until stream-end or an abort.
  *
  * Nomenclature: the *body buffer* holds the record being decoded; the
- * *inflate buffer* holds a zlib chunk once inflated; both are taken once,
- * at the start, at their largest (a record needs no allocation, so no
- * length from the wire ever sizes one).
+ * *output buffer* collects the payload, each chunk decoded straight into
+ * it, for writes to out; both are taken once, at the start, at their
+ * largest (a record needs no allocation, so no length from the wire ever
+ * sizes one).
  *
  * Each record type the payload may hold has a handler in handlers[], in
  * the order of the spec's table. Framing and lengths are checked by
@@ -18,19 +19,19 @@
 #include <zlib.h>
 
 #include "mig_rec.h"
-#include "mig_zero.h"
+#include "mig_fill.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct mig_dec {
 	struct bl_stream *in; /* borrowed */
+	uint32_t version;     /* the header's */
 	uint32_t options;     /* the header's: MIG_OPT_ZLIB */
 	bool z_ready;	      /* z holds inflate's state: inflateEnd() it */
 	bool over;	      /* stream-end or abort was read */
 	int rc;		      /* the first error, returned by later calls */
 	char err[MIG_MESSAGE_MAX]; /* and its message */
 	uint8_t *body;		   /* the body buffer */
-	uint8_t *inflated;	   /* the inflate buffer, MIG_CHUNK_MAX */
 	uint8_t *obuf;		   /* payload for out, OBUF_CAP bytes */
 	size_t obuf_len;
 	z_stream z;
@@ -65,24 +66,24 @@ static int drain(struct mig_dec *dec, struct bl_stream *out, char *err,
 	return BL_OK;
 }
 
-/* A chunk's bytes (p NULL: zeros) into the output buffer, then into the
- * totals (the caller has folded them into the CRC). */
-static int put_out(struct mig_dec *dec, struct bl_stream *out, const uint8_t *p,
-		   uint32_t len, char *err, size_t errlen)
+/* Room for a chunk of len bytes at the end of the output buffer: where
+ * they go, once the caller has them there and folded into the CRC,
+ * counted by chunk_done(). */
+static int chunk_room(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		      uint8_t **dst_r, char *err, size_t errlen)
 {
 	int rc = dec->obuf_len + len > OBUF_CAP ? drain(dec, out, err, errlen)
 						: BL_OK;
 
-	if (rc)
-		return rc;
-	if (p)
-		memcpy(dec->obuf + dec->obuf_len, p, len);
-	else
-		memset(dec->obuf + dec->obuf_len, 0, len);
+	*dst_r = dec->obuf + dec->obuf_len;
+	return rc;
+}
+
+static void chunk_done(struct mig_dec *dec, uint32_t len)
+{
 	dec->obuf_len += len;
 	dec->st.raw_bytes += len;
 	dec->st.records++;
-	return BL_OK;
 }
 
 static int raw_len(const uint8_t *body, const char *what, uint32_t *len_r,
@@ -97,25 +98,63 @@ static int raw_len(const uint8_t *body, const char *what, uint32_t *len_r,
 static int on_raw(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		  struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
+	uint8_t *dst;
+	int rc = chunk_room(dec, out, len, &dst, err, errlen);
+
 	(void)ctl_r;
-	dec->crc = (uint32_t)crc32(dec->crc, dec->body, len);
-	return put_out(dec, out, dec->body, len, err, errlen);
+	if (rc)
+		return rc;
+	memcpy(dst, dec->body, len);
+	dec->crc = (uint32_t)crc32(dec->crc, dst, len);
+	chunk_done(dec, len);
+	return BL_OK;
 }
 
 static int on_zero(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		   struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
+	uint8_t *dst;
 	uint32_t n;
 	int rc =
 	    raw_len(dec->body, "zero: raw_len: out of range", &n, err, errlen);
 
 	(void)len;
 	(void)ctl_r;
+	if (!rc)
+		rc = chunk_room(dec, out, n, &dst, err, errlen);
 	if (rc)
 		return rc;
+	memset(dst, 0, n);
 	dec->crc = mig__crc32_zeros(dec->crc, n);
 	dec->st.zero_bytes += n;
-	return put_out(dec, out, NULL, n, err, errlen);
+	chunk_done(dec, n);
+	return BL_OK;
+}
+
+static int on_fill(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		   struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	uint8_t *dst;
+	uint64_t word;
+	uint32_t n;
+	int rc =
+	    raw_len(dec->body, "fill: raw_len: out of range", &n, err, errlen);
+
+	(void)len;
+	(void)ctl_r;
+	if (!rc && n % sizeof(word))
+		rc = proto(err, errlen, "fill: raw_len: not a multiple of 8");
+	if (!rc)
+		rc = chunk_room(dec, out, n, &dst, err, errlen);
+	if (rc)
+		return rc;
+	memcpy(&word, dec->body + 4, sizeof(word));
+	for (uint32_t i = 0; i < n; i += sizeof(word))
+		memcpy(dst + i, &word, sizeof(word));
+	dec->crc = mig__crc32_fill(dec->crc, word, n);
+	dec->st.fill_bytes += n;
+	chunk_done(dec, n);
+	return BL_OK;
 }
 
 /* Why inflate stopped, as the spec words it. */
@@ -140,6 +179,7 @@ static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		   struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
 	uint32_t n, zlen = len - 4;
+	uint8_t *dst;
 	int r, rc;
 
 	(void)ctl_r;
@@ -152,20 +192,24 @@ static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	if (zlen >= n)
 		return proto(err, errlen,
 			     "zlib: data: not shorter than raw_len");
+	rc = chunk_room(dec, out, n, &dst, err, errlen);
+	if (rc)
+		return rc;
 	if (inflateReset(&dec->z) != Z_OK) {
 		snprintf(err, errlen, "zlib: inflateReset failed");
 		return BL_ERR_FAIL;
 	}
 	dec->z.next_in = dec->body + 4;
 	dec->z.avail_in = zlen;
-	dec->z.next_out = dec->inflated;
+	dec->z.next_out = dst;
 	dec->z.avail_out = n;
 	r = inflate(&dec->z, Z_FINISH);
 	if (r != Z_STREAM_END || dec->z.avail_out || dec->z.avail_in)
 		return inflate_err(r, &dec->z, err, errlen);
-	dec->crc = (uint32_t)crc32(dec->crc, dec->inflated, n);
+	dec->crc = (uint32_t)crc32(dec->crc, dst, n);
 	dec->st.zlib_bytes += n;
-	return put_out(dec, out, dec->inflated, n, err, errlen);
+	chunk_done(dec, n);
+	return BL_OK;
 }
 
 static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
@@ -207,7 +251,7 @@ typedef int (*handler_fn)(struct mig_dec *dec, struct bl_stream *out,
 static const handler_fn handlers[] = {
     [MIG_REC_RAW] = on_raw,	[MIG_REC_ZERO] = on_zero,
     [MIG_REC_ZLIB] = on_zlib,	[MIG_REC_STREAM_END] = on_stream_end,
-    [MIG_REC_ABORT] = on_abort,
+    [MIG_REC_ABORT] = on_abort, [MIG_REC_FILL] = on_fill,
 };
 
 int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
@@ -215,7 +259,7 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 {
 	uint8_t hdr[MIG_HEADER_LEN];
 	struct mig_dec *dec = NULL;
-	uint32_t options;
+	uint32_t version, options;
 	int rc;
 
 	rc = stream_read(in, hdr, sizeof(hdr));
@@ -223,7 +267,7 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 		snprintf(err, errlen, "header: %s", bl_strerror(rc));
 		return rc;
 	}
-	rc = mig__header_check(hdr, &options, err, errlen);
+	rc = mig__header_check(hdr, &version, &options, err, errlen);
 	if (rc)
 		return rc;
 	rc = BL_ERR_NOMEM;
@@ -231,12 +275,12 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 	if (!dec)
 		goto out;
 	dec->in = in;
+	dec->version = version;
 	dec->options = options;
 	dec->st.wire_bytes = sizeof(hdr);
 	dec->body = malloc(BODY_BUF);
-	dec->inflated = malloc(MIG_CHUNK_MAX);
 	dec->obuf = malloc(OBUF_CAP);
-	if (!dec->body || !dec->inflated || !dec->obuf)
+	if (!dec->body || !dec->obuf)
 		goto out;
 	if (options & MIG_OPT_ZLIB) {
 		if (inflateInit(&dec->z) != Z_OK)
@@ -268,8 +312,8 @@ int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 		snprintf(err, errlen, "the payload is over");
 		return BL_ERR_INVAL;
 	}
-	rc = mig__rec_read(dec->in, MIG__PAYLOAD, dec->body, BODY_BUF, &type,
-			   &len, &dec->st.wire_bytes, dec->err,
+	rc = mig__rec_read(dec->in, dec->version, MIG__PAYLOAD, dec->body,
+			   BODY_BUF, &type, &len, &dec->st.wire_bytes, dec->err,
 			   sizeof(dec->err));
 	if (!rc && (type >= ARRAY_LEN(handlers) || !handlers[type])) {
 		snprintf(dec->err, sizeof(dec->err), "%s: no handler",
@@ -302,7 +346,6 @@ void mig_dec_free(struct mig_dec *dec)
 	if (dec->z_ready)
 		inflateEnd(&dec->z);
 	free(dec->body);
-	free(dec->inflated);
 	free(dec->obuf);
 	free(dec);
 }

@@ -5,14 +5,15 @@
  * that reads libxl's save fd, mig_enc_finish (the rest, and stream-end).
  *
  * Nomenclature: the *chunk buffer* collects payload bytes until it holds
- * MIG_CHUNK_MAX; it is then cut into zero runs and *stretches* of data
- * between them, each one record. Records collect in the *output buffer*,
- * written to the stream when it cannot take the largest record.
+ * MIG_CHUNK_MAX; it is then cut into fill runs (one word repeated, zeros
+ * included) and *stretches* of data between them, each one record. Records
+ * collect in the *output buffer*, written to the stream when it cannot take
+ * the largest record.
  *
- * Order of the main loop (encode_chunk): keep back the zero words that end
- * the chunk; then, front to back, find the next zero run, send the stretch
- * before it (deflated if that pays, else raw), send the run; then move the
- * kept zeros to the front for the next chunk. */
+ * Order of the main loop (encode_chunk): keep back the run of equal words
+ * that ends the chunk; then, front to back, find the next fill run, send
+ * the stretch before it (deflated if that pays, else raw), send the run;
+ * then move the kept words to the front for the next chunk. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,15 @@
 #include <zlib.h>
 
 #include "mig_rec.h"
-#include "mig_zero.h"
+#include "mig_fill.h"
 
 /* Two of the largest records: each flush writes at least 256 KiB. */
 #define OUT_CAP (2 * MIG__REC_MAX)
+/* A chunk's tail of equal words is kept for the next chunk only from this
+ * length on: any data ends in one word at least, and keeping that would
+ * cut every chunk short; a run that crosses the chunk's end with less
+ * than this before it loses that much to a raw record. */
+#define KEEP_MIN 64
 /* Stretches shorter than this go raw: deflate's own overhead eats most of
  * what it could save there. */
 #define DEFLATE_MIN 512
@@ -146,18 +152,27 @@ static int room(struct mig_enc *enc)
 	return BL_OK;
 }
 
-static int put_zero(struct mig_enc *enc, size_t len)
+/* A fill run: a zero record for zeros, else a fill record. */
+static int put_fill(struct mig_enc *enc, size_t len, uint64_t word)
 {
-	uint8_t body[4];
+	uint8_t body[4 + sizeof(word)];
 	int rc = room(enc);
 
 	if (rc)
 		return rc;
 	mig__store32(body, (uint32_t)len);
-	enc->out_len += mig__rec_put(enc->out + enc->out_len, MIG_REC_ZERO,
-				     body, sizeof(body));
-	enc->crc = mig__crc32_zeros(enc->crc, len);
-	enc->st.zero_bytes += len;
+	if (!word) {
+		enc->out_len += mig__rec_put(enc->out + enc->out_len,
+					     MIG_REC_ZERO, body, 4);
+		enc->crc = mig__crc32_zeros(enc->crc, len);
+		enc->st.zero_bytes += len;
+	} else {
+		memcpy(body + 4, &word, sizeof(word));
+		enc->out_len += mig__rec_put(enc->out + enc->out_len,
+					     MIG_REC_FILL, body, sizeof(body));
+		enc->crc = mig__crc32_fill(enc->crc, word, len);
+		enc->st.fill_bytes += len;
+	}
 	enc->st.records++;
 	return BL_OK;
 }
@@ -260,31 +275,33 @@ static int put_data(struct mig_enc *enc, const uint8_t *p, size_t len)
 	return BL_OK;
 }
 
-/* Sends the chunk buffer as records. Unless final, the zero words that end
- * it are kept for the next chunk: a zero page cut by the chunk's end is
- * then found whole. A buffer of zeros only is sent, to make room. */
+/* Sends the chunk buffer as records. Unless final, the run of equal words
+ * that ends it (KEEP_MIN bytes or more) is kept for the next chunk: a zero
+ * or poisoned page cut by the chunk's end is then found whole. A buffer of
+ * one run only is sent, to make room. */
 static int encode_chunk(struct mig_enc *enc, bool final)
 {
-	size_t end = enc->in_len, keep = 0, off = 0, zoff, zlen;
+	size_t end = enc->in_len, keep = 0, off = 0, foff, flen;
+	uint64_t word;
 	int rc;
 
 	if (!final) {
-		keep = mig__zero_tail(enc->in, end);
-		if (keep == end)
+		keep = mig__fill_tail(enc->in, end);
+		if (keep < KEEP_MIN || keep == end)
 			keep = 0;
 		end -= keep;
 	}
 	while (off < end) {
-		zoff = mig__zero_find(enc->in, off, end, &zlen);
-		rc = zoff > off ? put_data(enc, enc->in + off, zoff - off)
+		foff = mig__fill_find(enc->in, off, end, &flen, &word);
+		rc = foff > off ? put_data(enc, enc->in + off, foff - off)
 				: BL_OK;
-		if (!rc && zlen)
-			rc = put_zero(enc, zlen);
+		if (!rc && flen)
+			rc = put_fill(enc, flen, word);
 		if (rc)
 			return rc;
-		off = zoff + zlen;
+		off = foff + flen;
 	}
-	memset(enc->in, 0, keep);
+	memmove(enc->in, enc->in + end, keep);
 	enc->in_len = keep;
 	return BL_OK;
 }

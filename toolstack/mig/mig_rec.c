@@ -25,15 +25,16 @@ static const uint8_t mig_magic[8] = {'B', 'L', 'A', 'N', 'K', 'M', 'I', 'G'};
 
 /* The spec's record table: names, body lengths, where each may appear. */
 static const struct mig__rec_desc recs[] = {
-    [MIG_REC_RAW] = {"raw", 1, MIG_CHUNK_MAX, MIG__PAYLOAD},
-    [MIG_REC_ZERO] = {"zero", 4, 4, MIG__PAYLOAD},
-    [MIG_REC_ZLIB] = {"zlib", 5, MIG_MAX_BODY, MIG__PAYLOAD},
-    [MIG_REC_STREAM_END] = {"stream-end", 20, 20, MIG__PAYLOAD},
-    [MIG_REC_RESTORED] = {"restored", 4, 4, MIG__CONTROL},
-    [MIG_REC_GO] = {"go", 0, 0, MIG__CONTROL},
-    [MIG_REC_STARTED] = {"started", 0, 0, MIG__CONTROL},
+    [MIG_REC_RAW] = {"raw", 1, MIG_CHUNK_MAX, MIG__PAYLOAD, 1},
+    [MIG_REC_ZERO] = {"zero", 4, 4, MIG__PAYLOAD, 1},
+    [MIG_REC_ZLIB] = {"zlib", 5, MIG_MAX_BODY, MIG__PAYLOAD, 1},
+    [MIG_REC_STREAM_END] = {"stream-end", 20, 20, MIG__PAYLOAD, 1},
+    [MIG_REC_RESTORED] = {"restored", 4, 4, MIG__CONTROL, 1},
+    [MIG_REC_GO] = {"go", 0, 0, MIG__CONTROL, 1},
+    [MIG_REC_STARTED] = {"started", 0, 0, MIG__CONTROL, 1},
     [MIG_REC_ABORT] = {"abort", ABORT_MIN, ABORT_MAX,
-		       MIG__PAYLOAD | MIG__CONTROL},
+		       MIG__PAYLOAD | MIG__CONTROL, 1},
+    [MIG_REC_FILL] = {"fill", 12, 12, MIG__PAYLOAD, 2},
 };
 
 const struct mig__rec_desc *mig__rec_desc(uint32_t type)
@@ -60,8 +61,8 @@ void mig__header_put(uint8_t hdr[MIG_HEADER_LEN], uint32_t version,
 	mig__store32(hdr + 12, options);
 }
 
-int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *options_r,
-		      char *err, size_t errlen)
+int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
+		      uint32_t *options_r, char *err, size_t errlen)
 {
 	uint32_t version = mig__load32(hdr + 8);
 	uint32_t options = mig__load32(hdr + 12);
@@ -81,6 +82,7 @@ int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *options_r,
 		snprintf(err, errlen, "header: options: unknown flags");
 		return BL_ERR_PROTO;
 	}
+	*version_r = version;
 	*options_r = options;
 	return BL_OK;
 }
@@ -140,8 +142,8 @@ static int skip_body(struct bl_stream *s, uint32_t len, uint8_t *buf,
 	return check_pad(buf, pad, "unknown", err, errlen);
 }
 
-int mig__rec_read(struct bl_stream *s, unsigned int where, uint8_t *buf,
-		  size_t size, uint32_t *type_r, uint32_t *len_r,
+int mig__rec_read(struct bl_stream *s, uint32_t version, unsigned int where,
+		  uint8_t *buf, size_t size, uint32_t *type_r, uint32_t *len_r,
 		  uint64_t *wire_r, char *err, size_t errlen)
 {
 	const struct mig__rec_desc *d;
@@ -164,7 +166,7 @@ int mig__rec_read(struct bl_stream *s, unsigned int where, uint8_t *buf,
 			return BL_ERR_PROTO;
 		}
 		d = mig__rec_desc(type);
-		if (d)
+		if (d && d->since <= version)
 			break;
 		if (!(type & MIG_OPTIONAL)) {
 			snprintf(err, errlen, "unknown record type %" PRIu32,
@@ -350,8 +352,8 @@ int mig_ctl_recv(struct bl_stream *s, uint32_t want, struct mig_ctl *c_r,
 	ctl_desc(want, &ok);
 	if (!ok)
 		return BL_ERR_INVAL;
-	rc = mig__rec_read(s, MIG__CONTROL, buf, sizeof(buf), &type, &len, NULL,
-			   err, errlen);
+	rc = mig__rec_read(s, MIG_VERSION, MIG__CONTROL, buf, sizeof(buf),
+			   &type, &len, NULL, err, errlen);
 	if (rc)
 		return rc;
 	if (type != want && type != MIG_REC_ABORT) {

@@ -26,9 +26,11 @@ struct mig__rec_desc {
 	uint32_t min_len; /* the body's length range */
 	uint32_t max_len;
 	unsigned int where; /* MIG__PAYLOAD, MIG__CONTROL */
+	uint32_t since;	    /* the first version that has it */
 };
 
-/* The entry for a type of this version, NULL for any other. */
+/* The entry for a type of this version (MIG_VERSION), NULL for any
+ * other. */
 const struct mig__rec_desc *mig__rec_desc(uint32_t type);
 
 static inline uint32_t mig__load32(const uint8_t *p)
@@ -75,18 +77,21 @@ void mig__header_put(uint8_t hdr[MIG_HEADER_LEN], uint32_t version,
 		     uint32_t options);
 /* The spec's checks, in its order: BL_ERR_PROTO for the magic or options,
  * BL_ERR_VERSION for a version we do not read. */
-int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *options_r,
-		      char *err, size_t errlen) BL_MUST_CHECK;
+int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
+		      uint32_t *options_r, char *err,
+		      size_t errlen) BL_MUST_CHECK;
 
-/* Reads the next record of a type this version knows and where allows,
+/* Reads the next record of a type that version knows and where allows
+ * (a type added after version is unknown, as it is to that version's
+ * readers),
  * its body and padding into buf[size]; unknown optional records are
  * skipped. size must hold the largest body allowed where, plus 7: a known
  * record that does not fit is BL_ERR_INVAL (our bug, not the peer's).
  * Every length is checked before the body is read. BL_ERR_PROTO for what
  * the spec calls malformed, stream errors as they come. *wire_r (if not
  * NULL) grows by the bytes read, skipped records included. */
-int mig__rec_read(struct bl_stream *s, unsigned int where, uint8_t *buf,
-		  size_t size, uint32_t *type_r, uint32_t *len_r,
+int mig__rec_read(struct bl_stream *s, uint32_t version, unsigned int where,
+		  uint8_t *buf, size_t size, uint32_t *type_r, uint32_t *len_r,
 		  uint64_t *wire_r, char *err, size_t errlen) BL_MUST_CHECK;
 
 /* A control record's body, framing already checked (restored, go, started,

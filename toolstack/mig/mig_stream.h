@@ -17,7 +17,7 @@
 #include "err.h"
 #include "stream.h"
 
-#define MIG_VERSION	   1 /* the version we write, and the highest we read */
+#define MIG_VERSION	   2 /* the version we write, and the highest we read */
 #define MIG_MIN_VERSION	   1 /* the lowest we read */
 #define MIG_HEADER_LEN	   16
 #define MIG_REC_HEADER_LEN 8
@@ -37,6 +37,7 @@ enum mig_rec_type {
 	MIG_REC_GO = 6,
 	MIG_REC_STARTED = 7,
 	MIG_REC_ABORT = 8,
+	MIG_REC_FILL = 9, /* since version 2 */
 };
 
 /* Name for logs and error messages ("stream-end"), "unknown" otherwise. */
@@ -50,6 +51,7 @@ struct mig_stats {
 	uint64_t wire_bytes; /* header and records */
 	uint64_t records;    /* chunk records */
 	uint64_t zero_bytes; /* payload bytes sent as zero records */
+	uint64_t fill_bytes; /* payload bytes sent as fill records */
 	uint64_t zlib_bytes; /* payload bytes sent as zlib records */
 	uint64_t zlib_tried; /* encoder: bytes it fed deflate (probes too) */
 	uint64_t zlib_slow;  /* encoder (MIG_ENC_TIMED): data bytes not tried
@@ -91,7 +93,7 @@ int mig_ctl_recv(struct bl_stream *s, uint32_t want, struct mig_ctl *c_r,
 /* The encoder, from libxl's save fd to records. */
 struct mig_enc;
 
-#define MIG_ENC_NO_COMPRESS 0x1u /* raw and zero records only */
+#define MIG_ENC_NO_COMPRESS 0x1u /* raw, zero and fill records only */
 /* Deflate only while it pays in time too: while deflating a byte costs less
  * than sending what it saves, both measured on this stream as it goes.
  * Without it, the choice depends on the bytes only (and is reproducible). */
