@@ -162,9 +162,13 @@ static void server_wait(struct server *sv)
 	CU_ASSERT_EQUAL(pthread_join(sv->thread, NULL), 0);
 }
 
+/* The suite the last raw_client() handshake settled on, "" if none. */
+static char raw_cipher[64];
+
 /* A client that is not ours: plain OpenSSL, any certificate or none, TLS up
- * to max_version, trusting any server. Returns how many bytes it could read
- * after the handshake (0 when refused). */
+ * to max_version, trusting any server, offering OpenSSL's default suites
+ * (AES-256-GCM first). Returns how many bytes it could read after the
+ * handshake (0 when refused). */
 static int raw_client(int fd, const char *cert, const char *key,
 		      int max_version)
 {
@@ -187,8 +191,13 @@ static int raw_client(int fd, const char *cert, const char *key,
 	ssl = SSL_new(ctx);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ssl);
 	SSL_set_fd(ssl, fd);
-	if (SSL_connect(ssl) == 1 && SSL_write(ssl, "x", 1) == 1)
-		got = SSL_read(ssl, &byte, 1) > 0;
+	raw_cipher[0] = '\0';
+	if (SSL_connect(ssl) == 1) {
+		snprintf(raw_cipher, sizeof(raw_cipher), "%s",
+			 SSL_get_cipher_name(ssl));
+		if (SSL_write(ssl, "x", 1) == 1)
+			got = SSL_read(ssl, &byte, 1) > 0;
+	}
 	ERR_clear_error();
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
@@ -472,6 +481,22 @@ static void test_refuse_tls12(void)
 	CU_ASSERT_EQUAL(sv.rc, BL_ERR_VERSION);
 }
 
+/* Our server picks AES-128-GCM, the cheapest suite to encrypt guest
+ * memory with, even for a client that offers AES-256-GCM first. */
+static void test_suite_choice(void)
+{
+	struct server sv;
+	int fd;
+
+	server_start(&sv, srv_node1, 1, &fd);
+	CU_ASSERT_EQUAL(raw_client(fd, at("id/alice.crt"), at("id/alice.key"),
+				   TLS1_3_VERSION),
+			1);
+	server_wait(&sv);
+	CU_ASSERT_EQUAL(sv.rc, BL_OK);
+	CU_ASSERT_STRING_EQUAL(raw_cipher, "TLS_AES_128_GCM_SHA256");
+}
+
 /* A peer that connects and says nothing costs the deadline, no more. */
 static void test_silent_peer(void)
 {
@@ -603,6 +628,7 @@ void suite_tls(void)
 	CU_add_test(s, "client certificate cannot serve",
 		    test_refuse_client_as_server);
 	CU_add_test(s, "TLS 1.2 refused", test_refuse_tls12);
+	CU_add_test(s, "AES-128-GCM chosen", test_suite_choice);
 	CU_add_test(s, "silent peer times out", test_silent_peer);
 	CU_add_test(s, "wrong identity files refused", test_bad_identities);
 	CU_add_test(s, "never overwrite", test_never_overwrite);
