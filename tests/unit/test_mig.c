@@ -283,6 +283,48 @@ static void test_round_trips(void)
 	free(p);
 }
 
+/* The pump's way in: payload read straight into the encoder, in pieces
+ * that do not fit its room, comes out as it went in. */
+static void test_space_commit(void)
+{
+	char err[MIG_MESSAGE_MAX] = "";
+	struct bl_stream s, out;
+	struct stream_mem m, mo;
+	struct mig_enc *enc = NULL;
+	size_t len, off = 0, room, n;
+	uint32_t type;
+	uint8_t *g, *dst;
+
+	payload_seed(5);
+	g = payload_pages(300, 2, 1, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	stream_mem_init(&s, &m);
+	stream_mem_init(&out, &mo);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&s, 0, &enc), BL_OK);
+	while (off < len) {
+		CU_ASSERT_EQUAL_FATAL(mig_enc_space(enc, &dst, &room), BL_OK);
+		CU_ASSERT(room > 0 && room <= MIG_CHUNK_MAX);
+		n = len - off < 100003 ? len - off : 100003;
+		n = n < room ? n : room;
+		memcpy(dst, g + off, n);
+		CU_ASSERT_EQUAL_FATAL(mig_enc_commit(enc, n), BL_OK);
+		off += n;
+	}
+	CU_ASSERT_EQUAL(mig_enc_space(enc, &dst, &room), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_commit(enc, room + 1), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(mig_enc_finish(enc), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_space(enc, &dst, &room), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(mig_enc_commit(enc, 0), BL_ERR_INVAL);
+	mig_enc_free(enc);
+	CU_ASSERT_EQUAL(migtest_decode(&s, &out, &type, NULL, err, sizeof(err)),
+			BL_OK);
+	CU_ASSERT_EQUAL_FATAL(mo.len, len);
+	CU_ASSERT_EQUAL(memcmp(mo.buf, g, len), 0);
+	stream_close(&s);
+	stream_close(&out);
+	free(g);
+}
+
 /* A whole migration over a socketpair: the source (a child: a socket
  * holds less than the payload) sends the payload and plays its side of
  * the handover; the destination checks every byte. */
@@ -600,6 +642,7 @@ void suite_mig(void)
 	CU_add_test(s, "memory stream", test_stream_mem);
 	CU_add_test(s, "fill runs and their CRC", test_fill_runs);
 	CU_add_test(s, "payload round trips", test_round_trips);
+	CU_add_test(s, "reading straight into the encoder", test_space_commit);
 	CU_add_test(s, "migration over a socketpair", test_socketpair);
 	CU_add_test(s, "stream errors", test_io_errors);
 	CU_add_test(s, "deflate only while it pays in time", test_timed);

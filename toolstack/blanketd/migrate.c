@@ -206,13 +206,14 @@ static int pump_save(struct worker *w, struct mig_enc *enc,
 		     struct bl_stream *out, struct bl_stream *cli,
 		     int64_t start, uint64_t bandwidth)
 {
-	static uint8_t buf[MIG_CHUNK_MAX];
 	int64_t next = fdio_now_ms() + PROGRESS_MS;
 	int rc = BL_OK;
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN},
 				      {.fd = cli->fd, .events = POLLIN}};
+		uint8_t *space;
+		size_t room;
 		ssize_t r;
 
 		if (poll(p, 2, PROGRESS_MS) < 0 && errno != EINTR)
@@ -226,13 +227,16 @@ static int pump_save(struct worker *w, struct mig_enc *enc,
 			return BL_ERR_CANCELLED;
 		if (!p[0].revents)
 			continue;
-		r = read(w->fd, buf, sizeof(buf));
+		rc = mig_enc_space(enc, &space, &room);
+		if (rc)
+			return rc;
+		r = read(w->fd, space, room);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return r < 0 ? BL_ERR_IO : BL_OK;
 		out->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
-		rc = mig_enc_write(enc, buf, (size_t)r);
+		rc = mig_enc_commit(enc, (size_t)r);
 		if (!rc && bandwidth)
 			rc = pace(enc, cli, start, bandwidth);
 		if (rc)

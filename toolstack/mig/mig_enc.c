@@ -1,8 +1,10 @@
 /* The migration stream encoder (docs/specs/migration-stream.md, "How the
  * source chooses chunks").
  *
- * Entry points: mig_enc_start (header), mig_enc_write from the pump loop
- * that reads libxl's save fd, mig_enc_finish (the rest, and stream-end).
+ * Entry points: mig_enc_start (header); mig_enc_space and mig_enc_commit
+ * for the pump loop that reads libxl's save fd straight into the chunk
+ * buffer, or mig_enc_write to copy bytes in; mig_enc_finish (the rest, and
+ * stream-end).
  *
  * Nomenclature: the *chunk buffer* collects payload bytes until it holds
  * MIG_CHUNK_MAX; it is then cut into fill runs (one word repeated, zeros
@@ -343,30 +345,47 @@ out:
 	return rc;
 }
 
-int mig_enc_write(struct mig_enc *enc, const void *buf, size_t len)
+int mig_enc_space(struct mig_enc *enc, uint8_t **p_r, size_t *room_r)
 {
-	const uint8_t *p = buf;
-	size_t n;
-
 	if (enc->rc)
 		return enc->rc;
 	if (enc->done)
 		return BL_ERR_INVAL;
-	while (len) {
-		n = MIG_CHUNK_MAX - enc->in_len;
-		n = n < len ? n : len;
-		memcpy(enc->in + enc->in_len, p, n);
-		enc->in_len += n;
-		enc->st.raw_bytes += n;
-		p += n;
-		len -= n;
-		if (enc->in_len == MIG_CHUNK_MAX) {
-			enc->rc = encode_chunk(enc, false);
-			if (enc->rc)
-				return enc->rc;
-		}
-	}
+	*p_r = enc->in + enc->in_len;
+	*room_r = MIG_CHUNK_MAX - enc->in_len;
 	return BL_OK;
+}
+
+int mig_enc_commit(struct mig_enc *enc, size_t n)
+{
+	if (enc->rc)
+		return enc->rc;
+	if (enc->done || n > MIG_CHUNK_MAX - enc->in_len)
+		return BL_ERR_INVAL;
+	enc->in_len += n;
+	enc->st.raw_bytes += n;
+	if (enc->in_len == MIG_CHUNK_MAX)
+		enc->rc = encode_chunk(enc, false);
+	return enc->rc;
+}
+
+int mig_enc_write(struct mig_enc *enc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint8_t *dst;
+	size_t room;
+	int rc = mig_enc_space(enc, &dst, &room);
+
+	while (!rc && len) {
+		room = room < len ? room : len;
+		memcpy(dst, p, room);
+		p += room;
+		len -= room;
+		rc = mig_enc_commit(enc, room);
+		if (!rc)
+			rc = mig_enc_space(enc, &dst, &room);
+	}
+	return rc;
 }
 
 int mig_enc_finish(struct mig_enc *enc)

@@ -109,6 +109,13 @@ int mig_enc_start(struct bl_stream *s, uint32_t flags,
  * call returns the first. */
 int mig_enc_write(struct mig_enc *enc, const void *buf,
 		  size_t len) BL_MUST_CHECK;
+/* The same without a copy, for a caller that reads the payload straight
+ * into the encoder: mig_enc_space() gives where the next bytes go and how
+ * many fit (never 0); mig_enc_commit() takes the n of them written there
+ * (BL_ERR_INVAL for more than fit). Errors as mig_enc_write()'s. */
+int mig_enc_space(struct mig_enc *enc, uint8_t **p_r,
+		  size_t *room_r) BL_MUST_CHECK;
+int mig_enc_commit(struct mig_enc *enc, size_t n) BL_MUST_CHECK;
 /* Sends what is buffered and stream-end. The payload is then complete:
  * mig_enc_write() and mig_enc_finish() return BL_ERR_INVAL. */
 int mig_enc_finish(struct mig_enc *enc) BL_MUST_CHECK;
