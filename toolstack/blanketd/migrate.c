@@ -583,8 +583,8 @@ static int restore_worker(const struct server_opts *o, void *hv,
 }
 
 /* Decode the payload into the restore; BL_OK at a verified stream-end. */
-static int pump_restore(struct bl_stream *s, struct worker *w, char *err,
-			size_t errlen)
+static int pump_restore(struct bl_stream *s, struct worker *w,
+			struct mig_stats *st_r, char *err, size_t errlen)
 {
 	struct mig_dec *dec = NULL;
 	struct bl_stream out;
@@ -608,6 +608,8 @@ static int pump_restore(struct bl_stream *s, struct worker *w, char *err,
 	/* EOF for libxl: it stops at its own end record anyway. */
 	stream_close(&out);
 	w->fd = -1;
+	if (dec)
+		mig_dec_stats(dec, st_r);
 	mig_dec_free(dec);
 	return rc;
 }
@@ -632,6 +634,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	struct rpc_msg reply;
 	struct hv_guest g;
 	struct mig_ctl c;
+	struct mig_stats ms = {0};
 	int64_t ended, restored, go;
 	int rc;
 
@@ -655,7 +658,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	log_info("%s: receiving \"%s\"", peer, req->name);
 	rc = worker_start(o, restore_worker, &arg, &w);
 	if (!rc)
-		rc = pump_restore(s, &w, err, sizeof(err));
+		rc = pump_restore(s, &w, &ms, err, sizeof(err));
 	ended = fdio_now_ms();
 	if (w.pid > 0 && worker_wait(&w, "restore", err, sizeof(err)) && !rc)
 		rc = BL_ERR_FAIL;
@@ -701,8 +704,11 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	if (mig_ctl_send(s, &c))
 		log_warnx("%s: \"%s\" started, but the source did not hear it",
 			  peer, req->name);
-	log_info("%s: \"%s\" received and started; after stream-end: "
-		 "restore returned +%lld ms, go +%lld ms, running +%lld ms",
-		 peer, req->name, (long long)(restored - ended),
+	log_info("%s: \"%s\" received and started; %.1f s reading the "
+		 "connection, %.1f s writing to libxl's restore; after "
+		 "stream-end: restore returned +%lld ms, go +%lld ms, running "
+		 "+%lld ms",
+		 peer, req->name, (double)ms.recv_ns / 1e9,
+		 (double)ms.send_ns / 1e9, (long long)(restored - ended),
 		 (long long)(go - ended), (long long)(fdio_now_ms() - ended));
 }

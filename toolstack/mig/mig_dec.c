@@ -55,9 +55,11 @@ static int proto(char *err, size_t errlen, const char *what)
 static int drain(struct mig_dec *dec, struct bl_stream *out, char *err,
 		 size_t errlen)
 {
+	int64_t t0 = mig__now_ns();
 	int rc =
 	    dec->obuf_len ? stream_write(out, dec->obuf, dec->obuf_len) : BL_OK;
 
+	dec->st.send_ns += (uint64_t)(mig__now_ns() - t0);
 	if (rc) {
 		snprintf(err, errlen, "output: %s", bl_strerror(rc));
 		return rc;
@@ -301,6 +303,7 @@ int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 		 struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
 	uint32_t type, len;
+	int64_t t0;
 	int rc;
 
 	mig_ctl_init(ctl_r);
@@ -312,9 +315,11 @@ int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 		snprintf(err, errlen, "the payload is over");
 		return BL_ERR_INVAL;
 	}
+	t0 = mig__now_ns();
 	rc = mig__rec_read(dec->in, dec->version, MIG__PAYLOAD, dec->body,
 			   BODY_BUF, &type, &len, &dec->st.wire_bytes, dec->err,
 			   sizeof(dec->err));
+	dec->st.recv_ns += (uint64_t)(mig__now_ns() - t0);
 	if (!rc && (type >= ARRAY_LEN(handlers) || !handlers[type])) {
 		snprintf(dec->err, sizeof(dec->err), "%s: no handler",
 			 mig_rec_name(type));

@@ -19,7 +19,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zlib.h>
 
 #include "mig_rec.h"
@@ -91,14 +90,6 @@ struct mig_enc {
 	struct mig_stats st; /* raw_bytes counts bytes taken in */
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* Fold a measurement into a moving average; the first one is taken as
  * it is. */
 static void average_in(double *avg, double sample)
@@ -108,7 +99,7 @@ static void average_in(double *avg, double sample)
 
 static int flush(struct mig_enc *enc)
 {
-	int64_t t0 = now_ns(), dt;
+	int64_t t0 = mig__now_ns(), dt;
 	int rc;
 
 	if (!enc->out_len)
@@ -116,7 +107,7 @@ static int flush(struct mig_enc *enc)
 	rc = stream_write(enc->s, enc->out, enc->out_len);
 	if (rc)
 		return rc;
-	dt = now_ns() - t0;
+	dt = mig__now_ns() - t0;
 	enc->st.send_ns += (uint64_t)dt;
 	if (enc->timed)
 		average_in(&enc->cost.wire_ns,
@@ -235,12 +226,12 @@ static bool put_deflated(struct mig_enc *enc, const uint8_t *p, size_t len)
 	if (!deflate_pays_in_time(enc, len))
 		return false;
 	/* The cheapest test first: the sample, the probe, then the whole. */
-	t0 = now_ns();
+	t0 = mig__now_ns();
 	tried = enc->st.zlib_tried;
 	if (!looks_random(p, len) &&
 	    (len < PROBE_MIN || deflate_into(enc, p, PROBE_LEN, dst)))
 		zlen = deflate_into(enc, p, len, dst);
-	dt = now_ns() - t0;
+	dt = mig__now_ns() - t0;
 	enc->st.deflate_ns += (uint64_t)dt;
 	if (enc->timed && enc->st.zlib_tried > tried) {
 		average_in(&enc->cost.deflate_ns,

@@ -57,7 +57,9 @@ struct mig_stats {
 	uint64_t zlib_slow;  /* encoder (MIG_ENC_TIMED): data bytes not tried
 			      * because deflate would cost more time than it
 			      * saves on the wire */
-	uint64_t send_ns;    /* encoder: wall time in writes to the stream */
+	uint64_t send_ns;    /* wall time in writes: the encoder's to the
+			      * connection, the decoder's to its output */
+	uint64_t recv_ns;    /* decoder: wall time reading records */
 	uint64_t deflate_ns; /* encoder: wall time in deflate */
 };
 
