@@ -68,6 +68,43 @@ xl_migrate() {
 		"socat -b 262144 - TCP:$(node_addr "$dst"):8002"
 }
 
+# Plain `xl migrate` as on a stock Xen host: over ssh to the destination,
+# where sshd runs `xl migrate-receive` (ssh_setup first).
+xl_migrate_ssh() {
+	local src=$1 guest=$2 dst=$3
+	on "$src" xl migrate -s "ssh -i /root/.ssh/id_ed25519 \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=ERROR" "$guest" "$(node_addr "$dst")"
+}
+
+# The cipher an ssh session from one node to another agrees on.
+ssh_cipher() {
+	on "$1" ssh -v -i /root/.ssh/id_ed25519 -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null "$(node_addr "$2")" true 2>&1 |
+		sed -n 's/.*kex: client->server cipher: \([^ ]*\).*/\1/p'
+}
+
+# Let each node ssh to the others as root: a key pair for root and a host
+# key, made on the host, and sshd listening on each node's link address.
+ssh_setup() {
+	local dir n key pub host
+	dir=$(mktemp -d)
+	ssh-keygen -q -t ed25519 -N '' -C blanket-lab -f "$dir/id_ed25519"
+	ssh-keygen -q -t ed25519 -N '' -C blanket-lab-host -f "$dir/host"
+	key=$(base64 -w0 "$dir/id_ed25519")
+	pub=$(cat "$dir/id_ed25519.pub")
+	host=$(base64 -w0 "$dir/host")
+	rm -rf "$dir"
+	for n in "$@"; do
+		on "$n" sh -c "echo $key | base64 -d >/root/.ssh/id_ed25519 &&
+			echo $host | base64 -d >/etc/ssh/ssh_host_ed25519_key &&
+			chmod 600 /root/.ssh/id_ed25519 /etc/ssh/ssh_host_ed25519_key &&
+			echo '$pub' >/root/.ssh/authorized_keys &&
+			mkdir -p /run/sshd &&
+			/usr/sbin/sshd -o ListenAddress=$(node_addr "$n")"
+	done
+}
+
 # Wait until a node's blanketd is back to its one process: no session,
 # migration worker or resolver left (deadline 30 s).
 wait_daemon_alone() {
