@@ -325,6 +325,57 @@ static void test_space_commit(void)
 	free(g);
 }
 
+/* A pause in the stream: the encoder sends what it holds when told to
+ * (mig_enc_flush), and the decoder hands what it has to its output before
+ * it waits for more, so both ends keep working while the rest is on its
+ * way. */
+static void test_pause(void)
+{
+	char err[MIG_MESSAGE_MAX] = "";
+	struct bl_stream a, b, out;
+	struct stream_mem mo;
+	struct mig_enc *enc = NULL;
+	struct mig_dec *dec = NULL;
+	struct mig_stats st;
+	struct mig_ctl c;
+	uint8_t *g;
+	size_t len;
+
+	payload_seed(6);
+	g = payload_pages(8, 3, 1, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	migtest_pair_open(&a, &b);
+	stream_mem_init(&out, &mo);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&a, 0, &enc), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_write(enc, g, len / 2), BL_OK);
+	/* Less than a chunk: nothing would go out before the flush. */
+	mig_enc_stats(enc, &st);
+	CU_ASSERT_EQUAL(st.wire_bytes, MIG_HEADER_LEN);
+	CU_ASSERT_EQUAL(mig_enc_flush(enc), BL_OK);
+	mig_enc_stats(enc, &st);
+	CU_ASSERT(st.wire_bytes > MIG_HEADER_LEN);
+	CU_ASSERT_EQUAL_FATAL(mig_dec_start(&b, &dec, err, sizeof(err)), BL_OK);
+	do {
+		CU_ASSERT_EQUAL_FATAL(
+		    mig_dec_next(dec, &out, &c, err, sizeof(err)), BL_OK);
+	} while (stream_readable(&b));
+	/* Waiting for the rest: what came is handed on first. */
+	b.deadline_ms = fdio_now_ms() + 100;
+	CU_ASSERT_EQUAL(mig_dec_next(dec, &out, &c, err, sizeof(err)),
+			BL_ERR_TIMEOUT);
+	CU_ASSERT_EQUAL_FATAL(mo.len, len / 2);
+	CU_ASSERT_EQUAL(memcmp(mo.buf, g, len / 2), 0);
+	mig_dec_free(dec);
+	CU_ASSERT_EQUAL(mig_enc_write(enc, g + len / 2, len - len / 2), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_finish(enc), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_flush(enc), BL_ERR_INVAL);
+	mig_enc_free(enc);
+	stream_close(&a);
+	stream_close(&b);
+	stream_close(&out);
+	free(g);
+}
+
 /* A whole migration over a socketpair: the source (a child: a socket
  * holds less than the payload) sends the payload and plays its side of
  * the handover; the destination checks every byte. */
@@ -643,6 +694,7 @@ void suite_mig(void)
 	CU_add_test(s, "fill runs and their CRC", test_fill_runs);
 	CU_add_test(s, "payload round trips", test_round_trips);
 	CU_add_test(s, "reading straight into the encoder", test_space_commit);
+	CU_add_test(s, "a pause in the stream", test_pause);
 	CU_add_test(s, "migration over a socketpair", test_socketpair);
 	CU_add_test(s, "stream errors", test_io_errors);
 	CU_add_test(s, "deflate only while it pays in time", test_timed);

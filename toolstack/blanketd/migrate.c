@@ -237,6 +237,11 @@ static int pump_save(struct worker *w, struct mig_enc *enc,
 			return r < 0 ? BL_ERR_IO : BL_OK;
 		out->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		rc = mig_enc_commit(enc, (size_t)r);
+		/* libxl has nothing more for now: send what we hold, so the
+		 * link and the destination work while it does (in the last
+		 * round, with the guest paused, most of all). */
+		if (!rc && (size_t)r < room && !fdio_readable(w->fd))
+			rc = mig_enc_flush(enc);
 		if (!rc && bandwidth)
 			rc = pace(enc, cli, start, bandwidth);
 		if (rc)

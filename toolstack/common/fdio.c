@@ -147,3 +147,10 @@ void fdio_tcp_liveness(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &unacked_ms,
 			 sizeof(unacked_ms));
 }
+
+bool fdio_readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0;
+}

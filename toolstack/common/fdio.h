@@ -4,6 +4,7 @@
 #ifndef BL_FDIO_H
 #define BL_FDIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,7 @@ int fdio_write(int fd, const void *buf, size_t len,
 /* On a TCP socket: notice a peer that is gone (its machine dead, the link
  * cut) within about 15 s, idle or not, instead of the kernel's hours. */
 void fdio_tcp_liveness(int fd);
+/* Whether a read on fd would find data (or the end) without waiting. */
+bool fdio_readable(int fd);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "fdio.h"
 
 struct bl_stream;
 
@@ -47,6 +48,12 @@ static inline int stream_write(struct bl_stream *s, const void *buf, size_t len)
 static inline int stream_pending(struct bl_stream *s)
 {
 	return s->ops->pending && s->ops->pending(s) > 0;
+}
+
+/* Whether a read would find data (or the end) without waiting. */
+static inline int stream_readable(struct bl_stream *s)
+{
+	return stream_pending(s) || (s->fd >= 0 && fdio_readable(s->fd));
 }
 
 static inline void stream_close(struct bl_stream *s)

@@ -315,10 +315,18 @@ int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 		snprintf(err, errlen, "the payload is over");
 		return BL_ERR_INVAL;
 	}
+	/* Nothing has come yet: libxl restores what it has while the rest
+	 * is on its way (the last round's pages, sent with the guest
+	 * paused, most of all). */
+	rc = dec->obuf_len && !stream_readable(dec->in)
+		 ? drain(dec, out, dec->err, sizeof(dec->err))
+		 : BL_OK;
 	t0 = mig__now_ns();
-	rc = mig__rec_read(dec->in, dec->version, MIG__PAYLOAD, dec->body,
-			   BODY_BUF, &type, &len, &dec->st.wire_bytes, dec->err,
-			   sizeof(dec->err));
+	if (!rc)
+		rc = mig__rec_read(dec->in, dec->version, MIG__PAYLOAD,
+				   dec->body, BODY_BUF, &type, &len,
+				   &dec->st.wire_bytes, dec->err,
+				   sizeof(dec->err));
 	dec->st.recv_ns += (uint64_t)(mig__now_ns() - t0);
 	if (!rc && (type >= ARRAY_LEN(handlers) || !handlers[type])) {
 		snprintf(dec->err, sizeof(dec->err), "%s: no handler",

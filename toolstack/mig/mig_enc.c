@@ -109,7 +109,9 @@ static int flush(struct mig_enc *enc)
 		return rc;
 	dt = mig__now_ns() - t0;
 	enc->st.send_ns += (uint64_t)dt;
-	if (enc->timed)
+	/* A write shorter than the largest record (a flush at a pause) costs
+	 * mostly its fixed share, and says little about the cost per byte. */
+	if (enc->timed && enc->out_len >= MIG__REC_MAX)
 		average_in(&enc->cost.wire_ns,
 			   (double)dt / (double)enc->out_len);
 	enc->st.wire_bytes += enc->out_len;
@@ -268,17 +270,17 @@ static int put_data(struct mig_enc *enc, const uint8_t *p, size_t len)
 	return BL_OK;
 }
 
-/* Sends the chunk buffer as records. Unless final, the run of equal words
+/* Sends the chunk buffer as records. Unless all, the run of equal words
  * that ends it (KEEP_MIN bytes or more) is kept for the next chunk: a zero
  * or poisoned page cut by the chunk's end is then found whole. A buffer of
  * one run only is sent, to make room. */
-static int encode_chunk(struct mig_enc *enc, bool final)
+static int encode_chunk(struct mig_enc *enc, bool all)
 {
 	size_t end = enc->in_len, keep = 0, off = 0, foff, flen;
 	uint64_t word;
 	int rc;
 
-	if (!final) {
+	if (!all) {
 		keep = mig__fill_tail(enc->in, end);
 		if (keep < KEEP_MIN || keep == end)
 			keep = 0;
@@ -377,6 +379,18 @@ int mig_enc_write(struct mig_enc *enc, const void *buf, size_t len)
 			rc = mig_enc_space(enc, &dst, &room);
 	}
 	return rc;
+}
+
+int mig_enc_flush(struct mig_enc *enc)
+{
+	if (enc->rc)
+		return enc->rc;
+	if (enc->done)
+		return BL_ERR_INVAL;
+	enc->rc = encode_chunk(enc, true);
+	if (!enc->rc)
+		enc->rc = flush(enc);
+	return enc->rc;
 }
 
 int mig_enc_finish(struct mig_enc *enc)

@@ -118,6 +118,10 @@ int mig_enc_write(struct mig_enc *enc, const void *buf,
 int mig_enc_space(struct mig_enc *enc, uint8_t **p_r,
 		  size_t *room_r) BL_MUST_CHECK;
 int mig_enc_commit(struct mig_enc *enc, size_t n) BL_MUST_CHECK;
+/* Sends what is buffered now, as records (for a caller whose input has
+ * paused: what it has is on its way while it waits). Errors as
+ * mig_enc_write()'s; BL_ERR_INVAL once finished. */
+int mig_enc_flush(struct mig_enc *enc) BL_MUST_CHECK;
 /* Sends what is buffered and stream-end. The payload is then complete:
  * mig_enc_write() and mig_enc_finish() return BL_ERR_INVAL. */
 int mig_enc_finish(struct mig_enc *enc) BL_MUST_CHECK;
@@ -135,8 +139,10 @@ struct mig_dec;
 int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 		  size_t errlen) BL_MUST_CHECK;
 /* Reads the next record and writes a chunk's bytes to out, buffered: out
- * gets them in writes of up to 512 KiB, the last once stream-end is
- * verified (a stream that fails never delivers its tail). On BL_OK,
+ * gets them in writes of up to 512 KiB, and whatever is buffered before a
+ * read that would wait (so out works while the rest is on its way); never
+ * more than was decoded, and all of it once stream-end is verified. On
+ * BL_OK,
  * ctl_r->type says what was read: a chunk type (call again),
  * MIG_REC_STREAM_END (the payload is complete and its checksum verified;
  * the handover follows, with mig_ctl_*), or MIG_REC_ABORT (the source gave
