@@ -24,7 +24,8 @@
 #include "mig_rec.h"
 #include "mig_fill.h"
 
-/* Two of the largest records: each flush writes at least 256 KiB. */
+/* Two of the largest records: a flush to make room writes at least
+ * 256 KiB. */
 #define OUT_CAP (2 * MIG__REC_MAX)
 /* A chunk's tail of equal words is kept for the next chunk only from this
  * length on: any data ends in one word at least, and keeping that would
