@@ -112,31 +112,46 @@ static int on_raw(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	return BL_OK;
 }
 
+/* A run of n bytes of word repeated (n a multiple of 8 unless word is 0),
+ * counted in *counter. */
+static int put_run(struct mig_dec *dec, struct bl_stream *out, uint32_t n,
+		   uint64_t word, uint64_t *counter, char *err, size_t errlen)
+{
+	uint8_t *dst;
+	int rc = chunk_room(dec, out, n, &dst, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!word) {
+		memset(dst, 0, n);
+		dec->crc = mig__crc32_zeros(dec->crc, n);
+	} else {
+		for (uint32_t i = 0; i < n; i += sizeof(word))
+			memcpy(dst + i, &word, sizeof(word));
+		dec->crc = mig__crc32_fill(dec->crc, word, n);
+	}
+	*counter += n;
+	chunk_done(dec, n);
+	return BL_OK;
+}
+
 static int on_zero(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		   struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
-	uint8_t *dst;
 	uint32_t n;
 	int rc =
 	    raw_len(dec->body, "zero: raw_len: out of range", &n, err, errlen);
 
 	(void)len;
 	(void)ctl_r;
-	if (!rc)
-		rc = chunk_room(dec, out, n, &dst, err, errlen);
 	if (rc)
 		return rc;
-	memset(dst, 0, n);
-	dec->crc = mig__crc32_zeros(dec->crc, n);
-	dec->st.zero_bytes += n;
-	chunk_done(dec, n);
-	return BL_OK;
+	return put_run(dec, out, n, 0, &dec->st.zero_bytes, err, errlen);
 }
 
 static int on_fill(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		   struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
-	uint8_t *dst;
 	uint64_t word;
 	uint32_t n;
 	int rc =
@@ -146,17 +161,10 @@ static int on_fill(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	(void)ctl_r;
 	if (!rc && n % sizeof(word))
 		rc = proto(err, errlen, "fill: raw_len: not a multiple of 8");
-	if (!rc)
-		rc = chunk_room(dec, out, n, &dst, err, errlen);
 	if (rc)
 		return rc;
 	memcpy(&word, dec->body + 4, sizeof(word));
-	for (uint32_t i = 0; i < n; i += sizeof(word))
-		memcpy(dst + i, &word, sizeof(word));
-	dec->crc = mig__crc32_fill(dec->crc, word, n);
-	dec->st.fill_bytes += n;
-	chunk_done(dec, n);
-	return BL_OK;
+	return put_run(dec, out, n, word, &dec->st.fill_bytes, err, errlen);
 }
 
 /* Why inflate stopped, as the spec words it. */
