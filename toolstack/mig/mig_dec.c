@@ -122,14 +122,12 @@ static int put_run(struct mig_dec *dec, struct bl_stream *out, uint32_t n,
 
 	if (rc)
 		return rc;
-	if (!word) {
+	if (!word)
 		memset(dst, 0, n);
-		dec->crc = mig__crc32_zeros(dec->crc, n);
-	} else {
+	else
 		for (uint32_t i = 0; i < n; i += sizeof(word))
 			memcpy(dst + i, &word, sizeof(word));
-		dec->crc = mig__crc32_fill(dec->crc, word, n);
-	}
+	dec->crc = mig__crc32_fill(dec->crc, word, n);
 	*counter += n;
 	chunk_done(dec, n);
 	return BL_OK;

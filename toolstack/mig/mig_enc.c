@@ -160,15 +160,14 @@ static int put_fill(struct mig_enc *enc, size_t len, uint64_t word)
 	if (!word) {
 		enc->out_len += mig__rec_put(enc->out + enc->out_len,
 					     MIG_REC_ZERO, body, 4);
-		enc->crc = mig__crc32_zeros(enc->crc, len);
 		enc->st.zero_bytes += len;
 	} else {
 		memcpy(body + 4, &word, sizeof(word));
 		enc->out_len += mig__rec_put(enc->out + enc->out_len,
 					     MIG_REC_FILL, body, sizeof(body));
-		enc->crc = mig__crc32_fill(enc->crc, word, len);
 		enc->st.fill_bytes += len;
 	}
+	enc->crc = mig__crc32_fill(enc->crc, word, len);
 	enc->st.records++;
 	return BL_OK;
 }

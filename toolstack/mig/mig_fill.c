@@ -98,7 +98,7 @@ size_t mig__fill_tail(const uint8_t *p, size_t len)
 /* zlib's CRC-32 inverts the register before and after: appending n zeros
  * multiplies the inverted register by x^(8n) modulo the polynomial, which
  * crc32_combine_op() does when given crc2 = the final inversion. */
-uint32_t mig__crc32_zeros(uint32_t crc, uint64_t n)
+static uint32_t crc32_zeros(uint32_t crc, uint64_t n)
 {
 	if (!n)
 		return crc;
@@ -106,14 +106,16 @@ uint32_t mig__crc32_zeros(uint32_t crc, uint64_t n)
 					  crc32_combine_gen((z_off_t)n));
 }
 
-/* By doubling: unit is the CRC of the word repeated 2^i times (unit_len
- * bytes), added to run for each bit of the count, so 2 log2(n / 8)
- * combines in all. */
+/* Zeros in one step; another word by doubling: unit is the CRC of the
+ * word repeated 2^i times (unit_len bytes), added to run for each bit of
+ * the count, so 2 log2(n / 8) combines in all. */
 uint32_t mig__crc32_fill(uint32_t crc, uint64_t word, uint64_t n)
 {
 	uLong unit = crc32(0, (const Bytef *)&word, sizeof(word)), run = 0;
 	uint64_t unit_len = sizeof(word), run_len = 0;
 
+	if (!word)
+		return crc32_zeros(crc, n);
 	for (uint64_t k = n / sizeof(word); k; k >>= 1) {
 		if (k & 1) {
 			run = crc32_combine(run, unit, (z_off_t)unit_len);

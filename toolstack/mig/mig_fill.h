@@ -24,10 +24,8 @@ size_t mig__fill_find(const uint8_t *p, size_t start, size_t end, size_t *len_r,
 /* The length of the run of words equal to the last one that ends
  * p[0, len); len is a multiple of 8 (0 for len 0). */
 size_t mig__fill_tail(const uint8_t *p, size_t len);
-/* crc32(crc, n zero bytes), without a pass over them. */
-uint32_t mig__crc32_zeros(uint32_t crc, uint64_t n);
-/* crc32(crc, word repeated n / 8 times), n a multiple of 8, without a pass
- * over the bytes. */
+/* crc32(crc, word repeated n / 8 times), without a pass over the bytes;
+ * n is a multiple of 8 unless word is 0 (then any n: n zero bytes). */
 uint32_t mig__crc32_fill(uint32_t crc, uint64_t word, uint64_t n);
 
 #endif
