@@ -10,9 +10,10 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wimplicit-fallthrough -Werror
-CPPFLAGS += -D_GNU_SOURCE $(INCLUDES) \
-            -DBLANKET_SRCDIR='"$(SRCDIR)"' -DBLANKET_BUILDDIR='"$(BUILDDIR)"'
-ALL_CFLAGS = $(CFLAGS) $(WARN) $(CPPFLAGS)
+# One include root: every include names its module ("toolstack/rpc/rpc.h").
+# No path of this tree reaches a binary, not even its debug information.
+CPPFLAGS += -D_GNU_SOURCE -I.
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(CPPFLAGS) -ffile-prefix-map=$(SRCDIR)=.
 
 COMMON_SRC := $(wildcard toolstack/common/*.c)
 RPC_SRC    := $(wildcard toolstack/rpc/*.c)
@@ -25,28 +26,31 @@ MIG_SRC    := $(wildcard toolstack/mig/*.c)
 HV_SRC     := toolstack/hv/hv_xlcfg.c toolstack/hv/hv_fake.c
 HV_LIBXL   := toolstack/hv/hv_libxl.c
 XEN_LIBS   := -lxlutil -lxenlight -lxentoollog
-LAB_SRC    := lab/ctl.c lab/ctl_client.c lab/node.c lab/state.c lab/lab.c \
-              lab/enroll.c
-CLI_SRC    := $(wildcard toolstack/blanket/*.c)
+# The command-table machinery, shared by blanket and blanket-lab.
+CMD_SRC    := toolstack/blanket/cmd.c
+CLI_SRC    := $(filter-out toolstack/blanket/main.c $(CMD_SRC), \
+                $(wildcard toolstack/blanket/*.c))
 DAEMON_SRC := $(wildcard toolstack/blanketd/*.c)
 NODE_SRC   := $(wildcard blanket/*.c)
+LAB_SRC    := lab/cli.c lab/ctl.c lab/ctl_client.c lab/node.c lab/state.c \
+              lab/lab.c lab/enroll.c
 AGENT_SRC  := lab/agent/agent.c lab/ctl.c
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
-# What the unit tests and fuzzers link: every library-like source.
-LIB_SRC     = $(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) $(LAB_SRC) \
-              $(MIG_SRC) toolstack/hv/hv.c $(COMMON_SRC)
+# What the unit tests and fuzzers link: every source but the programs'
+# main() and blanketd's libxl driver.
+LIB_SRC     = $(NODE_SRC) $(CLI_SRC) $(CMD_SRC) $(CLIENT_SRC) $(RPC_SRC) \
+              $(TLS_SRC) $(LAB_SRC) $(MIG_SRC) toolstack/hv/hv.c $(COMMON_SRC)
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
-C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) $(CLI_SRC) $(DAEMON_SRC) \
-              lab/agent/agent.c lab/guest/heartbeat.c lab/stamp/stamp.c \
-              $(UNIT_SRC) $(FUZZ_SRC)
+C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
+              lab/main.c $(DAEMON_SRC) lab/agent/agent.c lab/guest/heartbeat.c \
+              lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
+              $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
-INCLUDES    = -Itoolstack/common -Itoolstack/rpc -Itoolstack/tls -Itoolstack/hv \
-              -Itoolstack/client -Itoolstack/blanketd -Itoolstack/mig \
-              -Ilab -Itoolstack/blanket -Iblanket -Itests/unit
 
 BLANKET    := $(BUILD)/bin/blanket
 BLANKETD   := $(BUILD)/bin/blanketd
+LAB        := $(BUILD)/bin/blanket-lab
 AGENT      := $(BUILD)/bin/blanket-lab-agent
 STAMP      := $(BUILD)/bin/blanket-lab-stamp
 HEARTBEAT  := $(BUILD)/lab/heartbeat
@@ -59,11 +63,12 @@ XEN_INPUTS := config/xen-blanket.config $(wildcard patches/xen/*.patch) \
 XEN_ID     := $(shell cat $(XEN_INPUTS) | sha256sum | cut -c1-12)
 XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
-.PHONY: all setup xen lab-image demo check check-format unit-test lab-test \
+.PHONY: all setup xen lab-image demo check check-format check-binaries \
+        unit-test lab-test \
         host-test fuzz fuzz-check bench format clean
 .DELETE_ON_ERROR:
 
-all: $(BLANKET) $(BLANKETD) $(AGENT) $(STAMP)
+all: $(BLANKET) $(BLANKETD) $(LAB) $(AGENT) $(STAMP)
 
 # Host packages: install only what is missing (apt-get update first, once).
 SETUP_STAMP := $(BUILD)/.setup-done
@@ -80,15 +85,23 @@ $(SETUP_STAMP): config/host-packages.txt
 	fi
 	@mkdir -p $(@D) && touch $@
 
-$(BUILD)/obj/%.o: %.c $(HEADERS) | $(SETUP_STAMP)
+$(BUILD)/obj/%.o: %.c $(HEADERS) Makefile | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-$(BLANKET): $(call obj,$(CLI_SRC) $(LIB_SRC))
+# The node's CLI: nothing of the lab, nothing of the migration codec.
+$(BLANKET): $(call obj,toolstack/blanket/main.c $(CLI_SRC) $(CMD_SRC) \
+		$(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) \
+		toolstack/hv/hv.c $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) -lz
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
+
+$(LAB): $(call obj,lab/main.c $(LAB_SRC) $(CMD_SRC) $(CLIENT_SRC) \
+		$(RPC_SRC) $(TLS_SRC) $(COMMON_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
 
 $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 		$(HV_LIBXL) $(NODE_SRC) $(CLIENT_SRC) $(MIG_SRC) $(RPC_SRC) \
@@ -144,13 +157,33 @@ demo: all lab-image
 
 # Tests: format, unit (CUnit), fuzz (short runs), host integration (two
 # blanketd with the test hypervisor, real TLS), lab (real Xen under QEMU).
-check: check-format unit-test fuzz-check host-test lab-test
+check: check-format check-binaries unit-test fuzz-check host-test lab-test
 
 check-format: | $(SETUP_STAMP)
 	clang-format --dry-run --Werror $(C_SOURCES) $(HEADERS)
+	@# Layering: what a node runs never includes the lab or the tests.
+	@! grep -n '#include "\(lab\|tests\)/' $$(find toolstack blanket \
+		$(wildcard drivers) -name '*.[ch]') || \
+		{ echo "check-format: production code includes lab/ or tests/"; exit 1; }
 
 format:
 	clang-format -i $(C_SOURCES) $(HEADERS)
+
+# What a node installs knows nothing of the lab or of this tree: blanket
+# defines no symbol of the lab's or the migration codec's objects, and no
+# binary holds this folder's path.
+check-binaries: all
+	@nm --defined-only $(call obj,$(LAB_SRC) $(MIG_SRC)) | \
+		awk 'NF == 3 && $$2 ~ /[TDRB]/ {print $$3}' | sort -u >$(BUILD)/lab.syms
+	@nm --defined-only $(BLANKET) | awk '{print $$3}' | sort -u | \
+		comm -12 - $(BUILD)/lab.syms >$(BUILD)/leaked.syms
+	@if [ -s $(BUILD)/leaked.syms ]; then \
+		echo "check-binaries: blanket carries lab or migration symbols:"; \
+		cat $(BUILD)/leaked.syms; exit 1; fi
+	@if strings $(BLANKET) $(BLANKETD) $(LAB) | grep -F "$(SRCDIR)"; then \
+		echo "check-binaries: a binary holds the build path $(SRCDIR)"; \
+		exit 1; fi
+	@echo "check-binaries: blanket has none of the lab's $$(wc -l <$(BUILD)/lab.syms) symbols; no binary names $(SRCDIR)"
 
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC))
 	@mkdir -p $(@D)
@@ -192,6 +225,13 @@ lab-test: all lab-image
 
 bench: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/migrate
+
+# The migration stream codec on the host (tests/bench/mig-pipeline runs it).
+$(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \
+		tests/unit/payload.c $(MIG_SRC) toolstack/common/stream_fd.c \
+		toolstack/common/fdio.c toolstack/common/err.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ -lz
 
 # Keeps the hypervisors and downloads (build/xen, build/cache).
 clean:

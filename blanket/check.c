@@ -1,6 +1,6 @@
-#include "check.h"
+#include "blanket/check.h"
 
-#include "json.h"
+#include "toolstack/common/json.h"
 
 #define LABEL "%-16s"
 

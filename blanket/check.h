@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "probe.h"
-#include "xlinfo.h"
+#include "blanket/probe.h"
+#include "blanket/xlinfo.h"
 
 enum check_item {
 	CHECK_XEN,     /* running under Xen, with its tools working */

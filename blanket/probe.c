@@ -6,7 +6,7 @@
  * node's Linux. In a PV dom0, CPUID answers come from Xen's policy for dom0
  * (Xen 4.13+ uses CPUID faulting for PV dom0 too), so they describe L1, not
  * L0; DMI and the PCI devices still are the L0's, since dom0 owns them. */
-#include "probe.h"
+#include "blanket/probe.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "probe_src.h"
+#include "blanket/probe_src.h"
 
 /* Hypervisors named by CPUID signatures, and what the L0 can be when none
  * names it. */

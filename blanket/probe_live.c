@@ -1,5 +1,5 @@
 /* The live probe source: this machine's CPUID, /sys and /proc. */
-#include "probe_src.h"
+#include "blanket/probe_src.h"
 
 #include <cpuid.h>
 #include <dirent.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fdio.h"
+#include "toolstack/common/fdio.h"
 
 static int live_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf,
 		      uint32_t regs[4])

@@ -1,10 +1,10 @@
 /* Showing a probe result: a table for people, JSON for programs. The JSON
  * keys are an interface: golden files pin them (tests/golden/probe/). */
-#include "probe.h"
+#include "blanket/probe.h"
 
 #include <string.h>
 
-#include "json.h"
+#include "toolstack/common/json.h"
 
 #define LABEL "%-16s"
 

@@ -4,7 +4,7 @@
  * Records come from other machines and people: every limit is checked
  * before memory is used, and a bad record is rejected whole with its line
  * number and a reason, never half-read. */
-#include "probe_src.h"
+#include "blanket/probe_src.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
 
 #define HEADER "blanket-probe-record"
 

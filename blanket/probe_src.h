@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 /* Called for each directory entry; a non-zero return stops the listing and
  * becomes list_dir's result. */

@@ -2,7 +2,7 @@
  * each answer as a probe record line (docs/specs/probe-record.md). Recording
  * what the probe actually asked keeps a record complete by construction: no
  * second list of paths to keep in step with the probe. */
-#include "probe_src.h"
+#include "blanket/probe_src.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -2,12 +2,12 @@
  * profile_rules[] whose condition holds, in table order, then renders the
  * GRUB entry. All the knowledge is in that one table; each rule says why,
  * and whether that is documented, measured in our lab, or assumed. */
-#include "profile.h"
+#include "blanket/profile.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "json.h"
+#include "toolstack/common/json.h"
 
 /* What the rules look at. */
 struct profile_in {

@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#include "err.h"
-#include "probe.h"
+#include "toolstack/common/err.h"
+#include "blanket/probe.h"
 
 #define PROFILE_CMDLINE_MAX 512
 #define PROFILE_GRUB_MAX    2048

@@ -1,6 +1,6 @@
 /* `xl info` output, parsed strictly (tools/xl/xl_info.c prints it as
  * "%-23s: %s" lines), and run through popen for a live node. */
-#include "xlinfo.h"
+#include "blanket/xlinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
 
 /* Xen's featureset words in hw_caps: CPUID.1:ECX is word 1 (VMX is bit 5),
  * CPUID.80000001:ECX word 3 (SVM is bit 2); see Xen's

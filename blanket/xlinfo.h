@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 #define XLINFO_MAX_BYTES (64 * 1024)
 #define XLINFO_MAX_LINE	 4096 /* bytes, newline included */

@@ -1,11 +1,15 @@
-#include "ctl.h"
+/* The lab control channel's codec, on the framing all Blanket's wire
+ * formats share (toolstack/common/frame.h). */
+#include "lab/ctl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdio.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/frame.h"
+#include "toolstack/common/stream.h"
 
-static const char ctl_magic[8] = {'B', 'L', 'L', 'A', 'B', 'C', 'T', 'L'};
+static const uint8_t ctl_magic[8] = {'B', 'L', 'L', 'A', 'B', 'C', 'T', 'L'};
 
 static const char *const rec_names[] = {
     [CTL_REC_EXEC] = "exec",	       [CTL_REC_STDIN] = "stdin",
@@ -13,20 +17,6 @@ static const char *const rec_names[] = {
     [CTL_REC_STDERR] = "stderr",       [CTL_REC_EXIT] = "exit",
     [CTL_REC_ERROR] = "error",
 };
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 void ctl_rec_init(struct ctl_rec *rec)
 {
@@ -51,47 +41,21 @@ const char *ctl_rec_name(uint32_t type)
 
 void ctl_header_encode(uint8_t hdr[CTL_HEADER_LEN])
 {
-	memcpy(hdr, ctl_magic, sizeof(ctl_magic));
-	put_be32(hdr + 8, CTL_VERSION);
-	put_be32(hdr + 12, 0);
+	frame_header_put(hdr, ctl_magic, CTL_VERSION, 0);
 }
 
 int ctl_header_decode(const uint8_t hdr[CTL_HEADER_LEN], uint32_t *version_r)
 {
-	uint32_t version = get_be32(hdr + 8);
+	uint32_t version, options;
 
-	if (memcmp(hdr, ctl_magic, sizeof(ctl_magic)) != 0 ||
-	    get_be32(hdr + 12) != 0)
+	if (frame_header_get(hdr, ctl_magic, &version, &options) ||
+	    options != 0)
 		return BL_ERR_PROTO;
 	/* Version 1 is the first; a version 2 reader also accepts 1. */
 	if (version != CTL_VERSION)
 		return BL_ERR_VERSION;
 	*version_r = version;
 	return BL_OK;
-}
-
-void ctl_rec_header_encode(uint8_t hdr[CTL_REC_HEADER_LEN], uint32_t type,
-			   uint32_t len)
-{
-	put_be32(hdr, type);
-	put_be32(hdr + 4, len);
-}
-
-int ctl_rec_header_decode(const uint8_t hdr[CTL_REC_HEADER_LEN],
-			  uint32_t *type_r, uint32_t *len_r)
-{
-	uint32_t len = get_be32(hdr + 4);
-
-	if (len > CTL_MAX_BODY)
-		return BL_ERR_PROTO;
-	*type_r = get_be32(hdr);
-	*len_r = len;
-	return BL_OK;
-}
-
-uint32_t ctl_pad_len(uint32_t len)
-{
-	return (8 - (len & 7)) & 7;
 }
 
 int ctl_argv_encode(char *const argv[], uint8_t **body_r, uint32_t *len_r)
@@ -167,72 +131,62 @@ int ctl_recv_header(int fd, int64_t deadline_ms)
 	return ctl_header_decode(hdr, &version);
 }
 
+/* A stream over fd for one call: the caller keeps the fd. */
+static struct bl_stream borrow(int fd, int64_t deadline_ms)
+{
+	struct bl_stream s;
+
+	stream_fd_init(&s, fd);
+	s.deadline_ms = deadline_ms;
+	return s;
+}
+
 int ctl_send_rec(int fd, uint32_t type, const void *body, uint32_t len,
 		 int64_t deadline_ms)
 {
-	static const uint8_t zeros[8];
-	uint8_t hdr[CTL_REC_HEADER_LEN];
-	int rc;
+	struct bl_stream s = borrow(fd, deadline_ms);
 
-	if (len > CTL_MAX_BODY)
-		return BL_ERR_INVAL;
-	ctl_rec_header_encode(hdr, type, len);
-	rc = fdio_write(fd, hdr, sizeof(hdr), deadline_ms);
-	if (!rc && len)
-		rc = fdio_write(fd, body, len, deadline_ms);
-	if (!rc && ctl_pad_len(len))
-		rc = fdio_write(fd, zeros, ctl_pad_len(len), deadline_ms);
-	return rc;
+	return frame_write(&s, CTL_MAX_BODY, type, body, len);
 }
 
-static int known_type(uint32_t type)
+static const char *known_name(uint32_t type, const void *arg)
 {
-	return type >= CTL_REC_EXEC && type <= CTL_REC_ERROR;
+	(void)arg;
+	return type >= CTL_REC_EXEC && type <= CTL_REC_ERROR
+		   ? ctl_rec_name(type)
+		   : NULL;
 }
+
+static const struct frame_kind ctl_records = {
+    .noun = "record", .max = CTL_MAX_BODY, .name = known_name};
 
 int ctl_recv_rec(int fd, struct ctl_rec *rec_r, int64_t deadline_ms)
 {
-	uint8_t hdr[CTL_REC_HEADER_LEN], pad[8];
-	uint32_t type, len;
+	struct bl_stream s = borrow(fd, deadline_ms);
+	char err[BL_ERRMSG_MAX];
 	uint8_t *body = NULL;
+	uint32_t type, len;
 	int rc;
 
 	ctl_rec_init(rec_r);
-	for (;;) {
-		rc = fdio_read(fd, hdr, sizeof(hdr), deadline_ms, NULL);
-		if (rc)
-			goto out;
-		rc = ctl_rec_header_decode(hdr, &type, &len);
-		if (rc)
-			goto out;
-		if (!known_type(type) && !(type & CTL_REC_OPTIONAL)) {
-			rc = BL_ERR_PROTO;
-			goto out;
-		}
-		body = malloc(len + 1);
-		if (!body) {
-			rc = BL_ERR_NOMEM;
-			goto out;
-		}
-		rc = fdio_read(fd, body, len, deadline_ms, NULL);
-		if (!rc)
-			rc = fdio_read(fd, pad, ctl_pad_len(len), deadline_ms,
-				       NULL);
-		if (rc)
-			goto out;
-		body[len] = '\0';
-		if (known_type(type))
-			break;
+	rc = frame_next(&s, &ctl_records, &type, &len, NULL, err, sizeof(err));
+	if (rc)
+		return rc;
+	/* The body, its padding, and room for a NUL after the body. */
+	body = malloc((size_t)len + frame_pad(len) + 1);
+	if (!body)
+		return BL_ERR_NOMEM;
+	rc = frame_body(&s, ctl_rec_name(type), len, body, err, sizeof(err));
+	if (rc || !len) {
 		free(body);
 		body = NULL;
+	} else {
+		body[len] = '\0';
 	}
-	rec_r->type = type;
-	rec_r->len = len;
-	rec_r->body = len ? body : NULL;
-	if (!len)
-		free(body);
-	body = NULL;
-out:
-	free(body);
+	if (!rc) {
+		rec_r->type = type;
+		rec_r->len = len;
+		rec_r->body = body;
+	}
 	return rc;
 }

@@ -1,17 +1,17 @@
-/* The lab control channel: codec shared by the host (blanket lab exec) and
+/* The lab control channel: codec shared by the host (blanket-lab exec) and
  * the agent in each node's dom0. Wire format: docs/specs/lab-control.md. */
 #ifndef BL_LAB_CTL_H
 #define BL_LAB_CTL_H
 
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
+#include "toolstack/common/frame.h"
 
-#define CTL_VERSION	   1
-#define CTL_HEADER_LEN	   16
-#define CTL_REC_HEADER_LEN 8
-#define CTL_MAX_BODY	   65536u
-#define CTL_REC_OPTIONAL   0x80000000u
+#define CTL_VERSION	 1
+#define CTL_HEADER_LEN	 FRAME_HEADER_LEN
+#define CTL_MAX_BODY	 65536u
+#define CTL_REC_OPTIONAL FRAME_OPTIONAL
 
 enum ctl_rec_type {
 	CTL_REC_EXEC = 1,
@@ -39,13 +39,6 @@ void ctl_header_encode(uint8_t hdr[CTL_HEADER_LEN]);
 /* BL_OK, BL_ERR_PROTO (bad magic/options) or BL_ERR_VERSION. */
 int ctl_header_decode(const uint8_t hdr[CTL_HEADER_LEN],
 		      uint32_t *version_r) BL_MUST_CHECK;
-void ctl_rec_header_encode(uint8_t hdr[CTL_REC_HEADER_LEN], uint32_t type,
-			   uint32_t len);
-/* BL_OK or BL_ERR_PROTO (length over CTL_MAX_BODY). */
-int ctl_rec_header_decode(const uint8_t hdr[CTL_REC_HEADER_LEN],
-			  uint32_t *type_r, uint32_t *len_r) BL_MUST_CHECK;
-/* Padding after a body of len bytes. */
-uint32_t ctl_pad_len(uint32_t len);
 
 /* argv <-> EXEC body. On success *body_r (encode) or *argv_r (decode: a
  * NULL-terminated array in one malloc'd block) is the caller's to free(). */

@@ -1,4 +1,4 @@
-#include "ctl_client.h"
+#include "lab/ctl_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "fdio.h"
-#include "log.h"
+#include "lab/ctl.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
 
 static int connect_agent(int port, int64_t deadline, int *sock_r)
 {

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 /* Run argv on the agent at 127.0.0.1:port. Bytes from in_fd (-1: none) feed
  * its stdin; its output goes to out_fd and err_fd. timeout_ms bounds the

@@ -1,4 +1,4 @@
-#include "enroll.h"
+#include "lab/enroll.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ca.h"
-#include "client.h"
-#include "ctl_client.h"
-#include "fdio.h"
-#include "log.h"
-#include "path.h"
-#include "tls.h"
+#include "toolstack/tls/ca.h"
+#include "toolstack/client/client.h"
+#include "lab/ctl_client.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
+#include "toolstack/common/path.h"
+#include "toolstack/tls/tls.h"
 
 #define CLUSTER_DIR "cluster"
 #define CLIENT_NAME "admin"

@@ -5,8 +5,8 @@
 #ifndef BL_LAB_ENROLL_H
 #define BL_LAB_ENROLL_H
 
-#include "err.h"
-#include "state.h"
+#include "toolstack/common/err.h"
+#include "lab/state.h"
 
 #define ENROLL_CLUSTER_FILE "cluster.conf"
 

@@ -1,15 +1,15 @@
 /*
- * `blanket lab up|down|status|exec`.
+ * `blanket-lab up|down|status|env|exec`.
  *
- * Entry points: lab_up, lab_down, lab_status, lab_exec.
+ * Entry points: lab_up, lab_down, lab_status, lab_env, lab_exec.
  * Nomenclature: the run folder holds the state file (state.h), a lock that
  * serialises lab commands, and node<N>/{serial,qemu}.log.
- * lab_up: lock -> refuse a running lab -> build the image -> check tools and
+ * lab_up: lock -> refuse a running lab -> check the images, tools and
  * ports -> start the switch (3+ nodes) -> spawn each node, saving state after
  * each -> wait until every node's agent runs `xl list` -> done; any failure or
  * signal on the way stops everything it started.
  */
-#include "lab.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +25,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctl_client.h"
-#include "enroll.h"
-#include "fdio.h"
-#include "log.h"
-#include "node.h"
-#include "state.h"
+#include "lab/ctl_client.h"
+#include "lab/enroll.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
+#include "toolstack/common/path.h"
+#include "lab/node.h"
+#include "lab/state.h"
 
 #define DEFAULT_PORT_BASE 47800
 #define DEFAULT_TIMEOUT_S 300
@@ -54,16 +55,15 @@ static void node_dir(const struct lab_opts *o, int index, const char *file,
 		 file ? file : "");
 }
 
-/* Serialise lab commands on one run folder; *fd_r holds the lock. */
+/* Serialise lab commands on one run folder (made with its parents if
+ * missing); *fd_r holds the lock. */
 static int lock_run_dir(const struct lab_opts *o, int *fd_r)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	if (mkdir(o->run_dir, 0755) < 0 && errno != EEXIST) {
-		log_warn("cannot create %s", o->run_dir);
+	if (path_mkdirs(o->run_dir, 0755))
 		return BL_ERR_IO;
-	}
 	snprintf(path, sizeof(path), "%s/lock", o->run_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -71,7 +71,7 @@ static int lock_run_dir(const struct lab_opts *o, int *fd_r)
 		return BL_ERR_IO;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		log_warnx("another blanket lab command is using %s",
+		log_warnx("another blanket-lab command is using %s",
 			  o->run_dir);
 		close(fd);
 		return BL_ERR_BUSY;
@@ -97,32 +97,6 @@ static int stop_all(const struct lab_opts *o, const struct lab_state *s)
 	if (node_pid_is(s->switch_pid, "vde_switch"))
 		node_kill(s->switch_pid, KILL_GRACE_MS);
 	return state_remove(o->run_dir);
-}
-
-static int run_make(const char *src_dir)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0)
-		return BL_ERR_IO;
-	if (pid == 0) {
-		execlp("make", "make", "-s", "-C", src_dir, "lab-image",
-		       (char *)NULL);
-		fprintf(stderr, "blanket: cannot execute make: %s\n",
-			strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return BL_ERR_IO;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warnx(
-		    "building the node image failed (make lab-image in %s)",
-		    src_dir);
-		return BL_ERR_FAIL;
-	}
-	return BL_OK;
 }
 
 static bool in_path(const char *prog)
@@ -175,8 +149,9 @@ static int check_prerequisites(const struct lab_opts *o,
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (access(files[i], R_OK) < 0) {
-			log_warnx("node image file %s is missing: run `make "
-				  "lab-image`",
+			log_warnx("node image file %s is missing: `make "
+				  "lab-image` in Blanket's source tree builds "
+				  "it",
 				  files[i]);
 			return BL_ERR_NOTFOUND;
 		}
@@ -431,7 +406,7 @@ int lab_up(const struct lab_opts *o)
 	rc = state_load(o->run_dir, &old);
 	if (rc == BL_OK && any_alive(&old)) {
 		log_warnx("a lab of %d node(s) is already running in %s; "
-			  "`blanket lab down` stops it",
+			  "`blanket-lab down` stops it",
 			  old.nodes, o->run_dir);
 		rc = BL_ERR_BUSY;
 		goto out;
@@ -443,11 +418,6 @@ int lab_up(const struct lab_opts *o)
 			goto out;
 	}
 	image_paths(o, xen, kernel, dom0, &img);
-	if (o->src_dir) {
-		rc = run_make(o->src_dir);
-		if (rc)
-			goto out;
-	}
 	state_init(&s);
 	s.port_base = o->port_base;
 	rc = check_prerequisites(o, &img, &s);
@@ -482,7 +452,9 @@ int lab_up(const struct lab_opts *o)
 				start + (int64_t)o->timeout_s * 1000);
 	if (!rc) {
 		printf("lab: %d node(s) ready in %.0f s, blanketd answering on "
-		       "each; `blanket list` reaches them through %s/%s\n",
+		       "each. blanket reaches them through the lab's cluster "
+		       "file:\n  export BLANKET_CLUSTER=%s/%s\n(or: eval "
+		       "\"$(blanket-lab env)\")\n",
 		       s.nodes, (double)(fdio_now_ms() - start) / 1000,
 		       o->run_dir, ENROLL_CLUSTER_FILE);
 		goto out;
@@ -576,6 +548,23 @@ int lab_status(const struct lab_opts *o)
 	return BL_OK;
 }
 
+int lab_env(const struct lab_opts *o)
+{
+	struct lab_state s;
+	int rc = state_load(o->run_dir, &s);
+
+	if (rc == BL_ERR_NOTFOUND)
+		log_warnx("no lab is running in %s (`blanket-lab up` starts "
+			  "one)",
+			  o->run_dir);
+	if (rc)
+		return rc;
+	printf("export BLANKET_CLUSTER=");
+	path_print_quoted(stdout, o->run_dir);
+	printf("/%s\n", ENROLL_CLUSTER_FILE);
+	return BL_OK;
+}
+
 static const struct lab_node *find_node(const struct lab_state *s,
 					const char *name)
 {
@@ -597,7 +586,7 @@ int lab_exec(const struct lab_opts *o, const char *node, char **argv,
 	int rc = state_load(o->run_dir, &s);
 
 	if (rc == BL_ERR_NOTFOUND) {
-		log_warnx("no lab is running (`blanket lab up` starts one)");
+		log_warnx("no lab is running (`blanket-lab up` starts one)");
 		return rc;
 	}
 	if (rc)

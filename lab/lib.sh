@@ -1,11 +1,49 @@
-# Shell helpers for scripts that drive a running lab (demo, lab tests, bench).
+# Shell helpers for scripts that drive a running lab (demo, lab tests, bench;
+# the host tier uses wait_for too).
 # Source it; it needs `blanket` in PATH.
+
+# Run "$@" until it succeeds, for at most $1 seconds; otherwise fail, saying
+# what was awaited ($2). Never a fixed wait: the machine may be slow.
+wait_for() {
+	local secs=$1 what=$2 deadline
+	shift 2
+	deadline=$((SECONDS + secs))
+	until "$@"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "waited $secs s for $what, in vain" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# Assert that a command fails: a plain `! cmd` would not, as set -e ignores
+# what `!` inverts.
+fails() {
+	if "$@"; then
+		echo "expected to fail: $*" >&2
+		return 1
+	fi
+}
+
+# Assert that no line of a command's output matches an extended regex (the
+# command's own status does not matter).
+lacks() {
+	local pat=$1 out
+	shift
+	out=$("$@" 2>/dev/null) || true
+	if grep -qE -- "$pat" <<<"$out"; then
+		echo "unexpected /$pat/ in the output of $*:" >&2
+		echo "$out" >&2
+		return 1
+	fi
+}
 
 # Run a command in a node's dom0 (stdin not forwarded).
 on() {
 	local node=$1
 	shift
-	blanket lab exec -n "$node" -- "$@"
+	blanket-lab exec -n "$node" -- "$@"
 }
 
 # A node's address on the inter-node link: nodeN -> 10.99.0.N.
@@ -49,15 +87,33 @@ counters() {
 last_counter() { counters "$1" "$2" | tail -n 1; }
 first_counter() { counters "$1" "$2" | head -n 1; }
 
+# Whether a guest's console log shows at least N beats.
+has_beats() { [ "$(counters "$1" "$2" | wc -l)" -ge "$3" ]; }
+
 # Wait until a guest's console log shows at least N beats (deadline 60 s).
 wait_beats() {
-	local node=$1 log=$2 n=$3 i
-	for i in $(seq 120); do
-		[ "$(counters "$node" "$log" | wc -l)" -ge "$n" ] && return 0
-		sleep 0.5
-	done
-	echo "no $n heartbeats in $node:$log after 60 s" >&2
-	return 1
+	wait_for 60 "$3 heartbeats in $1:$2" has_beats "$@"
+}
+
+# Whether a guest's last heartbeat is past counter N.
+beats_past() {
+	local last
+	last=$(last_counter "$1" "$2")
+	[ "${last:-0}" -gt "$3" ]
+}
+
+# Wait until the guest beats again after counter N: it runs (deadline 60 s).
+wait_beats_past() {
+	wait_for 60 "a heartbeat past $3 in $1:$2" beats_past "$@"
+}
+
+# Whether the heartbeat guest's console, read with blanket console from the
+# host, shows a heartbeat line: it reads until one arrives (or 60 s pass).
+console_shows_beat() {
+	local line
+	line=$(timeout 60 blanket console "$1" </dev/null 2>/dev/null |
+		grep -m1 '^heartbeat [0-9]* ' || true)
+	[ -n "$line" ]
 }
 
 # Plain `xl migrate` of a guest to another node, through the node's
@@ -105,19 +161,19 @@ ssh_setup() {
 	done
 }
 
+# Whether a node's blanketd is down to its one process.
+daemon_alone() { [ "$(on "$1" pidof blanketd | wc -w)" -eq 1 ]; }
+
 # Wait until a node's blanketd is back to its one process: no session,
 # migration worker or resolver left (deadline 30 s).
 wait_daemon_alone() {
-	local n i
-	for i in $(seq 60); do
-		n=$(on "$1" pidof blanketd | wc -w)
-		[ "$n" -eq 1 ] && return 0
-		sleep 0.5
-	done
-	echo "$1 still runs $n blanketd processes" >&2
+	wait_for 30 "$1's blanketd to be alone" daemon_alone "$1" && return 0
 	on "$1" ps -o pid,ppid,args >&2
 	return 1
 }
+
+# Whether a node's blanketd answers blanket (after a restart).
+node_answers() { blanket node info "$1" >/dev/null 2>&1; }
 
 # Whether a node lists a guest.
 has_guest() {

@@ -1,4 +1,4 @@
-#include "node.h"
+#include "lab/node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
 
 /*
  * The emulated L0 clouds. Every CPU masks vmx/svm: most clouds offer no nested

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 #define LAB_MAX_NODES 8
 

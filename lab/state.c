@@ -1,4 +1,4 @@
-#include "state.h"
+#include "lab/state.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "toolstack/common/log.h"
 
 #define STATE_FILE    "lab.state"
 #define STATE_VERSION 1

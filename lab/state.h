@@ -10,8 +10,8 @@
 
 #include <stdio.h>
 
-#include "err.h"
-#include "node.h"
+#include "toolstack/common/err.h"
+#include "lab/node.h"
 
 struct lab_state {
 	int port_base;

@@ -1,6 +1,6 @@
 /*
  * blanket-lab-agent: runs in a lab node's dom0 and executes the host's
- * `blanket lab exec` commands (docs/specs/lab-control.md).
+ * `blanket-lab exec` commands (docs/specs/lab-control.md).
  *
  * Main loop: accept a connection, fork a handler for it. The handler reads
  * the EXEC record, starts the command in its own process group with pipes
@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "fdio.h"
-#include "log.h"
+#include "lab/ctl.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
 
 /* A host that connects must send its header and EXEC within this time. */
 #define REQUEST_TIMEOUT_MS 10000

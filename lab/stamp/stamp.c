@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolstack/common/frame.h"
+
 #define WAIT_MS	      2 /* for FILE to appear */
 #define PROBES	      50
 #define PROBE_WAIT_MS 500
@@ -106,21 +108,6 @@ static int udp_socket(const char *addr, const char *port,
 	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }
 
-static void put_be64(uint8_t *p, int64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static int64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return (int64_t)v;
-}
-
 static int serve(const char *addr, const char *port)
 {
 	struct sockaddr_in sa, peer;
@@ -137,7 +124,7 @@ static int serve(const char *addr, const char *port)
 		if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer,
 			     &len) < 0)
 			continue;
-		put_be64(buf, realtime_ns());
+		frame_store64(buf, (uint64_t)realtime_ns());
 		if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer,
 			   len) < 0)
 			continue;
@@ -164,7 +151,7 @@ static int offset(const char *addr, const char *port)
 		    recv(fd, buf, sizeof(buf), 0) != sizeof(buf))
 			continue;
 		t1 = realtime_ns();
-		remote = get_be64(buf);
+		remote = (int64_t)frame_load64(buf);
 		if (best_rtt < 0 || t1 - t0 < best_rtt) {
 			best_rtt = t1 - t0;
 			best_offset = remote - (t0 + t1) / 2;

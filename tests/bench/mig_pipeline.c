@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mig_rec.h"
-#include "mig_stream.h"
-#include "fdio.h"
-#include "payload.h"
+#include "toolstack/mig/mig_rec.h"
+#include "toolstack/mig/mig_stream.h"
+#include "toolstack/common/fdio.h"
+#include "tests/unit/payload.h"
 
 #define PIECE 65536
 #define RUNS  5

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mig_stream.h"
-#include "stream_mem.h"
+#include "toolstack/mig/mig_stream.h"
+#include "toolstack/common/stream_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
-#include "profile.h"
+#include "blanket/probe.h"
+#include "blanket/profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

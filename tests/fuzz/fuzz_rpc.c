@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc.h"
+#include "toolstack/rpc/rpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,7 +67,7 @@ static void mem_open(struct bl_stream *s, struct mem *m, const uint8_t *data,
 
 static void decode_and_check(uint32_t type, const uint8_t *body, uint32_t len)
 {
-	char err[HV_ERRMSG_MAX];
+	char err[BL_ERRMSG_MAX];
 	uint8_t *again = NULL;
 	uint32_t again_len = 0;
 	struct rpc_msg m;

@@ -2,8 +2,8 @@
 # blanket hypervisor that `make xen` built (shadow paging, no HVM).
 . "$(dirname "$0")/../../lab/lib.sh"
 
-blanket lab status
-json=$(blanket lab status --json)
+blanket-lab status
+json=$(blanket-lab status --json)
 [ "$(grep -o '"state": "ready"' <<<"$json" | wc -l)" -eq 2 ]
 
 for node in node1 node2; do
@@ -14,8 +14,8 @@ for node in node1 node2; do
 	# PV live migration needs shadow paging (PV log-dirty); no hardware
 	# virtualization reaches the node.
 	grep -q '^virt_caps *:.*\bpv\b.*\bshadow\b' <<<"$info"
-	! grep -q '^virt_caps *:.*\bhvm\b' <<<"$info"
-	! on "$node" grep -qwE 'vmx|svm' /proc/cpuinfo
+	fails grep -q '^virt_caps *:.*\bhvm\b' <<<"$info"
+	fails on "$node" grep -qwE 'vmx|svm' /proc/cpuinfo
 	for d in xenstored xenconsoled; do on "$node" pidof "$d"; done
 	on "$node" test -d /proc/xen/
 done
@@ -27,7 +27,9 @@ on node2 sh -c 'basename $(readlink /sys/class/net/eth0/device/driver)' | grep -
 m1=$(on node1 sed -n 's/^model name\t*: //p;T;q' /proc/cpuinfo)
 m2=$(on node2 sed -n 's/^model name\t*: //p;T;q' /proc/cpuinfo)
 echo "node1 CPU: $m1; node2 CPU: $m2"
-[ -n "$m1" ] && [ -n "$m2" ] && [ "$m1" != "$m2" ]
+[ -n "$m1" ]
+[ -n "$m2" ]
+[ "$m1" != "$m2" ]
 
 # The private link joins the nodes.
 on node1 ping -c 2 -W 5 "$(node_addr node2)"

@@ -21,4 +21,4 @@ done
 # Each node's own NIC model.
 on node1 blanket node probe | grep -q '^devices .*virtio'
 on node2 blanket node probe | grep -q '^devices .*e1000'
-! on node2 blanket node probe | grep -q '^devices .*virtio'
+lacks '^devices .*virtio' on node2 blanket node probe

@@ -7,7 +7,7 @@ create_heartbeat node1 "$guest"
 wait_beats node1 "$(console_log "$guest")" 10
 xl_migrate node1 "$guest" node2
 
-! has_guest node1 "$guest"
+fails has_guest node1 "$guest"
 has_guest node2 "$guest"
 wait_beats node2 "$(console_log "$guest" incoming)" 10
 last=$(last_counter node1 "$(console_log "$guest")")
@@ -15,7 +15,6 @@ first=$(first_counter node2 "$(console_log "$guest" incoming)")
 echo "last on node1: $last, first on node2: $first"
 [ "$first" -eq $((last + 1)) ]
 # Still beating on node2.
-n=$(last_counter node2 "$(console_log "$guest" incoming)")
-sleep 2
-[ "$(last_counter node2 "$(console_log "$guest" incoming)")" -gt "$n" ]
+log=$(console_log "$guest" incoming)
+wait_beats_past node2 "$log" "$(last_counter node2 "$log")"
 on node2 xl destroy "$guest"

@@ -7,7 +7,7 @@ log=$(console_log "$guest")
 create_heartbeat node1 "$guest"
 wait_beats node1 "$log" 10
 on node1 xl save "$guest" /tmp/$guest.save
-! has_guest node1 "$guest"
+fails has_guest node1 "$guest"
 saved=$(last_counter node1 "$log")
 on node1 xl restore /tmp/$guest.save
 has_guest node1 "$guest"

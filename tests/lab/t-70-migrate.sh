@@ -3,7 +3,6 @@
 # runs, and nothing is left behind (no NAME--incoming, NAME--migratedaway or
 # lock). Bad requests are refused up front with the guest untouched.
 . "$(dirname "$0")/../../lab/lib.sh"
-export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-move
 blanket_create_heartbeat node1 "$guest"
 
@@ -19,10 +18,10 @@ has_guest node1 "$guest"
 
 only_on() { # node other-node
 	has_guest "$1" "$guest"
-	! has_guest "$2" "$guest"
+	fails has_guest "$2" "$guest"
 	for n in node1 node2; do
-		! on "$n" xl list | grep -q -- "--incoming\|--migratedaway"
-		! on "$n" ls /run/blanket/migrating-$guest 2>/dev/null
+		lacks "--incoming|--migratedaway" on "$n" xl list
+		fails on "$n" ls /run/blanket/migrating-$guest 2>/dev/null
 	done
 }
 
@@ -44,7 +43,6 @@ last=$(last_counter node2 "$(console_log "$guest" incoming)")
 first=$(first_counter node1 "$(console_log "$guest" incoming)")
 echo "node2 -> node1: last $last, first $first"
 [ "$first" -eq $((last + 1)) ]
-n=$(last_counter node1 "$(console_log "$guest" incoming)")
-sleep 2
-[ "$(last_counter node1 "$(console_log "$guest" incoming)")" -gt "$n" ]
+log=$(console_log "$guest" incoming)
+wait_beats_past node1 "$log" "$(last_counter node1 "$log")"
 blanket destroy "$guest"

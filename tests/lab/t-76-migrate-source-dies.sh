@@ -4,7 +4,6 @@
 # the guest must then run exactly once, on one node or the other, its
 # heartbeat going on, with nothing left on either node.
 . "$(dirname "$0")/../../lab/lib.sh"
-export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-srcdie
 blanket_create_heartbeat node1 "$guest"
 
@@ -12,45 +11,37 @@ blanket_create_heartbeat node1 "$guest"
 start_migration() {
 	blanket migrate --json "$guest" "$2" >/tmp/$guest.out 2>&1 &
 	migration=$!
-	for i in $(seq 120); do
-		grep -q "$3" /tmp/$guest.out && return 0
-		sleep 0.25
-	done
-	cat /tmp/$guest.out
-	echo "no progress event matching $3"
-	return 1
+	wait_for 60 "a progress event matching $3" grep -q "$3" /tmp/$guest.out ||
+		{ cat /tmp/$guest.out; return 1; }
 }
 
 # Copies of the guest on a node: exact name, then leftovers (NAME--*).
 copies() { on "$1" xl list | awk -v g="$guest" '$1 == g' | wc -l; }
 leftovers() { on "$1" xl list | grep -c -- "^$guest--" || true; }
+# Whether the guest runs on one node, with no leftover; sets n1 and n2.
+settled_once() {
+	n1=$(copies node1) n2=$(copies node2)
+	[ $((n1 + n2)) -eq 1 ] && [ "$(leftovers node1)$(leftovers node2)" = 00 ]
+}
 
 # After the kill at $1: wait until the guest runs once, with nothing left,
 # and check its heartbeat goes on. Sets $src to where it runs.
 check_settled() {
 	local killed=$1 n1 n2 log
-	! wait "$migration"
+	fails wait "$migration"
 	cat /tmp/$guest.out
-	for i in $(seq 60); do blanket node info "$killed" >/dev/null 2>&1 && break; sleep 1; done
-	for i in $(seq 90); do
-		n1=$(copies node1) n2=$(copies node2)
-		[ $((n1 + n2)) -eq 1 ] && [ "$(leftovers node1)$(leftovers node2)" = 00 ] && break
-		sleep 1
-	done
-	on node1 xl list
-	on node2 xl list
-	[ $((n1 + n2)) -eq 1 ]
-	[ "$(leftovers node1)$(leftovers node2)" = 00 ]
+	wait_for 60 "$killed's blanketd to answer" node_answers "$killed"
+	wait_for 90 "the guest to run once, nothing left" settled_once ||
+		{ on node1 xl list; on node2 xl list; return 1; }
 	wait_daemon_alone node1
 	wait_daemon_alone node2
-	! on node1 ls /run/blanket/migrating-$guest /run/blanket/away-$guest 2>/dev/null
+	fails on node1 ls /run/blanket/migrating-$guest /run/blanket/away-$guest 2>/dev/null
 	src=$([ "$n1" -eq 1 ] && echo node1 || echo node2)
 	log=$(console_log "$guest")
 	[ "$src" = node2 ] && log=$(console_log "$guest" incoming)
 	echo "$guest runs on $src"
 	n=$(last_counter "$src" "$log")
-	sleep 2
-	[ "$(last_counter "$src" "$log")" -gt "$n" ]
+	wait_beats_past "$src" "$log" "$n"
 }
 
 start_migration node1 node2 '"raw_bytes": [1-9]'

@@ -2,29 +2,25 @@
 # notice, resume nothing twice and keep the guest running, its heartbeat going
 # on, with nothing left behind. Node2 stays dead: this test runs last.
 . "$(dirname "$0")/../../lab/lib.sh"
-export BLANKET_CLUSTER=$BLANKET_LAB_DIR/cluster.conf
 guest=hb-nodedie
 log=$(console_log "$guest")
 blanket_create_heartbeat node1 "$guest"
 
 blanket migrate --json "$guest" node2 >/tmp/$guest.out 2>&1 &
 migration=$!
-for i in $(seq 120); do
-	grep -q '"raw_bytes": [1-9]' /tmp/$guest.out && break
-	sleep 0.25
-done
+wait_for 60 "the migration to send guest state" \
+	grep -q '"raw_bytes": [1-9]' /tmp/$guest.out
 pkill -9 -f "blanket-lab-node2 .*$BLANKET_LAB_DIR/"
 start=$(date +%s)
-! wait "$migration"
+fails wait "$migration"
 echo "the migration failed $(($(date +%s) - start)) s after node2 died"
 cat /tmp/$guest.out
 grep -q "runs on at node1" /tmp/$guest.out
 { blanket node list || true; } | grep -E '^node2 +down'
 [ "$(on node1 xl list | awk -v g="$guest" '$1 == g' | wc -l)" -eq 1 ]
-! on node1 xl list | grep -- "^$guest--"
-! on node1 ls /run/blanket/migrating-$guest /run/blanket/away-$guest 2>/dev/null
+lacks "^$guest--" on node1 xl list
+fails on node1 ls /run/blanket/migrating-$guest /run/blanket/away-$guest 2>/dev/null
 wait_daemon_alone node1
 n=$(last_counter node1 "$log")
-sleep 2
-[ "$(last_counter node1 "$log")" -gt "$n" ]
+wait_beats_past node1 "$log" "$n"
 blanket destroy "$guest"

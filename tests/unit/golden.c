@@ -1,4 +1,4 @@
-#include "golden.h"
+#include "tests/unit/golden.h"
 
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fdio.h"
+#include "toolstack/common/fdio.h"
 
 /* Every record in tests/golden/probe/; the probe suite checks that none is
  * left out. The lab's dom0 cannot size its instance (its MemTotal is

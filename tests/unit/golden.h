@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "probe.h"
+#include "blanket/probe.h"
 
 #define GOLDEN_DIR "tests/golden/probe/"
 

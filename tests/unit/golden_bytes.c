@@ -1,4 +1,4 @@
-#include "golden_bytes.h"
+#include "tests/unit/golden_bytes.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Unit test runner: every suite, CUnit's basic interface and summary. */
 #include <CUnit/Basic.h>
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 int main(void)
 {
@@ -22,6 +22,7 @@ int main(void)
 	suite_mig();
 	suite_mig_rec();
 	suite_rate();
+	suite_cli();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -1,6 +1,6 @@
 /* Helpers shared by the migration stream suites (test_mig.c,
  * test_mig_rec.c): streams made, encoded and decoded in one call. */
-#include "migtest.h"
+#include "tests/unit/migtest.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fdio.h"
-#include "mig_rec.h"
-#include "stream_mem.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/mig/mig_rec.h"
+#include "toolstack/common/stream_mem.h"
 
 /* a: the source's end, b: the destination's; a test that hangs fails. */
 void migtest_pair_open(struct bl_stream *a, struct bl_stream *b)
@@ -95,11 +95,11 @@ void migtest_put_header(struct bl_stream *s, uint32_t version, uint32_t opts)
 void migtest_put_rec(struct bl_stream *s, uint32_t type, const void *body,
 		     uint32_t len)
 {
-	uint8_t *rec = malloc(mig__rec_size(len));
+	uint8_t *rec = malloc(frame_size(len));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(
-	    stream_write(s, rec, mig__rec_put(rec, type, body, len)), BL_OK);
+	CU_ASSERT_EQUAL(stream_write(s, rec, frame_put(rec, type, body, len)),
+			BL_OK);
 	free(rec);
 }
 

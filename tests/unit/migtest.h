@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mig_stream.h"
+#include "toolstack/mig/mig_stream.h"
 
 /* A socketpair: a is the source's end, b the destination's. Both have a
  * 5 s deadline, so a test that would hang fails. */

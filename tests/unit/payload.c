@@ -1,9 +1,9 @@
-#include "payload.h"
+#include "tests/unit/payload.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "mig_rec.h"
+#include "toolstack/mig/mig_rec.h"
 
 #define PAGE  4096
 #define BATCH 64
@@ -60,12 +60,12 @@ uint8_t *payload_pages(size_t pages, unsigned int text_tenths,
 		return NULL;
 	while (pages) {
 		batch = pages < BATCH ? pages : BATCH;
-		mig__store32(p + len, 1);
-		mig__store32(p + len + 4, (uint32_t)(8 + batch * (8 + PAGE)));
-		mig__store32(p + len + 8, (uint32_t)batch);
+		frame_store32(p + len, 1);
+		frame_store32(p + len + 4, (uint32_t)(8 + batch * (8 + PAGE)));
+		frame_store32(p + len + 8, (uint32_t)batch);
 		len += 16;
 		for (size_t i = 0; i < batch; i++, len += 8)
-			mig__store64(p + len, rng() & 0xfffff);
+			frame_store64(p + len, rng() & 0xfffff);
 		for (size_t i = 0; i < batch; i++, len += PAGE) {
 			kind = rng() % 10;
 			if (kind >= 10 - random_tenths)

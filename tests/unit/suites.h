@@ -15,5 +15,6 @@ void suite_xlinfo(void);
 void suite_mig(void);
 void suite_mig_rec(void);
 void suite_rate(void);
+void suite_cli(void);
 
 #endif

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cluster.h"
-#include "suites.h"
+#include "toolstack/client/cluster.h"
+#include "tests/unit/suites.h"
 
 static int parse(const char *text, struct cluster *c, char *err)
 {

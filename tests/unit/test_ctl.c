@@ -3,10 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "suites.h"
+#include "lab/ctl.h"
+#include "tests/unit/suites.h"
 
 static void test_header_round_trip(void)
 {
@@ -35,21 +36,44 @@ static void test_header_rejects(void)
 	CU_ASSERT_EQUAL(ctl_header_decode(hdr, &version), BL_ERR_PROTO);
 }
 
-static void test_record_header_limits(void)
+/* A record header alone, as a peer might send it. */
+static void rec_header(uint8_t hdr[FRAME_REC_HEADER_LEN], uint32_t type,
+		       uint32_t len)
 {
-	uint8_t hdr[CTL_REC_HEADER_LEN];
-	uint32_t type, len;
+	frame_store32(hdr, type);
+	frame_store32(hdr + 4, len);
+}
 
-	ctl_rec_header_encode(hdr, CTL_REC_STDOUT, CTL_MAX_BODY);
-	CU_ASSERT_EQUAL(ctl_rec_header_decode(hdr, &type, &len), BL_OK);
-	CU_ASSERT_EQUAL(type, CTL_REC_STDOUT);
-	CU_ASSERT_EQUAL(len, CTL_MAX_BODY);
-	ctl_rec_header_encode(hdr, CTL_REC_STDOUT, CTL_MAX_BODY + 1);
-	CU_ASSERT_EQUAL(ctl_rec_header_decode(hdr, &type, &len), BL_ERR_PROTO);
-	CU_ASSERT_EQUAL(ctl_pad_len(0), 0);
-	CU_ASSERT_EQUAL(ctl_pad_len(1), 7);
-	CU_ASSERT_EQUAL(ctl_pad_len(8), 0);
-	CU_ASSERT_EQUAL(ctl_pad_len(13), 3);
+static void test_record_limits(void)
+{
+	uint8_t hdr[FRAME_REC_HEADER_LEN], *body = calloc(1, CTL_MAX_BODY);
+	struct ctl_rec rec;
+	int sv[2];
+
+	CU_ASSERT_EQUAL(frame_pad(0), 0);
+	CU_ASSERT_EQUAL(frame_pad(1), 7);
+	CU_ASSERT_EQUAL(frame_pad(8), 0);
+	CU_ASSERT_EQUAL(frame_pad(13), 3);
+	CU_ASSERT_EQUAL(frame_size(13), 24);
+	/* The longest body goes through; one byte more is refused. */
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if (fork() == 0) {
+		_exit(ctl_send_rec(sv[0], CTL_REC_STDOUT, body, CTL_MAX_BODY,
+				   -1) != BL_OK);
+	}
+	CU_ASSERT_EQUAL(ctl_recv_rec(sv[1], &rec, -1), BL_OK);
+	CU_ASSERT_EQUAL(rec.len, CTL_MAX_BODY);
+	ctl_rec_dispose(&rec);
+	CU_ASSERT_EQUAL(
+	    ctl_send_rec(sv[0], CTL_REC_STDOUT, body, CTL_MAX_BODY + 1, -1),
+	    BL_ERR_INVAL);
+	rec_header(hdr, CTL_REC_STDOUT, CTL_MAX_BODY + 1);
+	CU_ASSERT_EQUAL(write(sv[0], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	CU_ASSERT_EQUAL(ctl_recv_rec(sv[1], &rec, -1), BL_ERR_PROTO);
+	close(sv[0]);
+	close(sv[1]);
+	wait(NULL);
+	free(body);
 	CU_ASSERT_STRING_EQUAL(ctl_rec_name(CTL_REC_EXIT), "exit");
 	CU_ASSERT_STRING_EQUAL(ctl_rec_name(99), "unknown");
 }
@@ -124,17 +148,17 @@ static void test_stream_records(void)
 
 static void test_stream_truncated_and_oversized(void)
 {
-	uint8_t hdr[CTL_REC_HEADER_LEN];
+	uint8_t hdr[FRAME_REC_HEADER_LEN];
 	struct ctl_rec rec;
 	int sv[2];
 
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	/* Oversized: refused from the header, before any allocation. */
-	ctl_rec_header_encode(hdr, CTL_REC_STDOUT, 0xffffffffu);
+	rec_header(hdr, CTL_REC_STDOUT, 0xffffffffu);
 	CU_ASSERT_EQUAL(write(sv[0], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
 	CU_ASSERT_EQUAL(ctl_recv_rec(sv[1], &rec, -1), BL_ERR_PROTO);
 	/* Truncated: a body shorter than its length, then EOF. */
-	ctl_rec_header_encode(hdr, CTL_REC_STDOUT, 100);
+	rec_header(hdr, CTL_REC_STDOUT, 100);
 	CU_ASSERT_EQUAL(write(sv[0], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
 	CU_ASSERT_EQUAL(write(sv[0], "short", 5), 5);
 	close(sv[0]);
@@ -160,7 +184,7 @@ void suite_ctl(void)
 
 	CU_add_test(s, "header round trip", test_header_round_trip);
 	CU_add_test(s, "header rejects", test_header_rejects);
-	CU_add_test(s, "record header limits", test_record_header_limits);
+	CU_add_test(s, "record limits", test_record_limits);
 	CU_add_test(s, "argv round trip", test_argv_round_trip);
 	CU_add_test(s, "argv rejects", test_argv_rejects);
 	CU_add_test(s, "stream records", test_stream_records);

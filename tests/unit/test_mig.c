@@ -15,17 +15,17 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "fdio.h"
-#include "mig_rec.h"
-#include "mig_stream.h"
-#include "mig_fill.h"
-#include "migtest.h"
-#include "payload.h"
-#include "stream_mem.h"
-#include "golden_bytes.h"
-#include "suites.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/mig/mig_rec.h"
+#include "toolstack/mig/mig_stream.h"
+#include "toolstack/mig/mig_fill.h"
+#include "tests/unit/migtest.h"
+#include "tests/unit/payload.h"
+#include "toolstack/common/stream_mem.h"
+#include "tests/unit/golden_bytes.h"
+#include "tests/unit/suites.h"
 
-#define GOLDEN_MIG BLANKET_SRCDIR "/tests/golden/mig/"
+#define GOLDEN_MIG "tests/golden/mig/"
 #define PAGE	   4096
 
 /* The payload through the encoder and decoder over a memory stream: the

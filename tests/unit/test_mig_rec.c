@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mig_rec.h"
-#include "mig_stream.h"
-#include "migtest.h"
-#include "payload.h"
-#include "stream_mem.h"
-#include "suites.h"
+#include "toolstack/mig/mig_rec.h"
+#include "toolstack/mig/mig_stream.h"
+#include "tests/unit/migtest.h"
+#include "tests/unit/payload.h"
+#include "toolstack/common/stream_mem.h"
+#include "tests/unit/suites.h"
 
 #define PAGE 4096
 
@@ -77,8 +77,8 @@ static size_t find_rec(const uint8_t *p, size_t n, uint32_t type)
 {
 	size_t off = MIG_HEADER_LEN;
 
-	while (off + 8 <= n && mig__load32(p + off) != type)
-		off += mig__rec_size(mig__load32(p + off + 4));
+	while (off + 8 <= n && frame_load32(p + off) != type)
+		off += frame_size(frame_load32(p + off + 4));
 	CU_ASSERT_FATAL(off + 8 <= n);
 	return off;
 }
@@ -251,8 +251,8 @@ static void test_rejects(void)
 	 * and the writer still open, so nothing waited for one. */
 	migtest_pair_open(&s, &d);
 	migtest_put_header(&s, MIG_VERSION, MIG_OPT_ZLIB);
-	mig__store32(hdr, MIG_REC_RAW);
-	mig__store32(hdr + 4, 0xffffffffu);
+	frame_store32(hdr, MIG_REC_RAW);
+	frame_store32(hdr + 4, 0xffffffffu);
 	CU_ASSERT_EQUAL(stream_write(&s, hdr, sizeof(hdr)), BL_OK);
 	expect_dec(&d, BL_ERR_PROTO,
 		   "record length 4294967295 over the limit of 262144 bytes");

@@ -2,8 +2,8 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "node.h"
-#include "suites.h"
+#include "lab/node.h"
+#include "tests/unit/suites.h"
 
 static const struct lab_images img = {"/img/xen", "/img/vmlinuz",
 				      "/img/dom0.cpio.gz"};

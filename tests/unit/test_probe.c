@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "golden.h"
-#include "probe.h"
-#include "suites.h"
+#include "tests/unit/golden.h"
+#include "blanket/probe.h"
+#include "tests/unit/suites.h"
 
 #define HEADER "blanket-probe-record 1\n"
 

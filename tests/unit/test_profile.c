@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "golden.h"
-#include "profile.h"
-#include "suites.h"
+#include "tests/unit/golden.h"
+#include "blanket/profile.h"
+#include "tests/unit/suites.h"
 
 static void test_golden_profiles(void)
 {

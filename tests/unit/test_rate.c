@@ -2,8 +2,8 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 
-#include "rate.h"
-#include "suites.h"
+#include "toolstack/common/rate.h"
+#include "tests/unit/suites.h"
 
 static void test_parse(void)
 {

@@ -14,13 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "rpc.h"
-#include "rpc_buf.h"
-#include "golden_bytes.h"
-#include "suites.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/rpc/rpc.h"
+#include "toolstack/rpc/rpc_buf.h"
+#include "tests/unit/golden_bytes.h"
+#include "tests/unit/suites.h"
 
-#define CORPUS_DIR BLANKET_SRCDIR "/tests/fuzz/corpus/rpc/"
+#define CORPUS_DIR "tests/fuzz/corpus/rpc/"
 
 /* a: the client's end, b: the server's; a test that hangs fails instead. */
 static void pair_open(struct bl_stream *a, struct bl_stream *b)
@@ -244,7 +244,7 @@ static void test_round_trip(void)
 {
 	struct bl_stream a, b;
 	struct rpc_msg sent, got;
-	char err[HV_ERRMSG_MAX];
+	char err[BL_ERRMSG_MAX];
 
 	pair_open(&a, &b);
 	for (size_t i = 0; i < n_samples; i++) {
@@ -468,7 +468,7 @@ static void put_fmt(struct rpc__wr *wr, const char *fmt, va_list ap)
 static void expect_reject(uint32_t type, uint32_t id, const char *why,
 			  const char *fmt, ...)
 {
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	struct bl_stream a, b;
 	struct rpc__wr wr;
 	uint8_t *body = NULL;
@@ -549,14 +549,14 @@ static void put_raw(struct bl_stream *s, const void *p, size_t len)
 
 static void frame_header(uint8_t hdr[8], uint32_t type, uint32_t len)
 {
-	rpc__be32_store(hdr, type);
-	rpc__be32_store(hdr + 4, len);
+	frame_store32(hdr, type);
+	frame_store32(hdr + 4, len);
 }
 
 static void test_frame_rejects(void)
 {
 	static const uint8_t detach[] = {0, 0, 0, 10};
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	struct bl_stream a, b;
 	struct rpc_msg m;
 	uint8_t hdr[8];
@@ -587,8 +587,7 @@ static void test_frame_rejects(void)
 	put_raw(&a, hdr, sizeof(hdr));
 	put_raw(&a, "\0\0\0\1\0\0\0\1", 8);
 	CU_ASSERT_EQUAL(rpc_recv(&b, &m, err, sizeof(err)), BL_ERR_PROTO);
-	CU_ASSERT_STRING_EQUAL(
-	    err, "nonzero padding after a console-detach message");
+	CU_ASSERT_STRING_EQUAL(err, "console-detach: padding: not zero");
 	frame_header(hdr, RPC_OPTIONAL | 7, 1);
 	put_raw(&a, hdr, sizeof(hdr));
 	put_raw(&a, "x\0\0\0\0\0\0y", 8);
@@ -609,7 +608,7 @@ static void test_frame_rejects(void)
 static void test_frame_limits(void)
 {
 	static const uint8_t list[] = {0, 0, 0, 2};
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	struct bl_stream a, b;
 	uint8_t *big = calloc(1, RPC_MAX_BODY);
 	struct rpc_msg m;
@@ -624,8 +623,8 @@ static void test_frame_limits(void)
 		int rc;
 
 		/* console-data, id 9, data one byte over its limit */
-		rpc__be32_store(big, 9);
-		rpc__be32_store(big + 4, RPC_CONSOLE_MAX + 1);
+		frame_store32(big, 9);
+		frame_store32(big + 4, RPC_CONSOLE_MAX + 1);
 		rc = rpc_send_frame(&a, RPC_OPTIONAL | 99, big, RPC_MAX_BODY);
 		if (!rc)
 			rc = rpc_send_frame(&a, RPC_CONSOLE_DATA, big,
@@ -669,7 +668,7 @@ static void test_version_pick(void)
 
 static void test_hello(void)
 {
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	uint8_t hdr[RPC_HEADER_LEN];
 	uint32_t v = 0, min = 0;
 	struct bl_stream a, b;
@@ -705,7 +704,7 @@ static void test_hello(void)
 static void expect_refusal(const uint8_t hdr[RPC_HEADER_LEN], int rc,
 			   const char *why)
 {
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	uint8_t reply[RPC_HEADER_LEN];
 	struct bl_stream a, b;
 	uint32_t v = 0, min = 0;
@@ -729,7 +728,7 @@ static void expect_refusal(const uint8_t hdr[RPC_HEADER_LEN], int rc,
 
 static void test_hello_refusals(void)
 {
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	uint8_t hdr[RPC_HEADER_LEN];
 	struct bl_stream a, b;
 	uint32_t v = 0;

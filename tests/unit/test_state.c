@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "state.h"
-#include "suites.h"
+#include "lab/state.h"
+#include "tests/unit/suites.h"
 
 static int parse_text(const char *text, struct lab_state *s, int *line)
 {

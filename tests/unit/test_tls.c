@@ -21,10 +21,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
-#include "fdio.h"
-#include "suites.h"
-#include "tls.h"
+#include "toolstack/tls/ca.h"
+#include "toolstack/common/fdio.h"
+#include "tests/unit/suites.h"
+#include "toolstack/tls/tls.h"
 
 #define DEADLINE_MS 2000
 #define BIG_LEN	    (1024 * 1024)

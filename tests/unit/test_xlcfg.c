@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv_xlcfg.h"
-#include "suites.h"
+#include "toolstack/hv/hv_xlcfg.h"
+#include "tests/unit/suites.h"
 
 #define GOLDEN_DIR "tests/golden/xlcfg"
 

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "golden.h"
-#include "suites.h"
-#include "xlinfo.h"
+#include "blanket/check.h"
+#include "tests/unit/golden.h"
+#include "tests/unit/suites.h"
+#include "blanket/xlinfo.h"
 
 #define XL_DIR "tests/golden/xl-info/"
 

@@ -1,58 +1,103 @@
-/* The blanket CLI's command table (xl_cmdtable.c style): usage, help and
- * the man page's synopsis all come from it. */
+/*
+ * Command tables (xl_cmdtable.c style) for blanket(1) and blanket-lab(1):
+ * each command names its options and operands once, and the parser, the
+ * usage lines, `--help` and the man pages' synopsis (checked by a unit
+ * test) all come from that.
+ *
+ * One error convention: a command function returns an exit status
+ * (EXIT_OK, EXIT_FAIL, EXIT_USAGE); everything it calls returns an enum
+ * bl_err, turned into a status once, by cmd_status().
+ */
 #ifndef BL_CMD_H
 #define BL_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv); /* returns the process exit status */
-	const char *args;
-	const char *summary;
-};
+#include "toolstack/common/err.h"
 
-/* Exit statuses of blanket(1). */
+/* Exit statuses. */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,	/* the operation failed; a message says why */
 	EXIT_USAGE = 2, /* bad command line */
 };
 
-/* Find name in table: an exact match, else a unique prefix. NULL when none
- * or ambiguous (and says so on stderr, naming what). */
-const struct cmd *cmd_lookup(const struct cmd *table, const char *name,
-			     const char *what);
-void cmd_print_table(FILE *out, const struct cmd *table, const char *prefix);
+enum cmd_opt_kind {
+	CMD_FLAG,   /* bool */
+	CMD_STRING, /* const char *, pointing into argv */
+	CMD_INT,    /* int from min to max */
+	CMD_RATE,   /* uint64_t bytes per second (rate_parse) */
+	CMD_LIST,   /* struct cmd_list: the option may be repeated */
+};
 
-/* Option and operand checks shared by the commands. who names the command
- * in messages ("blanket lab"). Both return -1 to go on, else an exit
- * status. */
-int cmd_parse_int(const char *who, const char *opt, const char *arg, int min,
-		  int max, int *v_r);
-/* Whether word is one of the space-separated words in list (the options a
- * command accepts). */
-bool cmd_has_word(const char *list, const char *word);
-/* After getopt: refuse operands left in argv (argv[0] is the command). */
-int cmd_no_operands(const char *who, int argc, char **argv);
+#define CMD_LIST_MAX 16
 
-int cmd_lab(int argc, char **argv);
-int cmd_ca(int argc, char **argv);
-int cmd_node(int argc, char **argv);
-/* Guest commands (cmd_guest.c, cmd_console.c). */
-int cmd_create(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-int cmd_destroy(int argc, char **argv);
-int cmd_shutdown(int argc, char **argv);
-int cmd_reboot(int argc, char **argv);
-int cmd_pause(int argc, char **argv);
-int cmd_unpause(int argc, char **argv);
-int cmd_console(int argc, char **argv);
-int cmd_migrate(int argc, char **argv);
-/* The cluster's nodes (cmd_cluster.c). */
-int cmd_node_list(int argc, char **argv);
-int cmd_node_info(int argc, char **argv);
+struct cmd_list {
+	const char *v[CMD_LIST_MAX];
+	int n;
+};
+
+/* One option: how it is written, what it takes, where its value goes in
+ * the program's option struct. */
+struct cmd_opt {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* or 0 */
+	enum cmd_opt_kind kind;
+	const char *arg; /* its argument in usage lines; NULL for a flag */
+	size_t offset;	 /* of the value in the program's option struct */
+	int min, max;	 /* CMD_INT */
+	const char *help;
+};
+
+struct cmd_call;
+
+struct cmd {
+	const char *name;
+	int (*fn)(const struct cmd_call *call); /* NULL when sub is set */
+	const struct cmd *sub; /* subcommands, NULL-name terminated */
+	const struct cmd_opt *const *opts; /* NULL-terminated, or NULL */
+	/* Operands as usage shows them: NAME required, [NAME] optional,
+	 * NAME... or [NAME...] any number more; "--" is not counted. */
+	const char *operands;
+	const char *summary;
+};
+
+/* The options a command takes, as its table row writes them. */
+#define CMD_OPTS(...) ((const struct cmd_opt *const[]){__VA_ARGS__, NULL})
+
+struct cmd_prog {
+	const char *name; /* "blanket" */
+	const struct cmd *commands;
+	size_t opts_size;   /* of the option struct the commands read */
+	const char *footer; /* the last lines of the program's help */
+};
+
+/* What a command function is called with. */
+struct cmd_call {
+	const struct cmd_prog *prog;
+	const struct cmd *cmd;
+	const char *who;  /* "blanket node probe", for messages */
+	const void *opts; /* the program's option struct, parsed */
+	int argc;	  /* the operands */
+	char **argv;
+};
+
+/* Run the command argv names (argv[0] is the program): find it (an exact
+ * name, else a unique prefix), parse its options and count its operands,
+ * call it. Returns the exit status. */
+int cmd_main(const struct cmd_prog *p, int argc, char **argv);
+
+/* The exit status for rc. */
+int cmd_status(int rc);
+
+/* A table's "help [COMMAND...]": the program's or that command's help. */
+int cmd_help(const struct cmd_call *call);
+
+/* One line per command, subcommands spelled out: "blanket info [-n NODE]
+ * [--json] [--cluster FILE] GUEST". The man page's SYNOPSIS must match. */
+void cmd_print_synopsis(FILE *out, const struct cmd_prog *p);
 
 #endif

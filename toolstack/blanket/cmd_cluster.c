@@ -3,9 +3,8 @@
  * machine; see cmd_node.c). */
 #include <stdio.h>
 
-#include "cmd.h"
-#include "guest_target.h"
-#include "json.h"
+#include "toolstack/blanket/guest_target.h"
+#include "toolstack/common/json.h"
 
 /* node-info and guest-list of node i; false (said why) when it is down. */
 static bool ask_node(struct guest_target *t, int i, struct rpc_msg *info,
@@ -45,23 +44,20 @@ static void print_json(const char *name, bool up, const struct rpc_msg *info,
 	printf("}");
 }
 
-/* One node a line (or -n's), reachable or not. */
-static int show_nodes(int argc, char **argv, int operands)
+/* `node list` and `node info NODE`: one node a line (all, or the one the
+ * operand names), reachable or not. */
+int cmd_nodes(const struct cmd_call *call)
 {
-	static const char usage_list[] = "[--json] [--cluster FILE]";
-	static const char usage_info[] = "[--json] [--cluster FILE] NODE";
 	struct guest_target t;
-	int r = guest_target_begin(argc, argv, "cluster json", operands,
-				   operands ? usage_info : usage_list, &t);
 	int lo = 0, hi, down = 0;
 
-	if (r >= 0)
-		return r;
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
 	if (guest_target_range(&t, t.operand, &lo, &hi)) {
 		guest_target_end(&t);
 		return EXIT_FAIL;
 	}
-	if (t.json)
+	if (t.o->json)
 		printf("{\"nodes\": [");
 	else
 		printf("%-10s %-9s %-24s %-16s %4s %9s %9s %6s\n", "NODE",
@@ -77,7 +73,7 @@ static int show_nodes(int argc, char **argv, int operands)
 		up = ask_node(&t, i, &info, &list);
 		down += !up;
 		n = &info.node_info;
-		if (t.json) {
+		if (t.o->json) {
 			printf("%s\n  ", i > lo ? "," : "");
 			print_json(t.c.node[i].name, up, &info, &list);
 		} else if (up) {
@@ -93,18 +89,8 @@ static int show_nodes(int argc, char **argv, int operands)
 		rpc_msg_dispose(&info);
 		rpc_msg_dispose(&list);
 	}
-	if (t.json)
+	if (t.o->json)
 		printf("\n]}\n");
 	guest_target_end(&t);
 	return down ? EXIT_FAIL : EXIT_OK;
-}
-
-int cmd_node_list(int argc, char **argv)
-{
-	return show_nodes(argc, argv, 0);
-}
-
-int cmd_node_info(int argc, char **argv)
-{
-	return show_nodes(argc, argv, 1);
 }

@@ -10,10 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "cmd.h"
-#include "fdio.h"
-#include "guest_target.h"
+#include "toolstack/blanket/guest_target.h"
+#include "toolstack/common/fdio.h"
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
 /* How long we wait for the node to answer our detach. */
@@ -32,7 +30,7 @@ static void on_signal(int sig)
 /* Detach, then discard output until the node's answering detach. */
 static int detach(struct client_conn *conn)
 {
-	char err[HV_ERRMSG_MAX];
+	char err[BL_ERRMSG_MAX];
 	struct rpc_msg m;
 	int rc;
 
@@ -89,7 +87,7 @@ static int from_user(struct client_conn *conn, bool *in_open)
  * (its detach is answered). */
 static int from_guest(struct client_conn *conn, bool *ended)
 {
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	struct rpc_msg m;
 	int rc;
 
@@ -139,21 +137,19 @@ static int relay(struct client_conn *conn)
 	return rc;
 }
 
-int cmd_console(int argc, char **argv)
+int cmd_console(const struct cmd_call *call)
 {
-	static const char usage[] = "[-n NODE] [--cluster FILE] GUEST";
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct rpc_msg req, reply;
 	struct termios saved, raw;
 	struct client_conn conn;
 	struct guest_target t;
-	char err[768];
+	char err[BL_ERRMSG_MAX];
 	bool tty = isatty(STDIN_FILENO);
 	int i, rc;
 
-	rc = guest_target_begin(argc, argv, "node cluster", 1, usage, &t);
-	if (rc >= 0)
-		return rc;
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
 	i = guest_target_find(&t, t.operand);
 	if (i < 0) {
 		guest_target_end(&t);
@@ -192,5 +188,5 @@ int cmd_console(int argc, char **argv)
 	client_close(&conn);
 	guest_target_end(&t);
 	fprintf(stderr, "\nblanket: detached from %s\n", t.operand);
-	return rc ? EXIT_FAIL : EXIT_OK;
+	return cmd_status(rc);
 }

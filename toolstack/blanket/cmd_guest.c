@@ -14,10 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "fdio.h"
-#include "guest_target.h"
-#include "json.h"
+#include "toolstack/blanket/guest_target.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/json.h"
 
 static void print_guest_json(const char *node, const struct hv_guest *g)
 {
@@ -68,21 +67,18 @@ static void print_node_rows(const struct rpc_msg *info,
 
 /* `blanket list`: every node (or -n's) and its guests, in one table; a node
  * that does not answer is named on stderr and makes the exit status 1. */
-int cmd_list(int argc, char **argv)
+int cmd_list(const struct cmd_call *call)
 {
-	static const char usage[] = "[-n NODE] [--json] [--cluster FILE]";
 	struct guest_target t;
-	int r =
-	    guest_target_begin(argc, argv, "node cluster json", 0, usage, &t);
 	int failed = 0, shown = 0, lo = 0, hi;
 
-	if (r >= 0)
-		return r;
-	if (guest_target_range(&t, t.node, &lo, &hi)) {
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
+	if (guest_target_range(&t, t.o->node, &lo, &hi)) {
 		guest_target_end(&t);
 		return EXIT_FAIL;
 	}
-	if (t.json)
+	if (t.o->json)
 		printf("{\"nodes\": [");
 	else
 		printf("%-10s %-24s %-20s %5s %-9s %8s %5s\n", "NODE", "L0",
@@ -101,7 +97,7 @@ int cmd_list(int argc, char **argv)
 		} else {
 			failed = 1;
 		}
-		if (info.node[0] && t.json) {
+		if (info.node[0] && t.o->json) {
 			printf("%s\n  ", shown++ ? "," : "");
 			print_node_json(&info, &list);
 		} else if (info.node[0]) {
@@ -110,7 +106,7 @@ int cmd_list(int argc, char **argv)
 		rpc_msg_dispose(&info);
 		rpc_msg_dispose(&list);
 	}
-	if (t.json)
+	if (t.o->json)
 		printf("%s]}\n", shown ? "\n" : "");
 	guest_target_end(&t);
 	return failed ? EXIT_FAIL : EXIT_OK;
@@ -129,21 +125,18 @@ static int guest_request(struct guest_target *t, struct rpc_msg *req,
 			: guest_target_call(t, *i_r, req, reply, false);
 }
 
-int cmd_info(int argc, char **argv)
+int cmd_info(const struct cmd_call *call)
 {
-	static const char usage[] = "[-n NODE] [--json] GUEST";
 	struct rpc_msg req, reply;
 	struct guest_target t;
-	int r =
-	    guest_target_begin(argc, argv, "node cluster json", 1, usage, &t);
 	int i, rc;
 
-	if (r >= 0)
-		return r;
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
 	rpc_msg_init(&req);
 	req.type = RPC_GUEST_INFO;
 	rc = guest_request(&t, &req, &reply, &i);
-	if (!rc && t.json) {
+	if (!rc && t.o->json) {
 		print_guest_json(t.c.node[i].name, &reply.guest);
 		printf("\n");
 	} else if (!rc) {
@@ -158,7 +151,7 @@ int cmd_info(int argc, char **argv)
 	}
 	rpc_msg_dispose(&reply);
 	guest_target_end(&t);
-	return rc ? EXIT_FAIL : EXIT_OK;
+	return cmd_status(rc);
 }
 
 /* The node with the most free memory, for create without -n. */
@@ -186,19 +179,17 @@ static int roomiest_node(struct guest_target *t)
 }
 
 /* `blanket create CONFIG`: the file is read here and its text sent. */
-int cmd_create(int argc, char **argv)
+int cmd_create(const struct cmd_call *call)
 {
-	static const char usage[] = "[-n NODE] [--cluster FILE] CONFIG-FILE";
 	const char *file, *base;
 	struct rpc_msg req, reply;
 	struct guest_target t;
 	char *text = NULL;
 	size_t len = 0;
-	int r = guest_target_begin(argc, argv, "node cluster", 1, usage, &t);
 	int fd, i, rc;
 
-	if (r >= 0)
-		return r;
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
 	file = t.operand;
 	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -214,7 +205,7 @@ int cmd_create(int argc, char **argv)
 		guest_target_end(&t);
 		return EXIT_FAIL;
 	}
-	i = t.node ? guest_target_index(&t, t.node) : roomiest_node(&t);
+	i = t.o->node ? guest_target_index(&t, t.o->node) : roomiest_node(&t);
 	rpc_msg_init(&req);
 	rpc_msg_init(&reply);
 	req.type = RPC_GUEST_CREATE;
@@ -230,60 +221,53 @@ int cmd_create(int argc, char **argv)
 	rpc_msg_dispose(&req);
 	rpc_msg_dispose(&reply);
 	guest_target_end(&t);
-	return rc ? EXIT_FAIL : EXIT_OK;
+	return cmd_status(rc);
 }
 
 /* destroy, shutdown, reboot, pause, unpause: one request on one guest. */
-static int guest_op(int argc, char **argv, uint32_t type, const char *allowed,
-		    const char *usage, const char *done)
+static int guest_op(const struct cmd_call *call, uint32_t type,
+		    const char *done)
 {
 	struct rpc_msg req, reply;
 	struct guest_target t;
-	int r = guest_target_begin(argc, argv, allowed, 1, usage, &t);
 	int i, rc;
 
-	if (r >= 0)
-		return r;
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
 	rpc_msg_init(&req);
 	req.type = type;
-	req.timeout_s = (uint32_t)t.timeout_s;
-	req.flags = (t.force ? RPC_SHUTDOWN_FORCE : 0) |
-		    (t.wait ? RPC_SHUTDOWN_WAIT : 0);
+	req.timeout_s = (uint32_t)t.o->timeout_s;
+	req.flags = (t.o->force ? RPC_SHUTDOWN_FORCE : 0) |
+		    (t.o->wait ? RPC_SHUTDOWN_WAIT : 0);
 	rc = guest_request(&t, &req, &reply, &i);
 	if (!rc)
 		printf("%s %s on %s\n", done, t.operand, t.c.node[i].name);
 	rpc_msg_dispose(&reply);
 	guest_target_end(&t);
-	return rc ? EXIT_FAIL : EXIT_OK;
+	return cmd_status(rc);
 }
 
-int cmd_destroy(int argc, char **argv)
+int cmd_destroy(const struct cmd_call *call)
 {
-	return guest_op(argc, argv, RPC_GUEST_DESTROY, "node cluster",
-			"[-n NODE] GUEST", "destroyed");
+	return guest_op(call, RPC_GUEST_DESTROY, "destroyed");
 }
 
-int cmd_shutdown(int argc, char **argv)
+int cmd_shutdown(const struct cmd_call *call)
 {
-	return guest_op(
-	    argc, argv, RPC_GUEST_SHUTDOWN, "node cluster timeout force wait",
-	    "[-n NODE] [-w|--wait] [--timeout S] [--force] GUEST", "shut down");
+	return guest_op(call, RPC_GUEST_SHUTDOWN, "shut down");
 }
 
-int cmd_reboot(int argc, char **argv)
+int cmd_reboot(const struct cmd_call *call)
 {
-	return guest_op(argc, argv, RPC_GUEST_REBOOT, "node cluster",
-			"[-n NODE] GUEST", "rebooting");
+	return guest_op(call, RPC_GUEST_REBOOT, "rebooting");
 }
 
-int cmd_pause(int argc, char **argv)
+int cmd_pause(const struct cmd_call *call)
 {
-	return guest_op(argc, argv, RPC_GUEST_PAUSE, "node cluster",
-			"[-n NODE] GUEST", "paused");
+	return guest_op(call, RPC_GUEST_PAUSE, "paused");
 }
 
-int cmd_unpause(int argc, char **argv)
+int cmd_unpause(const struct cmd_call *call)
 {
-	return guest_op(argc, argv, RPC_GUEST_UNPAUSE, "node cluster",
-			"[-n NODE] GUEST", "unpaused");
+	return guest_op(call, RPC_GUEST_UNPAUSE, "unpaused");
 }

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "guest_target.h"
+#include "toolstack/blanket/guest_target.h"
+#include "toolstack/common/json.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -22,10 +22,11 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 	double s = (double)st->elapsed_ms / 1000;
 
 	if (json) {
-		printf("{\"event\": \"progress\", \"phase\": \"%s\", "
-		       "\"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
+		printf("{\"event\": \"progress\", \"phase\": ");
+		json_string(stdout, st->phase);
+		printf(", \"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
 		       "\"wire_bytes\": %llu}\n",
-		       st->phase, (unsigned long long)st->elapsed_ms,
+		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->raw_bytes,
 		       (unsigned long long)st->wire_bytes);
 		fflush(stdout);
@@ -44,11 +45,15 @@ static void show_summary(const char *guest, const char *from, const char *to,
 			 const struct rpc_migrate_stats *st, bool json)
 {
 	if (json) {
-		printf("{\"event\": \"done\", \"guest\": \"%s\", \"from\": "
-		       "\"%s\", \"to\": \"%s\", \"total_ms\": %llu, "
-		       "\"downtime_ms\": %llu, \"raw_bytes\": %llu, "
-		       "\"wire_bytes\": %llu}\n",
-		       guest, from, to, (unsigned long long)st->elapsed_ms,
+		printf("{\"event\": \"done\", \"guest\": ");
+		json_string(stdout, guest);
+		printf(", \"from\": ");
+		json_string(stdout, from);
+		printf(", \"to\": ");
+		json_string(stdout, to);
+		printf(", \"total_ms\": %llu, \"downtime_ms\": %llu, "
+		       "\"raw_bytes\": %llu, \"wire_bytes\": %llu}\n",
+		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->downtime_ms,
 		       (unsigned long long)st->raw_bytes,
 		       (unsigned long long)st->wire_bytes);
@@ -127,25 +132,20 @@ static int next_message(struct client_conn *conn, struct rpc_msg *m,
 	return rpc_recv(&conn->s, m, err, errlen);
 }
 
-int cmd_migrate(int argc, char **argv)
+int cmd_migrate(const struct cmd_call *call)
 {
-	static const char usage[] =
-	    "[--bandwidth RATE] [--no-compress] [--json] [--cluster FILE] "
-	    "GUEST NODE";
 	const struct cluster_node *dst;
 	struct client_conn conn;
 	struct guest_target t;
 	struct rpc_msg req, m;
-	char err[768] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	bool tty = isatty(STDERR_FILENO), progressed = false, connected;
 	bool lost = false; /* the connection to the source broke */
 	bool cancelling = false;
-	int r = guest_target_begin(
-	    argc, argv, "cluster json no-compress bandwidth", 2, usage, &t);
 	int i, j, rc;
 
-	if (r >= 0)
-		return r;
+	if (guest_target_begin(call, &t))
+		return EXIT_FAIL;
 	if (t.local) {
 		fprintf(stderr, "blanket: migrate needs a cluster file naming "
 				"both nodes\n");
@@ -165,8 +165,8 @@ int cmd_migrate(int argc, char **argv)
 	snprintf(req.node, sizeof(req.node), "%s", dst->name);
 	snprintf(req.host, sizeof(req.host), "%s", dst->peer_host);
 	req.port = (uint32_t)dst->peer_port;
-	req.flags = t.no_compress ? RPC_MIGRATE_NO_COMPRESS : 0;
-	req.bandwidth = t.bandwidth;
+	req.flags = t.o->no_compress ? RPC_MIGRATE_NO_COMPRESS : 0;
+	req.bandwidth = t.o->bandwidth;
 	rc = catch_interrupts();
 	if (!rc)
 		rc = guest_target_connect(&t, i, &conn, err, sizeof(err));
@@ -181,13 +181,13 @@ int cmd_migrate(int argc, char **argv)
 		rc = next_message(&conn, &m, &cancelling, err, sizeof(err));
 		lost = rc != BL_OK && rc != BL_ERR_CANCELLED;
 		if (!rc && m.type == RPC_MIGRATE_PROGRESS) {
-			show_progress(&m.migrate, t.json, tty);
+			show_progress(&m.migrate, t.o->json, tty);
 			progressed = true;
 		} else if (!rc && m.type == RPC_OK && m.id == req.id) {
-			if (progressed && tty && !t.json)
+			if (progressed && tty && !t.o->json)
 				fprintf(stderr, "\n");
 			show_summary(t.operand, t.c.node[i].name, dst->name,
-				     &m.migrate, t.json);
+				     &m.migrate, t.o->json);
 			rpc_msg_dispose(&m);
 			break;
 		} else if (!rc && m.type == RPC_ERROR) {
@@ -215,7 +215,7 @@ int cmd_migrate(int argc, char **argv)
 			 t.c.node[i].name, bl_strerror(rc), t.operand);
 	}
 	if (rc) {
-		if (progressed && tty && !t.json)
+		if (progressed && tty && !t.o->json)
 			fprintf(stderr, "\n");
 		fprintf(stderr, "blanket: migrating %s from %s to %s: %s\n",
 			t.operand, t.c.node[i].name, dst->name,
@@ -224,5 +224,5 @@ int cmd_migrate(int argc, char **argv)
 	if (connected)
 		client_close(&conn);
 	guest_target_end(&t);
-	return rc ? EXIT_FAIL : EXIT_OK;
+	return cmd_status(rc);
 }

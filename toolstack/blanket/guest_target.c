@@ -1,156 +1,53 @@
-#include "guest_target.h"
+#include "toolstack/blanket/guest_target.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "rate.h"
-#include "tls.h"
-
-#define ERRLEN 768
-
-static const struct option guest_options[] = {
-    {"node", required_argument, NULL, 'n'},
-    {"cluster", required_argument, NULL, 'C'},
-    {"json", no_argument, NULL, 'j'},
-    {"timeout", required_argument, NULL, 't'},
-    {"force", no_argument, NULL, 'F'},
-    {"wait", no_argument, NULL, 'w'},
-    {"no-compress", no_argument, NULL, 'Z'},
-    {"bandwidth", required_argument, NULL, 'B'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static int parse(int argc, char **argv, const char *allowed, int operands,
-		 const char *usage, struct guest_target *t)
-{
-	char who[64];
-	int c;
-
-	snprintf(who, sizeof(who), "blanket %s", argv[0]);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+n:hw", guest_options, NULL)) !=
-	       -1) {
-		const char *name = NULL;
-
-		for (const struct option *lo = guest_options; lo->name; lo++)
-			if (lo->val == c)
-				name = lo->name;
-		if (c == 'h') {
-			printf("usage: blanket %s %s\n", argv[0], usage);
-			return EXIT_OK;
-		}
-		if (c == '?' || !name || !cmd_has_word(allowed, name)) {
-			fprintf(stderr, "usage: blanket %s %s\n", argv[0],
-				usage);
-			return EXIT_USAGE;
-		}
-		switch (c) {
-		case 'n':
-			t->node = optarg;
-			break;
-		case 'C':
-			t->cluster_file = optarg;
-			break;
-		case 'j':
-			t->json = true;
-			break;
-		case 't':
-			if (cmd_parse_int(who, "--timeout", optarg, 0, 86400,
-					  &t->timeout_s) >= 0)
-				return EXIT_USAGE;
-			break;
-		case 'F':
-			t->force = true;
-			break;
-		case 'w':
-			t->wait = true;
-			break;
-		case 'Z':
-			t->no_compress = true;
-			break;
-		case 'B':
-			if (rate_parse(optarg, &t->bandwidth)) {
-				fprintf(stderr,
-					"%s: --bandwidth wants a rate such as "
-					"20M (MiB/s), 512K or 100Mbit, got "
-					"\"%s\"\n",
-					who, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-	}
-	if (argc - optind != operands || (operands && !argv[optind][0]) ||
-	    (operands > 1 && !argv[optind + 1][0])) {
-		fprintf(stderr, "usage: blanket %s %s\n", argv[0], usage);
-		return EXIT_USAGE;
-	}
-	t->operand = operands ? argv[optind] : NULL;
-	t->operand2 = operands > 1 ? argv[optind + 1] : NULL;
-	return -1;
-}
-
-/* Where the cluster file is: --cluster, $BLANKET_CLUSTER, the system's,
- * else that of the lab running in this checkout (what `blanket lab up`
- * wrote), if any. */
-static const char *cluster_path(const struct guest_target *t, char *buf,
-				size_t len)
-{
-	const char *env = getenv("BLANKET_CLUSTER");
-	const char *lab = getenv("BLANKET_LAB_DIR");
-
-	if (t->cluster_file)
-		return t->cluster_file;
-	if (env && *env)
-		return env;
-	if (access(CLUSTER_DEFAULT_FILE, F_OK) == 0)
-		return CLUSTER_DEFAULT_FILE;
-	snprintf(buf, len, "%s/cluster.conf",
-		 lab && *lab ? lab : BLANKET_BUILDDIR "/lab/run");
-	return access(buf, F_OK) == 0 ? buf : CLUSTER_DEFAULT_FILE;
-}
+#include "toolstack/tls/tls.h"
 
 static int open_cluster(struct guest_target *t)
 {
-	char err[ERRLEN], path[PATH_MAX];
+	char err[BL_ERRMSG_MAX], path[PATH_MAX];
 	int rc;
 
-	rc = cluster_load(cluster_path(t, path, sizeof(path)), &t->c, err,
-			  sizeof(err));
-	if (rc == BL_ERR_NOTFOUND && !t->cluster_file &&
-	    access(CLIENT_LOCAL_SOCKET, F_OK) == 0) {
+	rc = cluster_locate(t->o->cluster, path, sizeof(path));
+	if (rc == BL_ERR_NOTFOUND && access(CLIENT_LOCAL_SOCKET, F_OK) == 0) {
 		t->local = true;
 		t->c.nodes = 1;
 		snprintf(t->c.node[0].name, sizeof(t->c.node[0].name), "local");
 		return BL_OK;
 	}
+	if (rc == BL_ERR_NOTFOUND) {
+		fprintf(stderr,
+			"blanket: no cluster file: none named by --cluster or "
+			"$BLANKET_CLUSTER, none in ~/.config/blanket or %s, "
+			"and no blanketd on this node (cluster.conf(5))\n",
+			CLUSTER_SYSTEM_FILE);
+		return rc;
+	}
+	rc = cluster_load(path, &t->c, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "blanket: %s\n", err);
 		return rc;
 	}
 	rc = tls_ctx_new(TLS_CLIENT, t->c.ca, t->c.cert, t->c.key, &t->tls);
 	if (rc)
-		fprintf(stderr, "blanket: cannot use the credentials the "
-				"cluster file names\n");
+		fprintf(stderr,
+			"blanket: cannot use the credentials the "
+			"cluster file %s names\n",
+			path);
 	return rc;
 }
 
-int guest_target_begin(int argc, char **argv, const char *allowed, int operands,
-		       const char *usage, struct guest_target *t)
+int guest_target_begin(const struct cmd_call *call, struct guest_target *t)
 {
-	int r;
-
 	memset(t, 0, sizeof(*t));
-	r = parse(argc, argv, allowed, operands, usage, t);
-	if (r >= 0)
-		return r;
-	return open_cluster(t) ? EXIT_FAIL : -1;
+	t->o = call->opts;
+	t->operand = call->argc > 0 ? call->argv[0] : NULL;
+	t->operand2 = call->argc > 1 ? call->argv[1] : NULL;
+	return open_cluster(t);
 }
 
 void guest_target_end(struct guest_target *t)
@@ -192,14 +89,14 @@ int guest_target_range(const struct guest_target *t, const char *name,
 		return 0;
 	*lo_r = guest_target_index(t, name);
 	*hi_r = *lo_r + 1;
-	return *lo_r < 0 ? -1 : 0;
+	return *lo_r < 0 ? BL_ERR_NOTFOUND : BL_OK;
 }
 
 int guest_target_call(struct guest_target *t, int i, struct rpc_msg *req,
 		      struct rpc_msg *reply, bool quiet_notfound)
 {
 	struct client_conn conn;
-	char err[ERRLEN];
+	char err[BL_ERRMSG_MAX];
 	int rc = guest_target_connect(t, i, &conn, err, sizeof(err));
 
 	if (!rc) {
@@ -215,8 +112,8 @@ int guest_target_find(struct guest_target *t, const char *name)
 {
 	bool unreachable = false;
 
-	if (t->node)
-		return guest_target_index(t, t->node);
+	if (t->o->node)
+		return guest_target_index(t, t->o->node);
 	for (int i = 0; i < t->c.nodes; i++) {
 		struct rpc_msg req, reply;
 		int rc;

@@ -1,55 +1,49 @@
-/* What the guest commands share: their options, and the nodes they reach
- * (the cluster file's, or this node's blanketd through its local socket when
- * there is no cluster file). */
+/* What the guest and cluster commands share: the nodes they reach (the
+ * cluster file's, or this node's blanketd through its local socket when
+ * there is no cluster file) and the requests they make there. */
 #ifndef BL_GUEST_TARGET_H
 #define BL_GUEST_TARGET_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "client.h"
-#include "cluster.h"
-#include "rpc.h"
+#include "toolstack/blanket/cli.h"
+#include "toolstack/client/client.h"
+#include "toolstack/client/cluster.h"
+#include "toolstack/rpc/rpc.h"
 
 struct tls_ctx;
 
 struct guest_target {
-	/* options */
-	const char *cluster_file; /* --cluster */
-	const char *node;	  /* -n */
-	bool json, force, wait, no_compress;
-	int timeout_s;
-	uint64_t bandwidth;   /* --bandwidth, bytes/s; 0: none */
-	const char *operand;  /* the first operand (guest or file), or NULL */
+	const struct cli_opts *o;
+	const char *operand;  /* the first operand (guest, file, node) */
 	const char *operand2; /* the second (migrate's node), or NULL */
-	/* nodes */
 	struct cluster c;
 	bool local;
 	struct tls_ctx *tls;
 };
 
-/* Parse argv[0]'s options, accepting the long names in allowed (words),
- * and operands (0 to 2) operands; then open the cluster. Returns -1 to go
- * on, else an exit status (having said why). */
-int guest_target_begin(int argc, char **argv, const char *allowed, int operands,
-		       const char *usage, struct guest_target *t);
+/* Open the cluster the call's options lead to (cluster.conf(5)). BL_OK, or
+ * an error after saying why. */
+int guest_target_begin(const struct cmd_call *call,
+		       struct guest_target *t) BL_MUST_CHECK;
 void guest_target_end(struct guest_target *t);
 
 /* Index of the node named name (-n), or -1 after saying it is unknown. */
 int guest_target_index(const struct guest_target *t, const char *name);
 /* The nodes [*lo_r, *hi_r) a listing covers: the one named (NULL: all).
- * -1 after saying the name is unknown. */
+ * BL_ERR_NOTFOUND after saying the name is unknown. */
 int guest_target_range(const struct guest_target *t, const char *name,
-		       int *lo_r, int *hi_r);
+		       int *lo_r, int *hi_r) BL_MUST_CHECK;
 /* The node that runs guest name: -n's, else the one that has it; -1 after
  * saying none has. */
 int guest_target_find(struct guest_target *t, const char *name);
 int guest_target_connect(struct guest_target *t, int i,
-			 struct client_conn *conn, char *err, size_t errlen);
+			 struct client_conn *conn, char *err,
+			 size_t errlen) BL_MUST_CHECK;
 /* One request to node i; on failure prints why (unless quiet_notfound and
  * the node has no such guest). */
 int guest_target_call(struct guest_target *t, int i, struct rpc_msg *req,
-		      struct rpc_msg *reply, bool quiet_notfound);
+		      struct rpc_msg *reply, bool quiet_notfound) BL_MUST_CHECK;
 
 #endif

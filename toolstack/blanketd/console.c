@@ -1,4 +1,4 @@
-#include "console.h"
+#include "toolstack/blanketd/console.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -7,9 +7,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
-#include "rpc.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
+#include "toolstack/rpc/rpc.h"
 
 /* How long a detached console waits for the client's answering detach. */
 #define DETACH_WAIT_MS 5000
@@ -55,7 +55,7 @@ static int from_guest(struct console *c)
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
 		return BL_OK;
 	if (r <= 0) {
-		char err[HV_ERRMSG_MAX];
+		char err[BL_ERRMSG_MAX];
 
 		c->done = true;
 		rc = send_detach(c);
@@ -83,7 +83,7 @@ static int from_guest(struct console *c)
 /* One message from the client: keyboard input or its detach. */
 static int from_client(struct console *c)
 {
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	struct rpc_msg m;
 	int rc;
 

@@ -3,8 +3,8 @@
 #ifndef BL_BLANKETD_CONSOLE_H
 #define BL_BLANKETD_CONSOLE_H
 
-#include "err.h"
-#include "stream.h"
+#include "toolstack/common/err.h"
+#include "toolstack/common/stream.h"
 
 /* Relay until the client sends console-detach (answered with ours) or
  * leaves, or the console closes (then we detach and wait a little for the

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv.h"
-#include "log.h"
-#include "probe.h"
-#include "server.h"
+#include "toolstack/hv/hv.h"
+#include "toolstack/common/log.h"
+#include "blanket/probe.h"
+#include "toolstack/blanketd/server.h"
 
 #define DEFAULT_PORT_SPEC "0.0.0.0:7400"
 #define DEFAULT_SOCKET	  "/run/blanket/blanketd.sock"

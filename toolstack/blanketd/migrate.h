@@ -1,11 +1,12 @@
 /* Live migration between two blanketd (docs/specs/migration-stream.md):
- * the source side serves a client's guest-migrate, the destination side a
- * source's migrate-receive. Both run in a session process. */
+ * the source side (migrate_source.c) serves a client's guest-migrate, the
+ * destination side (migrate_dest.c) a source's migrate-receive. Both run
+ * in a session process; the handover is handover.c's. */
 #ifndef BL_BLANKETD_MIGRATE_H
 #define BL_BLANKETD_MIGRATE_H
 
-#include "rpc.h"
-#include "server.h"
+#include "toolstack/rpc/rpc.h"
+#include "toolstack/blanketd/server.h"
 
 /* Move req->name to the node req names, sending migrate-progress to the
  * client on cli as it goes. On BL_OK *st_r is the summary; on error err

@@ -8,7 +8,7 @@
  * nothing else) -> once a second, let the hypervisor module apply guests'
  * shutdown actions.
  */
-#include "server.h"
+#include "toolstack/blanketd/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,10 +26,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
-#include "migrate_recover.h"
-#include "tls.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
+#include "toolstack/blanketd/migrate_recover.h"
+#include "toolstack/tls/tls.h"
 
 /* A connection must finish its TLS handshake within this. */
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -123,8 +123,12 @@ static void serve_connection(const struct server_opts *o, struct tls_ctx *tls,
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    cred.uid != 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			log_warn("refused a local connection: no credentials");
+			close(fd);
+			return;
+		}
+		if (cred.uid != 0) {
 			log_warnx("refused a local connection from uid %d",
 				  (int)cred.uid);
 			close(fd);

@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 
-#include "err.h"
-#include "hv.h"
-#include "stream.h"
+#include "toolstack/common/err.h"
+#include "toolstack/hv/hv.h"
+#include "toolstack/common/stream.h"
 
 struct tls_ctx;
 

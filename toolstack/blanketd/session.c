@@ -15,13 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console.h"
-#include "fdio.h"
-#include "log.h"
-#include "migrate.h"
-#include "rpc.h"
-#include "server.h"
-#include "tls.h"
+#include "toolstack/blanketd/console.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
+#include "toolstack/blanketd/migrate.h"
+#include "toolstack/rpc/rpc.h"
+#include "toolstack/blanketd/server.h"
+#include "toolstack/tls/tls.h"
+#include "toolstack/common/array.h"
 
 /* A connection idle for this long between requests is closed. */
 #define IDLE_TIMEOUT_MS (10 * 60 * 1000)
@@ -108,7 +109,7 @@ static int h_shutdown(struct session *ss, const struct rpc_msg *req,
 	if (pid < 0)
 		return BL_ERR_IO;
 	if (pid == 0) {
-		char child_err[HV_ERRMSG_MAX];
+		char child_err[BL_ERRMSG_MAX];
 
 		if (ss->o->hv->open(&hv) == BL_OK &&
 		    ss->o->hv->shutdown(hv, req->name, (int)req->timeout_s,
@@ -176,7 +177,7 @@ static int start_console(struct session *ss, const struct rpc_msg *req,
 static int serve_one(struct session *ss)
 {
 	struct rpc_msg req, reply;
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	int rc, pty = -1;
 
 	rpc_msg_init(&req);
@@ -222,8 +223,12 @@ static int serve_one(struct session *ss)
 	} else if (req.type == RPC_GUEST_MIGRATE) {
 		rc = migrate_source(ss->o, ss->hv, ss->s, &req, &reply.migrate,
 				    err, sizeof(err));
-	} else {
+	} else if (req.type < ARRAY_LEN(handlers) && handlers[req.type]) {
 		rc = handlers[req.type](ss, &req, &reply, err, sizeof(err));
+	} else {
+		snprintf(err, sizeof(err), "%s is not served here",
+			 rpc_type_name(req.type));
+		rc = BL_ERR_PROTO;
 	}
 	log_info("%s: %s%s%s: %s", ss->peer, rpc_type_name(req.type),
 		 req.name[0] ? " " : "", req.name, rc ? err : "ok");
@@ -251,7 +256,7 @@ void session_run(const struct server_opts *o, struct bl_stream *s,
 		 const char *peer)
 {
 	struct session ss = {o, s, peer, NULL};
-	char err[HV_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "";
 	uint32_t version;
 
 	s->deadline_ms = fdio_now_ms() + REPLY_TIMEOUT_MS;

@@ -1,4 +1,4 @@
-#include "client.h"
+#include "toolstack/client/client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "tls.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/tls/tls.h"
 
 /* A TCP connection to host:port within CLIENT_CONNECT_TIMEOUT_MS. */
 static int tcp_connect(const struct cluster_node *n, int *fd_r, char *err,
@@ -70,7 +70,7 @@ fail:
 
 static int hello(struct client_conn *conn, char *err, size_t errlen)
 {
-	char why[HV_ERRMSG_MAX] = "";
+	char why[BL_ERRMSG_MAX] = "";
 	uint32_t version;
 	int rc;
 
@@ -136,7 +136,7 @@ int client_connect_local(const char *path, struct client_conn *conn_r,
 int client_call(struct client_conn *conn, struct rpc_msg *req,
 		struct rpc_msg *reply_r, char *err, size_t errlen)
 {
-	char why[HV_ERRMSG_MAX] = "";
+	char why[BL_ERRMSG_MAX] = "";
 	int rc;
 
 	req->id = conn->next_id++;

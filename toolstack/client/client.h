@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cluster.h"
-#include "err.h"
-#include "rpc.h"
-#include "stream.h"
+#include "toolstack/client/cluster.h"
+#include "toolstack/common/err.h"
+#include "toolstack/rpc/rpc.h"
+#include "toolstack/common/stream.h"
 
 #define CLIENT_LOCAL_SOCKET "/run/blanket/blanketd.sock"
 /* Bounded waits: a node that is down is named, not waited for. */

@@ -7,14 +7,15 @@
  * Strict: an unknown directive, a missing field, a duplicate node or a bad
  * port is an error naming the file and line.
  */
-#include "cluster.h"
+#include "toolstack/client/cluster.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "ca.h"
+#include "toolstack/tls/ca.h"
 
 #define LINE_MAX_LEN 1024
 
@@ -157,15 +158,33 @@ int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
 	return BL_OK;
 }
 
-int cluster_load(const char *path, struct cluster *c, char *err, size_t errlen)
+int cluster_locate(const char *given, char *path, size_t len)
 {
 	const char *env = getenv("BLANKET_CLUSTER");
-	FILE *f;
+	const char *config = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (given || (env && *env)) {
+		snprintf(path, len, "%s", given ? given : env);
+		return BL_OK;
+	}
+	if (config && *config)
+		snprintf(path, len, "%s/blanket/cluster.conf", config);
+	else if (home && *home)
+		snprintf(path, len, "%s/.config/blanket/cluster.conf", home);
+	else
+		path[0] = '\0';
+	if (path[0] && access(path, F_OK) == 0)
+		return BL_OK;
+	snprintf(path, len, "%s", CLUSTER_SYSTEM_FILE);
+	return access(path, F_OK) == 0 ? BL_OK : BL_ERR_NOTFOUND;
+}
+
+int cluster_load(const char *path, struct cluster *c, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
 	int rc;
 
-	if (!path)
-		path = env && *env ? env : CLUSTER_DEFAULT_FILE;
-	f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "cannot read cluster file %s: %s", path,
 			 strerror(errno));

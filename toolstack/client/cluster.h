@@ -5,10 +5,10 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
-#define CLUSTER_MAX_NODES    64
-#define CLUSTER_DEFAULT_FILE "/etc/blanket/cluster.conf"
+#define CLUSTER_MAX_NODES   64
+#define CLUSTER_SYSTEM_FILE "/etc/blanket/cluster.conf"
 
 struct cluster_node {
 	char name[64];
@@ -29,7 +29,11 @@ struct cluster {
  * folder anchors relative paths. On error err says "FILE:LINE: what". */
 int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
 		  size_t errlen) BL_MUST_CHECK;
-/* Load path (NULL: $BLANKET_CLUSTER, else CLUSTER_DEFAULT_FILE). */
+/* Which cluster file to use, first found of: given (--cluster),
+ * $BLANKET_CLUSTER, the user's ($XDG_CONFIG_HOME, else ~/.config:
+ * blanket/cluster.conf), CLUSTER_SYSTEM_FILE. The first two are taken
+ * whether or not they exist. BL_ERR_NOTFOUND when none is. */
+int cluster_locate(const char *given, char *path, size_t len) BL_MUST_CHECK;
 int cluster_load(const char *path, struct cluster *c, char *err,
 		 size_t errlen) BL_MUST_CHECK;
 const struct cluster_node *cluster_find(const struct cluster *c,

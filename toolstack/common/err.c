@@ -1,4 +1,4 @@
-#include "err.h"
+#include "toolstack/common/err.h"
 
 static const char *const err_text[] = {
     [-BL_OK] = "success",

@@ -19,6 +19,10 @@ enum bl_err {
 	BL_ERR_CANCELLED = -12, /* the user asked to stop */
 };
 
+/* Room for an error message for the user, NUL included: one that names a
+ * node and carries what the node said (an RPC error of up to 511 bytes). */
+#define BL_ERRMSG_MAX 768
+
 #define BL_MUST_CHECK __attribute__((warn_unused_result))
 
 /* Static text for rc (a negative enum bl_err); never NULL. */

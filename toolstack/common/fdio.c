@@ -1,4 +1,4 @@
-#include "fdio.h"
+#include "toolstack/common/fdio.h"
 
 #include <errno.h>
 #include <netinet/in.h>

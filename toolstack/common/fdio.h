@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t fdio_now_ms(void);

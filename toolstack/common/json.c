@@ -1,4 +1,4 @@
-#include "json.h"
+#include "toolstack/common/json.h"
 
 void json_string(FILE *out, const char *s)
 {

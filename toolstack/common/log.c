@@ -1,4 +1,4 @@
-#include "log.h"
+#include "toolstack/common/log.h"
 
 #include <errno.h>
 #include <stdarg.h>

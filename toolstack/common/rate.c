@@ -1,4 +1,4 @@
-#include "rate.h"
+#include "toolstack/common/rate.h"
 
 #include <stdlib.h>
 #include <string.h>

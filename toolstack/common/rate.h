@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 /* "20M" (MiB/s; also K, G, or none: bytes/s) or "100Mbit" (also kbit,
  * Gbit: powers of 1000 bits/s) into bytes per second, at least 1.

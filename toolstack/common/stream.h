@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "fdio.h"
+#include "toolstack/common/err.h"
+#include "toolstack/common/fdio.h"
 
 struct bl_stream;
 

@@ -1,8 +1,8 @@
 /* The plain-fd stream: a socket or pipe, with the stream's deadline. */
 #include <unistd.h>
 
-#include "fdio.h"
-#include "stream.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/stream.h"
 
 static int fd_read(struct bl_stream *s, void *buf, size_t len)
 {

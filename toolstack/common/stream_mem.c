@@ -1,5 +1,5 @@
 /* The memory stream: a growing buffer, read from the front. */
-#include "stream_mem.h"
+#include "toolstack/common/stream_mem.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stream.h"
+#include "toolstack/common/stream.h"
 
 struct stream_mem {
 	uint8_t *buf; /* malloc'd; the stream's close() frees it */

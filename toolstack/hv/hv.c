@@ -1,4 +1,4 @@
-#include "hv.h"
+#include "toolstack/hv/hv.h"
 
 static const char *const state_names[] = {
     [HV_STATE_RUNNING] = "running",	[HV_STATE_BLOCKED] = "blocked",

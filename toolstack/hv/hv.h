@@ -8,10 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
-#define HV_NAME_MAX   64  /* guest names, NUL included */
-#define HV_ERRMSG_MAX 512 /* error text for the user, NUL included */
+#define HV_NAME_MAX 64 /* guest names, NUL included */
 
 enum hv_guest_state {
 	HV_STATE_RUNNING,

@@ -13,9 +13,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "hv.h"
-#include "hv_xlcfg.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/hv/hv.h"
+#include "toolstack/hv/hv_xlcfg.h"
 
 #include <libxl_utils.h>
 

@@ -17,8 +17,8 @@
 #include <libxl_utils.h>
 #include <xentoollog.h>
 
-#include "hv.h"
-#include "hv_xlcfg.h"
+#include "toolstack/hv/hv.h"
+#include "toolstack/hv/hv_xlcfg.h"
 
 #define USERDATA_KEY "blanket"
 
@@ -39,7 +39,7 @@ static void log_reset(struct hv_libxl *h)
 static int explain(struct hv_libxl *h, int rc, const char *what, char *err,
 		   size_t errlen)
 {
-	char line[HV_ERRMSG_MAX], last[HV_ERRMSG_MAX] = "";
+	char line[BL_ERRMSG_MAX], last[BL_ERRMSG_MAX] = "";
 
 	fflush(h->log);
 	rewind(h->log);

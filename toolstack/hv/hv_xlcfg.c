@@ -7,7 +7,7 @@
  * outside the subset is refused by name rather than silently dropped: a guest
  * must not come up without a device its file asked for.
  */
-#include "hv_xlcfg.h"
+#include "toolstack/hv/hv_xlcfg.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 
 #include <libxl.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 /* Parse len bytes of config text; source names the file in messages
  * ("web.cfg:3: ..."). cfg must be libxl_domain_config_init()ed; on error it

@@ -18,10 +18,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "mig_rec.h"
-#include "mig_fill.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "toolstack/mig/mig_rec.h"
+#include "toolstack/mig/mig_fill.h"
+#include "toolstack/common/array.h"
 
 struct mig_dec {
 	struct bl_stream *in; /* borrowed */
@@ -91,7 +90,7 @@ static void chunk_done(struct mig_dec *dec, uint32_t len)
 static int raw_len(const uint8_t *body, const char *what, uint32_t *len_r,
 		   char *err, size_t errlen)
 {
-	*len_r = mig__load32(body);
+	*len_r = frame_load32(body);
 	if (*len_r == 0 || *len_r > MIG_CHUNK_MAX)
 		return proto(err, errlen, what);
 	return BL_OK;
@@ -226,14 +225,14 @@ static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
 {
 	(void)len;
 	(void)ctl_r;
-	if (mig__load64(dec->body) != dec->st.raw_bytes)
+	if (frame_load64(dec->body) != dec->st.raw_bytes)
 		return proto(err, errlen,
 			     "stream-end: raw_bytes: does not match the "
 			     "payload");
-	if (mig__load64(dec->body + 8) != dec->st.records)
+	if (frame_load64(dec->body + 8) != dec->st.records)
 		return proto(err, errlen,
 			     "stream-end: records: does not match the payload");
-	if (mig__load32(dec->body + 16) != dec->crc)
+	if (frame_load32(dec->body + 16) != dec->crc)
 		return proto(err, errlen,
 			     "stream-end: crc32: checksum mismatch");
 	dec->over = true;

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "mig_rec.h"
-#include "mig_fill.h"
+#include "toolstack/mig/mig_rec.h"
+#include "toolstack/mig/mig_fill.h"
 
 /* Two of the largest records: a flush to make room writes at least
  * 256 KiB. */
@@ -156,15 +156,15 @@ static int put_fill(struct mig_enc *enc, size_t len, uint64_t word)
 
 	if (rc)
 		return rc;
-	mig__store32(body, (uint32_t)len);
+	frame_store32(body, (uint32_t)len);
 	if (!word) {
-		enc->out_len += mig__rec_put(enc->out + enc->out_len,
-					     MIG_REC_ZERO, body, 4);
+		enc->out_len +=
+		    frame_put(enc->out + enc->out_len, MIG_REC_ZERO, body, 4);
 		enc->st.zero_bytes += len;
 	} else {
 		memcpy(body + 4, &word, sizeof(word));
-		enc->out_len += mig__rec_put(enc->out + enc->out_len,
-					     MIG_REC_FILL, body, sizeof(body));
+		enc->out_len += frame_put(enc->out + enc->out_len, MIG_REC_FILL,
+					  body, sizeof(body));
 		enc->st.fill_bytes += len;
 	}
 	enc->crc = mig__crc32_fill(enc->crc, word, len);
@@ -249,9 +249,8 @@ static bool put_deflated(struct mig_enc *enc, const uint8_t *p, size_t len)
 		return false;
 	}
 	enc->unpaid = 0;
-	mig__store32(rec + MIG_REC_HEADER_LEN, (uint32_t)len);
-	enc->out_len +=
-	    mig__rec_put(rec, MIG_REC_ZLIB, NULL, 4 + (uint32_t)zlen);
+	frame_store32(rec + MIG_REC_HEADER_LEN, (uint32_t)len);
+	enc->out_len += frame_put(rec, MIG_REC_ZLIB, NULL, 4 + (uint32_t)zlen);
 	enc->st.zlib_bytes += len;
 	return true;
 }
@@ -264,8 +263,8 @@ static int put_data(struct mig_enc *enc, const uint8_t *p, size_t len)
 		return rc;
 	enc->crc = (uint32_t)crc32(enc->crc, p, (uInt)len);
 	if (!put_deflated(enc, p, len))
-		enc->out_len += mig__rec_put(enc->out + enc->out_len,
-					     MIG_REC_RAW, p, (uint32_t)len);
+		enc->out_len += frame_put(enc->out + enc->out_len, MIG_REC_RAW,
+					  p, (uint32_t)len);
 	enc->st.records++;
 	return BL_OK;
 }
@@ -407,11 +406,11 @@ int mig_enc_finish(struct mig_enc *enc)
 		rc = room(enc);
 	if (rc)
 		goto out;
-	mig__store64(body, enc->st.raw_bytes);
-	mig__store64(body + 8, enc->st.records);
-	mig__store32(body + 16, enc->crc);
-	enc->out_len += mig__rec_put(enc->out + enc->out_len,
-				     MIG_REC_STREAM_END, body, sizeof(body));
+	frame_store64(body, enc->st.raw_bytes);
+	frame_store64(body + 8, enc->st.records);
+	frame_store32(body + 16, enc->crc);
+	enc->out_len += frame_put(enc->out + enc->out_len, MIG_REC_STREAM_END,
+				  body, sizeof(body));
 	rc = flush(enc);
 	enc->done = !rc;
 out:

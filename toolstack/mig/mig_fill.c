@@ -3,7 +3,7 @@
  * word of each block and checks the block in full only when its second and
  * last words are the same. Data that is no fill costs two or three loads
  * per 512 bytes. */
-#include "mig_fill.h"
+#include "toolstack/mig/mig_fill.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -2,18 +2,20 @@
  * (docs/specs/migration-stream.md).
  *
  * Entry points: mig__header_put/mig__header_check for the image header,
- * mig__rec_put/mig__rec_read for records (the encoder and decoder call
- * them), mig_ctl_send/mig_ctl_recv for the handover.
+ * mig__rec_read for records (the encoder and decoder call them; the
+ * framing is toolstack/common/frame.c's), mig_ctl_send/mig_ctl_recv for
+ * the handover.
  *
  * Nomenclature: a record is {type, length, body, padding} on the wire; a
  * record's *where* is the part of the connection it may appear in: the
  * payload (chunks up to stream-end) or the control records after it. */
-#include "mig_rec.h"
+#include "toolstack/mig/mig_rec.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "toolstack/common/array.h"
 
 /* abort: code, message_len, then 1 to MIG_MESSAGE_MAX - 1 bytes. */
 #define ABORT_MIN (8 + 1)
@@ -56,18 +58,15 @@ const char *mig_rec_name(uint32_t type)
 void mig__header_put(uint8_t hdr[MIG_HEADER_LEN], uint32_t version,
 		     uint32_t options)
 {
-	memcpy(hdr, mig_magic, sizeof(mig_magic));
-	mig__store32(hdr + 8, version);
-	mig__store32(hdr + 12, options);
+	frame_header_put(hdr, mig_magic, version, options);
 }
 
 int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
 		      uint32_t *options_r, char *err, size_t errlen)
 {
-	uint32_t version = mig__load32(hdr + 8);
-	uint32_t options = mig__load32(hdr + 12);
+	uint32_t version, options;
 
-	if (memcmp(hdr, mig_magic, sizeof(mig_magic)) != 0) {
+	if (frame_header_get(hdr, mig_magic, &version, &options)) {
 		snprintf(err, errlen, "header: magic: not a migration stream");
 		return BL_ERR_PROTO;
 	}
@@ -89,96 +88,32 @@ int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
 
 /* Records. */
 
-size_t mig__rec_put(uint8_t *dst, uint32_t type, const void *body, uint32_t len)
+/* The records a reader of this version knows: a type added after it is
+ * unknown, as it is to that version's readers. */
+static const char *known_name(uint32_t type, const void *arg)
 {
-	size_t size = mig__rec_size(len);
-	uint8_t *end = dst + MIG_REC_HEADER_LEN + len;
+	const struct mig__rec_desc *d = mig__rec_desc(type);
 
-	mig__store32(dst, type);
-	mig__store32(dst + 4, len);
-	if (body && len)
-		memcpy(dst + MIG_REC_HEADER_LEN, body, len);
-	memset(end, 0, (size_t)(dst + size - end));
-	return size;
-}
-
-static int stream_err(int rc, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s", bl_strerror(rc));
-	return rc;
-}
-
-static int check_pad(const uint8_t *pad, size_t n, const char *name, char *err,
-		     size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (pad[i]) {
-			snprintf(err, errlen, "%s: padding: not zero", name);
-			return BL_ERR_PROTO;
-		}
-	}
-	return BL_OK;
-}
-
-/* Reads past an unknown optional record, through buf in pieces: its
- * length was checked against the limit, and nothing is allocated. */
-static int skip_body(struct bl_stream *s, uint32_t len, uint8_t *buf,
-		     size_t size, char *err, size_t errlen)
-{
-	size_t left = mig__rec_size(len) - MIG_REC_HEADER_LEN, n;
-	size_t pad = left - len;
-	int rc;
-
-	while (left > pad) {
-		n = left - pad < size ? left - pad : size;
-		rc = stream_read(s, buf, n);
-		if (rc)
-			return stream_err(rc, err, errlen);
-		left -= n;
-	}
-	rc = pad ? stream_read(s, buf, pad) : BL_OK;
-	if (rc)
-		return stream_err(rc, err, errlen);
-	return check_pad(buf, pad, "unknown", err, errlen);
+	return d && d->since <= *(const uint32_t *)arg ? d->name : NULL;
 }
 
 int mig__rec_read(struct bl_stream *s, uint32_t version, unsigned int where,
 		  uint8_t *buf, size_t size, uint32_t *type_r, uint32_t *len_r,
 		  uint64_t *wire_r, char *err, size_t errlen)
 {
+	const struct frame_kind kind = {.noun = "record",
+					.max = MIG_MAX_BODY,
+					.name = known_name,
+					.arg = &version};
 	const struct mig__rec_desc *d;
-	uint8_t hdr[MIG_REC_HEADER_LEN];
 	uint32_t type, len;
 	size_t n;
 	int rc;
 
-	for (;;) {
-		rc = stream_read(s, hdr, sizeof(hdr));
-		if (rc)
-			return stream_err(rc, err, errlen);
-		type = mig__load32(hdr);
-		len = mig__load32(hdr + 4);
-		if (len > MIG_MAX_BODY) {
-			snprintf(err, errlen,
-				 "record length %" PRIu32
-				 " over the limit of %u bytes",
-				 len, MIG_MAX_BODY);
-			return BL_ERR_PROTO;
-		}
-		d = mig__rec_desc(type);
-		if (d && d->since <= version)
-			break;
-		if (!(type & MIG_OPTIONAL)) {
-			snprintf(err, errlen, "unknown record type %" PRIu32,
-				 type);
-			return BL_ERR_PROTO;
-		}
-		rc = skip_body(s, len, buf, size, err, errlen);
-		if (rc)
-			return rc;
-		if (wire_r)
-			*wire_r += mig__rec_size(len);
-	}
+	rc = frame_next(s, &kind, &type, &len, wire_r, err, errlen);
+	if (rc)
+		return rc;
+	d = mig__rec_desc(type);
 	if (!(d->where & where)) {
 		snprintf(err, errlen, "unexpected %s record", d->name);
 		return BL_ERR_PROTO;
@@ -190,19 +125,16 @@ int mig__rec_read(struct bl_stream *s, uint32_t version, unsigned int where,
 			 d->name, len, d->min_len, d->max_len);
 		return BL_ERR_PROTO;
 	}
-	n = mig__rec_size(len) - MIG_REC_HEADER_LEN;
+	n = frame_size(len) - MIG_REC_HEADER_LEN;
 	if (n > size) {
 		snprintf(err, errlen, "%s: no room for %zu bytes", d->name, n);
 		return BL_ERR_INVAL;
 	}
-	rc = stream_read(s, buf, n);
-	if (rc)
-		return stream_err(rc, err, errlen);
-	rc = check_pad(buf + len, n - len, d->name, err, errlen);
+	rc = frame_body(s, d->name, len, buf, err, errlen);
 	if (rc)
 		return rc;
 	if (wire_r)
-		*wire_r += MIG_REC_HEADER_LEN + n;
+		*wire_r += frame_size(len);
 	*type_r = type;
 	*len_r = len;
 	return BL_OK;
@@ -226,7 +158,7 @@ static int put_restored(const struct mig_ctl *c, uint8_t *body, uint32_t *len_r)
 {
 	if (c->domid == 0 || c->domid > MIG_DOMID_MAX)
 		return BL_ERR_INVAL;
-	mig__store32(body, c->domid);
+	frame_store32(body, c->domid);
 	*len_r = 4;
 	return BL_OK;
 }
@@ -235,7 +167,7 @@ static int get_restored(const uint8_t *body, uint32_t len, struct mig_ctl *c_r,
 			char *err, size_t errlen)
 {
 	(void)len;
-	c_r->domid = mig__load32(body);
+	c_r->domid = frame_load32(body);
 	if (c_r->domid == 0 || c_r->domid > MIG_DOMID_MAX)
 		return proto(err, errlen, "restored: domid: out of range");
 	return BL_OK;
@@ -250,8 +182,8 @@ static int put_abort(const struct mig_ctl *c, uint8_t *body, uint32_t *len_r)
 	if (c->code >= 0 || c->code < -INT32_MAX || mlen == 0 ||
 	    mlen == sizeof(c->message))
 		return BL_ERR_INVAL;
-	mig__store32(body, (uint32_t)-c->code);
-	mig__store32(body + 4, (uint32_t)mlen);
+	frame_store32(body, (uint32_t)-c->code);
+	frame_store32(body + 4, (uint32_t)mlen);
 	memcpy(body + 8, c->message, mlen);
 	*len_r = 8 + (uint32_t)mlen;
 	return BL_OK;
@@ -260,7 +192,7 @@ static int put_abort(const struct mig_ctl *c, uint8_t *body, uint32_t *len_r)
 static int get_abort(const uint8_t *body, uint32_t len, struct mig_ctl *c_r,
 		     char *err, size_t errlen)
 {
-	uint32_t code = mig__load32(body), mlen = mig__load32(body + 4);
+	uint32_t code = frame_load32(body), mlen = frame_load32(body + 4);
 
 	if (code == 0 || code > INT32_MAX)
 		return proto(err, errlen, "abort: code: out of range");
@@ -326,7 +258,7 @@ int mig_ctl_send(struct bl_stream *s, const struct mig_ctl *c)
 	if (rc)
 		return rc;
 	/* One write: a record's header and body never travel apart. */
-	return stream_write(s, rec, mig__rec_put(rec, c->type, body, len));
+	return stream_write(s, rec, frame_put(rec, c->type, body, len));
 }
 
 int mig_send_abort(struct bl_stream *s, int code, const char *message)

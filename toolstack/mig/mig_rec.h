@@ -1,17 +1,17 @@
 /* Migration stream framing (docs/specs/migration-stream.md, "Image header"
- * and "Records"): big-endian fields, the record table, and the reader of
- * record headers, which is the only code that checks an untrusted length.
+ * and "Records"): the record table and the reader of records, on the
+ * framing all Blanket's wire formats share (toolstack/common/frame.h:
+ * byte order, frame_put() with a body already in place for the encoder).
  * Module-internal: the encoder, the decoder and the tests use it. */
 #ifndef BL_MIG_REC_H
 #define BL_MIG_REC_H
 
-#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include <time.h>
 
-#include "mig_stream.h"
+#include "toolstack/common/frame.h"
+#include "toolstack/mig/mig_stream.h"
 
 /* Where a record may appear: mig__rec_read() refuses the others. */
 #define MIG__PAYLOAD 0x1u /* from the source, up to stream-end */
@@ -34,34 +34,6 @@ struct mig__rec_desc {
  * other. */
 const struct mig__rec_desc *mig__rec_desc(uint32_t type);
 
-static inline uint32_t mig__load32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be32toh(v);
-}
-
-static inline uint64_t mig__load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
-}
-
-static inline void mig__store32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void mig__store64(uint8_t *p, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(p, &v, sizeof(v));
-}
-
 /* The monotonic clock in ns, for the stats' timings. */
 static inline int64_t mig__now_ns(void)
 {
@@ -70,18 +42,6 @@ static inline int64_t mig__now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
-
-/* Bytes a record with a body of len bytes takes on the wire. */
-static inline size_t mig__rec_size(uint32_t len)
-{
-	return MIG_REC_HEADER_LEN + (size_t)len + ((8 - (len & 7)) & 7);
-}
-
-/* Writes a record to dst, which has room for mig__rec_size(len) bytes, and
- * returns that size. With body NULL, the caller has already put the body at
- * dst + MIG_REC_HEADER_LEN (the encoder deflates straight there). */
-size_t mig__rec_put(uint8_t *dst, uint32_t type, const void *body,
-		    uint32_t len);
 
 void mig__header_put(uint8_t hdr[MIG_HEADER_LEN], uint32_t version,
 		     uint32_t options);

@@ -14,19 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "stream.h"
+#include "toolstack/common/err.h"
+#include "toolstack/common/frame.h"
+#include "toolstack/common/stream.h"
 
 #define MIG_VERSION	   2 /* the version we write, and the highest we read */
 #define MIG_MIN_VERSION	   1 /* the lowest we read */
-#define MIG_HEADER_LEN	   16
-#define MIG_REC_HEADER_LEN 8
-#define MIG_MAX_BODY	   262144u     /* any record's body */
-#define MIG_CHUNK_MAX	   262144u     /* a chunk's raw_len */
-#define MIG_OPTIONAL	   0x80000000u /* type bit: skip if unknown */
-#define MIG_OPT_ZLIB	   0x1u	       /* header option: zlib records */
-#define MIG_MESSAGE_MAX	   512	       /* abort message, NUL included */
-#define MIG_DOMID_MAX	   32751u      /* below DOMID_FIRST_RESERVED */
+#define MIG_HEADER_LEN	   FRAME_HEADER_LEN
+#define MIG_REC_HEADER_LEN FRAME_REC_HEADER_LEN
+#define MIG_MAX_BODY	   262144u	  /* any record's body */
+#define MIG_CHUNK_MAX	   262144u	  /* a chunk's raw_len */
+#define MIG_OPTIONAL	   FRAME_OPTIONAL /* type bit: skip if unknown */
+#define MIG_OPT_ZLIB	   0x1u		  /* header option: zlib records */
+#define MIG_MESSAGE_MAX	   512		  /* abort message, NUL included */
+#define MIG_DOMID_MAX	   32751u	  /* below DOMID_FIRST_RESERVED */
 
 enum mig_rec_type {
 	MIG_REC_RAW = 1,

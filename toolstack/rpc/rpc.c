@@ -10,16 +10,16 @@
  * Bodies are encoded and decoded by two tables, msgs[] and results[]:
  * one entry per type, its fields in wire order. All byte-level checks are
  * in rpc_buf.c; this file checks values (states, flags, empty names). */
-#include "rpc.h"
+#include "toolstack/rpc/rpc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc_buf.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "toolstack/rpc/rpc_buf.h"
+#include "toolstack/common/array.h"
+#include "toolstack/common/frame.h"
 
 /* The smallest guest record: a 1-byte name and the fixed fields. */
 #define GUEST_MIN_LEN (4 + 1 + 4 + 4 + 8 + 4 + 8)
@@ -460,11 +460,6 @@ int rpc_msg_decode(uint32_t type, const uint8_t *body, uint32_t len,
 
 /* Frames. */
 
-static uint32_t pad_len(uint32_t len)
-{
-	return (8 - (len & 7)) & 7;
-}
-
 static void stream_err(int rc, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s", bl_strerror(rc));
@@ -486,121 +481,51 @@ void rpc_frame_dispose(struct rpc_frame *f)
 int rpc_send_frame(struct bl_stream *s, uint32_t type, const void *body,
 		   uint32_t len)
 {
-	uint8_t *frame;
-	size_t total;
-	int rc;
-
-	if (len > RPC_MAX_BODY || (len && !body))
-		return BL_ERR_INVAL;
-	/* One write: over TCP, a header and a body written apart would meet
-	 * Nagle's algorithm and the peer's delayed ACK. */
-	total = RPC_FRAME_HEADER_LEN + (size_t)len + pad_len(len);
-	frame = calloc(1, total);
-	if (!frame)
-		return BL_ERR_NOMEM;
-	rpc__be32_store(frame, type);
-	rpc__be32_store(frame + 4, len);
-	if (len)
-		memcpy(frame + RPC_FRAME_HEADER_LEN, body, len);
-	rc = stream_write(s, frame, total);
-	free(frame);
-	return rc;
+	return frame_write(s, RPC_MAX_BODY, type, body, len);
 }
 
-static int check_pad(const uint8_t *pad, uint32_t n, uint32_t type, char *err,
-		     size_t errlen)
+/* Frames rpc_recv_frame returns: known ones, and unknown mandatory ones
+ * (decoding refuses those, naming the type); unknown optional ones are
+ * skipped. */
+static const char *frame_name(uint32_t type, const void *arg)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		if (pad[i]) {
-			snprintf(err, errlen,
-				 "nonzero padding after a %s message",
-				 rpc_type_name(type));
-			return BL_ERR_PROTO;
-		}
-	}
-	return BL_OK;
+	(void)arg;
+	if (msg_desc(type))
+		return rpc_type_name(type);
+	return type & RPC_OPTIONAL ? NULL : "unknown";
 }
 
-/* Reads past an unknown optional frame's body without allocating it. */
-static int skip_body(struct bl_stream *s, uint32_t type, uint32_t len,
-		     char *err, size_t errlen)
-{
-	uint32_t pad = pad_len(len), n;
-	uint8_t chunk[4096];
-	int rc;
-
-	while (len) {
-		n = len < sizeof(chunk) ? len : (uint32_t)sizeof(chunk);
-		rc = stream_read(s, chunk, n);
-		if (rc) {
-			stream_err(rc, err, errlen);
-			return rc;
-		}
-		len -= n;
-	}
-	rc = pad ? stream_read(s, chunk, pad) : BL_OK;
-	if (rc) {
-		stream_err(rc, err, errlen);
-		return rc;
-	}
-	return check_pad(chunk, pad, type, err, errlen);
-}
+static const struct frame_kind rpc_frames = {
+    .noun = "message", .max = RPC_MAX_BODY, .name = frame_name};
 
 int rpc_recv_frame(struct bl_stream *s, struct rpc_frame *f_r, char *err,
 		   size_t errlen)
 {
-	uint8_t hdr[RPC_FRAME_HEADER_LEN];
 	uint8_t *body = NULL;
 	uint32_t type, len;
 	int rc;
 
 	rpc_frame_init(f_r);
-	for (;;) {
-		rc = stream_read(s, hdr, sizeof(hdr));
-		if (rc) {
-			stream_err(rc, err, errlen);
-			goto out;
-		}
-		type = rpc__be32_load(hdr);
-		len = rpc__be32_load(hdr + 4);
-		if (len > RPC_MAX_BODY) {
-			rc = BL_ERR_PROTO;
-			snprintf(err, errlen,
-				 "message length %" PRIu32
-				 " over the limit of %u bytes",
-				 len, RPC_MAX_BODY);
-			goto out;
-		}
-		if (msg_desc(type) || !(type & RPC_OPTIONAL))
-			break;
-		rc = skip_body(s, type, len, err, errlen);
-		if (rc)
-			goto out;
-	}
+	rc = frame_next(s, &rpc_frames, &type, &len, NULL, err, errlen);
+	if (rc)
+		return rc;
 	if (len) {
-		/* len is at most RPC_MAX_BODY: checked above. */
-		body = malloc((size_t)len + pad_len(len));
+		/* len is at most RPC_MAX_BODY: frame_next checked it. */
+		body = malloc((size_t)len + frame_pad(len));
 		if (!body) {
-			rc = BL_ERR_NOMEM;
-			stream_err(rc, err, errlen);
-			goto out;
+			stream_err(BL_ERR_NOMEM, err, errlen);
+			return BL_ERR_NOMEM;
 		}
-		rc = stream_read(s, body, (size_t)len + pad_len(len));
+		rc = frame_body(s, rpc_type_name(type), len, body, err, errlen);
 		if (rc) {
-			stream_err(rc, err, errlen);
-			goto out;
+			free(body);
+			return rc;
 		}
-		rc = check_pad(body + len, pad_len(len), type, err, errlen);
-		if (rc)
-			goto out;
 	}
 	f_r->type = type;
 	f_r->len = len;
 	f_r->body = body;
-	body = NULL;
-out:
-	free(body);
-	return rc;
+	return BL_OK;
 }
 
 int rpc_send(struct bl_stream *s, const struct rpc_msg *m)
@@ -648,19 +573,13 @@ int rpc_send_error(struct bl_stream *s, uint32_t id, int code,
 void rpc_header_encode(uint8_t hdr[RPC_HEADER_LEN], uint32_t version,
 		       uint32_t min_version)
 {
-	memcpy(hdr, rpc_magic, sizeof(rpc_magic));
-	rpc__be32_store(hdr + 8, version);
-	rpc__be32_store(hdr + 12, min_version);
+	frame_header_put(hdr, rpc_magic, version, min_version);
 }
 
 int rpc_header_decode(const uint8_t hdr[RPC_HEADER_LEN], uint32_t *version_r,
 		      uint32_t *min_version_r)
 {
-	if (memcmp(hdr, rpc_magic, sizeof(rpc_magic)) != 0)
-		return BL_ERR_PROTO;
-	*version_r = rpc__be32_load(hdr + 8);
-	*min_version_r = rpc__be32_load(hdr + 12);
-	return BL_OK;
+	return frame_header_get(hdr, rpc_magic, version_r, min_version_r);
 }
 
 int rpc_version_pick(uint32_t our_min, uint32_t our_max, uint32_t peer_min,

@@ -9,22 +9,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "hv.h"
-#include "stream.h"
+#include "toolstack/common/err.h"
+#include "toolstack/common/frame.h"
+#include "toolstack/common/stream.h"
+#include "toolstack/hv/hv.h"
 
 #define RPC_VERSION	     1 /* the highest version we speak */
 #define RPC_MIN_VERSION	     1 /* the lowest */
-#define RPC_HEADER_LEN	     16
-#define RPC_FRAME_HEADER_LEN 8
+#define RPC_HEADER_LEN	     FRAME_HEADER_LEN
+#define RPC_FRAME_HEADER_LEN FRAME_REC_HEADER_LEN
 #define RPC_MAX_BODY	     1048576u
-#define RPC_OPTIONAL	     0x80000000u /* type bit: skip if unknown */
-#define RPC_NODE_NAME_MAX    256	 /* NUL included, like HV_NAME_MAX */
-#define RPC_L0_MAX	     64		 /* NUL included */
-#define RPC_SOURCE_MAX	     4096	 /* NUL included */
-#define RPC_CONFIG_MAX	     524288u	 /* bytes */
-#define RPC_CONSOLE_MAX	     65536u	 /* bytes per console-data */
-#define RPC_TIMEOUT_MAX	     86400u	 /* guest-shutdown seconds */
+#define RPC_OPTIONAL	     FRAME_OPTIONAL /* type bit: skip if unknown */
+#define RPC_NODE_NAME_MAX    256	    /* NUL included, like HV_NAME_MAX */
+#define RPC_L0_MAX	     64		    /* NUL included */
+#define RPC_SOURCE_MAX	     4096	    /* NUL included */
+#define RPC_CONFIG_MAX	     524288u	    /* bytes */
+#define RPC_CONSOLE_MAX	     65536u	    /* bytes per console-data */
+#define RPC_TIMEOUT_MAX	     86400u	    /* guest-shutdown seconds */
 
 #define RPC_SHUTDOWN_FORCE 0x1u /* destroy after the timeout */
 #define RPC_SHUTDOWN_WAIT  0x2u /* reply once the guest is gone */
@@ -53,6 +54,7 @@ enum rpc_type {
 #define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
 #define RPC_HOST_MAX		256  /* NUL included */
 #define RPC_PHASE_MAX		16   /* NUL included */
+#define RPC_MESSAGE_MAX		512  /* an error reply's text, NUL included */
 
 /* A migration's figures: progress while it runs, the summary at its end. */
 struct rpc_migrate_stats {
@@ -102,7 +104,7 @@ struct rpc_msg {
 
 	/* error */
 	int code; /* a negative enum bl_err, or a code we do not know */
-	char message[HV_ERRMSG_MAX];
+	char message[RPC_MESSAGE_MAX];
 };
 
 void rpc_msg_init(struct rpc_msg *m);
@@ -114,7 +116,7 @@ const char *rpc_type_name(uint32_t type);
 bool rpc_type_is_request(uint32_t type);
 
 /* Functions that take err fill it, on failure, with a message for the peer
- * or the user (HV_ERRMSG_MAX bytes hold any; NULL, 0 is allowed). */
+ * or the user (BL_ERRMSG_MAX bytes hold any; NULL, 0 is allowed). */
 
 /* Connection header. decode: BL_ERR_PROTO for a bad magic; the versions are
  * not checked. */

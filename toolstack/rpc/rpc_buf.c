@@ -1,23 +1,11 @@
 /* Bounded body buffers: every read is checked against what is left, every
  * length against its limit before it is used or allocated. */
-#include "rpc_buf.h"
+#include "toolstack/rpc/rpc_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void rpc__be32_store(uint8_t p[4], uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-uint32_t rpc__be32_load(const uint8_t p[4])
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
+#include "toolstack/common/frame.h"
 
 void rpc__wr_init(struct rpc__wr *wr, size_t max)
 {
@@ -79,7 +67,7 @@ void rpc__put_u32(struct rpc__wr *wr, uint32_t v)
 {
 	uint8_t b[4];
 
-	rpc__be32_store(b, v);
+	frame_store32(b, v);
 	put_raw(wr, b, sizeof(b));
 }
 
@@ -167,7 +155,7 @@ void rpc__get_u32(struct rpc__rd *rd, const char *field, uint32_t *v_r)
 {
 	const uint8_t *p = take(rd, field, 4);
 
-	*v_r = p ? rpc__be32_load(p) : 0;
+	*v_r = p ? frame_load32(p) : 0;
 }
 
 void rpc__get_u64(struct rpc__rd *rd, const char *field, uint64_t *v_r)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 struct rpc__wr {
 	uint8_t *buf; /* malloc'd, owned until rpc__wr_take() */
@@ -31,10 +31,6 @@ struct rpc__rd {
 	const char *field; /* the first failure: the field being read, */
 	const char *why;   /* and the reason (static text, from the spec) */
 };
-
-/* Big-endian u32 in and out of 4 bytes the caller has (fixed headers). */
-void rpc__be32_store(uint8_t p[4], uint32_t v);
-uint32_t rpc__be32_load(const uint8_t p[4]);
 
 void rpc__wr_init(struct rpc__wr *wr, size_t max);
 void rpc__wr_dispose(struct rpc__wr *wr);

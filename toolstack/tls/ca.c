@@ -4,7 +4,7 @@
  * Both build everything in memory first, then create each file with O_EXCL
  * (never replacing what is there) and remove the files they created when a
  * later step fails, so an error leaves the folder as it was. */
-#include "ca.h"
+#include "toolstack/tls/ca.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,8 +22,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "log.h"
-#include "tls.h"
+#include "toolstack/common/log.h"
+#include "toolstack/common/path.h"
+#include "toolstack/tls/tls.h"
 
 #define CA_CN_PREFIX "Blanket cluster CA "
 /* Certificates start an hour in the past, so that a node whose clock is a
@@ -98,44 +99,16 @@ int ca_check_ip(const char *field, const char *addr)
 	return BL_ERR_INVAL;
 }
 
-static int path_join(char *buf, const char *dir, const char *name,
+/* buf[PATH_MAX] = "dir/namesuffix" (name: a checked CA name). */
+static int file_path(char *buf, const char *dir, const char *name,
 		     const char *suffix)
 {
-	int n = snprintf(buf, PATH_MAX, "%s/%s%s", dir, name, suffix);
+	char file[CA_NAME_MAX + 8];
 
-	if (n < 0 || n >= PATH_MAX) {
+	snprintf(file, sizeof(file), "%s%s", name, suffix);
+	if (path_join(buf, PATH_MAX, dir, file)) {
 		log_warnx("%.64s...: path too long", dir);
 		return BL_ERR_INVAL;
-	}
-	return BL_OK;
-}
-
-/* mkdir -p: parents 0755, dir itself with mode. */
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(dir);
-
-	while (len > 1 && dir[len - 1] == '/')
-		len--;
-	if (len == 0 || len >= sizeof(path)) {
-		log_warnx("folder \"%.64s\": empty or too long", shown(dir));
-		return BL_ERR_INVAL;
-	}
-	memcpy(path, dir, len);
-	path[len] = '\0';
-	for (char *p = path + 1; p <= path + len; p++) {
-		bool last = p == path + len;
-
-		if ((*p != '/' && !last) || p[-1] == '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, last ? mode : 0755) < 0 && errno != EEXIST) {
-			log_warn("cannot create folder %s", path);
-			return BL_ERR_IO;
-		}
-		if (!last)
-			*p = '/';
 	}
 	return BL_OK;
 }
@@ -360,13 +333,13 @@ int ca_init(const char *dir, const char *cluster)
 
 	rc = ca_check_cluster(cluster);
 	if (!rc)
-		rc = path_join(key_file.path, dir, CA_KEY_FILE, "");
+		rc = file_path(key_file.path, dir, CA_KEY_FILE, "");
 	if (!rc)
-		rc = path_join(cert_file.path, dir, CA_CERT_FILE, "");
+		rc = file_path(cert_file.path, dir, CA_CERT_FILE, "");
 	if (rc)
 		goto out;
 	snprintf(cn, sizeof(cn), "%s%s", CA_CN_PREFIX, cluster);
-	rc = mkdir_p(dir, 0700);
+	rc = path_mkdirs(dir, 0700);
 	if (!rc)
 		rc = new_key(&key);
 	if (!rc)
@@ -483,15 +456,15 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 
 	rc = check_request(req, san);
 	if (!rc)
-		rc = path_join(ca_cert_path, ca_dir, CA_CERT_FILE, "");
+		rc = file_path(ca_cert_path, ca_dir, CA_CERT_FILE, "");
 	if (!rc)
-		rc = path_join(ca_key_path, ca_dir, CA_KEY_FILE, "");
+		rc = file_path(ca_key_path, ca_dir, CA_KEY_FILE, "");
 	if (!rc)
-		rc = path_join(key_file.path, out_dir, req->name, ".key");
+		rc = file_path(key_file.path, out_dir, req->name, ".key");
 	if (!rc)
-		rc = path_join(cert_file.path, out_dir, req->name, ".crt");
+		rc = file_path(cert_file.path, out_dir, req->name, ".crt");
 	if (!rc)
-		rc = path_join(ca_copy.path, out_dir, CA_CERT_FILE, "");
+		rc = file_path(ca_copy.path, out_dir, CA_CERT_FILE, "");
 	if (!rc)
 		rc = ca_load_cert(ca_cert_path, &ca);
 	if (!rc)
@@ -504,7 +477,7 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 		rc = BL_ERR_INVAL;
 		goto out;
 	}
-	rc = mkdir_p(out_dir, 0700);
+	rc = path_mkdirs(out_dir, 0700);
 	if (!rc)
 		rc = check_ca_copy(ca_copy.path, ca, &copy);
 	if (!rc)

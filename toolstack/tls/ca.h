@@ -11,7 +11,7 @@
 
 #include <openssl/types.h>
 
-#include "err.h"
+#include "toolstack/common/err.h"
 
 #define CA_CERT_FILE   "ca.crt"
 #define CA_KEY_FILE    "ca.key"

@@ -7,7 +7,7 @@
  * connection's state behind bl_stream.impl, "where" how logs name the peer.
  * The socket is non-blocking from the handshake on: every OpenSSL call that
  * wants the socket waits in poll() for at most the deadline that is left. */
-#include "tls.h"
+#include "toolstack/tls/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,8 +25,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
-#include "fdio.h"
+#include "toolstack/tls/ca.h"
+#include "toolstack/common/fdio.h"
 
 /* close_notify is a courtesy: never wait long for a peer that does not read
  * when the stream has no deadline of its own. */

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "log.h"
-#include "stream.h"
+#include "toolstack/common/err.h"
+#include "toolstack/common/log.h"
+#include "toolstack/common/stream.h"
 
 enum tls_role {
 	TLS_SERVER, /* blanketd: needs a node certificate */

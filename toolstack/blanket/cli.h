@@ -1,0 +1,53 @@
+/* blanket(1): its command table (commands.c) and the options every
+ * command reads from it. */
+#ifndef BL_BLANKET_CLI_H
+#define BL_BLANKET_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "toolstack/blanket/cmd.h"
+
+/* Every option of blanket(1); zero when not given. */
+struct cli_opts {
+	/* guest and cluster commands */
+	const char *node;    /* -n NODE */
+	const char *cluster; /* --cluster FILE */
+	bool json, force, wait, no_compress;
+	int timeout_s;
+	uint64_t bandwidth; /* bytes/s */
+	/* node probe, check, boot-profile */
+	const char *from, *xl_info;
+	bool record;
+	int memory_mb, cpus;
+	/* ca */
+	const char *dir, *name, *out;
+	bool node_cert;
+	struct cmd_list ips;
+	int days;
+};
+
+extern const struct cmd_prog blanket_prog;
+
+/* Guest commands (cmd_guest.c, cmd_console.c, cmd_migrate.c). */
+int cmd_create(const struct cmd_call *call);
+int cmd_list(const struct cmd_call *call);
+int cmd_info(const struct cmd_call *call);
+int cmd_destroy(const struct cmd_call *call);
+int cmd_shutdown(const struct cmd_call *call);
+int cmd_reboot(const struct cmd_call *call);
+int cmd_pause(const struct cmd_call *call);
+int cmd_unpause(const struct cmd_call *call);
+int cmd_console(const struct cmd_call *call);
+int cmd_migrate(const struct cmd_call *call);
+/* The cluster's nodes (cmd_cluster.c). */
+int cmd_nodes(const struct cmd_call *call);
+/* This node (cmd_node.c). */
+int cmd_node_probe(const struct cmd_call *call);
+int cmd_node_check(const struct cmd_call *call);
+int cmd_node_profile(const struct cmd_call *call);
+/* The cluster CA (cmd_ca.c). */
+int cmd_ca_init(const struct cmd_call *call);
+int cmd_ca_issue(const struct cmd_call *call);
+
+#endif

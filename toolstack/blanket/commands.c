@@ -1,0 +1,190 @@
+/* blanket(1)'s command table: every command, its options and operands.
+ * Usage lines, --help and blanket.1's synopsis (tests/unit/test_cli.c)
+ * come from here. */
+#include <stddef.h>
+
+#include "toolstack/blanket/cli.h"
+#include "toolstack/tls/ca.h"
+
+#define OFF(field) offsetof(struct cli_opts, field)
+
+static const struct cmd_opt O_NODE = {
+    .name = "node",
+    .short_name = 'n',
+    .kind = CMD_STRING,
+    .arg = "NODE",
+    .offset = OFF(node),
+    .help = "act on this node (default: the node that runs the guest)"};
+static const struct cmd_opt O_CLUSTER = {
+    .name = "cluster",
+    .kind = CMD_STRING,
+    .arg = "FILE",
+    .offset = OFF(cluster),
+    .help = "the cluster file (default: as cluster.conf(5) says)"};
+static const struct cmd_opt O_JSON = {.name = "json",
+				      .kind = CMD_FLAG,
+				      .offset = OFF(json),
+				      .help = "print JSON"};
+static const struct cmd_opt O_WAIT = {.name = "wait",
+				      .short_name = 'w',
+				      .kind = CMD_FLAG,
+				      .offset = OFF(wait),
+				      .help = "return once the guest is gone"};
+static const struct cmd_opt O_TIMEOUT = {
+    .name = "timeout",
+    .kind = CMD_INT,
+    .arg = "S",
+    .offset = OFF(timeout_s),
+    .max = 86400,
+    .help = "with --wait or --force: how long the guest has to shut down"};
+static const struct cmd_opt O_FORCE = {
+    .name = "force",
+    .kind = CMD_FLAG,
+    .offset = OFF(force),
+    .help = "destroy the guest if it is not down within --timeout"};
+static const struct cmd_opt O_BANDWIDTH = {
+    .name = "bandwidth",
+    .kind = CMD_RATE,
+    .arg = "RATE",
+    .offset = OFF(bandwidth),
+    .help = "at most RATE on the wire: 20M (MiB/s), 512K, 100Mbit"};
+static const struct cmd_opt O_NO_COMPRESS = {.name = "no-compress",
+					     .kind = CMD_FLAG,
+					     .offset = OFF(no_compress),
+					     .help =
+						 "never deflate the stream"};
+static const struct cmd_opt O_FROM = {
+    .name = "from",
+    .kind = CMD_STRING,
+    .arg = "FILE",
+    .offset = OFF(from),
+    .help =
+	"read a probe record (`node probe --record`) instead of this machine"};
+static const struct cmd_opt O_RECORD = {
+    .name = "record",
+    .kind = CMD_FLAG,
+    .offset = OFF(record),
+    .help = "print what the probe reads, as a record for --from"};
+static const struct cmd_opt O_XL_INFO = {
+    .name = "xl-info",
+    .kind = CMD_STRING,
+    .arg = "FILE",
+    .offset = OFF(xl_info),
+    .help = "check this `xl info` output instead of running xl"};
+/* Up to 16 TiB, the most Xen 4.17 supports. */
+static const struct cmd_opt O_MEMORY_MB = {
+    .name = "memory-mb",
+    .kind = CMD_INT,
+    .arg = "N",
+    .offset = OFF(memory_mb),
+    .min = 1,
+    .max = 16 << 20,
+    .help = "dom0's memory (default: from the probe)"};
+static const struct cmd_opt O_CPUS = {
+    .name = "cpus",
+    .kind = CMD_INT,
+    .arg = "N",
+    .offset = OFF(cpus),
+    .min = 1,
+    .max = 4096,
+    .help = "dom0's vCPUs (default: from the probe)"};
+static const struct cmd_opt O_CA_DIR = {
+    .name = "dir",
+    .kind = CMD_STRING,
+    .arg = "DIR",
+    .offset = OFF(dir),
+    .help =
+	"the CA folder with ca.crt and ca.key (default " CA_DEFAULT_DIR ")"};
+static const struct cmd_opt O_CA_NAME = {
+    .name = "name",
+    .kind = CMD_STRING,
+    .arg = "CLUSTER",
+    .offset = OFF(name),
+    .help = "the cluster's name, in the CA's subject (default blanket)"};
+static const struct cmd_opt O_NODE_CERT = {
+    .name = "node",
+    .kind = CMD_FLAG,
+    .offset = OFF(node_cert),
+    .help = "a node certificate (server and client), not a client one"};
+static const struct cmd_opt O_IP = {
+    .name = "ip",
+    .kind = CMD_LIST,
+    .arg = "ADDR",
+    .offset = OFF(ips),
+    .help = "an address the node is reached at (--node only)"};
+static const struct cmd_opt O_DAYS = {.name = "days",
+				      .kind = CMD_INT,
+				      .arg = "N",
+				      .offset = OFF(days),
+				      .min = 1,
+				      .max = CA_MAX_DAYS,
+				      .help = "validity in days (default 730)"};
+static const struct cmd_opt O_OUT = {
+    .name = "out",
+    .kind = CMD_STRING,
+    .arg = "DIR",
+    .offset = OFF(out),
+    .help = "where NAME.key, NAME.crt and ca.crt go (default .)"};
+
+static const struct cmd node_commands[] = {
+    {"list", cmd_nodes, NULL, CMD_OPTS(&O_JSON, &O_CLUSTER), "",
+     "The cluster's nodes: state, L0, Xen, memory, guests"},
+    {"info", cmd_nodes, NULL, CMD_OPTS(&O_JSON, &O_CLUSTER), "NODE",
+     "One node of the cluster"},
+    {"probe", cmd_node_probe, NULL, CMD_OPTS(&O_JSON, &O_FROM, &O_RECORD), "",
+     "Detect the L0: hypervisor, cloud, nested virt, dom0, devices"},
+    {"check", cmd_node_check, NULL, CMD_OPTS(&O_JSON, &O_FROM, &O_XL_INFO), "",
+     "Say whether this node can run and live-migrate PV guests"},
+    {"boot-profile", cmd_node_profile, NULL,
+     CMD_OPTS(&O_JSON, &O_FROM, &O_MEMORY_MB, &O_CPUS), "",
+     "Xen and dom0 command lines and a GRUB entry for this L0"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cmd ca_commands[] = {
+    {"init", cmd_ca_init, NULL, CMD_OPTS(&O_CA_DIR, &O_CA_NAME), "",
+     "Create the cluster CA: a key and a self-signed certificate"},
+    {"issue", cmd_ca_issue, NULL,
+     CMD_OPTS(&O_NODE_CERT, &O_IP, &O_DAYS, &O_CA_DIR, &O_OUT), "NAME",
+     "Issue a node or client certificate signed by the CA"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cmd commands[] = {
+    {"create", cmd_create, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "CONFIG-FILE",
+     "Create a guest from an xl.cfg file"},
+    {"list", cmd_list, NULL, CMD_OPTS(&O_NODE, &O_JSON, &O_CLUSTER), "",
+     "List the guests of every node"},
+    {"info", cmd_info, NULL, CMD_OPTS(&O_NODE, &O_JSON, &O_CLUSTER), "GUEST",
+     "Show a guest"},
+    {"console", cmd_console, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
+     "Attach to a guest's console (Ctrl-] detaches)"},
+    {"migrate", cmd_migrate, NULL,
+     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_JSON, &O_CLUSTER), "GUEST NODE",
+     "Live-migrate a guest to another node"},
+    {"pause", cmd_pause, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
+     "Pause a guest"},
+    {"unpause", cmd_unpause, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
+     "Unpause a guest"},
+    {"shutdown", cmd_shutdown, NULL,
+     CMD_OPTS(&O_NODE, &O_WAIT, &O_TIMEOUT, &O_FORCE, &O_CLUSTER), "GUEST",
+     "Shut a guest down cleanly"},
+    {"reboot", cmd_reboot, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
+     "Reboot a guest"},
+    {"destroy", cmd_destroy, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
+     "Destroy a guest at once"},
+    {"node", NULL, node_commands, NULL, NULL,
+     "The cluster's nodes, and this node and its L0 cloud"},
+    {"ca", NULL, ca_commands, NULL, NULL,
+     "Create the cluster CA and issue node and client certificates"},
+    {"help", cmd_help, NULL, NULL, "[COMMAND...]", "Show help"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+const struct cmd_prog blanket_prog = {
+    .name = "blanket",
+    .commands = commands,
+    .opts_size = sizeof(struct cli_opts),
+    .footer = "blanket(1) has the details; cluster.conf(5) says which "
+	      "nodes the guest commands reach.\n",
+};

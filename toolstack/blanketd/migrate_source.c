@@ -1,0 +1,458 @@
+/*
+ * Live migration, the source's side (docs/specs/migration-stream.md).
+ *
+ * Entry point: migrate_source (a client's guest-migrate).
+ * Nomenclature: the guest is NAME; the destination restores it as
+ * NAME--incoming; libxl's live save runs in a worker process
+ * (migrate_worker.c) and this session pumps its bytes through the stream
+ * encoder (toolstack/mig/) to the destination, sending progress to the
+ * client.
+ * Order: check the guest and this node -> lock NAME -> connect to the
+ * destination and check it -> migrate-receive -> pump the live save ->
+ * stream-end -> restored -> the handover (handover.c) -> the summary.
+ * Until the save suspends the guest nothing needs undoing but the lock;
+ * from then until go every failure resumes it here.
+ */
+#include "toolstack/blanketd/migrate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "toolstack/blanketd/handover.h"
+#include "toolstack/blanketd/migrate_worker.h"
+#include "toolstack/client/client.h"
+#include "toolstack/common/fdio.h"
+#include "toolstack/common/log.h"
+#include "toolstack/common/path.h"
+#include "toolstack/common/rate.h"
+#include "toolstack/mig/mig_stream.h"
+#include "toolstack/tls/tls.h"
+
+#define PROGRESS_MS	    1000
+#define PAYLOAD_TIMEOUT_MS  30000  /* between payload records */
+#define RESTORED_TIMEOUT_MS 120000 /* stream-end to restored */
+#define CANCEL_READ_MS	    5000   /* a client's message, once it began */
+#define MIGRATE_SNDBUF	    (256 * 1024)
+
+/* One migration from here, while it runs. */
+struct source {
+	const struct server_opts *o;
+	void *hv;
+	struct bl_stream *cli; /* the client: progress, cancel */
+	const struct rpc_msg *req;
+	int64_t start;
+	struct cluster_node dn; /* the destination */
+	struct client_conn dst;
+	struct tls_ctx *tls;
+	struct mig_enc *enc;
+	struct migrate_worker w;
+	char lock[512];
+	int lock_fd;
+	/* after libxl's stream ended: its save returned, restored */
+	int64_t suspended, saved, restored;
+};
+
+/* --- talking to the client --- */
+
+static void progress(struct source *m, const char *phase)
+{
+	struct mig_stats ms;
+	struct rpc_msg p;
+
+	rpc_msg_init(&p);
+	p.type = RPC_MIGRATE_PROGRESS;
+	mig_enc_stats(m->enc, &ms);
+	snprintf(p.migrate.phase, sizeof(p.migrate.phase), "%s", phase);
+	p.migrate.elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
+	p.migrate.raw_bytes = ms.raw_bytes;
+	p.migrate.wire_bytes = ms.wire_bytes;
+	/* The client may have gone: the migration goes on regardless. */
+	if (rpc_send(m->cli, &p))
+		log_debug("progress not sent");
+}
+
+/* Whether the client asked to cancel: a migrate-cancel, or anything else
+ * it sends, or its leaving. Does not wait for it. */
+static bool client_cancelled(struct bl_stream *cli)
+{
+	struct pollfd p = {.fd = cli->fd, .events = POLLIN};
+	int64_t deadline = cli->deadline_ms;
+	char why[BL_ERRMSG_MAX];
+	struct rpc_msg m;
+	int rc;
+
+	if (!stream_pending(cli) && poll(&p, 1, 0) <= 0)
+		return false;
+	rpc_msg_init(&m);
+	cli->deadline_ms = fdio_now_ms() + CANCEL_READ_MS;
+	rc = rpc_recv(cli, &m, why, sizeof(why));
+	cli->deadline_ms = deadline;
+	if (!rc && m.type != RPC_MIGRATE_CANCEL)
+		log_warnx("%s during a migration, taken as a cancel",
+			  rpc_type_name(m.type));
+	rpc_msg_dispose(&m);
+	return true;
+}
+
+/* --- before anything is touched --- */
+
+/* The guest exists, is not headed here, and this node can live-migrate. */
+static int check_guest(struct source *m, struct hv_node_info *mine,
+		       struct hv_guest *g, char *err, size_t errlen)
+{
+	const struct rpc_msg *req = m->req;
+	int rc = m->o->hv->info(m->hv, req->name, g);
+
+	if (rc) {
+		snprintf(err, errlen, "no guest named \"%s\"", req->name);
+		return rc;
+	}
+	if (!strcmp(req->node, m->o->node_name)) {
+		snprintf(err, errlen, "\"%s\" already runs on %s", req->name,
+			 m->o->node_name);
+		return BL_ERR_INVAL;
+	}
+	if (strlen(req->node) >= sizeof(m->dn.name)) {
+		snprintf(err, errlen, "node name too long");
+		return BL_ERR_INVAL;
+	}
+	rc = m->o->hv->node_info(m->hv, mine);
+	if (!rc && !strstr(mine->virt_caps, "shadow")) {
+		snprintf(err, errlen,
+			 "this node's hypervisor lacks shadow "
+			 "paging: PV live migration impossible");
+		return BL_ERR_INVAL;
+	}
+	return rc;
+}
+
+/* One migration of NAME at a time: STATE_DIR/migrating-NAME. */
+static int lock_guest(struct source *m, char *err, size_t errlen)
+{
+	snprintf(m->lock, sizeof(m->lock), "%s/migrating-%s", m->o->state_dir,
+		 m->req->name);
+	if (path_mkdirs(m->o->state_dir, 0700)) {
+		snprintf(err, errlen, "cannot create %s", m->o->state_dir);
+		m->lock[0] = '\0';
+		return BL_ERR_IO;
+	}
+	m->lock_fd =
+	    open(m->lock, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (m->lock_fd < 0) {
+		snprintf(err, errlen, "\"%s\" is already migrating",
+			 m->req->name);
+		m->lock[0] = '\0';
+		return BL_ERR_BUSY;
+	}
+	return BL_OK;
+}
+
+static void unlock_guest(struct source *m)
+{
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	if (m->lock[0])
+		unlink(m->lock);
+}
+
+/* Node to node over TLS, with this node's own identity. */
+static int connect_destination(struct source *m, char *err, size_t errlen)
+{
+	const struct rpc_msg *req = m->req;
+	int rc;
+
+	memcpy(m->dn.name, req->node, strlen(req->node) + 1);
+	snprintf(m->dn.host, sizeof(m->dn.host), "%s", req->host);
+	m->dn.port = (int)req->port;
+	rc = tls_ctx_new(TLS_CLIENT, m->o->ca_file, m->o->cert_file,
+			 m->o->key_file, &m->tls);
+	if (rc) {
+		snprintf(err, errlen, "this node's credentials are unusable");
+		return rc;
+	}
+	rc = client_connect(m->tls, &m->dn, &m->dst, err, errlen);
+	/* A small send buffer: what the kernel queues ahead of the last
+	 * round's pages (the guest paused) has to drain through the slower
+	 * end first, and adds to the downtime. */
+	if (!rc && setsockopt(m->dst.s.fd, SOL_SOCKET, SO_SNDBUF,
+			      &(int){MIGRATE_SNDBUF}, sizeof(int)) < 0)
+		log_warn("SO_SNDBUF");
+	return rc;
+}
+
+/* The destination can take the guest: PV, the same Xen, room. */
+static int check_destination(struct source *m, const struct hv_guest *g,
+			     const struct hv_node_info *mine, char *err,
+			     size_t errlen)
+{
+	struct rpc_msg req, reply;
+	const struct hv_node_info *n = &reply.node_info;
+	size_t vlen = strcspn(mine->xen_version, ".") + 1;
+	int rc;
+
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	req.type = RPC_NODE_INFO;
+	rc = client_call(&m->dst, &req, &reply, err, errlen);
+	if (rc)
+		goto out;
+	vlen += strcspn(mine->xen_version + vlen, ".");
+	if (!strstr(n->virt_caps, "pv")) {
+		snprintf(err, errlen, "node %s cannot run PV guests",
+			 m->dst.node);
+		rc = BL_ERR_INVAL;
+	} else if (strncmp(n->xen_version, mine->xen_version, vlen) != 0) {
+		snprintf(err, errlen,
+			 "node %s runs Xen %s, this node %s: a guest moves "
+			 "between equal Xen versions only",
+			 m->dst.node, n->xen_version, mine->xen_version);
+		rc = BL_ERR_INVAL;
+	} else if (n->free_kib < g->mem_kib) {
+		snprintf(err, errlen,
+			 "node %s has %llu MiB free, \"%s\" needs %llu MiB",
+			 m->dst.node, (unsigned long long)(n->free_kib / 1024),
+			 g->name, (unsigned long long)(g->mem_kib / 1024));
+		rc = BL_ERR_BUSY;
+	}
+out:
+	rpc_msg_dispose(&reply);
+	return rc;
+}
+
+/* migrate-receive with the guest's configuration: the destination
+ * answers OK when it can take it in. */
+static int announce(struct source *m, char *err, size_t errlen)
+{
+	struct rpc_msg req, reply;
+	char *json = NULL;
+	int rc;
+
+	rc = m->o->hv->config_json(m->hv, m->req->name, &json, err, errlen);
+	if (rc)
+		return rc;
+	rpc_msg_init(&req);
+	rpc_msg_init(&reply);
+	req.type = RPC_MIGRATE_RECEIVE;
+	snprintf(req.name, sizeof(req.name), "%s", m->req->name);
+	req.config = json;
+	req.config_len = (uint32_t)strlen(json);
+	rc = client_call(&m->dst, &req, &reply, err, errlen);
+	rpc_msg_dispose(&req);
+	rpc_msg_dispose(&reply);
+	return rc;
+}
+
+/* --- the stream --- */
+
+static int save_worker(const struct server_opts *o, void *hv, const void *arg,
+		       int fd, char *err, size_t errlen)
+{
+	return o->hv->save_live(hv, arg, fd, err, errlen);
+}
+
+/* Keep the wire under the requested bandwidth (none: no limit): wait
+ * while the stream is ahead, watching for a cancel. */
+static int pace(struct source *m)
+{
+	struct mig_stats ms;
+	int64_t delay;
+
+	mig_enc_stats(m->enc, &ms);
+	while ((delay = rate_delay_ms(m->req->bandwidth, ms.wire_bytes,
+				      fdio_now_ms() - m->start)) > 0) {
+		struct pollfd p = {.fd = m->cli->fd, .events = POLLIN};
+
+		if (stream_pending(m->cli) ||
+		    poll(&p, 1,
+			 (int)(delay < PROGRESS_MS ? delay : PROGRESS_MS)) > 0)
+			if (client_cancelled(m->cli))
+				return BL_ERR_CANCELLED;
+	}
+	return BL_OK;
+}
+
+/* Pump the saver's bytes into the encoder until it is done. A destination
+ * that stops reading (link down, daemon gone) fails the write after
+ * PAYLOAD_TIMEOUT_MS; a client that cancels or leaves stops it. */
+static int pump_save(struct source *m)
+{
+	int64_t next = fdio_now_ms() + PROGRESS_MS;
+	int rc = BL_OK;
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = m->w.fd, .events = POLLIN},
+				      {.fd = m->cli->fd, .events = POLLIN}};
+		uint8_t *space;
+		size_t room;
+		ssize_t r;
+
+		if (poll(p, 2, PROGRESS_MS) < 0 && errno != EINTR)
+			return BL_ERR_IO;
+		if (fdio_now_ms() >= next) {
+			progress(m, "memory");
+			next = fdio_now_ms() + PROGRESS_MS;
+		}
+		if ((p[1].revents || stream_pending(m->cli)) &&
+		    client_cancelled(m->cli))
+			return BL_ERR_CANCELLED;
+		if (!p[0].revents)
+			continue;
+		rc = mig_enc_space(m->enc, &space, &room);
+		if (rc)
+			return rc;
+		r = read(m->w.fd, space, room);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? BL_ERR_IO : BL_OK;
+		m->dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+		rc = mig_enc_commit(m->enc, (size_t)r);
+		/* libxl has nothing more for now: send what we hold, so the
+		 * link and the destination work while it does (in the last
+		 * round, with the guest paused, most of all). */
+		if (!rc && (size_t)r < room && !fdio_readable(m->w.fd))
+			rc = mig_enc_flush(m->enc);
+		if (!rc && m->req->bandwidth)
+			rc = pace(m);
+		if (rc)
+			return rc;
+	}
+}
+
+/* The live save, to stream-end: the guest is suspended when it returns. */
+static int stream_memory(struct source *m, char *err, size_t errlen)
+{
+	int rc;
+
+	rc = mig_enc_start(&m->dst.s,
+			   m->req->flags & RPC_MIGRATE_NO_COMPRESS
+			       ? MIG_ENC_NO_COMPRESS
+			       : MIG_ENC_TIMED,
+			   &m->enc);
+	if (!rc)
+		rc = migrate_worker_start(m->o, save_worker, m->req->name,
+					  &m->w);
+	if (rc) {
+		snprintf(err, errlen, "starting the migration failed");
+		return rc;
+	}
+	rc = pump_save(m);
+	m->suspended = fdio_now_ms();
+	if (migrate_worker_wait(&m->w, "live save", err, errlen) && !rc)
+		rc = BL_ERR_FAIL;
+	else if (rc == BL_ERR_CANCELLED)
+		snprintf(err, errlen, "cancelled");
+	else if (rc)
+		snprintf(err, errlen, "sending to %s failed: %s", m->dst.node,
+			 bl_strerror(rc));
+	m->dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+	m->saved = fdio_now_ms();
+	if (!rc)
+		rc = mig_enc_finish(m->enc);
+	return rc;
+}
+
+/* After stream-end: the destination's restored (or its abort), and the
+ * last moment a cancel can be honoured, before go. */
+static int await_restored(struct source *m, char *err, size_t errlen)
+{
+	struct mig_ctl c;
+	int rc;
+
+	progress(m, "handover");
+	m->dst.s.deadline_ms = fdio_now_ms() + RESTORED_TIMEOUT_MS;
+	rc = mig_ctl_recv(&m->dst.s, MIG_REC_RESTORED, &c, err, errlen);
+	m->restored = fdio_now_ms();
+	if (!rc && c.type == MIG_REC_ABORT) {
+		snprintf(err, errlen, "node %s could not restore: %.400s",
+			 m->dst.node, c.message);
+		return BL_ERR_FAIL;
+	}
+	if (!rc && client_cancelled(m->cli)) {
+		snprintf(err, errlen, "cancelled");
+		rc = BL_ERR_CANCELLED;
+		if (mig_send_abort(&m->dst.s, rc, err))
+			log_debug("abort not sent");
+	}
+	return rc;
+}
+
+/* The summary for the client, and the timings for the log. */
+static void report(struct source *m, struct rpc_migrate_stats *st_r)
+{
+	struct mig_stats ms;
+
+	mig_enc_stats(m->enc, &ms);
+	memset(st_r, 0, sizeof(*st_r));
+	snprintf(st_r->phase, sizeof(st_r->phase), "done");
+	st_r->elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
+	st_r->downtime_ms = (uint64_t)(fdio_now_ms() - m->suspended);
+	st_r->raw_bytes = ms.raw_bytes;
+	st_r->wire_bytes = ms.wire_bytes;
+	log_info("\"%s\" to %s: %.1f s, %llu of %llu bytes on the wire; %.1f "
+		 "s writing to the connection, %.1f s in deflate, %llu bytes "
+		 "not deflated for time; after libxl's stream ended: its save "
+		 "returned +%lld ms, restored +%lld ms, started +%lld ms",
+		 m->req->name, m->dst.node, (double)st_r->elapsed_ms / 1000,
+		 (unsigned long long)ms.wire_bytes,
+		 (unsigned long long)ms.raw_bytes, (double)ms.send_ns / 1e9,
+		 (double)ms.deflate_ns / 1e9, (unsigned long long)ms.zlib_slow,
+		 (long long)(m->saved - m->suspended),
+		 (long long)(m->restored - m->suspended),
+		 (long long)st_r->downtime_ms);
+}
+
+int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
+		   const struct rpc_msg *req, struct rpc_migrate_stats *st_r,
+		   char *err, size_t errlen)
+{
+	struct source m = {.o = o,
+			   .hv = hv,
+			   .cli = cli,
+			   .req = req,
+			   .start = fdio_now_ms(),
+			   .w = MIGRATE_WORKER_NONE,
+			   .lock_fd = -1};
+	struct hv_node_info mine;
+	struct hv_guest g;
+	int rc;
+
+	rc = check_guest(&m, &mine, &g, err, errlen);
+	if (!rc)
+		rc = lock_guest(&m, err, errlen);
+	if (!rc)
+		rc = connect_destination(&m, err, errlen);
+	if (!rc)
+		rc = check_destination(&m, &g, &mine, err, errlen);
+	if (!rc)
+		rc = announce(&m, err, errlen);
+	if (rc)
+		goto out;
+	/* Nothing suspended the guest yet: from here a failure resumes it. */
+	rc = stream_memory(&m, err, errlen);
+	if (!rc)
+		rc = await_restored(&m, err, errlen);
+	else if (mig_send_abort(&m.dst.s, rc, err))
+		log_debug("abort not sent");
+	if (rc) {
+		handover_resume_here(o, hv, req->name, err, errlen);
+		goto out;
+	}
+	rc = handover_send(o, hv, &m.dst, &m.dn, req->name, err, errlen);
+	if (!rc)
+		report(&m, st_r);
+out:
+	migrate_worker_stop(&m.w);
+	mig_enc_free(m.enc);
+	if (m.dst.s.ops)
+		client_close(&m.dst);
+	tls_ctx_free(m.tls);
+	unlock_guest(&m);
+	return rc;
+}
