@@ -71,10 +71,12 @@ create_heartbeat() {
 # Create the heartbeat guest with blanket on a node, under another name, and
 # wait for 10 beats.
 blanket_create_heartbeat() {
-	local node=$1 guest=$2
+	local node=$1 guest=$2 dir
+	dir=$(mktemp -d)
 	sed "s/^name = .*/name = \"$guest\"/" \
-		"$(dirname "${BASH_SOURCE[0]}")/guest/heartbeat.cfg" >"/tmp/$guest.cfg"
-	blanket create -n "$node" "/tmp/$guest.cfg"
+		"$(dirname "${BASH_SOURCE[0]}")/guest/heartbeat.cfg" >"$dir/$guest.cfg"
+	blanket create -n "$node" "$dir/$guest.cfg"
+	rm -r "$dir"
 	wait_beats "$node" "$(console_log "$guest")" 10
 }
 

@@ -14,10 +14,10 @@ expect_status 7 on node1 sh -c 'exit 7'
 expect_status 127 on node1 no-such-command
 [ "$(echo hello from the host | blanket-lab exec node2 -- cat)" = "hello from the host" ]
 # Binary-safe and larger than one record.
-head -c 200000 /dev/urandom >/tmp/lab-exec-in.$$
-sum_in=$(sha256sum </tmp/lab-exec-in.$$ | cut -d' ' -f1)
-sum_out=$(blanket-lab exec node1 -- sha256sum </tmp/lab-exec-in.$$ | cut -d' ' -f1)
-rm -f /tmp/lab-exec-in.$$
+head -c 200000 /dev/urandom >"$LAB_TEST_TMP/exec-in"
+sum_in=$(sha256sum <"$LAB_TEST_TMP/exec-in" | cut -d' ' -f1)
+sum_out=$(blanket-lab exec node1 -- sha256sum <"$LAB_TEST_TMP/exec-in" | cut -d' ' -f1)
+rm -f "$LAB_TEST_TMP/exec-in"
 [ "$sum_in" = "$sum_out" ]
 # stdout and stderr stay apart.
 out=$(on node1 sh -c 'echo out; echo err >&2' 2>/dev/null)

@@ -41,12 +41,12 @@ echo "domid before reboot $id, after: $info"
 domains=$(on node1 xenstore-list /local/domain | sort | tr '\n' ' ')
 msg=$(blanket create -n node2 "$cfg" 2>&1) && exit 1
 grep -q 'already exists' <<<"$msg"
-printf 'name = "broken"\nkernel = "/srv/guest/vmlinuz"\nmemory = = 1\n' >/tmp/broken.cfg
-msg=$(blanket create -n node1 /tmp/broken.cfg 2>&1) && exit 1
+printf 'name = "broken"\nkernel = "/srv/guest/vmlinuz"\nmemory = = 1\n' >"$LAB_TEST_TMP/broken.cfg"
+msg=$(blanket create -n node1 "$LAB_TEST_TMP/broken.cfg" 2>&1) && exit 1
 echo "$msg"
 grep -q 'broken.cfg:3: config parsing error' <<<"$msg"
-sed -e 's/^name = .*/name = "huge"/' -e 's/^memory = .*/memory = 4096/' "$cfg" >/tmp/huge.cfg
-msg=$(blanket create -n node1 /tmp/huge.cfg 2>&1) && exit 1
+sed -e 's/^name = .*/name = "huge"/' -e 's/^memory = .*/memory = 4096/' "$cfg" >"$LAB_TEST_TMP/huge.cfg"
+msg=$(blanket create -n node1 "$LAB_TEST_TMP/huge.cfg" 2>&1) && exit 1
 echo "$msg"
 grep -q 'node node1: not enough free memory: "huge" needs 4096 MiB' <<<"$msg"
 fails on node1 xl list broken

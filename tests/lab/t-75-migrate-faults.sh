@@ -4,22 +4,25 @@
 # source, its heartbeat going on, with nothing left on either node.
 . "$(dirname "$0")/../../lab/lib.sh"
 guest=hb-fault
+# Emptied before each migration starts: a check must never see an old one.
+out=$LAB_TEST_TMP/$guest.out
 log=$(console_log "$guest")
 blanket_create_heartbeat node1 "$guest"
 
 # Start a migration and wait until guest state is on its way.
 start_migration() {
-	blanket migrate --json "$guest" node2 >/tmp/$guest.out 2>&1 &
+	>"$out"
+	blanket migrate --json "$guest" node2 >"$out" 2>&1 &
 	migration=$!
 	wait_for 60 "the migration to send guest state" \
-		grep -q '"raw_bytes": [1-9]' /tmp/$guest.out
+		grep -q '"raw_bytes": [1-9]' "$out"
 }
 
 # The migration failed, and the guest runs once, at node1, and beats on.
 check_survived() {
 	fails wait "$migration"
-	cat /tmp/$guest.out
-	grep -q "runs on at node1" /tmp/$guest.out
+	cat "$out"
+	grep -q "runs on at node1" "$out"
 	on node1 xl list "$guest" | grep -q "$guest"
 	n=$(last_counter node1 "$log")
 	wait_beats_past node1 "$log" "$n"

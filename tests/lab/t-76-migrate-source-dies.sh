@@ -5,14 +5,17 @@
 # heartbeat going on, with nothing left on either node.
 . "$(dirname "$0")/../../lab/lib.sh"
 guest=hb-srcdie
+# Emptied before each migration starts: a check must never see an old one.
+out=$LAB_TEST_TMP/$guest.out
 blanket_create_heartbeat node1 "$guest"
 
 # Start a migration from $1 to $2 and wait for the progress event matching $3.
 start_migration() {
-	blanket migrate --json "$guest" "$2" >/tmp/$guest.out 2>&1 &
+	>"$out"
+	blanket migrate --json "$guest" "$2" >"$out" 2>&1 &
 	migration=$!
-	wait_for 60 "a progress event matching $3" grep -q "$3" /tmp/$guest.out ||
-		{ cat /tmp/$guest.out; return 1; }
+	wait_for 60 "a progress event matching $3" grep -q "$3" "$out" ||
+		{ cat "$out"; return 1; }
 }
 
 # Copies of the guest on a node: exact name, then leftovers (NAME--*).
@@ -29,7 +32,7 @@ settled_once() {
 check_settled() {
 	local killed=$1 n1 n2 log
 	fails wait "$migration"
-	cat /tmp/$guest.out
+	cat "$out"
 	wait_for 60 "$killed's blanketd to answer" node_answers "$killed"
 	wait_for 90 "the guest to run once, nothing left" settled_once ||
 		{ on node1 xl list; on node2 xl list; return 1; }
