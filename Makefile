@@ -25,7 +25,7 @@ MIG_SRC    := $(wildcard toolstack/mig/*.c)
 # (they build libxl types) into blanketd and the tests.
 HV_SRC     := toolstack/hv/hv_xlcfg.c toolstack/hv/hv_fake.c
 HV_LIBXL   := toolstack/hv/hv_libxl.c
-XEN_LIBS   := -lxlutil -lxenlight -lxentoollog
+XEN_LIBS   := -lxlutil -lxenlight -lxentoollog -lxenstore
 # The command-table machinery, shared by blanket and blanket-lab.
 CMD_SRC    := toolstack/blanket/cmd.c
 CLI_SRC    := $(filter-out toolstack/blanket/main.c $(CMD_SRC), \
@@ -64,7 +64,7 @@ XEN_ID     := $(shell cat $(XEN_INPUTS) | sha256sum | cut -c1-12)
 XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
-        unit-test lab-test \
+        unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench format clean
 .DELETE_ON_ERROR:
 
@@ -157,7 +157,8 @@ demo: all lab-image
 
 # Tests: format, unit (CUnit), fuzz (short runs), host integration (two
 # blanketd with the test hypervisor, real TLS), lab (real Xen under QEMU).
-check: check-format check-binaries unit-test fuzz-check host-test lab-test
+check: check-format check-binaries unit-test fuzz-check host-test chaos-check \
+	lab-test
 
 check-format: | $(SETUP_STAMP)
 	clang-format --dry-run --Werror $(C_SOURCES) $(HEADERS)
@@ -185,7 +186,8 @@ check-binaries: all
 		exit 1; fi
 	@echo "check-binaries: blanket has none of the lab's $$(wc -l <$(BUILD)/lab.syms) symbols; no binary names $(SRCDIR)"
 
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC))
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
+		toolstack/blanketd/ledger.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 
@@ -222,6 +224,19 @@ host-test: all
 
 lab-test: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH tests/lab/run
+
+# The chaos campaign (tests/chaos/run): a guest runs exactly once under
+# random operations and faults. A new seed each time; a violation prints it.
+CHAOS_STEPS ?= 2000
+chaos-check: all
+	PATH=$(BUILDDIR)/bin:$$PATH tests/chaos/run --steps $(CHAOS_STEPS)
+
+chaos: all
+	PATH=$(BUILDDIR)/bin:$$PATH tests/chaos/run --steps 20000
+
+# Against real Xen: a lab of its own, the heartbeat guests, real faults.
+chaos-lab: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH tests/chaos/lab
 
 bench: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/migrate

@@ -56,6 +56,22 @@ static int push_file(const struct lab_node *n, const char *file,
 	return rc;
 }
 
+/* The node's peers (blanketd --peers): every node's link address. */
+static int write_peers_file(const char *path, const struct lab_state *s)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		log_warn("cannot create %s", path);
+		return BL_ERR_IO;
+	}
+	fprintf(f, "# The lab's nodes, as each node reaches the others.\n");
+	for (int i = 0; i < s->nodes; i++)
+		fprintf(f, "node node%d 10.99.0.%d:7400\n", s->node[i].index,
+			s->node[i].index);
+	return fclose(f) == 0 ? BL_OK : BL_ERR_IO;
+}
+
 static int issue_node(const char *dir, const struct lab_node *n)
 {
 	char out[PATH_MAX], ca_dir[PATH_MAX], file[PATH_MAX];
@@ -79,6 +95,8 @@ static int issue_node(const char *dir, const struct lab_node *n)
 	     push_file(n, file, "ca.crt") ?:
 	     path_join(file, sizeof(file), out, crt) ?:
 	     push_file(n, file, "node.crt") ?:
+	     path_join(file, sizeof(file), dir, "peers.conf") ?:
+	     push_file(n, file, "peers.conf") ?:
 	     path_join(file, sizeof(file), out, key) ?:
 	     push_file(n, file, "node.key");
 	return rc;
@@ -101,8 +119,8 @@ static int write_cluster_file(const char *run_dir, const struct lab_state *s)
 		return BL_ERR_IO;
 	}
 	fprintf(f,
-		"# The lab's cluster (cluster.conf(5)), written by `blanket "
-		"lab up`.\n"
+		"# The lab's cluster (cluster.conf(5)), written by "
+		"`blanket-lab up`.\n"
 		"ca   %s/ca.crt\ncert %s/%s.crt\nkey  %s/%s.key\n",
 		CLUSTER_DIR, CLUSTER_DIR, CLIENT_NAME, CLUSTER_DIR,
 		CLIENT_NAME);
@@ -152,7 +170,7 @@ int enroll_lab(const char *run_dir, const struct lab_state *s,
 	       int64_t deadline_ms)
 {
 	char dir[PATH_MAX], ca_dir[PATH_MAX], crt[PATH_MAX], key[PATH_MAX],
-	    ca_crt[PATH_MAX];
+	    ca_crt[PATH_MAX], peers[PATH_MAX];
 	struct tls_ctx *tls = NULL;
 	struct ca_request req;
 	int rc;
@@ -171,6 +189,9 @@ int enroll_lab(const char *run_dir, const struct lab_state *s,
 	req.kind = CA_CLIENT;
 	if (!rc)
 		rc = ca_issue(ca_dir, &req, dir);
+	if (!rc)
+		rc = path_join(peers, sizeof(peers), dir, "peers.conf")
+			 ?: write_peers_file(peers, s);
 	for (int i = 0; !rc && i < s->nodes; i++)
 		rc = issue_node(dir, &s->node[i]);
 	if (!rc)

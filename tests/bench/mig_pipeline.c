@@ -89,6 +89,7 @@ static void receive(int fd, enum mode mode, size_t expect)
 static int send_all(int fd, enum mode mode, const uint8_t *p, size_t len,
 		    struct mig_stats *st)
 {
+	static const struct mig_ident ident = {.generation = 1};
 	struct mig_enc *enc = NULL;
 	struct bl_stream s;
 	size_t n;
@@ -106,8 +107,8 @@ static int send_all(int fd, enum mode mode, const uint8_t *p, size_t len,
 		return BL_OK;
 	}
 	stream_fd_init(&s, fd);
-	rc =
-	    mig_enc_start(&s, mode == MODE_MIG ? 0 : MIG_ENC_NO_COMPRESS, &enc);
+	rc = mig_enc_start(&s, mode == MODE_MIG ? 0 : MIG_ENC_NO_COMPRESS,
+			   &ident, &enc);
 	for (size_t off = 0; !rc && off < len; off += n) {
 		n = len - off < PIECE ? len - off : PIECE;
 		rc = mig_enc_write(enc, p + off, n);

@@ -17,8 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fmemopen((void *)data, size, "r");
 	if (!f)
 		return 0;
-	if (cluster_parse(f, "/fuzz/cluster.conf", &c, err, sizeof(err)) ==
-	    BL_OK)
+	/* The first byte picks the flags: a client's file or a node's
+	 * peers. */
+	if (cluster_parse(f, "/fuzz/cluster.conf",
+			  data[0] & 1 ? CLUSTER_NODES_ONLY : 0, &c, err,
+			  sizeof(err)) == BL_OK)
 		(void)cluster_find(&c, "node1");
 	fclose(f);
 	return 0;

@@ -97,6 +97,7 @@ static void round_trip(const uint8_t *data, size_t size, size_t zeros,
 		       uint32_t flags)
 {
 	static const uint8_t zero_buf[65536];
+	static const struct mig_ident ident = {.generation = 1};
 	char err[MIG_MESSAGE_MAX];
 	struct bl_stream s, out;
 	struct stream_mem m, mo;
@@ -108,7 +109,7 @@ static void round_trip(const uint8_t *data, size_t size, size_t zeros,
 
 	stream_mem_init(&s, &m);
 	stream_mem_init(&out, &mo);
-	rc = mig_enc_start(&s, flags, &enc);
+	rc = mig_enc_start(&s, flags, &ident, &enc);
 	for (size_t left = zeros; !rc && left; left -= n) {
 		n = left < sizeof(zero_buf) ? left : sizeof(zero_buf);
 		rc = mig_enc_write(enc, zero_buf, n);

@@ -30,6 +30,7 @@ echo "$out"
 grep -q '"event": "progress"' <<<"$out"
 grep -q '"event": "done", "guest": "hb-move", "from": "node1", "to": "node2"' <<<"$out"
 only_on node2 node1
+blanket info "$guest" | grep -q 'generation: 2'
 wait_beats node2 "$(console_log "$guest" incoming)" 5
 last=$(last_counter node1 "$(console_log "$guest")")
 first=$(first_counter node2 "$(console_log "$guest" incoming)")
@@ -38,6 +39,7 @@ echo "node1 -> node2: last $last, first $first"
 
 blanket migrate --no-compress "$guest" node1
 only_on node1 node2
+blanket info "$guest" | grep -q 'generation: 3'
 wait_beats node1 "$(console_log "$guest" incoming)" 5
 last=$(last_counter node2 "$(console_log "$guest" incoming)")
 first=$(first_counter node1 "$(console_log "$guest" incoming)")

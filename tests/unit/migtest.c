@@ -12,6 +12,10 @@
 #include "toolstack/mig/mig_rec.h"
 #include "toolstack/common/stream_mem.h"
 
+const struct mig_ident migtest_ident = {
+    .id = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}},
+    .generation = 7};
+
 /* a: the source's end, b: the destination's; a test that hangs fails. */
 void migtest_pair_open(struct bl_stream *a, struct bl_stream *b)
 {
@@ -30,7 +34,8 @@ void migtest_encode(struct bl_stream *s, const uint8_t *p, size_t n,
 	struct mig_enc *enc = NULL;
 	size_t k;
 
-	CU_ASSERT_EQUAL_FATAL(mig_enc_start(s, flags, &enc), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(s, flags, &migtest_ident, &enc),
+			      BL_OK);
 	for (size_t off = 0; off < n; off += k) {
 		k = n - off < piece ? n - off : piece;
 		CU_ASSERT_EQUAL_FATAL(mig_enc_write(enc, p + off, k), BL_OK);
@@ -86,10 +91,14 @@ int migtest_decode_bytes(const uint8_t *bytes, size_t n, uint32_t *type_r,
 
 void migtest_put_header(struct bl_stream *s, uint32_t version, uint32_t opts)
 {
-	uint8_t hdr[MIG_HEADER_LEN];
+	uint8_t hdr[MIG_HEADER_LEN], body[MIG__IDENT_LEN];
 
 	mig__header_put(hdr, version, opts);
 	CU_ASSERT_EQUAL(stream_write(s, hdr, sizeof(hdr)), BL_OK);
+	if (version < 3)
+		return;
+	mig__ident_put(body, &migtest_ident);
+	migtest_put_rec(s, MIG_REC_MIGRATION, body, sizeof(body));
 }
 
 void migtest_put_rec(struct bl_stream *s, uint32_t type, const void *body,

@@ -9,6 +9,9 @@
 
 #include "toolstack/mig/mig_stream.h"
 
+/* The migration the tests' streams carry: id 00 01 .. 0f, generation 7. */
+extern const struct mig_ident migtest_ident;
+
 /* A socketpair: a is the source's end, b the destination's. Both have a
  * 5 s deadline, so a test that would hang fails. */
 void migtest_pair_open(struct bl_stream *a, struct bl_stream *b);
@@ -26,7 +29,8 @@ int migtest_decode(struct bl_stream *in, struct bl_stream *out,
 int migtest_decode_bytes(const uint8_t *bytes, size_t n, uint32_t *type_r,
 			 char *err, size_t errlen);
 
-/* Hand-made streams. */
+/* Hand-made streams. The header of version 3 on includes the migration
+ * record (migtest_ident). */
 void migtest_put_header(struct bl_stream *s, uint32_t version, uint32_t opts);
 void migtest_put_rec(struct bl_stream *s, uint32_t type, const void *body,
 		     uint32_t len);

@@ -16,5 +16,6 @@ void suite_mig(void);
 void suite_mig_rec(void);
 void suite_rate(void);
 void suite_cli(void);
+void suite_ledger(void);
 
 #endif

@@ -13,7 +13,7 @@ static int parse(const char *text, struct cluster *c, char *err)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	err[0] = '\0';
-	rc = cluster_parse(f, "/etc/blanket/cluster.conf", c, err, 256);
+	rc = cluster_parse(f, "/etc/blanket/cluster.conf", 0, c, err, 256);
 	fclose(f);
 	return rc;
 }

@@ -2,8 +2,9 @@
  * encoder and decoder, over memory and a socketpair, fill runs and their
  * CRC, stream errors, and the golden streams.
  *
- * The golden streams in tests/golden/mig/ are this version's (2); those in
- * tests/golden/mig/v1/ were written by version 1 and stay for ever as the
+ * The golden streams in tests/golden/mig/ are this version's (3); those in
+ * tests/golden/mig/v2/ and v1/ were written by versions 2 and 1 and stay
+ * for ever as the
  * N-1 test vectors: they are only read. To rewrite this version's on
  * purpose, run the tests with BL_GOLDEN_UPDATE=1. */
 #include <CUnit/CUnit.h>
@@ -26,7 +27,9 @@
 #include "tests/unit/suites.h"
 
 #define GOLDEN_MIG "tests/golden/mig/"
-#define PAGE	   4096
+/* What a stream starts with: the header and the migration record. */
+#define START_LEN (MIG_HEADER_LEN + 8 + MIG__IDENT_LEN)
+#define PAGE	  4096
 
 /* The payload through the encoder and decoder over a memory stream: the
  * bytes must come out as they went in, and both sides agree on the
@@ -67,12 +70,12 @@ static void round_trip(const uint8_t *p, size_t n, uint32_t flags, size_t piece,
 	stream_close(&out);
 }
 
-/* The wire cost of n raw bytes: header, a record header per chunk, and
- * stream-end. */
+/* The wire cost of n raw bytes: header and migration record, a record
+ * header per chunk, and stream-end. */
 static uint64_t raw_bound(size_t n)
 {
-	return MIG_HEADER_LEN + 8 * ((n + MIG_CHUNK_MAX - 1) / MIG_CHUNK_MAX) +
-	       8 + 24;
+	return START_LEN + 8 * ((n + MIG_CHUNK_MAX - 1) / MIG_CHUNK_MAX) + 8 +
+	       24;
 }
 
 static void test_names(void)
@@ -82,7 +85,9 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_ABORT), "abort");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(0), "unknown");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_FILL), "fill");
-	CU_ASSERT_STRING_EQUAL(mig_rec_name(10), "unknown");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_MIGRATION), "migration");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_SETTLED), "settled");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(12), "unknown");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_OPTIONAL | MIG_REC_RAW),
 			       "unknown");
 }
@@ -220,7 +225,7 @@ static void test_round_trips(void)
 
 		/* Empty: a header and stream-end. */
 		round_trip(p, 0, f, 1, &st);
-		CU_ASSERT_EQUAL(st.wire_bytes, MIG_HEADER_LEN + 8 + 24);
+		CU_ASSERT_EQUAL(st.wire_bytes, START_LEN + 8 + 24);
 		CU_ASSERT_EQUAL(st.records, 0);
 
 		/* Zeros: a zero record per chunk. */
@@ -228,8 +233,7 @@ static void test_round_trips(void)
 		round_trip(p, n, f, 65536, &st);
 		CU_ASSERT_EQUAL(st.zero_bytes, n);
 		CU_ASSERT_EQUAL(st.records, n / MIG_CHUNK_MAX);
-		CU_ASSERT(st.wire_bytes <=
-			  MIG_HEADER_LEN + 16 * st.records + 32);
+		CU_ASSERT(st.wire_bytes <= START_LEN + 16 * st.records + 32);
 
 		/* Random: raw, a record header per chunk at most. */
 		payload_random(p, n);
@@ -301,7 +305,8 @@ static void test_space_commit(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	stream_mem_init(&s, &m);
 	stream_mem_init(&out, &mo);
-	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&s, 0, &enc), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&s, 0, &migtest_ident, &enc),
+			      BL_OK);
 	while (off < len) {
 		CU_ASSERT_EQUAL_FATAL(mig_enc_space(enc, &dst, &room), BL_OK);
 		CU_ASSERT(room > 0 && room <= MIG_CHUNK_MAX);
@@ -347,14 +352,15 @@ static void test_pause(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	migtest_pair_open(&a, &b);
 	stream_mem_init(&out, &mo);
-	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&a, 0, &enc), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&a, 0, &migtest_ident, &enc),
+			      BL_OK);
 	CU_ASSERT_EQUAL(mig_enc_write(enc, g, len / 2), BL_OK);
 	/* Less than a chunk: nothing would go out before the flush. */
 	mig_enc_stats(enc, &st);
-	CU_ASSERT_EQUAL(st.wire_bytes, MIG_HEADER_LEN);
+	CU_ASSERT_EQUAL(st.wire_bytes, START_LEN);
 	CU_ASSERT_EQUAL(mig_enc_flush(enc), BL_OK);
 	mig_enc_stats(enc, &st);
-	CU_ASSERT(st.wire_bytes > MIG_HEADER_LEN);
+	CU_ASSERT(st.wire_bytes > START_LEN);
 	CU_ASSERT_EQUAL_FATAL(mig_dec_start(&b, &dec, err, sizeof(err)), BL_OK);
 	do {
 		CU_ASSERT_EQUAL_FATAL(
@@ -404,7 +410,7 @@ static void test_socketpair(void)
 		int rc;
 
 		stream_close(&b);
-		rc = mig_enc_start(&a, 0, &enc);
+		rc = mig_enc_start(&a, 0, &migtest_ident, &enc);
 		if (!rc)
 			rc = mig_enc_write(enc, g, len);
 		if (!rc)
@@ -474,15 +480,17 @@ static void test_io_errors(void)
 	struct mig_enc *enc = NULL;
 	struct stream_mem m;
 	uint8_t *p = calloc(1, MIG_CHUNK_MAX);
-	size_t left = MIG_HEADER_LEN;
+	size_t left = START_LEN;
 	uint32_t type;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	bad.impl = &left;
-	CU_ASSERT_EQUAL(mig_enc_start(&bad, 0x4, &enc), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(mig_enc_start(&bad, 0x4, &migtest_ident, &enc),
+			BL_ERR_INVAL);
 	CU_ASSERT_PTR_NULL(enc);
 	/* The header goes out; the first flush fails, and the error sticks. */
-	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&bad, 0, &enc), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&bad, 0, &migtest_ident, &enc),
+			      BL_OK);
 	payload_random(p, MIG_CHUNK_MAX);
 	/* Two records fill the output buffer; the third flushes it. */
 	for (int i = 0; i < 2; i++)
@@ -493,7 +501,8 @@ static void test_io_errors(void)
 	mig_enc_free(enc);
 	mig_enc_free(NULL);
 	left = 0;
-	CU_ASSERT_EQUAL(mig_enc_start(&bad, 0, &enc), BL_ERR_IO);
+	CU_ASSERT_EQUAL(mig_enc_start(&bad, 0, &migtest_ident, &enc),
+			BL_ERR_IO);
 
 	/* The decoder's output fails. */
 	stream_mem_init(&s, &m);
@@ -626,6 +635,23 @@ static void test_golden_v1(void)
 	free(g);
 }
 
+/* Version 2 streams (no migration record), read by this version. */
+static void test_golden_v2(void)
+{
+	uint8_t example[8208];
+	uint8_t *g;
+	size_t len;
+
+	example_payload(example);
+	check_golden_decodes("v2/example.mig", example, sizeof(example));
+	check_golden_decodes("v2/empty.mig", example, 0);
+	payload_seed(4);
+	g = payload_pages(12, 2, 1, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	check_golden_decodes("v2/guest.mig", g, len);
+	free(g);
+}
+
 static void test_golden(void)
 {
 	const char *update = getenv("BL_GOLDEN_UPDATE");
@@ -680,6 +706,8 @@ static void test_golden(void)
 	CU_ASSERT_EQUAL(mig_ctl_send(&s, &c), BL_OK);
 	c.type = MIG_REC_STARTED;
 	CU_ASSERT_EQUAL(mig_ctl_send(&s, &c), BL_OK);
+	c.type = MIG_REC_SETTLED;
+	CU_ASSERT_EQUAL(mig_ctl_send(&s, &c), BL_OK);
 	CU_ASSERT_EQUAL(mig_send_abort(&s, BL_ERR_NOTFOUND, "no guest web"),
 			BL_OK);
 	check_golden("control.mig", m.buf, m.len);
@@ -700,5 +728,6 @@ void suite_mig(void)
 	CU_add_test(s, "stream errors", test_io_errors);
 	CU_add_test(s, "deflate only while it pays in time", test_timed);
 	CU_add_test(s, "golden streams", test_golden);
+	CU_add_test(s, "version 2 golden streams", test_golden_v2);
 	CU_add_test(s, "version 1 golden streams", test_golden_v1);
 }

@@ -149,9 +149,13 @@ static void expect_dec(struct bl_stream *s, int rc, const char *why)
 
 /* Streams the spec refuses, in hex as in its example: one record a string
  * after the header. */
-#define H   "424c414e4b4d4947 00000001 00000000 "
-#define HZ  "424c414e4b4d4947 00000001 00000001 "
-#define H2  "424c414e4b4d4947 00000002 00000000 "
+#define H  "424c414e4b4d4947 00000001 00000000 "
+#define HZ "424c414e4b4d4947 00000001 00000001 "
+#define H2 "424c414e4b4d4947 00000002 00000000 "
+/* Version 3: the header, then the migration record (migtest_ident). */
+#define H3                                                                     \
+	"424c414e4b4d4947 00000003 00000000 "                                  \
+	"0000000a 00000018 000102030405060708090a0b0c0d0e0f 0000000000000007 "
 #define Z64 "78014b4ca40c0000148d1841" /* 64 "a", deflated at level 1 */
 
 static const struct bad_stream {
@@ -159,10 +163,10 @@ static const struct bad_stream {
 	int rc;
 	const char *why;
 } bad_streams[] = {
-    {"424c414e4b4d4947 00000003 00000000", BL_ERR_VERSION,
-     "header: version: 3, this reader reads 1 to 2"},
+    {"424c414e4b4d4947 00000004 00000000", BL_ERR_VERSION,
+     "header: version: 4, this reader reads 1 to 3"},
     {"424c414e4b4d4947 00000000 00000000", BL_ERR_VERSION,
-     "header: version: 0, this reader reads 1 to 2"},
+     "header: version: 0, this reader reads 1 to 3"},
     {"424c414e4b4d4947 00000001 00000002", BL_ERR_PROTO,
      "header: options: unknown flags"},
     {"424c414e4b525043 00000001 00000001", BL_ERR_PROTO,
@@ -217,6 +221,23 @@ static const struct bad_stream {
      "fill: raw_len: not a multiple of 8"},
     {H2 "00000009 0000000c 00000010 cccccccccccccccc 00000000 "
 	"00000004 00000014 0000000000000010 0000000000000001 6854444c "
+	"00000000",
+     BL_OK, ""},
+    /* The migration record is version 3's, and comes first there. */
+    {H2 "0000000a 00000018 000102030405060708090a0b0c0d0e0f "
+	"0000000000000007",
+     BL_ERR_PROTO, "unknown record type 10"},
+    {"424c414e4b4d4947 00000003 00000000 00000002 00000004 00000010 "
+     "00000000",
+     BL_ERR_PROTO, "migration: missing after the header"},
+    {"424c414e4b4d4947 00000003 00000000 0000000a 00000010 "
+     "000102030405060708090a0b0c0d0e0f",
+     BL_ERR_PROTO, "migration: length: 16 not in 24 to 24"},
+    {H3 "0000000a 00000018 000102030405060708090a0b0c0d0e0f "
+	"0000000000000007",
+     BL_ERR_PROTO, "unexpected migration record"},
+    {H3 "0000000b 00000000", BL_ERR_PROTO, "unexpected settled record"},
+    {H3 "00000004 00000014 0000000000000000 0000000000000000 00000000 "
 	"00000000",
      BL_OK, ""},
     /* Unknown optional records are skipped: the stream is good. */
@@ -415,6 +436,35 @@ static void test_control(void)
 	stream_close(&s);
 }
 
+/* The migration record: what the source wrote, read back; none before
+ * version 3. */
+static void test_ident(void)
+{
+	char err[MIG_MESSAGE_MAX] = "";
+	struct mig_dec *dec = NULL;
+	struct mig_ident ident;
+	struct bl_stream s;
+	struct stream_mem m;
+
+	for (uint32_t version = 2; version <= MIG_VERSION; version++) {
+		stream_mem_init(&s, &m);
+		migtest_put_header(&s, version, 0);
+		CU_ASSERT_EQUAL_FATAL(mig_dec_start(&s, &dec, err, sizeof(err)),
+				      BL_OK);
+		memset(&ident, 0, sizeof(ident));
+		if (version < 3) {
+			CU_ASSERT_EQUAL(mig_dec_ident(dec, &ident),
+					BL_ERR_NOTFOUND);
+		} else {
+			CU_ASSERT_EQUAL(mig_dec_ident(dec, &ident), BL_OK);
+			CU_ASSERT(bl_id_equal(&ident.id, &migtest_ident.id));
+			CU_ASSERT_EQUAL(ident.generation, 7);
+		}
+		mig_dec_free(dec);
+		stream_close(&s);
+	}
+}
+
 void suite_mig_rec(void)
 {
 	CU_pSuite s = CU_add_suite("migration stream records", NULL, NULL);
@@ -424,4 +474,5 @@ void suite_mig_rec(void)
 	CU_add_test(s, "stream rejects", test_rejects);
 	CU_add_test(s, "abort and errors in the payload", test_dec_abort);
 	CU_add_test(s, "control records", test_control);
+	CU_add_test(s, "the migration record", test_ident);
 }

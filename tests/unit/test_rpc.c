@@ -47,12 +47,25 @@ static size_t drain(struct bl_stream *s, uint8_t *buf, size_t size)
 	return r > 0 ? (size_t)r : 0;
 }
 
-static const struct hv_guest guest_web = {
-    "web", 12, HV_STATE_RUNNING, 262144, 1, 3000000000u,
-};
-static const struct hv_guest guest_db = {
-    "db", 13, HV_STATE_PAUSED, 1048576, 4, 0,
-};
+static const struct bl_id sample_id = {
+    {0xb1, 0xa7, 0x2e, 0x70, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}};
+
+static const struct hv_guest guest_web = {.name = "web",
+					  .domid = 12,
+					  .state = HV_STATE_RUNNING,
+					  .mem_kib = 262144,
+					  .vcpus = 1,
+					  .cpu_time_ns = 3000000000u,
+					  .generation = 3};
+/* An unresolved copy: its migration, and the node it went to. */
+static const struct hv_guest guest_db = {.name = "db",
+					 .domid = 13,
+					 .state = HV_STATE_UNRESOLVED,
+					 .mem_kib = 1048576,
+					 .vcpus = 4,
+					 .generation = 1,
+					 .migration = sample_id,
+					 .handed_to = "node2"};
 
 /* The sample messages: the loop sets type, request and id (the sample's
  * place in the table, from 1); a builder fills in the rest. */
@@ -124,6 +137,8 @@ static void build_migrate(struct rpc_msg *m)
 static void build_migrate_stats(struct rpc_msg *m)
 {
 	strcpy(m->migrate.phase, "done");
+	m->migrate.migration = sample_id;
+	m->migrate.generation = 4;
 	m->migrate.elapsed_ms = 9773;
 	m->migrate.downtime_ms = 680;
 	m->migrate.raw_bytes = 135759976;
@@ -137,6 +152,38 @@ static void build_receive(struct rpc_msg *m)
 	strcpy(m->name, "web");
 	m->config = strdup(json);
 	m->config_len = sizeof(json) - 1;
+	m->migration = sample_id;
+	m->generation = 3;
+}
+
+static void build_migration(struct rpc_msg *m)
+{
+	m->migration = sample_id;
+}
+
+static void build_ok_receive(struct rpc_msg *m)
+{
+	m->instance = sample_id;
+	m->instance.b[0] = 0x1e;
+}
+
+static void build_ok_status(struct rpc_msg *m)
+{
+	m->status = RPC_MIGRATION_ACCEPTED;
+	strcpy(m->name, "web");
+	m->generation = 4;
+	build_ok_receive(m);
+}
+
+static void build_resolve(struct rpc_msg *m)
+{
+	strcpy(m->name, "web");
+	m->flags = RPC_RESOLVE_RESUME_HERE;
+}
+
+static void build_ok_resolve(struct rpc_msg *m)
+{
+	strcpy(m->message, "node2 never started \"web\": it runs on here");
 }
 
 static void build_error(struct rpc_msg *m)
@@ -174,6 +221,13 @@ static const struct sample {
     {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive},
     {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats},
     {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL},
+    {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive},
+    {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration},
+    {"ok-migrate-status", RPC_OK, RPC_MIGRATE_STATUS, build_ok_status},
+    {"migrate-settled", RPC_MIGRATE_SETTLED, 0, build_migration},
+    {"migrate-resolve", RPC_MIGRATE_RESOLVE, 0, build_resolve},
+    {"ok-migrate-resolve", RPC_OK, RPC_MIGRATE_RESOLVE, build_ok_resolve},
+    {"name-hold", RPC_NAME_HOLD, 0, build_name},
 };
 
 static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);
@@ -197,6 +251,9 @@ static void assert_guest_equal(const struct hv_guest *x,
 	CU_ASSERT_EQUAL(x->mem_kib, y->mem_kib);
 	CU_ASSERT_EQUAL(x->vcpus, y->vcpus);
 	CU_ASSERT_EQUAL(x->cpu_time_ns, y->cpu_time_ns);
+	CU_ASSERT_EQUAL(x->generation, y->generation);
+	CU_ASSERT(bl_id_equal(&x->migration, &y->migration));
+	CU_ASSERT_STRING_EQUAL(x->handed_to, y->handed_to);
 }
 
 /* Field by field: comparing re-encodings would miss a field that the
@@ -238,6 +295,12 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.downtime_ms, y->migrate.downtime_ms);
 	CU_ASSERT_EQUAL(x->migrate.raw_bytes, y->migrate.raw_bytes);
 	CU_ASSERT_EQUAL(x->migrate.wire_bytes, y->migrate.wire_bytes);
+	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));
+	CU_ASSERT_EQUAL(x->migrate.generation, y->migrate.generation);
+	CU_ASSERT(bl_id_equal(&x->migration, &y->migration));
+	CU_ASSERT_EQUAL(x->generation, y->generation);
+	CU_ASSERT(bl_id_equal(&x->instance, &y->instance));
+	CU_ASSERT_EQUAL(x->status, y->status);
 }
 
 static void test_round_trip(void)
@@ -417,7 +480,7 @@ static void test_encode_rejects(void)
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
 	m.request = RPC_GUEST_INFO;
 	m.guest = guest_web;
-	m.guest.state = (enum hv_guest_state)(HV_STATE_SUSPENDED + 1);
+	m.guest.state = (enum hv_guest_state)(HV_STATE_UNRESOLVED + 1);
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
 	m.type = RPC_GUEST_CREATE; /* no source */
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
@@ -513,7 +576,9 @@ static void test_body_rejects(void)
 		      "iib", 7, 9, "we", 2);
 	expect_reject(RPC_NODE_INFO, 0, "node-info: id: truncated", "");
 	expect_reject(RPC_OK, 3, "ok: state: unknown value", "iisiilil", 3,
-		      RPC_GUEST_INFO, "w", 12, 7, z, 1, z);
+		      RPC_GUEST_INFO, "w", 12, 8, z, 1, z);
+	expect_reject(RPC_OK, 3, "ok: migration: not 16 bytes", "iisiilillss",
+		      3, RPC_GUEST_INFO, "w", 12, 0, z, 1, z, z, "x", "");
 	expect_reject(RPC_OK, 3, "ok: request: unknown value", "ii", 3, RPC_OK);
 	expect_reject(RPC_OK, 1, "ok: node: empty", "iisssllil", 1,
 		      RPC_NODE_INFO, "", "4.17", "pv", z, z, 1);
@@ -535,8 +600,8 @@ static void test_body_rejects(void)
 		      RPC_GUEST_LIST, 3, "w", 12, 0, z, 1, z);
 	/* Two announced and room for two, but the second is cut. */
 	expect_reject(RPC_OK, 2, "ok: cpu_time_ns: truncated",
-		      "iiisiililsiiili", 2, RPC_GUEST_LIST, 2, "w", 12, 0, z, 1,
-		      z, "vvvvvvvvvv", 13, 0, z, 1, 0);
+		      "iiisiilillissiili", 2, RPC_GUEST_LIST, 2, "w", 12, 0, z,
+		      1, z, z, 0, "", "vvvvvvvvvvvvvvvvvvvvvvvvv", 13, 0, z, 1);
 	expect_reject(42, 7, "unknown message type 42", "is", 7, "web");
 	expect_reject(0, 0, "unknown message type 0", "");
 }
@@ -735,10 +800,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 2 to 3, server 1 to "
-		       "1");
+		       "no common version: client speaks 3 to 4, server 2 to "
+		       "2");
+	/* Version 1 has no migration identities: refused. */
+	rpc_header_encode(hdr, 1, 1);
+	expect_refusal(hdr, BL_ERR_VERSION,
+		       "no common version: client speaks 1 to 1, server 2 to "
+		       "2");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 2 to 1");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 3 to 2");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);

@@ -14,6 +14,7 @@ struct cli_opts {
 	const char *node;    /* -n NODE */
 	const char *cluster; /* --cluster FILE */
 	bool json, force, wait, no_compress;
+	bool resolve, resume_here, discard_here, yes; /* migrate --resolve */
 	int timeout_s;
 	uint64_t bandwidth; /* bytes/s */
 	/* node probe, check, boot-profile */
@@ -40,6 +41,8 @@ int cmd_pause(const struct cmd_call *call);
 int cmd_unpause(const struct cmd_call *call);
 int cmd_console(const struct cmd_call *call);
 int cmd_migrate(const struct cmd_call *call);
+/* migrate --resolve (cmd_resolve.c). */
+int cmd_migrate_resolve(const struct cmd_call *call);
 /* The cluster's nodes (cmd_cluster.c). */
 int cmd_nodes(const struct cmd_call *call);
 /* This node (cmd_node.c). */

@@ -150,7 +150,7 @@ int cmd_console(const struct cmd_call *call)
 
 	if (guest_target_begin(call, &t))
 		return EXIT_FAIL;
-	i = guest_target_find(&t, t.operand);
+	i = guest_target_find(&t, t.operand, false);
 	if (i < 0) {
 		guest_target_end(&t);
 		return EXIT_FAIL;

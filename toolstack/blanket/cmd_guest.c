@@ -20,15 +20,26 @@
 
 static void print_guest_json(const char *node, const struct hv_guest *g)
 {
+	char id[BL_ID_STR_LEN];
+
 	printf("{\"node\": ");
 	json_string(stdout, node);
 	printf(", \"name\": ");
 	json_string(stdout, g->name);
 	printf(", \"domid\": %u, \"state\": \"%s\", \"memory_mib\": %llu, "
-	       "\"vcpus\": %u, \"cpu_time_s\": %.1f}",
+	       "\"vcpus\": %u, \"cpu_time_s\": %.1f, \"generation\": %llu",
 	       g->domid, hv_state_name(g->state),
 	       (unsigned long long)(g->mem_kib / 1024), g->vcpus,
-	       (double)g->cpu_time_ns / 1e9);
+	       (double)g->cpu_time_ns / 1e9, (unsigned long long)g->generation);
+	if (g->state == HV_STATE_UNRESOLVED) {
+		printf(", \"migration\": ");
+		json_string(stdout, bl_id_is_zero(&g->migration)
+					? NULL
+					: bl_id_str(&g->migration, id));
+		printf(", \"handed_to\": ");
+		json_string(stdout, g->handed_to[0] ? g->handed_to : NULL);
+	}
+	printf("}");
 }
 
 /* One node of `blanket list --json`: its facts and its guests. */
@@ -54,14 +65,16 @@ static void print_node_rows(const struct rpc_msg *info,
 			    const struct rpc_msg *list)
 {
 	if (list->n_guests == 0)
-		printf("%-10s %-24s %-20s %5s %-9s %8s %5s\n", info->node,
-		       info->l0, "-", "-", "-", "-", "-");
+		printf("%-10s %-24s %-20s %5s %-10s %8s %5s %4s\n", info->node,
+		       info->l0, "-", "-", "-", "-", "-", "-");
 	for (uint32_t k = 0; k < list->n_guests; k++) {
 		const struct hv_guest *g = &list->guests[k];
 
-		printf("%-10s %-24s %-20s %5u %-9s %8llu %5u\n", info->node,
-		       info->l0, g->name, g->domid, hv_state_name(g->state),
-		       (unsigned long long)(g->mem_kib / 1024), g->vcpus);
+		printf("%-10s %-24s %-20s %5u %-10s %8llu %5u %4llu\n",
+		       info->node, info->l0, g->name, g->domid,
+		       hv_state_name(g->state),
+		       (unsigned long long)(g->mem_kib / 1024), g->vcpus,
+		       (unsigned long long)g->generation);
 	}
 }
 
@@ -81,8 +94,9 @@ int cmd_list(const struct cmd_call *call)
 	if (t.o->json)
 		printf("{\"nodes\": [");
 	else
-		printf("%-10s %-24s %-20s %5s %-9s %8s %5s\n", "NODE", "L0",
-		       "GUEST", "ID", "STATE", "MEM(MiB)", "VCPUS");
+		printf("%-10s %-24s %-20s %5s %-10s %8s %5s %4s\n", "NODE",
+		       "L0", "GUEST", "ID", "STATE", "MEM(MiB)", "VCPUS",
+		       "GEN");
 	for (int i = lo; i < hi; i++) {
 		struct rpc_msg req, info, list;
 
@@ -112,17 +126,38 @@ int cmd_list(const struct cmd_call *call)
 	return failed ? EXIT_FAIL : EXIT_OK;
 }
 
-/* `blanket info GUEST`. */
 /* req (its type, and flags if any, set) about t's guest, to the node that
  * runs it: the reply in *reply (init'd here), the node's index in *i_r. */
 static int guest_request(struct guest_target *t, struct rpc_msg *req,
 			 struct rpc_msg *reply, int *i_r)
 {
-	*i_r = guest_target_find(t, t->operand);
+	*i_r = guest_target_find(t, t->operand, false);
 	rpc_msg_init(reply);
 	snprintf(req->name, sizeof(req->name), "%s", t->operand);
 	return *i_r < 0 ? BL_ERR_NOTFOUND
 			: guest_target_call(t, *i_r, req, reply, false);
+}
+
+/* `blanket info GUEST`, as text. */
+static void print_guest(const char *node, const struct hv_guest *g)
+{
+	char id[BL_ID_STR_LEN];
+
+	printf("node:       %s\nname:       %s\ndomid:      %u\n"
+	       "state:      %s\nmemory:     %llu MiB\nvcpus:      %u\n"
+	       "cpu time:   %.1f s\ngeneration: %llu\n",
+	       node, g->name, g->domid, hv_state_name(g->state),
+	       (unsigned long long)(g->mem_kib / 1024), g->vcpus,
+	       (double)g->cpu_time_ns / 1e9, (unsigned long long)g->generation);
+	if (g->state != HV_STATE_UNRESOLVED)
+		return;
+	printf("migration:  %s, to %s\n",
+	       bl_id_is_zero(&g->migration) ? "(no record)"
+					    : bl_id_str(&g->migration, id),
+	       g->handed_to[0] ? g->handed_to : "(unknown)");
+	printf("            a handover cut off after go: `blanket migrate "
+	       "--resolve %s` settles it\n",
+	       g->name);
 }
 
 int cmd_info(const struct cmd_call *call)
@@ -140,14 +175,7 @@ int cmd_info(const struct cmd_call *call)
 		print_guest_json(t.c.node[i].name, &reply.guest);
 		printf("\n");
 	} else if (!rc) {
-		printf("node:       %s\nname:       %s\ndomid:      %u\n"
-		       "state:      %s\nmemory:     %llu MiB\nvcpus:      %u\n"
-		       "cpu time:   %.1f s\n",
-		       t.c.node[i].name, reply.guest.name, reply.guest.domid,
-		       hv_state_name(reply.guest.state),
-		       (unsigned long long)(reply.guest.mem_kib / 1024),
-		       reply.guest.vcpus,
-		       (double)reply.guest.cpu_time_ns / 1e9);
+		print_guest(t.c.node[i].name, &reply.guest);
 	}
 	rpc_msg_dispose(&reply);
 	guest_target_end(&t);

@@ -20,9 +20,12 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 			  bool tty)
 {
 	double s = (double)st->elapsed_ms / 1000;
+	char id[BL_ID_STR_LEN];
 
 	if (json) {
-		printf("{\"event\": \"progress\", \"phase\": ");
+		printf("{\"event\": \"progress\", \"migration\": \"%s\", "
+		       "\"phase\": ",
+		       bl_id_str(&st->migration, id));
 		json_string(stdout, st->phase);
 		printf(", \"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
 		       "\"wire_bytes\": %llu}\n",
@@ -44,6 +47,9 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 static void show_summary(const char *guest, const char *from, const char *to,
 			 const struct rpc_migrate_stats *st, bool json)
 {
+	char id[BL_ID_STR_LEN];
+
+	bl_id_str(&st->migration, id);
 	if (json) {
 		printf("{\"event\": \"done\", \"guest\": ");
 		json_string(stdout, guest);
@@ -51,6 +57,8 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		json_string(stdout, from);
 		printf(", \"to\": ");
 		json_string(stdout, to);
+		printf(", \"migration\": \"%s\", \"generation\": %llu", id,
+		       (unsigned long long)st->generation);
 		printf(", \"total_ms\": %llu, \"downtime_ms\": %llu, "
 		       "\"raw_bytes\": %llu, \"wire_bytes\": %llu}\n",
 		       (unsigned long long)st->elapsed_ms,
@@ -59,10 +67,11 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		       (unsigned long long)st->wire_bytes);
 		return;
 	}
-	printf("migrated %s from %s to %s in %.1f s; paused %.1f s (as the "
-	       "toolstack saw it); %llu bytes of guest state, %llu on the "
-	       "wire (%.1f%%)\n",
-	       guest, from, to, (double)st->elapsed_ms / 1000,
+	printf("migrated %s from %s to %s in %.1f s (migration %s, "
+	       "generation %llu); paused %.1f s (as the toolstack saw it); "
+	       "%llu bytes of guest state, %llu on the wire (%.1f%%)\n",
+	       guest, from, to, (double)st->elapsed_ms / 1000, id,
+	       (unsigned long long)st->generation,
 	       (double)st->downtime_ms / 1000,
 	       (unsigned long long)st->raw_bytes,
 	       (unsigned long long)st->wire_bytes,
@@ -142,8 +151,18 @@ int cmd_migrate(const struct cmd_call *call)
 	bool tty = isatty(STDERR_FILENO), progressed = false, connected;
 	bool lost = false; /* the connection to the source broke */
 	bool cancelling = false;
+	const struct cli_opts *o = call->opts;
 	int i, j, rc;
 
+	if (o->resolve)
+		return cmd_migrate_resolve(call);
+	if (call->argc < 2) {
+		fprintf(stderr,
+			"%s: which node to? (only --resolve goes "
+			"without NODE)\n",
+			call->who);
+		return EXIT_USAGE;
+	}
 	if (guest_target_begin(call, &t))
 		return EXIT_FAIL;
 	if (t.local) {
@@ -153,7 +172,7 @@ int cmd_migrate(const struct cmd_call *call)
 		return EXIT_FAIL;
 	}
 	j = guest_target_index(&t, t.operand2);
-	i = j < 0 ? -1 : guest_target_find(&t, t.operand);
+	i = j < 0 ? -1 : guest_target_find(&t, t.operand, false);
 	if (i < 0) {
 		guest_target_end(&t);
 		return EXIT_FAIL;

@@ -53,6 +53,26 @@ static const struct cmd_opt O_NO_COMPRESS = {.name = "no-compress",
 					     .offset = OFF(no_compress),
 					     .help =
 						 "never deflate the stream"};
+static const struct cmd_opt O_RESOLVE = {
+    .name = "resolve",
+    .kind = CMD_FLAG,
+    .offset = OFF(resolve),
+    .help = "settle GUEST's unresolved copy (no NODE): ask where it runs"};
+static const struct cmd_opt O_RESUME_HERE = {
+    .name = "resume-here",
+    .kind = CMD_FLAG,
+    .offset = OFF(resume_here),
+    .help = "with --resolve: resume the copy, whatever the other node did"};
+static const struct cmd_opt O_DISCARD_HERE = {
+    .name = "discard-here",
+    .kind = CMD_FLAG,
+    .offset = OFF(discard_here),
+    .help = "with --resolve: destroy the copy, whatever the other node did"};
+static const struct cmd_opt O_YES = {
+    .name = "yes",
+    .kind = CMD_FLAG,
+    .offset = OFF(yes),
+    .help = "with --resume-here or --discard-here: do not ask"};
 static const struct cmd_opt O_FROM = {
     .name = "from",
     .kind = CMD_STRING,
@@ -160,8 +180,10 @@ static const struct cmd commands[] = {
     {"console", cmd_console, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
      "Attach to a guest's console (Ctrl-] detaches)"},
     {"migrate", cmd_migrate, NULL,
-     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_JSON, &O_CLUSTER), "GUEST NODE",
-     "Live-migrate a guest to another node"},
+     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_RESOLVE, &O_RESUME_HERE,
+	      &O_DISCARD_HERE, &O_YES, &O_JSON, &O_CLUSTER),
+     "GUEST [NODE]",
+     "Live-migrate a guest to another node, or settle an unresolved copy"},
     {"pause", cmd_pause, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
      "Pause a guest"},
     {"unpause", cmd_unpause, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",

@@ -27,7 +27,7 @@ static int open_cluster(struct guest_target *t)
 			CLUSTER_SYSTEM_FILE);
 		return rc;
 	}
-	rc = cluster_load(path, &t->c, err, sizeof(err));
+	rc = cluster_load(path, 0, &t->c, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "blanket: %s\n", err);
 		return rc;
@@ -108,14 +108,16 @@ int guest_target_call(struct guest_target *t, int i, struct rpc_msg *req,
 	return rc;
 }
 
-int guest_target_find(struct guest_target *t, const char *name)
+int guest_target_find(struct guest_target *t, const char *name, bool unresolved)
 {
 	bool unreachable = false;
+	int other = -1;
 
 	if (t->o->node)
 		return guest_target_index(t, t->o->node);
 	for (int i = 0; i < t->c.nodes; i++) {
 		struct rpc_msg req, reply;
+		bool copy;
 		int rc;
 
 		rpc_msg_init(&req);
@@ -123,13 +125,19 @@ int guest_target_find(struct guest_target *t, const char *name)
 		req.type = RPC_GUEST_INFO;
 		snprintf(req.name, sizeof(req.name), "%s", name);
 		rc = guest_target_call(t, i, &req, &reply, true);
+		copy = reply.guest.state == HV_STATE_UNRESOLVED;
 		rpc_msg_dispose(&reply);
-		if (rc == BL_OK)
+		if (rc == BL_OK && copy == unresolved)
 			return i;
-		if (rc != BL_ERR_NOTFOUND)
+		if (rc == BL_OK && other < 0)
+			other = i;
+		if (rc != BL_OK && rc != BL_ERR_NOTFOUND)
 			unreachable = true;
 	}
-	fprintf(stderr, "blanket: no guest named \"%s\" on any%s node\n", name,
+	if (other >= 0 && !unresolved)
+		return other;
+	fprintf(stderr, "blanket: no %sguest named \"%s\" on any%s node\n",
+		unresolved ? "unresolved copy of a " : "", name,
 		unreachable ? " reachable" : "");
 	return -1;
 }

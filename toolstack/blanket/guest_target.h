@@ -35,9 +35,11 @@ int guest_target_index(const struct guest_target *t, const char *name);
  * BL_ERR_NOTFOUND after saying the name is unknown. */
 int guest_target_range(const struct guest_target *t, const char *name,
 		       int *lo_r, int *hi_r) BL_MUST_CHECK;
-/* The node that runs guest name: -n's, else the one that has it; -1 after
- * saying none has. */
-int guest_target_find(struct guest_target *t, const char *name);
+/* The node that has guest name: -n's, else one whose copy runs (unresolved
+ * false: an unresolved copy only when there is nothing else) or whose copy
+ * is unresolved (true). -1 after saying none has. */
+int guest_target_find(struct guest_target *t, const char *name,
+		      bool unresolved);
 int guest_target_connect(struct guest_target *t, int i,
 			 struct client_conn *conn, char *err,
 			 size_t errlen) BL_MUST_CHECK;

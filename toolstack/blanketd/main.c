@@ -11,11 +11,13 @@
 #include "toolstack/common/log.h"
 #include "blanket/probe.h"
 #include "toolstack/blanketd/server.h"
+#include "toolstack/client/cluster.h"
 
 #define DEFAULT_PORT_SPEC "0.0.0.0:7400"
 #define DEFAULT_SOCKET	  "/run/blanket/blanketd.sock"
 #define DEFAULT_TLS_DIR	  "/etc/blanket"
 #define DEFAULT_STATE_DIR "/run/blanket"
+#define DEFAULT_PEERS	  DEFAULT_TLS_DIR "/peers.conf"
 
 static void usage(FILE *out)
 {
@@ -27,12 +29,14 @@ static void usage(FILE *out)
 	    "[--key FILE]\n"
 	    "                [--hv libxl|fake] [--max-sessions N] "
 	    "[--state-dir DIR]\n"
+	    "                [--peers FILE|none] [--boot-wait S]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
-	    "          --state-dir %s\n",
+	    "          --state-dir %s, --peers %s (when it exists), "
+	    "--boot-wait 60\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
-	    DEFAULT_STATE_DIR);
+	    DEFAULT_STATE_DIR, DEFAULT_PEERS);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -66,6 +70,8 @@ int main(int argc, char **argv)
 	    {"hv", required_argument, NULL, 'H'},
 	    {"max-sessions", required_argument, NULL, 'm'},
 	    {"state-dir", required_argument, NULL, 'S'},
+	    {"peers", required_argument, NULL, 'P'},
+	    {"boot-wait", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -79,10 +85,14 @@ int main(int argc, char **argv)
 	    .key_file = DEFAULT_TLS_DIR "/node.key",
 	    .hv = &hv_libxl_ops,
 	    .max_sessions = 32,
+	    .boot_wait_s = 60,
 	};
+	static struct cluster peers;
+	const char *peers_file = DEFAULT_PEERS;
 	bool foreground = false, debug = false;
+	char err[BL_ERRMSG_MAX];
 	char *end;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "fdh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -136,6 +146,17 @@ int main(int argc, char **argv)
 		case 'S':
 			o.state_dir = optarg;
 			break;
+		case 'P':
+			peers_file = none_is_null(optarg);
+			break;
+		case 'B':
+			o.boot_wait_s = (int)strtol(optarg, &end, 10);
+			if (*end || o.boot_wait_s < 0 || o.boot_wait_s > 3600) {
+				fprintf(stderr, "blanketd: --boot-wait wants "
+						"0 to 3600 seconds\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -153,6 +174,16 @@ int main(int argc, char **argv)
 		o.node_name = hostname;
 	}
 	o.l0 = probe_l0();
+	/* The default file may be missing (no peers); a named one may not. */
+	if (peers_file &&
+	    (rc = cluster_load(peers_file, CLUSTER_NODES_ONLY, &peers, err,
+			       sizeof(err))) == BL_OK)
+		o.peers = &peers;
+	else if (peers_file &&
+		 (rc != BL_ERR_NOTFOUND || strcmp(peers_file, DEFAULT_PEERS))) {
+		fprintf(stderr, "blanketd: --peers: %s\n", err);
+		return 2;
+	}
 	log_init("blanketd", !foreground, debug);
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");

@@ -20,4 +20,17 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 		  const struct rpc_msg *req, const char *peer);
 
+/* What this node knows of a migration into it (migrate-status): *reply
+ * gets the status, the guest's name and generation, and this node's
+ * instance. A reservation whose session is gone is cleared on the way, so
+ * "unknown" is then true for good. */
+int migrate_dest_status(const struct server_opts *o, void *hv,
+			const struct bl_id *migration,
+			struct rpc_msg *reply) BL_MUST_CHECK;
+
+/* A reservation of name whose session is gone: destroy the domain it
+ * restored, if it is still NAME--incoming, and drop it. */
+void migrate_dest_clear(const struct server_opts *o, void *hv,
+			const char *name);
+
 #endif

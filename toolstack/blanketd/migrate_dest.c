@@ -2,28 +2,49 @@
  * Live migration, the destination's side (docs/specs/migration-stream.md).
  *
  * Entry point: migrate_dest (a source's migrate-receive).
- * Nomenclature: the guest is NAME; it is restored, paused, as
- * NAME--incoming by libxl's restore in a worker process
- * (migrate_worker.c), fed by this session's stream decoder
- * (toolstack/mig/).
- * Order: refuse a name in use -> OK -> decode the stream into the restore
- * -> stream-end -> restored -> go -> rename NAME--incoming to NAME and
- * unpause -> started. Until go every failure destroys NAME--incoming and
- * answers abort ("never here"); once started, the guest is ours.
+ * Nomenclature: the guest is NAME, received by migration ID; it is
+ * restored, paused, as NAME--incoming by libxl's restore in a worker
+ * process (migrate_worker.c), fed by this session's stream decoder
+ * (toolstack/mig/). The session reserves NAME for the migration (ledger.h)
+ * while it lives, and writes a receipt when it acts on go.
+ * Order: refuse a name in use or reserved, a migration seen before ->
+ * reserve NAME -> OK with this node's instance -> decode the stream into
+ * the restore -> stream-end -> restored -> go -> receipt -> rename
+ * NAME--incoming to NAME, unpause -> started -> settled: drop the
+ * receipt. Until the receipt every failure destroys the domain this
+ * session restored, and nothing else, and answers abort ("never here");
+ * a failure after it destroys that domain too and removes the receipt
+ * before the abort goes out.
  */
 #include "toolstack/blanketd/migrate.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "toolstack/blanketd/failpoint.h"
 #include "toolstack/blanketd/handover.h"
+#include "toolstack/blanketd/ledger.h"
 #include "toolstack/blanketd/migrate_worker.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/mig/mig_stream.h"
 
 #define PAYLOAD_TIMEOUT_MS  30000 /* between payload records */
-#define HANDOVER_TIMEOUT_MS 30000 /* restored to go */
+#define HANDOVER_TIMEOUT_MS 30000 /* restored to go, started to settled */
+
+/* One migration into this node, while it runs. */
+struct dest {
+	const struct server_opts *o;
+	void *hv;
+	struct bl_stream *s;
+	const struct rpc_msg *req;
+	const char *peer;
+	char id[BL_ID_STR_LEN]; /* the migration, for logs */
+	char incoming[HV_NAME_MAX + 16];
+	int reservation; /* the lock on NAME, -1: none */
+	uint32_t domid;	 /* the domain restored here, 0: none yet */
+};
 
 struct restore_arg {
 	const char *json;
@@ -38,20 +59,108 @@ static int restore_worker(const struct server_opts *o, void *hv,
 	return o->hv->restore(hv, a->json, a->name, fd, err, errlen);
 }
 
-/* Decode the payload into the restore; BL_OK at a verified stream-end. */
-static int pump_restore(struct bl_stream *s, struct migrate_worker *w,
+/* Destroy the domain this node restored, if it still has one of the names
+ * this migration gave it: never another guest. */
+static void destroy_ours(struct dest *d)
+{
+	const char *names[] = {d->incoming, d->req->name};
+	char why[BL_ERRMSG_MAX];
+	struct hv_guest g;
+
+	for (size_t i = 0; d->domid && i < 2; i++) {
+		if (d->o->hv->info(d->hv, names[i], &g) || g.domid != d->domid)
+			continue;
+		if (d->o->hv->destroy_domid(d->hv, d->domid, why, sizeof(why)))
+			log_warnx("migration %s: destroying %s (domain %u): %s",
+				  d->id, names[i], d->domid, why);
+		return;
+	}
+}
+
+/* --- before anything is restored --- */
+
+/* A reservation left by a session that died (its lock is fd): its domain
+ * goes. */
+static void clear_stale(const struct server_opts *o, void *hv, const char *name,
+			int fd, uint32_t domid)
+{
+	char incoming[HV_NAME_MAX + 16], why[BL_ERRMSG_MAX];
+	struct hv_guest g;
+
+	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, name);
+	if (domid && o->hv->info(hv, incoming, &g) == BL_OK &&
+	    g.domid == domid &&
+	    o->hv->destroy_domid(hv, domid, why, sizeof(why)))
+		log_warnx("destroying %s: %s", incoming, why);
+	ledger_release(o, name, fd);
+}
+
+/* NAME free here, not reserved, and the migration new: then reserve NAME.
+ * err says why not. */
+static int admit(struct dest *d, char *err, size_t errlen)
+{
+	const char *name = d->req->name;
+	struct ledger_receipt r;
+	struct bl_id other;
+	struct hv_guest g;
+	uint32_t domid;
+	bool live;
+	int fd, rc;
+
+	if (d->o->hv->info(d->hv, name, &g) == BL_OK ||
+	    d->o->hv->info(d->hv, d->incoming, &g) == BL_OK) {
+		snprintf(err, errlen,
+			 "node %s already has a guest named \"%s\"",
+			 d->o->node_name, name);
+		return BL_ERR_BUSY;
+	}
+	if (ledger_receipt_read(d->o, &d->req->migration, &r) == BL_OK) {
+		snprintf(err, errlen, "migration %s came here before", d->id);
+		return BL_ERR_BUSY;
+	}
+	rc = ledger_reserved(d->o, name, &other, &domid, &live, &fd);
+	if (!rc && live) {
+		snprintf(err, errlen,
+			 "node %s is receiving or creating a guest named "
+			 "\"%s\"",
+			 d->o->node_name, name);
+		return BL_ERR_BUSY;
+	}
+	if (!rc)
+		clear_stale(d->o, d->hv, name, fd, domid);
+	rc = ledger_reserve(d->o, name, &d->req->migration, &d->reservation);
+	if (rc)
+		snprintf(err, errlen, "cannot reserve \"%s\" on node %s: %s",
+			 name, d->o->node_name, bl_strerror(rc));
+	return rc;
+}
+
+/* --- the stream --- */
+
+/* Decode the payload into the restore; BL_OK at a verified stream-end of
+ * the migration announced. */
+static int pump_restore(struct dest *d, struct migrate_worker *w,
 			struct mig_stats *st_r, char *err, size_t errlen)
 {
 	struct mig_dec *dec = NULL;
+	struct mig_ident ident;
 	struct bl_stream out;
 	struct mig_ctl c;
 	int rc;
 
-	s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
-	rc = mig_dec_start(s, &dec, err, errlen);
+	d->s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+	rc = mig_dec_start(d->s, &dec, err, errlen);
+	if (!rc && (mig_dec_ident(dec, &ident) ||
+		    !bl_id_equal(&ident.id, &d->req->migration) ||
+		    ident.generation != d->req->generation)) {
+		snprintf(err, errlen,
+			 "the stream is not migration %s, generation %llu",
+			 d->id, (unsigned long long)d->req->generation);
+		rc = BL_ERR_PROTO;
+	}
 	stream_fd_init(&out, w->fd);
 	while (!rc) {
-		s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+		d->s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		rc = mig_dec_next(dec, &out, &c, err, errlen);
 		if (!rc && c.type == MIG_REC_STREAM_END)
 			break;
@@ -70,34 +179,30 @@ static int pump_restore(struct bl_stream *s, struct migrate_worker *w,
 	return rc;
 }
 
-static void destroy_if_there(const struct server_opts *o, void *hv,
-			     const char *name)
-{
-	char why[BL_ERRMSG_MAX];
-	struct hv_guest g;
+/* --- the handover --- */
 
-	if (o->hv->info(hv, name, &g) == BL_OK &&
-	    o->hv->destroy(hv, name, why, sizeof(why)))
-		log_warnx("destroying %s: %s", name, why);
-}
-
-/* restored -> go: BL_OK once the source said go. */
-static int await_go(const struct server_opts *o, void *hv, struct bl_stream *s,
-		    const char *incoming, char *err, size_t errlen)
+/* The domain restored: noted in the reservation, announced as restored;
+ * then go. */
+static int await_go(struct dest *d, char *err, size_t errlen)
 {
 	struct hv_guest g;
 	struct mig_ctl c;
-	int rc = o->hv->info(hv, incoming, &g);
+	int rc = d->o->hv->info(d->hv, d->incoming, &g);
 
+	if (!rc) {
+		d->domid = g.domid;
+		rc = ledger_reserve_domid(d->o, d->req->name, d->reservation,
+					  &d->req->migration, g.domid);
+	}
 	mig_ctl_init(&c);
 	if (!rc) {
 		c.type = MIG_REC_RESTORED;
 		c.domid = g.domid;
-		s->deadline_ms = fdio_now_ms() + HANDOVER_TIMEOUT_MS;
-		rc = mig_ctl_send(s, &c);
+		d->s->deadline_ms = fdio_now_ms() + HANDOVER_TIMEOUT_MS;
+		rc = mig_ctl_send(d->s, &c);
 	}
 	if (!rc)
-		rc = mig_ctl_recv(s, MIG_REC_GO, &c, err, errlen);
+		rc = mig_ctl_recv(d->s, MIG_REC_GO, &c, err, errlen);
 	if (!rc && c.type == MIG_REC_ABORT) {
 		snprintf(err, errlen, "the source gave up: %.400s", c.message);
 		rc = BL_ERR_FAIL;
@@ -105,28 +210,67 @@ static int await_go(const struct server_opts *o, void *hv, struct bl_stream *s,
 	return rc;
 }
 
-/* go: the guest becomes NAME, this toolstack's, running. */
-static int take_over(const struct server_opts *o, void *hv,
-		     const char *incoming, const char *name, char *err,
-		     size_t errlen)
+/* go: the receipt first, then the guest becomes NAME, generation one
+ * more, running. */
+static int take_over(struct dest *d, char *err, size_t errlen)
 {
-	int rc = o->hv->rename(hv, incoming, name, err, errlen);
+	struct ledger_receipt r = {.domid = d->domid,
+				   .generation = d->req->generation + 1};
+	int rc;
 
-	if (!rc)
-		rc = o->hv->adopt(hv, name, err, errlen);
+	snprintf(r.name, sizeof(r.name), "%s", d->req->name);
+	rc = ledger_receipt_write(d->o, &d->req->migration, &r);
 	if (rc) {
-		destroy_if_there(o, hv, incoming);
-		destroy_if_there(o, hv, name);
+		snprintf(err, errlen, "cannot write the receipt of %s", d->id);
+		return rc;
 	}
+	failpoint("dest-after-receipt");
+	rc = d->o->hv->rename(d->hv, d->incoming, d->req->name, err, errlen);
+	if (!rc)
+		rc = d->o->hv->adopt(d->hv, d->req->name, r.generation, err,
+				     errlen);
+	if (!rc)
+		return BL_OK;
+	/* Never ran: destroyed, and the receipt gone before the abort says
+	 * "never here". */
+	destroy_ours(d);
+	if (ledger_receipt_remove(d->o, &d->req->migration))
+		log_warnx("migration %s: the receipt stays, and the guest is "
+			  "lost: it never ran here",
+			  d->id);
 	return rc;
+}
+
+/* The source destroyed its copy: the receipt is no longer needed. */
+static void await_settled(struct dest *d)
+{
+	char why[BL_ERRMSG_MAX];
+	struct mig_ctl c;
+
+	d->s->deadline_ms = fdio_now_ms() + HANDOVER_TIMEOUT_MS;
+	if (mig_ctl_recv(d->s, MIG_REC_SETTLED, &c, why, sizeof(why)) ||
+	    c.type != MIG_REC_SETTLED) {
+		log_info("migration %s: the source did not say it settled; "
+			 "the receipt stays until it does",
+			 d->id);
+		return;
+	}
+	if (ledger_receipt_remove(d->o, &d->req->migration))
+		log_warnx("migration %s: the receipt stays", d->id);
 }
 
 void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 		  const struct rpc_msg *req, const char *peer)
 {
+	struct dest d = {.o = o,
+			 .hv = hv,
+			 .s = s,
+			 .req = req,
+			 .peer = peer,
+			 .reservation = -1};
 	struct migrate_worker w = MIGRATE_WORKER_NONE;
-	char incoming[HV_NAME_MAX + 16], err[BL_ERRMSG_MAX] = "";
-	struct restore_arg arg = {req->config, incoming};
+	struct restore_arg arg = {req->config, d.incoming};
+	char err[BL_ERRMSG_MAX] = "";
 	struct mig_stats ms = {0};
 	struct rpc_msg reply;
 	struct hv_guest g;
@@ -134,58 +278,138 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	int64_t ended, restored, go;
 	int rc;
 
-	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, req->name);
-	if (o->hv->info(hv, req->name, &g) == BL_OK ||
-	    o->hv->info(hv, incoming, &g) == BL_OK) {
-		snprintf(err, sizeof(err),
-			 "node %s already has a guest named \"%s\"",
-			 o->node_name, req->name);
-		if (rpc_send_error(s, req->id, BL_ERR_BUSY, err))
-			log_debug("%s left", peer);
-		return;
-	}
+	bl_id_str(&req->migration, d.id);
+	snprintf(d.incoming, sizeof(d.incoming), "%s" MIGRATE_INCOMING,
+		 req->name);
 	rpc_msg_init(&reply);
+	rc = admit(&d, err, sizeof(err));
+	if (!rc)
+		rc = ledger_instance(o, &reply.instance);
+	if (rc) {
+		if (rpc_send_error(s, req->id, rc, err[0] ? err : NULL))
+			log_debug("%s left", peer);
+		goto out;
+	}
 	reply.type = RPC_OK;
 	reply.id = req->id;
 	reply.request = RPC_MIGRATE_RECEIVE;
 	if (rpc_send(s, &reply))
-		return;
-	log_info("%s: receiving \"%s\"", peer, req->name);
+		goto out;
+	log_info("%s: receiving \"%s\" (migration %s, generation %llu)", peer,
+		 req->name, d.id, (unsigned long long)req->generation);
 	rc = migrate_worker_start(o, restore_worker, &arg, &w);
 	if (!rc)
-		rc = pump_restore(s, &w, &ms, err, sizeof(err));
+		rc = pump_restore(&d, &w, &ms, err, sizeof(err));
 	ended = fdio_now_ms();
 	if (w.pid > 0 && migrate_worker_wait(&w, "restore", err, sizeof(err)) &&
 	    !rc)
 		rc = BL_ERR_FAIL;
 	restored = fdio_now_ms();
 	if (!rc)
-		rc = await_go(o, hv, s, incoming, err, sizeof(err));
+		rc = await_go(&d, err, sizeof(err));
 	go = fdio_now_ms();
 	if (rc) {
-		/* Destroyed first: an abort from here means "never here". */
-		destroy_if_there(o, hv, incoming);
-		log_warnx("%s: receiving \"%s\" failed: %s", peer, req->name,
-			  err);
+		/* Destroyed first: an abort from here means "never here". A
+		 * restore that returned has a domain not noted yet: NAME is
+		 * reserved, so NAME--incoming is this session's. */
+		if (!d.domid && o->hv->info(hv, d.incoming, &g) == BL_OK)
+			d.domid = g.domid;
+		destroy_ours(&d);
+		log_warnx("%s: receiving \"%s\" (migration %s) failed: %s",
+			  peer, req->name, d.id, err);
 	} else {
-		rc = take_over(o, hv, incoming, req->name, err, sizeof(err));
+		rc = take_over(&d, err, sizeof(err));
 	}
 	if (rc) {
 		if (mig_send_abort(s, rc, err))
 			log_debug("%s left", peer);
-		return;
+		goto out;
 	}
 	mig_ctl_init(&c);
 	c.type = MIG_REC_STARTED;
 	/* The guest is ours now, whether or not the source hears it. */
 	if (mig_ctl_send(s, &c))
-		log_warnx("%s: \"%s\" started, but the source did not hear it",
-			  peer, req->name);
-	log_info("%s: \"%s\" received and started; %.1f s reading the "
-		 "connection, %.1f s writing to libxl's restore; after "
-		 "stream-end: restore returned +%lld ms, go +%lld ms, running "
-		 "+%lld ms",
-		 peer, req->name, (double)ms.recv_ns / 1e9,
-		 (double)ms.send_ns / 1e9, (long long)(restored - ended),
-		 (long long)(go - ended), (long long)(fdio_now_ms() - ended));
+		log_warnx("%s: \"%s\" started (migration %s), but the source "
+			  "did not hear it",
+			  peer, req->name, d.id);
+	log_info(
+	    "%s: \"%s\" received and started (migration %s, generation "
+	    "%llu); %.1f s reading the connection, %.1f s writing to "
+	    "libxl's restore; after stream-end: restore returned +%lld ms, "
+	    "go +%lld ms, running +%lld ms",
+	    peer, req->name, d.id, (unsigned long long)req->generation + 1,
+	    (double)ms.recv_ns / 1e9, (double)ms.send_ns / 1e9,
+	    (long long)(restored - ended), (long long)(go - ended),
+	    (long long)(fdio_now_ms() - ended));
+	ledger_release(o, req->name, d.reservation);
+	d.reservation = -1;
+	await_settled(&d);
+out:
+	if (d.reservation >= 0)
+		ledger_release(o, req->name, d.reservation);
+	rpc_msg_dispose(&reply);
+}
+
+void migrate_dest_clear(const struct server_opts *o, void *hv, const char *name)
+{
+	struct bl_id migration;
+	uint32_t domid;
+	bool live;
+	int fd;
+
+	if (!ledger_reserved(o, name, &migration, &domid, &live, &fd) && !live)
+		clear_stale(o, hv, name, fd, domid);
+}
+
+struct status_search {
+	const struct server_opts *o;
+	void *hv;
+	const struct bl_id *migration;
+	struct rpc_msg *reply;
+};
+
+static void status_of_reservation(const char *name, void *arg)
+{
+	struct status_search *w = arg;
+	struct bl_id migration;
+	uint32_t domid;
+	bool live;
+	int fd;
+
+	if (w->reply->status != RPC_MIGRATION_UNKNOWN ||
+	    ledger_reserved(w->o, name, &migration, &domid, &live, &fd))
+		return;
+	if (!bl_id_equal(&migration, w->migration)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	snprintf(w->reply->name, sizeof(w->reply->name), "%s", name);
+	if (live)
+		w->reply->status = RPC_MIGRATION_RECEIVING;
+	else
+		clear_stale(w->o, w->hv, name, fd, domid);
+}
+
+int migrate_dest_status(const struct server_opts *o, void *hv,
+			const struct bl_id *migration, struct rpc_msg *reply)
+{
+	struct status_search w = {o, hv, migration, reply};
+	struct ledger_receipt r;
+	int rc = ledger_instance(o, &reply->instance);
+
+	if (rc)
+		return rc;
+	reply->status = RPC_MIGRATION_UNKNOWN;
+	rc = ledger_receipt_read(o, migration, &r);
+	if (!rc) {
+		reply->status = RPC_MIGRATION_ACCEPTED;
+		snprintf(reply->name, sizeof(reply->name), "%s", r.name);
+		reply->generation = r.generation;
+		return BL_OK;
+	}
+	if (rc != BL_ERR_NOTFOUND)
+		return rc;
+	ledger_each_reservation(o, status_of_reservation, &w);
+	return BL_OK;
 }

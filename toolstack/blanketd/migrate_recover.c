@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "toolstack/blanketd/handover.h"
+#include "toolstack/blanketd/ledger.h"
+#include "toolstack/blanketd/migrate.h"
 #include "toolstack/common/log.h"
 
 /* No migration survives a restart: their locks go. */
@@ -39,26 +41,119 @@ static bool has_suffix(const char *s, const char *suffix, size_t *base_r)
 	return l > n && !strcmp(s + l - n, suffix);
 }
 
+#define KEPT_MAX 256
+
+struct recovery {
+	const struct server_opts *o;
+	void *hv;
+	uint32_t kept[KEPT_MAX]; /* domains receipts say are this node's */
+	size_t n_kept;
+};
+
+static bool kept(const struct recovery *r, uint32_t domid)
+{
+	for (size_t i = 0; i < r->n_kept; i++)
+		if (r->kept[i] == domid)
+			return true;
+	return false;
+}
+
+/* A receipt says go was acted on: the guest is this node's, whatever its
+ * daemon was doing when it died (renaming, unpausing). */
+static void keep_promise(const struct bl_id *migration, void *arg)
+{
+	struct recovery *r = arg;
+	char incoming[HV_NAME_MAX + 16], why[BL_ERRMSG_MAX], id[BL_ID_STR_LEN];
+	struct ledger_receipt rc;
+	struct hv_guest g;
+
+	if (ledger_receipt_read(r->o, migration, &rc))
+		return;
+	bl_id_str(migration, id);
+	if (r->n_kept < KEPT_MAX)
+		r->kept[r->n_kept++] = rc.domid;
+	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, rc.name);
+	if (r->o->hv->info(r->hv, incoming, &g) == BL_OK &&
+	    g.domid == rc.domid &&
+	    r->o->hv->rename(r->hv, incoming, rc.name, why, sizeof(why)))
+		log_warnx("migration %s: renaming %s: %s", id, incoming, why);
+	if (r->o->hv->info(r->hv, rc.name, &g) || g.domid != rc.domid) {
+		log_warnx("migration %s: \"%s\" was taken in, but its domain "
+			  "%u is gone",
+			  id, rc.name, rc.domid);
+		return;
+	}
+	if (g.state == HV_STATE_PAUSED || g.generation != rc.generation) {
+		log_warnx("migration %s: starting \"%s\", taken in before "
+			  "blanketd stopped",
+			  id, rc.name);
+		if (r->o->hv->adopt(r->hv, rc.name, rc.generation, why,
+				    sizeof(why)))
+			log_warnx("%s: %s", rc.name, why);
+	}
+}
+
+static void clear_reservation(const char *name, void *arg)
+{
+	struct recovery *r = arg;
+
+	migrate_dest_clear(r->o, r->hv, name);
+}
+
+/* An away record: the copy here is settled by asking the destination; a
+ * guest the record names that was never renamed never saw go. */
+static void settle_away(const char *name, void *arg)
+{
+	struct recovery *r = arg;
+	char why[BL_ERRMSG_MAX];
+	struct hv_guest g;
+
+	if (r->o->hv->info(r->hv, name, &g) == BL_OK &&
+	    g.state == HV_STATE_SUSPENDED) {
+		log_warnx("resuming %s: its migration stopped before go", name);
+		if (r->o->hv->resume(r->hv, name, why, sizeof(why)))
+			log_warnx("%s: %s", name, why);
+		if (ledger_away_remove(r->o, name))
+			log_warnx("%s: its away record stays", name);
+		return;
+	}
+	handover_resolve_later(r->o, name);
+}
+
 void migrate_recover(const struct server_opts *o, void *hv)
 {
+	struct recovery r = {.o = o, .hv = hv};
 	struct hv_guest *g = NULL;
 	char why[BL_ERRMSG_MAX], name[HV_NAME_MAX];
+	struct ledger_away a;
 	size_t n = 0, base;
 
 	remove_locks(o);
+	/* The destination's promises first: a receipt's guest is renamed
+	 * before leftovers are destroyed. */
+	ledger_each_receipt(o, keep_promise, &r);
+	ledger_each_reservation(o, clear_reservation, &r);
+	ledger_each_away(o, settle_away, &r);
 	if (o->hv->list(hv, &g, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (has_suffix(g[i].name, MIGRATE_INCOMING, &base)) {
+		if (has_suffix(g[i].name, MIGRATE_INCOMING, &base) &&
+		    !kept(&r, g[i].domid)) {
 			log_warnx("destroying %s, left by a migration that "
-				  "did not finish",
+				  "never acted on go",
 				  g[i].name);
-			if (o->hv->destroy(hv, g[i].name, why, sizeof(why)))
+			if (o->hv->destroy_domid(hv, g[i].domid, why,
+						 sizeof(why)))
 				log_warnx("%s: %s", g[i].name, why);
 		} else if (has_suffix(g[i].name, MIGRATE_AWAY, &base)) {
 			snprintf(name, sizeof(name), "%.*s", (int)base,
 				 g[i].name);
-			handover_resolve_later(o, name);
+			if (ledger_away_read(o, name, &a) != BL_OK)
+				log_warnx("%s has no record of where it was "
+					  "handed over: it stays, unresolved, "
+					  "until `blanket migrate --resolve "
+					  "%s` settles it",
+					  g[i].name, name);
 		} else if (g[i].state == HV_STATE_SUSPENDED) {
 			log_warnx("resuming %s, left suspended by a migration "
 				  "that did not finish",

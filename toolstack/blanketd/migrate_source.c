@@ -8,7 +8,9 @@
  * encoder (toolstack/mig/) to the destination, sending progress to the
  * client.
  * Order: check the guest and this node -> lock NAME -> connect to the
- * destination and check it -> migrate-receive -> pump the live save ->
+ * destination and check it -> wait until the guest answers a suspend
+ * request -> migrate-receive (the migration's ID and the guest's
+ * generation; the destination's instance back) -> pump the live save ->
  * stream-end -> restored -> the handover (handover.c) -> the summary.
  * Until the save suspends the guest nothing needs undoing but the lock;
  * from then until go every failure resumes it here.
@@ -26,6 +28,7 @@
 
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/migrate_worker.h"
+#include "toolstack/blanketd/peer.h"
 #include "toolstack/client/client.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
@@ -38,6 +41,7 @@
 #define PAYLOAD_TIMEOUT_MS  30000  /* between payload records */
 #define RESTORED_TIMEOUT_MS 120000 /* stream-end to restored */
 #define CANCEL_READ_MS	    5000   /* a client's message, once it began */
+#define BOOT_POLL_MS	    250
 #define MIGRATE_SNDBUF	    (256 * 1024)
 
 /* One migration from here, while it runs. */
@@ -47,7 +51,7 @@ struct source {
 	struct bl_stream *cli; /* the client: progress, cancel */
 	const struct rpc_msg *req;
 	int64_t start;
-	struct cluster_node dn; /* the destination */
+	struct ledger_away a; /* the migration, its destination */
 	struct client_conn dst;
 	struct tls_ctx *tls;
 	struct mig_enc *enc;
@@ -62,13 +66,15 @@ struct source {
 
 static void progress(struct source *m, const char *phase)
 {
-	struct mig_stats ms;
+	struct mig_stats ms = {0};
 	struct rpc_msg p;
 
 	rpc_msg_init(&p);
 	p.type = RPC_MIGRATE_PROGRESS;
-	mig_enc_stats(m->enc, &ms);
+	if (m->enc)
+		mig_enc_stats(m->enc, &ms);
 	snprintf(p.migrate.phase, sizeof(p.migrate.phase), "%s", phase);
+	p.migrate.migration = m->a.migration;
 	p.migrate.elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
 	p.migrate.raw_bytes = ms.raw_bytes;
 	p.migrate.wire_bytes = ms.wire_bytes;
@@ -102,23 +108,35 @@ static bool client_cancelled(struct bl_stream *cli)
 
 /* --- before anything is touched --- */
 
-/* The guest exists, is not headed here, and this node can live-migrate. */
+/* The guest exists, has no unresolved copy here, is not headed here, and
+ * this node can live-migrate. */
 static int check_guest(struct source *m, struct hv_node_info *mine,
 		       struct hv_guest *g, char *err, size_t errlen)
 {
 	const struct rpc_msg *req = m->req;
+	char away[HV_NAME_MAX + 16];
+	struct hv_guest old;
 	int rc = m->o->hv->info(m->hv, req->name, g);
 
 	if (rc) {
 		snprintf(err, errlen, "no guest named \"%s\"", req->name);
 		return rc;
 	}
+	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, req->name);
+	if (m->o->hv->info(m->hv, away, &old) == BL_OK) {
+		snprintf(err, errlen,
+			 "an unresolved copy of \"%s\" is here from an "
+			 "earlier migration; `blanket migrate --resolve %s` "
+			 "settles it first",
+			 req->name, req->name);
+		return BL_ERR_BUSY;
+	}
 	if (!strcmp(req->node, m->o->node_name)) {
 		snprintf(err, errlen, "\"%s\" already runs on %s", req->name,
 			 m->o->node_name);
 		return BL_ERR_INVAL;
 	}
-	if (strlen(req->node) >= sizeof(m->dn.name)) {
+	if (strlen(req->node) >= sizeof(m->a.dest.name)) {
 		snprintf(err, errlen, "node name too long");
 		return BL_ERR_INVAL;
 	}
@@ -167,16 +185,10 @@ static int connect_destination(struct source *m, char *err, size_t errlen)
 	const struct rpc_msg *req = m->req;
 	int rc;
 
-	memcpy(m->dn.name, req->node, strlen(req->node) + 1);
-	snprintf(m->dn.host, sizeof(m->dn.host), "%s", req->host);
-	m->dn.port = (int)req->port;
-	rc = tls_ctx_new(TLS_CLIENT, m->o->ca_file, m->o->cert_file,
-			 m->o->key_file, &m->tls);
-	if (rc) {
-		snprintf(err, errlen, "this node's credentials are unusable");
-		return rc;
-	}
-	rc = client_connect(m->tls, &m->dn, &m->dst, err, errlen);
+	memcpy(m->a.dest.name, req->node, strlen(req->node) + 1);
+	snprintf(m->a.dest.host, sizeof(m->a.dest.host), "%s", req->host);
+	m->a.dest.port = (int)req->port;
+	rc = peer_connect(m->o, &m->a.dest, &m->tls, &m->dst, err, errlen);
 	/* A small send buffer: what the kernel queues ahead of the last
 	 * round's pages (the guest paused) has to drain through the slower
 	 * end first, and adds to the downtime. */
@@ -225,8 +237,43 @@ out:
 	return rc;
 }
 
-/* migrate-receive with the guest's configuration: the destination
- * answers OK when it can take it in. */
+/* A PV guest that is still booting ignores a suspend request, and libxl
+ * only says "did not respond": wait, within a bound, for its kernel to
+ * listen, telling the client. */
+static int await_suspendable(struct source *m, char *err, size_t errlen)
+{
+	int64_t give_up = fdio_now_ms() + (int64_t)m->o->boot_wait_s * 1000;
+	bool ready = false, told = false;
+	int rc;
+
+	while (!(rc = m->o->hv->suspendable(m->hv, m->req->name, &ready)) &&
+	       !ready && fdio_now_ms() < give_up) {
+		if (!told)
+			progress(m, "booting");
+		told = true;
+		if (client_cancelled(m->cli)) {
+			snprintf(err, errlen, "cancelled");
+			return BL_ERR_CANCELLED;
+		}
+		usleep(BOOT_POLL_MS * 1000);
+	}
+	if (!rc && !ready) {
+		snprintf(err, errlen,
+			 "\"%s\" cannot be migrated yet: its kernel does not "
+			 "answer suspend requests (no control/feature-suspend "
+			 "after %d s: still booting, or a kernel without PV "
+			 "suspend)",
+			 m->req->name, m->o->boot_wait_s);
+		return BL_ERR_BUSY;
+	}
+	if (rc)
+		snprintf(err, errlen, "\"%s\" is gone", m->req->name);
+	return rc;
+}
+
+/* migrate-receive with the guest's configuration, the migration's ID and
+ * the guest's generation: the destination answers OK, with its instance,
+ * when it can take it in. */
 static int announce(struct source *m, char *err, size_t errlen)
 {
 	struct rpc_msg req, reply;
@@ -242,7 +289,11 @@ static int announce(struct source *m, char *err, size_t errlen)
 	snprintf(req.name, sizeof(req.name), "%s", m->req->name);
 	req.config = json;
 	req.config_len = (uint32_t)strlen(json);
+	req.migration = m->a.migration;
+	req.generation = m->a.generation;
 	rc = client_call(&m->dst, &req, &reply, err, errlen);
+	if (!rc)
+		m->a.instance = reply.instance;
 	rpc_msg_dispose(&req);
 	rpc_msg_dispose(&reply);
 	return rc;
@@ -328,13 +379,14 @@ static int pump_save(struct source *m)
 /* The live save, to stream-end: the guest is suspended when it returns. */
 static int stream_memory(struct source *m, char *err, size_t errlen)
 {
+	struct mig_ident ident = {m->a.migration, m->a.generation};
 	int rc;
 
 	rc = mig_enc_start(&m->dst.s,
 			   m->req->flags & RPC_MIGRATE_NO_COMPRESS
 			       ? MIG_ENC_NO_COMPRESS
 			       : MIG_ENC_TIMED,
-			   &m->enc);
+			   &ident, &m->enc);
 	if (!rc)
 		rc = migrate_worker_start(m->o, save_worker, m->req->name,
 					  &m->w);
@@ -386,20 +438,25 @@ static int await_restored(struct source *m, char *err, size_t errlen)
 /* The summary for the client, and the timings for the log. */
 static void report(struct source *m, struct rpc_migrate_stats *st_r)
 {
+	char id[BL_ID_STR_LEN];
 	struct mig_stats ms;
 
 	mig_enc_stats(m->enc, &ms);
 	memset(st_r, 0, sizeof(*st_r));
 	snprintf(st_r->phase, sizeof(st_r->phase), "done");
+	st_r->migration = m->a.migration;
+	st_r->generation = m->a.generation + 1;
 	st_r->elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
 	st_r->downtime_ms = (uint64_t)(fdio_now_ms() - m->suspended);
 	st_r->raw_bytes = ms.raw_bytes;
 	st_r->wire_bytes = ms.wire_bytes;
-	log_info("\"%s\" to %s: %.1f s, %llu of %llu bytes on the wire; %.1f "
+	log_info("\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
+		 "the wire; %.1f "
 		 "s writing to the connection, %.1f s in deflate, %llu bytes "
 		 "not deflated for time; after libxl's stream ended: its save "
 		 "returned +%lld ms, restored +%lld ms, started +%lld ms",
-		 m->req->name, m->dst.node, (double)st_r->elapsed_ms / 1000,
+		 m->req->name, m->dst.node, bl_id_str(&m->a.migration, id),
+		 (double)st_r->elapsed_ms / 1000,
 		 (unsigned long long)ms.wire_bytes,
 		 (unsigned long long)ms.raw_bytes, (double)ms.send_ns / 1e9,
 		 (double)ms.deflate_ns / 1e9, (unsigned long long)ms.zlib_slow,
@@ -426,10 +483,15 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 	rc = check_guest(&m, &mine, &g, err, errlen);
 	if (!rc)
 		rc = lock_guest(&m, err, errlen);
+	if (!rc && bl_id_new(&m.a.migration))
+		rc = BL_ERR_IO;
+	m.a.generation = g.generation;
 	if (!rc)
 		rc = connect_destination(&m, err, errlen);
 	if (!rc)
 		rc = check_destination(&m, &g, &mine, err, errlen);
+	if (!rc)
+		rc = await_suspendable(&m, err, errlen);
 	if (!rc)
 		rc = announce(&m, err, errlen);
 	if (rc)
@@ -444,15 +506,13 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		handover_resume_here(o, hv, req->name, err, errlen);
 		goto out;
 	}
-	rc = handover_send(o, hv, &m.dst, &m.dn, req->name, err, errlen);
+	rc = handover_send(o, hv, &m.dst, &m.a, req->name, err, errlen);
 	if (!rc)
 		report(&m, st_r);
 out:
 	migrate_worker_stop(&m.w);
 	mig_enc_free(m.enc);
-	if (m.dst.s.ops)
-		client_close(&m.dst);
-	tls_ctx_free(m.tls);
+	peer_close(m.tls, &m.dst);
 	unlock_guest(&m);
 	return rc;
 }

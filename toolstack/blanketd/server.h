@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "toolstack/client/cluster.h"
 #include "toolstack/common/err.h"
 #include "toolstack/hv/hv.h"
 #include "toolstack/common/stream.h"
@@ -12,6 +13,9 @@ struct tls_ctx;
 
 struct server_opts {
 	const char *node_name;
+	/* The other nodes (blanketd --peers; none when NULL): asked before
+	 * a copy of a guest is resumed here that may run elsewhere. */
+	const struct cluster *peers;
 	const char *l0;		 /* what the node runs on (probe_summary) */
 	const char *listen;	 /* TCP ADDR:PORT, or NULL for none */
 	const char *socket_path; /* local UNIX socket, or NULL for none */
@@ -19,6 +23,7 @@ struct server_opts {
 	const char *ca_file, *cert_file, *key_file;
 	const struct hv_ops *hv;
 	int max_sessions; /* connections served at once; more are refused */
+	int boot_wait_s;  /* how long a migration waits for a guest to boot */
 };
 
 /* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "toolstack/blanketd/console.h"
+#include "toolstack/blanketd/handover.h"
+#include "toolstack/blanketd/ledger.h"
+#include "toolstack/blanketd/names.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/blanketd/migrate.h"
@@ -34,6 +37,8 @@ struct session {
 	struct bl_stream *s;
 	const char *peer;
 	void *hv; /* NULL when the hypervisor could not be opened */
+	int held; /* name-hold's lock, -1: none */
+	char held_name[HV_NAME_MAX];
 };
 
 /* Handlers fill reply (an OK) or return an error with err set. */
@@ -51,6 +56,23 @@ static int h_node_info(struct session *ss, const struct rpc_msg *req,
 	return ss->o->hv->node_info(ss->hv, &reply->node_info);
 }
 
+/* A copy handed over and not settled (NAME--migratedaway) is shown as
+ * NAME, unresolved, with its migration and the node it went to. */
+static void show_unresolved(const struct server_opts *o, struct hv_guest *g)
+{
+	size_t len = strlen(g->name), n = strlen(MIGRATE_AWAY);
+	struct ledger_away a;
+
+	if (len <= n || strcmp(g->name + len - n, MIGRATE_AWAY))
+		return;
+	g->name[len - n] = '\0';
+	g->state = HV_STATE_UNRESOLVED;
+	if (ledger_away_read(o, g->name, &a) == BL_OK) {
+		g->migration = a.migration;
+		snprintf(g->handed_to, sizeof(g->handed_to), "%s", a.dest.name);
+	}
+}
+
 static int h_list(struct session *ss, const struct rpc_msg *req,
 		  struct rpc_msg *reply, char *err, size_t errlen)
 {
@@ -62,31 +84,81 @@ static int h_list(struct session *ss, const struct rpc_msg *req,
 	(void)errlen;
 	rc = ss->o->hv->list(ss->hv, &reply->guests, &n);
 	reply->n_guests = (uint32_t)n;
+	for (size_t i = 0; !rc && i < n; i++)
+		show_unresolved(ss->o, &reply->guests[i]);
 	return rc;
 }
 
 static int h_info(struct session *ss, const struct rpc_msg *req,
 		  struct rpc_msg *reply, char *err, size_t errlen)
 {
+	char away[HV_NAME_MAX + 16];
 	int rc = ss->o->hv->info(ss->hv, req->name, &reply->guest);
 
+	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, req->name);
+	if (rc == BL_ERR_NOTFOUND &&
+	    ss->o->hv->info(ss->hv, away, &reply->guest) == BL_OK) {
+		show_unresolved(ss->o, &reply->guest);
+		return BL_OK;
+	}
 	if (rc == BL_ERR_NOTFOUND)
 		snprintf(err, errlen, "no guest named \"%s\"", req->name);
 	return rc;
 }
 
+/* The name is held on every node while the guest is created: no other
+ * create, no migration of that name anywhere meanwhile (names.h). */
 static int h_create(struct session *ss, const struct rpc_msg *req,
 		    struct rpc_msg *reply, char *err, size_t errlen)
 {
-	return ss->o->hv->create(ss->hv, req->source, req->config,
-				 req->config_len, &reply->guest, err, errlen);
+	struct names_claim claim;
+	char name[HV_NAME_MAX];
+	int rc = hv_config_name(req->source, req->config, req->config_len, name,
+				sizeof(name), err, errlen);
+
+	if (!rc)
+		rc = names_claim(ss->o, ss->hv, name, &claim, err, errlen);
+	if (rc)
+		return rc;
+	rc = ss->o->hv->create(ss->hv, req->source, req->config,
+			       req->config_len, &reply->guest, err, errlen);
+	names_release(ss->o, name, &claim);
+	return rc;
+}
+
+/* Node to node: hold a name here for a create elsewhere, until this
+ * connection ends. */
+static int h_name_hold(struct session *ss, const struct rpc_msg *req,
+		       struct rpc_msg *reply, char *err, size_t errlen)
+{
+	int rc;
+
+	(void)reply;
+	if (ss->held >= 0) {
+		snprintf(err, errlen, "this connection holds a name already");
+		return BL_ERR_BUSY;
+	}
+	rc = names_hold(ss->o, ss->hv, req->name, &ss->held, err, errlen);
+	if (!rc)
+		snprintf(ss->held_name, sizeof(ss->held_name), "%s", req->name);
+	return rc;
 }
 
 static int h_destroy(struct session *ss, const struct rpc_msg *req,
 		     struct rpc_msg *reply, char *err, size_t errlen)
 {
+	char away[HV_NAME_MAX + 16];
+	struct hv_guest g;
+	int rc = ss->o->hv->destroy(ss->hv, req->name, err, errlen);
+
+	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, req->name);
 	(void)reply;
-	return ss->o->hv->destroy(ss->hv, req->name, err, errlen);
+	if (rc == BL_ERR_NOTFOUND && ss->o->hv->info(ss->hv, away, &g) == BL_OK)
+		snprintf(err, errlen,
+			 "\"%s\" here is an unresolved copy; `blanket "
+			 "migrate --resolve %s --discard-here` destroys it",
+			 req->name, req->name);
+	return rc;
 }
 
 /* Without `wait`, the guest is asked and the reply goes at once; a forced
@@ -142,12 +214,54 @@ static int h_unpause(struct session *ss, const struct rpc_msg *req,
 	return ss->o->hv->unpause(ss->hv, req->name, err, errlen);
 }
 
+/* Node to node: what this node did with a migration into it. */
+static int h_migrate_status(struct session *ss, const struct rpc_msg *req,
+			    struct rpc_msg *reply, char *err, size_t errlen)
+{
+	int rc = migrate_dest_status(ss->o, ss->hv, &req->migration, reply);
+
+	if (rc)
+		snprintf(err, errlen, "cannot read this node's records: %s",
+			 bl_strerror(rc));
+	return rc;
+}
+
+/* Node to node: the source settled its copy; the receipt may go. */
+static int h_migrate_settled(struct session *ss, const struct rpc_msg *req,
+			     struct rpc_msg *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	(void)err;
+	(void)errlen;
+	return ledger_receipt_remove(ss->o, &req->migration);
+}
+
+static int h_migrate_resolve(struct session *ss, const struct rpc_msg *req,
+			     struct rpc_msg *reply, char *err, size_t errlen)
+{
+	bool here;
+	int rc = handover_resolve(ss->o, ss->hv, req->name, req->flags, &here,
+				  err, errlen);
+
+	if (!rc)
+		snprintf(reply->message, sizeof(reply->message), "%s", err);
+	return rc;
+}
+
 static const handler_fn handlers[] = {
-    [RPC_NODE_INFO] = h_node_info,   [RPC_GUEST_LIST] = h_list,
-    [RPC_GUEST_INFO] = h_info,	     [RPC_GUEST_CREATE] = h_create,
-    [RPC_GUEST_DESTROY] = h_destroy, [RPC_GUEST_SHUTDOWN] = h_shutdown,
-    [RPC_GUEST_REBOOT] = h_reboot,   [RPC_GUEST_PAUSE] = h_pause,
+    [RPC_NODE_INFO] = h_node_info,
+    [RPC_GUEST_LIST] = h_list,
+    [RPC_GUEST_INFO] = h_info,
+    [RPC_GUEST_CREATE] = h_create,
+    [RPC_GUEST_DESTROY] = h_destroy,
+    [RPC_GUEST_SHUTDOWN] = h_shutdown,
+    [RPC_GUEST_REBOOT] = h_reboot,
+    [RPC_GUEST_PAUSE] = h_pause,
     [RPC_GUEST_UNPAUSE] = h_unpause,
+    [RPC_MIGRATE_STATUS] = h_migrate_status,
+    [RPC_MIGRATE_SETTLED] = h_migrate_settled,
+    [RPC_MIGRATE_RESOLVE] = h_migrate_resolve,
+    [RPC_NAME_HOLD] = h_name_hold,
 };
 
 /* Open the guest's console and reply; BL_OK means the connection is now a
@@ -220,6 +334,14 @@ static int serve_one(struct session *ss)
 			rc = BL_ERR_EOF; /* the connection ends with it */
 			goto out;
 		}
+	} else if ((req.type == RPC_MIGRATE_STATUS ||
+		    req.type == RPC_MIGRATE_SETTLED ||
+		    req.type == RPC_NAME_HOLD) &&
+		   !tls_peer_is_node(ss->s)) {
+		snprintf(err, sizeof(err),
+			 "only a node may ask about a "
+			 "migration's records");
+		rc = BL_ERR_AUTH;
 	} else if (req.type == RPC_GUEST_MIGRATE) {
 		rc = migrate_source(ss->o, ss->hv, ss->s, &req, &reply.migrate,
 				    err, sizeof(err));
@@ -255,7 +377,7 @@ out:
 void session_run(const struct server_opts *o, struct bl_stream *s,
 		 const char *peer)
 {
-	struct session ss = {o, s, peer, NULL};
+	struct session ss = {.o = o, .s = s, .peer = peer, .held = -1};
 	char err[BL_ERRMSG_MAX] = "";
 	uint32_t version;
 
@@ -268,6 +390,7 @@ void session_run(const struct server_opts *o, struct bl_stream *s,
 		log_warnx("cannot open the %s hypervisor", o->hv->name);
 	while (serve_one(&ss) == BL_OK)
 		;
+	names_let_go(o, ss.held_name, ss.held);
 	if (ss.hv)
 		o->hv->close(ss.hv);
 }

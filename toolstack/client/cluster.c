@@ -105,8 +105,8 @@ static int parse_node(struct cluster *c, const char *name, const char *addr,
 	return BL_OK;
 }
 
-int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
-		  size_t errlen)
+int cluster_parse(FILE *in, const char *source, unsigned int flags,
+		  struct cluster *c, char *err, size_t errlen)
 {
 	char buf[LINE_MAX_LEN];
 	int line = 0, rc;
@@ -152,7 +152,8 @@ int cluster_parse(FILE *in, const char *source, struct cluster *c, char *err,
 	}
 	if (ferror(in))
 		return fail(err, errlen, source, line, "read error");
-	if (!c->ca[0] || !c->cert[0] || !c->key[0])
+	if (!(flags & CLUSTER_NODES_ONLY) &&
+	    (!c->ca[0] || !c->cert[0] || !c->key[0]))
 		return fail(err, errlen, source, line + 1,
 			    "ca, cert and key are all required");
 	return BL_OK;
@@ -180,7 +181,8 @@ int cluster_locate(const char *given, char *path, size_t len)
 	return access(path, F_OK) == 0 ? BL_OK : BL_ERR_NOTFOUND;
 }
 
-int cluster_load(const char *path, struct cluster *c, char *err, size_t errlen)
+int cluster_load(const char *path, unsigned int flags, struct cluster *c,
+		 char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
 	int rc;
@@ -190,7 +192,7 @@ int cluster_load(const char *path, struct cluster *c, char *err, size_t errlen)
 			 strerror(errno));
 		return errno == ENOENT ? BL_ERR_NOTFOUND : BL_ERR_IO;
 	}
-	rc = cluster_parse(f, path, c, err, errlen);
+	rc = cluster_parse(f, path, flags, c, err, errlen);
 	fclose(f);
 	return rc;
 }

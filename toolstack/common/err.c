@@ -14,6 +14,7 @@ static const char *const err_text[] = {
     [-BL_ERR_BUSY] = "busy",
     [-BL_ERR_AUTH] = "authentication failed",
     [-BL_ERR_CANCELLED] = "cancelled",
+    [-BL_ERR_UNRESOLVED] = "unresolved",
 };
 
 const char *bl_strerror(int rc)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "toolstack/common/err.h"
+#include "toolstack/common/id.h"
 
 #define HV_NAME_MAX 64 /* guest names, NUL included */
 
@@ -20,6 +21,9 @@ enum hv_guest_state {
 	HV_STATE_CRASHED,
 	HV_STATE_DYING,
 	HV_STATE_SUSPENDED, /* shut down by a save: resumable */
+	/* blanketd's, never the hypervisor's: a suspended copy whose
+	 * handover to another node is not settled (migration, handed_to) */
+	HV_STATE_UNRESOLVED,
 };
 
 struct hv_guest {
@@ -29,6 +33,13 @@ struct hv_guest {
 	uint64_t mem_kib;
 	uint32_t vcpus;
 	uint64_t cpu_time_ns;
+	/* 1 when created, one more at each handover to another node; 0 for
+	 * a domain blanket does not manage (xl's, dom0's tools'). */
+	uint64_t generation;
+	/* blanketd's, for an unresolved copy: the migration, and the node
+	 * the guest was handed over to */
+	struct bl_id migration;
+	char handed_to[64];
 };
 
 struct hv_node_info {
@@ -56,6 +67,10 @@ struct hv_ops {
 		      size_t len, struct hv_guest *guest_r, char *err,
 		      size_t errlen);
 	int (*destroy)(void *ctx, const char *name, char *err, size_t errlen);
+	/* Destroy domain domid, whatever its name: a migration destroys only
+	 * the domain it created. BL_ERR_NOTFOUND when it is gone. */
+	int (*destroy_domid)(void *ctx, uint32_t domid, char *err,
+			     size_t errlen);
 	/* Clean shutdown; after timeout_s (0: don't wait) destroy if force. */
 	int (*shutdown)(void *ctx, const char *name, int timeout_s, bool force,
 			char *err, size_t errlen);
@@ -75,6 +90,9 @@ struct hv_ops {
 	 * caller's to free. */
 	int (*config_json)(void *ctx, const char *name, char **json_r,
 			   char *err, size_t errlen);
+	/* Whether the guest's kernel answers a suspend request yet (a PV
+	 * guest that is still booting does not). */
+	int (*suspendable)(void *ctx, const char *name, bool *ready_r);
 	/* Live-save the guest into fd: returns once it is suspended and its
 	 * last pages are written. */
 	int (*save_live)(void *ctx, const char *name, int fd, char *err,
@@ -86,14 +104,22 @@ struct hv_ops {
 	/* Destination side: restore the stream on fd, paused, as name. */
 	int (*restore)(void *ctx, const char *json, const char *name, int fd,
 		       char *err, size_t errlen);
-	/* Take a restored guest over: mark it as this toolstack's (for reap)
-	 * and unpause it. */
-	int (*adopt)(void *ctx, const char *name, char *err, size_t errlen);
+	/* Take a restored guest over: mark it as this toolstack's (for reap),
+	 * with its generation, and unpause it. */
+	int (*adopt)(void *ctx, const char *name, uint64_t generation,
+		     char *err, size_t errlen);
 };
 
 extern const struct hv_ops hv_libxl_ops;
 extern const struct hv_ops hv_fake_ops;
 
 const char *hv_state_name(enum hv_guest_state state);
+
+/* The guest name an xl.cfg(5) text gives (hv_xlcfg.c): a create's name is
+ * checked against what the node has reserved before anything is built.
+ * Errors as hv_ops.create's. */
+int hv_config_name(const char *source, const char *config, size_t len,
+		   char *name_r, size_t namelen, char *err,
+		   size_t errlen) BL_MUST_CHECK;
 
 #endif

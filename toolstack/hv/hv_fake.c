@@ -3,7 +3,15 @@
  * tiers only: guests are lines in a state file, so the forked connection
  * handlers of a blanketd share them. Configs go through the real xl.cfg
  * parser, so a config the fake accepts is one libxl would be given.
- * The file is $BLANKET_FAKE_HV (required): "name domid state mem_kib vcpus".
+ * The file is $BLANKET_FAKE_HV (required): an optional first line "next
+ * DOMID" (domids are never reused, as Xen's are not until they wrap), then
+ * a line a guest: "name domid state mem_kib vcpus [generation
+ * [ready_at_ms]]", ready_at_ms the realtime (ms) from which the guest
+ * answers a suspend request (0: it does; a test may write a guest that is
+ * still booting).
+ * $BLANKET_FAKE_BOOT_MS: how long a created guest boots before it answers
+ * (default 0). $BLANKET_FAKE_SAVE_KIB: the size of a saved guest (default
+ * 4096).
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "toolstack/common/fdio.h"
@@ -25,8 +34,25 @@
 struct fake {
 	int fd; /* the state file, locked for each call */
 	struct hv_guest g[FAKE_MAX_GUESTS];
+	int64_t ready_at_ms[FAKE_MAX_GUESTS];
 	size_t n;
+	uint32_t next_domid;
 };
+
+static int64_t realtime_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 10) : dflt;
+}
 
 static int fake_open(void **ctx_r)
 {
@@ -73,20 +99,32 @@ static int load(struct fake *f)
 			close(fd);
 		return BL_ERR_IO;
 	}
+	f->next_domid = 1;
 	while (f->n < FAKE_MAX_GUESTS && fgets(line, sizeof(line), in)) {
 		struct hv_guest *g = &f->g[f->n];
+		long long ready_at = 0;
 		unsigned int state;
+		int fields;
 
+		if (sscanf(line, "next %" SCNu32, &f->next_domid) == 1)
+			continue;
 		memset(g, 0, sizeof(*g));
-		if (sscanf(line, "%63s %" SCNu32 " %u %" SCNu64 " %" SCNu32,
-			   g->name, &g->domid, &state, &g->mem_kib,
-			   &g->vcpus) == 5 &&
-		    state <= HV_STATE_SUSPENDED) {
+		g->generation = 1;
+		fields = sscanf(line,
+				"%63s %" SCNu32 " %u %" SCNu64 " %" SCNu32
+				" %" SCNu64 " %lld",
+				g->name, &g->domid, &state, &g->mem_kib,
+				&g->vcpus, &g->generation, &ready_at);
+		if (fields >= 5 && state <= HV_STATE_SUSPENDED) {
 			g->state = (enum hv_guest_state)state;
+			f->ready_at_ms[f->n] = ready_at;
 			f->n++;
 		}
 	}
 	fclose(in);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->g[i].domid >= f->next_domid)
+			f->next_domid = f->g[i].domid + 1;
 	return BL_OK;
 }
 
@@ -97,15 +135,19 @@ static void unlock(struct fake *f)
 
 static int save(struct fake *f)
 {
-	char buf[FAKE_MAX_GUESTS * 128];
-	size_t off = 0;
+	char buf[FAKE_MAX_GUESTS * 160];
+	size_t off;
 	int rc = BL_OK;
 
+	off = (size_t)snprintf(buf, sizeof(buf), "next %u\n", f->next_domid);
 	for (size_t i = 0; i < f->n; i++)
 		off += (size_t)snprintf(
-		    buf + off, sizeof(buf) - off, "%s %u %u %llu %u\n",
-		    f->g[i].name, f->g[i].domid, (unsigned int)f->g[i].state,
-		    (unsigned long long)f->g[i].mem_kib, f->g[i].vcpus);
+		    buf + off, sizeof(buf) - off,
+		    "%s %u %u %llu %u %llu %lld\n", f->g[i].name, f->g[i].domid,
+		    (unsigned int)f->g[i].state,
+		    (unsigned long long)f->g[i].mem_kib, f->g[i].vcpus,
+		    (unsigned long long)f->g[i].generation,
+		    (long long)f->ready_at_ms[i]);
 	if (ftruncate(f->fd, 0) < 0 ||
 	    pwrite(f->fd, buf, off, 0) != (ssize_t)off)
 		rc = BL_ERR_IO;
@@ -119,6 +161,27 @@ static struct hv_guest *lookup(struct fake *f, const char *name)
 		if (strcmp(f->g[i].name, name) == 0)
 			return &f->g[i];
 	return NULL;
+}
+
+/* A new guest, with the next domid; NULL when the node is full. */
+static struct hv_guest *add_guest(struct fake *f, const char *name,
+				  enum hv_guest_state state, uint64_t mem_kib,
+				  uint32_t vcpus, int64_t ready_at_ms)
+{
+	struct hv_guest *g;
+
+	if (f->n == FAKE_MAX_GUESTS)
+		return NULL;
+	g = &f->g[f->n];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->domid = f->next_domid++;
+	g->state = state;
+	g->mem_kib = mem_kib;
+	g->vcpus = vcpus;
+	g->generation = 1;
+	f->ready_at_ms[f->n++] = ready_at_ms;
+	return g;
 }
 
 static uint64_t used_kib(const struct fake *f)
@@ -189,7 +252,6 @@ static int fake_create(void *ctx, const char *source, const char *config,
 	struct fake *f = ctx;
 	libxl_domain_config cfg;
 	struct hv_guest *g;
-	uint32_t domid = 1;
 	int rc;
 
 	libxl_domain_config_init(&cfg);
@@ -215,16 +277,10 @@ static int fake_create(void *ctx, const char *source, const char *config,
 		unlock(f);
 		goto out;
 	}
-	for (size_t i = 0; i < f->n; i++)
-		if (f->g[i].domid >= domid)
-			domid = f->g[i].domid + 1;
-	g = &f->g[f->n++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", cfg.c_info.name);
-	g->domid = domid;
-	g->state = HV_STATE_RUNNING;
-	g->mem_kib = cfg.b_info.target_memkb;
-	g->vcpus = (uint32_t)libxl_bitmap_count_set(&cfg.b_info.avail_vcpus);
+	g = add_guest(
+	    f, cfg.c_info.name, HV_STATE_RUNNING, cfg.b_info.target_memkb,
+	    (uint32_t)libxl_bitmap_count_set(&cfg.b_info.avail_vcpus),
+	    realtime_ms() + (int64_t)env_u64("BLANKET_FAKE_BOOT_MS", 0));
 	*guest_r = *g;
 	rc = save(f);
 out:
@@ -254,7 +310,11 @@ static int with_guest(void *ctx, const char *name, char *err, size_t errlen,
 
 static void remove_guest(struct fake *f, struct hv_guest *g)
 {
-	*g = f->g[--f->n];
+	size_t i = (size_t)(g - f->g);
+
+	f->n--;
+	*g = f->g[f->n];
+	f->ready_at_ms[i] = f->ready_at_ms[f->n];
 }
 
 static void set_paused(struct fake *f, struct hv_guest *g)
@@ -272,6 +332,25 @@ static void set_running(struct fake *f, struct hv_guest *g)
 static int fake_destroy(void *ctx, const char *name, char *err, size_t errlen)
 {
 	return with_guest(ctx, name, err, errlen, remove_guest);
+}
+
+static int fake_destroy_domid(void *ctx, uint32_t domid, char *err,
+			      size_t errlen)
+{
+	struct fake *f = ctx;
+	int rc = load(f);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->g[i].domid == domid) {
+			remove_guest(f, &f->g[i]);
+			return save(f);
+		}
+	}
+	unlock(f);
+	snprintf(err, errlen, "no domain %u", domid);
+	return BL_ERR_NOTFOUND;
 }
 
 /* A fake guest obeys at once: shut down means gone. */
@@ -315,10 +394,29 @@ static int fake_reap(void *ctx)
 	return BL_OK;
 }
 
-/* Migration: a fake guest's saved state is its record plus 4 MiB of
- * guest-like memory (mostly zero pages, some text), so the stream codec and
- * the handover run for real between two fake nodes. */
-#define FAKE_SAVE_BYTES (4u << 20)
+/* Migration: a fake guest's saved state is guest-like memory (mostly zero
+ * pages, some text), 4 MiB unless $BLANKET_FAKE_SAVE_KIB says otherwise,
+ * so the stream codec and the handover run for real between two fake
+ * nodes. */
+static size_t save_bytes(void)
+{
+	return (size_t)env_u64("BLANKET_FAKE_SAVE_KIB", 4096) * 1024;
+}
+
+static int fake_suspendable(void *ctx, const char *name, bool *ready_r)
+{
+	struct fake *f = ctx;
+	struct hv_guest *g;
+	int rc = load(f);
+
+	if (rc)
+		return rc;
+	g = lookup(f, name);
+	if (g)
+		*ready_r = realtime_ms() >= f->ready_at_ms[g - f->g];
+	unlock(f);
+	return g ? BL_OK : BL_ERR_NOTFOUND;
+}
 
 static int fake_config_json(void *ctx, const char *name, char **json_r,
 			    char *err, size_t errlen)
@@ -349,15 +447,14 @@ static int fake_save_live(void *ctx, const char *name, int fd, char *err,
 	static char page[4096];
 	int rc = with_guest(ctx, name, err, errlen, set_suspended);
 
-	for (uint32_t off = 0; !rc && off < FAKE_SAVE_BYTES;
-	     off += sizeof(page)) {
+	for (size_t off = 0; !rc && off < save_bytes(); off += sizeof(page)) {
 		/* One page in eight is full of text (512 KiB in all, which
 		 * deflate shrinks); the rest are zero. */
 		memset(page, 0, sizeof(page));
 		for (size_t i = 0;
 		     (off / sizeof(page)) % 8 == 0 && i < sizeof(page) - 1;)
 			i += (size_t)snprintf(page + i, sizeof(page) - i,
-					      "page %u of %s ", off, name);
+					      "page %zu of %s ", off, name);
 		if (fdio_write(fd, page, sizeof(page), -1))
 			rc = BL_ERR_IO;
 	}
@@ -410,32 +507,45 @@ static int fake_restore(void *ctx, const char *json, const char *name, int fd,
 	}
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
 		total += (size_t)r;
-	if (total != FAKE_SAVE_BYTES) {
-		snprintf(err, errlen, "restore got %zu bytes, not %u", total,
-			 FAKE_SAVE_BYTES);
+	if (total != save_bytes()) {
+		snprintf(err, errlen, "restore got %zu bytes, not %zu", total,
+			 save_bytes());
 		return BL_ERR_PROTO;
 	}
 	rc = load(f);
 	if (rc)
 		return rc;
-	if (f->n == FAKE_MAX_GUESTS || lookup(f, name)) {
+	g = lookup(f, name)
+		? NULL
+		: add_guest(f, name, HV_STATE_PAUSED, mem, vcpus, 0);
+	if (!g) {
 		unlock(f);
 		snprintf(err, errlen, "cannot restore \"%s\"", name);
 		return BL_ERR_BUSY;
 	}
-	g = &f->g[f->n++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	g->domid = 100 + (uint32_t)f->n;
-	g->state = HV_STATE_PAUSED;
-	g->mem_kib = mem;
-	g->vcpus = vcpus;
+	/* The generation is the destination's to set, at adopt. */
+	g->generation = 0;
 	return save(f);
 }
 
-static int fake_adopt(void *ctx, const char *name, char *err, size_t errlen)
+static int fake_adopt(void *ctx, const char *name, uint64_t generation,
+		      char *err, size_t errlen)
 {
-	return with_guest(ctx, name, err, errlen, set_running);
+	struct fake *f = ctx;
+	struct hv_guest *g;
+	int rc = load(f);
+
+	if (rc)
+		return rc;
+	g = lookup(f, name);
+	if (!g) {
+		unlock(f);
+		snprintf(err, errlen, "no guest named \"%s\"", name);
+		return BL_ERR_NOTFOUND;
+	}
+	g->generation = generation;
+	g->state = HV_STATE_RUNNING;
+	return save(f);
 }
 
 const struct hv_ops hv_fake_ops = {
@@ -447,6 +557,7 @@ const struct hv_ops hv_fake_ops = {
     .info = fake_info,
     .create = fake_create,
     .destroy = fake_destroy,
+    .destroy_domid = fake_destroy_domid,
     .shutdown = fake_shutdown,
     .reboot = fake_reboot,
     .pause = fake_pause,
@@ -454,6 +565,7 @@ const struct hv_ops hv_fake_ops = {
     .console_path = fake_console_path,
     .reap = fake_reap,
     .config_json = fake_config_json,
+    .suspendable = fake_suspendable,
     .save_live = fake_save_live,
     .resume = fake_resume,
     .rename = fake_rename,

@@ -5,7 +5,10 @@
  * failure can be explained to the user with libxl's own last message.
  * Guests created here are marked with the "blanket" userdata; hv_reap acts
  * on marked guests only, as xl's per-domain monitor would (xl's own guests
- * keep theirs).
+ * keep theirs). A guest's generation is the "blanket-generation" userdata
+ * (a decimal number), which lives and dies with the domain.
+ * Whether a guest can be suspended is read from xenstore (its kernel's
+ * control/feature-suspend), which libxl does not offer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,14 +16,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <inttypes.h>
 #include <libxl.h>
 #include <libxl_utils.h>
+#include <xenstore.h>
 #include <xentoollog.h>
 
 #include "toolstack/hv/hv.h"
 #include "toolstack/hv/hv_xlcfg.h"
 
-#define USERDATA_KEY "blanket"
+#define USERDATA_KEY	    "blanket"
+#define USERDATA_GENERATION "blanket-generation"
+#define GENERATION_DIGITS   24
 
 struct hv_libxl {
 	libxl_ctx *ctx;
@@ -142,6 +149,36 @@ static enum hv_guest_state state_of(const libxl_dominfo *d)
 	return d->running ? HV_STATE_RUNNING : HV_STATE_BLOCKED;
 }
 
+/* The domain's generation; 0 when none is recorded. */
+static uint64_t generation_of(struct hv_libxl *h, uint32_t domid)
+{
+	char text[GENERATION_DIGITS] = "";
+	uint8_t *data = NULL;
+	int len = 0;
+
+	if (libxl_userdata_retrieve(h->ctx, domid, USERDATA_GENERATION, &data,
+				    &len) ||
+	    len <= 0 || len >= (int)sizeof(text)) {
+		free(data);
+		return 0;
+	}
+	memcpy(text, data, (size_t)len);
+	free(data);
+	return strtoull(text, NULL, 10);
+}
+
+static int store_generation(struct hv_libxl *h, uint32_t domid,
+			    uint64_t generation)
+{
+	char text[GENERATION_DIGITS];
+	int len = snprintf(text, sizeof(text), "%" PRIu64, generation);
+
+	return libxl_userdata_store(h->ctx, domid, USERDATA_GENERATION,
+				    (const uint8_t *)text, len)
+		   ? BL_ERR_FAIL
+		   : BL_OK;
+}
+
 static void fill_guest(struct hv_libxl *h, const libxl_dominfo *d,
 		       struct hv_guest *g)
 {
@@ -155,6 +192,7 @@ static void fill_guest(struct hv_libxl *h, const libxl_dominfo *d,
 	g->mem_kib = d->current_memkb;
 	g->vcpus = d->vcpu_online;
 	g->cpu_time_ns = d->cpu_time;
+	g->generation = generation_of(h, d->domid);
 }
 
 static int hl_list(void *ctx, struct hv_guest **guests_r, size_t *n_r)
@@ -288,6 +326,7 @@ static int hl_create(void *ctx, const char *source, const char *config,
 	if (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
 				 (const uint8_t *)source,
 				 (int)strlen(source)) ||
+	    store_generation(h, domid, 1) ||
 	    libxl_domain_unpause(h->ctx, domid, NULL)) {
 		rc = explain(h, BL_ERR_FAIL, "starting the guest failed", err,
 			     errlen);
@@ -383,6 +422,25 @@ static int hl_destroy(void *ctx, const char *name, char *err, size_t errlen)
 			 errlen);
 }
 
+static int hl_destroy_domid(void *ctx, uint32_t domid, char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	libxl_dominfo d;
+	int r;
+
+	log_reset(h);
+	libxl_dominfo_init(&d);
+	r = libxl_domain_info(h->ctx, &d, domid);
+	libxl_dominfo_dispose(&d);
+	if (r || domid == 0) {
+		snprintf(err, errlen, "no domain %" PRIu32, domid);
+		return BL_ERR_NOTFOUND;
+	}
+	if (libxl_domain_destroy(h->ctx, domid, NULL))
+		return explain(h, BL_ERR_FAIL, "destroy failed", err, errlen);
+	return BL_OK;
+}
+
 static int hl_reboot(void *ctx, const char *name, char *err, size_t errlen)
 {
 	return simple_op(ctx, name, libxl_domain_reboot, "reboot failed", err,
@@ -426,6 +484,7 @@ static void reap_one(struct hv_libxl *h, const libxl_dominfo *d)
 {
 	libxl_domain_config cfg;
 	libxl_action_on_shutdown action;
+	uint64_t generation = generation_of(h, d->domid);
 	uint8_t *data = NULL;
 	int len = 0;
 	uint32_t domid;
@@ -464,7 +523,9 @@ static void reap_one(struct hv_libxl *h, const libxl_dominfo *d)
 		if (libxl_domain_create_new(h->ctx, &cfg, &domid, NULL, NULL) ==
 			0 &&
 		    libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
-					 (const uint8_t *)"restart", 7) == 0)
+					 (const uint8_t *)"restart", 7) == 0 &&
+		    (!generation ||
+		     store_generation(h, domid, generation) == BL_OK))
 			libxl_domain_unpause(h->ctx, domid, NULL);
 	}
 out:
@@ -510,6 +571,52 @@ static int hl_config_json(void *ctx, const char *name, char **json_r, char *err,
 	}
 	libxl_domain_config_dispose(&cfg);
 	return rc;
+}
+
+/* Whether the domain came in by migration (adopt's mark). */
+static bool migrated_in(struct hv_libxl *h, uint32_t domid)
+{
+	uint8_t *data = NULL;
+	int len = 0;
+	bool migrated;
+
+	if (libxl_userdata_retrieve(h->ctx, domid, USERDATA_KEY, &data, &len))
+		return false;
+	migrated = len == 8 && !memcmp(data, "migrated", 8);
+	free(data);
+	return migrated;
+}
+
+/* A PV kernel writes control/feature-suspend once it watches
+ * control/shutdown, the node libxl's suspend request goes through; it does
+ * not write it again after a resume, so a guest that came in by migration
+ * (it answered a suspend already) is taken as ready. */
+static int hl_suspendable(void *ctx, const char *name, bool *ready_r)
+{
+	struct hv_libxl *h = ctx;
+	struct xs_handle *xs;
+	char path[64], *v;
+	unsigned int len;
+	uint32_t domid;
+	int rc;
+
+	rc = begin(h, name, &domid, NULL, 0);
+	if (rc)
+		return rc;
+	if (migrated_in(h, domid)) {
+		*ready_r = true;
+		return BL_OK;
+	}
+	xs = xs_open(XS_OPEN_READONLY);
+	if (!xs)
+		return BL_ERR_IO;
+	snprintf(path, sizeof(path),
+		 "/local/domain/%" PRIu32 "/control/feature-suspend", domid);
+	v = xs_read(xs, XBT_NULL, path, &len);
+	*ready_r = v && len == 1 && v[0] == '1';
+	free(v);
+	xs_close(xs);
+	return BL_OK;
 }
 
 static int hl_save_live(void *ctx, const char *name, int fd, char *err,
@@ -585,7 +692,8 @@ out:
 	return rc;
 }
 
-static int hl_adopt(void *ctx, const char *name, char *err, size_t errlen)
+static int hl_adopt(void *ctx, const char *name, uint64_t generation, char *err,
+		    size_t errlen)
 {
 	struct hv_libxl *h = ctx;
 	libxl_dominfo d;
@@ -596,7 +704,8 @@ static int hl_adopt(void *ctx, const char *name, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if (libxl_userdata_store(h->ctx, domid, USERDATA_KEY,
-				 (const uint8_t *)"migrated", 8))
+				 (const uint8_t *)"migrated", 8) ||
+	    store_generation(h, domid, generation))
 		return explain(h, BL_ERR_FAIL, "starting the guest failed", err,
 			       errlen);
 	if (!libxl_domain_unpause(h->ctx, domid, NULL))
@@ -622,6 +731,7 @@ const struct hv_ops hv_libxl_ops = {
     .info = hl_info,
     .create = hl_create,
     .destroy = hl_destroy,
+    .destroy_domid = hl_destroy_domid,
     .shutdown = hl_shutdown,
     .reboot = hl_reboot,
     .pause = hl_pause,
@@ -629,6 +739,7 @@ const struct hv_ops hv_libxl_ops = {
     .console_path = hl_console_path,
     .reap = hl_reap,
     .config_json = hl_config_json,
+    .suspendable = hl_suspendable,
     .save_live = hl_save_live,
     .resume = hl_resume,
     .rename = hl_rename,

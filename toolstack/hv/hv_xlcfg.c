@@ -8,6 +8,7 @@
  * must not come up without a device its file asked for.
  */
 #include "toolstack/hv/hv_xlcfg.h"
+#include "toolstack/hv/hv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -468,4 +469,18 @@ void hv_xlcfg_describe(const libxl_domain_config *cfg, FILE *out)
 		fprintf(out, " bridge=%s ip=%s script=%s\n", or_none(n->bridge),
 			or_none(n->ip), or_none(n->script));
 	}
+}
+
+int hv_config_name(const char *source, const char *config, size_t len,
+		   char *name_r, size_t namelen, char *err, size_t errlen)
+{
+	libxl_domain_config cfg;
+	int rc;
+
+	libxl_domain_config_init(&cfg);
+	rc = hv_xlcfg_parse(source, config, len, &cfg, err, errlen);
+	if (!rc)
+		snprintf(name_r, namelen, "%s", cfg.c_info.name);
+	libxl_domain_config_dispose(&cfg);
+	return rc;
 }

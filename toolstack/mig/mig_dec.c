@@ -36,6 +36,8 @@ struct mig_dec {
 	z_stream z;
 	uint32_t crc; /* of the payload so far */
 	struct mig_stats st;
+	bool has_ident; /* version 3 on */
+	struct mig_ident ident;
 };
 
 /* A record's body and padding. */
@@ -261,6 +263,24 @@ static const handler_fn handlers[] = {
     [MIG_REC_ABORT] = on_abort, [MIG_REC_FILL] = on_fill,
 };
 
+/* Version 3's migration record, which must come first. */
+static int read_ident(struct mig_dec *dec, char *err, size_t errlen)
+{
+	uint32_t type, len;
+	int rc;
+
+	rc = mig__rec_read(dec->in, dec->version, MIG__HEADER, dec->body,
+			   BODY_BUF, &type, &len, &dec->st.wire_bytes, err,
+			   errlen);
+	if (rc == BL_ERR_PROTO && !strncmp(err, "unexpected", 10))
+		snprintf(err, errlen, "migration: missing after the header");
+	if (rc)
+		return rc;
+	mig__ident_get(dec->body, &dec->ident);
+	dec->has_ident = true;
+	return BL_OK;
+}
+
 int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 		  size_t errlen)
 {
@@ -294,14 +314,28 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 			goto out;
 		dec->z_ready = true;
 	}
+	if (version >= 3) {
+		rc = read_ident(dec, err, errlen);
+		if (rc)
+			goto fail;
+	}
 	*dec_r = dec;
 	dec = NULL;
 	rc = BL_OK;
 out:
 	if (rc)
 		snprintf(err, errlen, "%s", bl_strerror(rc));
+fail:
 	mig_dec_free(dec);
 	return rc;
+}
+
+int mig_dec_ident(const struct mig_dec *dec, struct mig_ident *ident_r)
+{
+	if (!dec->has_ident)
+		return BL_ERR_NOTFOUND;
+	*ident_r = dec->ident;
+	return BL_OK;
 }
 
 int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,

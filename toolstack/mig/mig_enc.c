@@ -300,9 +300,12 @@ static int encode_chunk(struct mig_enc *enc, bool all)
 	return BL_OK;
 }
 
-int mig_enc_start(struct bl_stream *s, uint32_t flags, struct mig_enc **enc_r)
+int mig_enc_start(struct bl_stream *s, uint32_t flags,
+		  const struct mig_ident *ident, struct mig_enc **enc_r)
 {
-	uint8_t hdr[MIG_HEADER_LEN];
+	uint8_t hdr[MIG_HEADER_LEN + MIG_REC_HEADER_LEN + MIG__IDENT_LEN];
+	uint8_t body[MIG__IDENT_LEN];
+	size_t len;
 	struct mig_enc *enc = NULL;
 	int rc;
 
@@ -325,11 +328,15 @@ int mig_enc_start(struct bl_stream *s, uint32_t flags, struct mig_enc **enc_r)
 	}
 	if (rc)
 		goto out;
+	/* The header and the migration record, in one write. */
 	mig__header_put(hdr, MIG_VERSION, enc->compress ? MIG_OPT_ZLIB : 0);
-	rc = stream_write(s, hdr, sizeof(hdr));
+	mig__ident_put(body, ident);
+	len = MIG_HEADER_LEN + frame_put(hdr + MIG_HEADER_LEN,
+					 MIG_REC_MIGRATION, body, sizeof(body));
+	rc = stream_write(s, hdr, len);
 	if (rc)
 		goto out;
-	enc->st.wire_bytes = sizeof(hdr);
+	enc->st.wire_bytes = len;
 	*enc_r = enc;
 	enc = NULL;
 out:

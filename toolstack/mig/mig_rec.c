@@ -37,6 +37,9 @@ static const struct mig__rec_desc recs[] = {
     [MIG_REC_ABORT] = {"abort", ABORT_MIN, ABORT_MAX,
 		       MIG__PAYLOAD | MIG__CONTROL, 1},
     [MIG_REC_FILL] = {"fill", 12, 12, MIG__PAYLOAD, 2},
+    [MIG_REC_MIGRATION] = {"migration", MIG__IDENT_LEN, MIG__IDENT_LEN,
+			   MIG__HEADER, 3},
+    [MIG_REC_SETTLED] = {"settled", 0, 0, MIG__CONTROL, 3},
 };
 
 const struct mig__rec_desc *mig__rec_desc(uint32_t type)
@@ -84,6 +87,20 @@ int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
 	*version_r = version;
 	*options_r = options;
 	return BL_OK;
+}
+
+/* The migration record. */
+
+void mig__ident_put(uint8_t body[MIG__IDENT_LEN], const struct mig_ident *in)
+{
+	memcpy(body, in->id.b, BL_ID_LEN);
+	frame_store64(body + BL_ID_LEN, in->generation);
+}
+
+void mig__ident_get(const uint8_t body[MIG__IDENT_LEN], struct mig_ident *out)
+{
+	memcpy(out->id.b, body, BL_ID_LEN);
+	out->generation = frame_load64(body + BL_ID_LEN);
 }
 
 /* Records. */

@@ -16,6 +16,10 @@
 /* Where a record may appear: mig__rec_read() refuses the others. */
 #define MIG__PAYLOAD 0x1u /* from the source, up to stream-end */
 #define MIG__CONTROL 0x2u /* after stream-end, both ways */
+#define MIG__HEADER  0x4u /* right after the header (the migration record) */
+
+/* The migration record's body: id, generation. */
+#define MIG__IDENT_LEN (BL_ID_LEN + 8)
 
 /* The largest record on the wire: MIG_MAX_BODY is a multiple of 8. */
 #define MIG__REC_MAX (MIG_REC_HEADER_LEN + MIG_MAX_BODY)
@@ -63,6 +67,10 @@ int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
 int mig__rec_read(struct bl_stream *s, uint32_t version, unsigned int where,
 		  uint8_t *buf, size_t size, uint32_t *type_r, uint32_t *len_r,
 		  uint64_t *wire_r, char *err, size_t errlen) BL_MUST_CHECK;
+
+/* The migration record's body, and back. */
+void mig__ident_put(uint8_t body[MIG__IDENT_LEN], const struct mig_ident *in);
+void mig__ident_get(const uint8_t body[MIG__IDENT_LEN], struct mig_ident *out);
 
 /* A control record's body, framing already checked (restored, go, started,
  * abort): BL_ERR_PROTO with the spec's message for a bad field. */

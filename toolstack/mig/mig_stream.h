@@ -16,9 +16,10 @@
 
 #include "toolstack/common/err.h"
 #include "toolstack/common/frame.h"
+#include "toolstack/common/id.h"
 #include "toolstack/common/stream.h"
 
-#define MIG_VERSION	   2 /* the version we write, and the highest we read */
+#define MIG_VERSION	   3 /* the version we write, and the highest we read */
 #define MIG_MIN_VERSION	   1 /* the lowest we read */
 #define MIG_HEADER_LEN	   FRAME_HEADER_LEN
 #define MIG_REC_HEADER_LEN FRAME_REC_HEADER_LEN
@@ -38,7 +39,16 @@ enum mig_rec_type {
 	MIG_REC_GO = 6,
 	MIG_REC_STARTED = 7,
 	MIG_REC_ABORT = 8,
-	MIG_REC_FILL = 9, /* since version 2 */
+	MIG_REC_FILL = 9,	/* since version 2 */
+	MIG_REC_MIGRATION = 10, /* since version 3 */
+	MIG_REC_SETTLED = 11,	/* since version 3 */
+};
+
+/* Which migration a stream carries (version 3's migration record): its
+ * identity, and the generation of the guest at the source. */
+struct mig_ident {
+	struct bl_id id;
+	uint64_t generation;
 };
 
 /* Name for logs and error messages ("stream-end"), "unknown" otherwise. */
@@ -79,8 +89,8 @@ struct mig_ctl {
  * or the user (MIG_MESSAGE_MAX bytes hold any; NULL, 0 is allowed). */
 
 void mig_ctl_init(struct mig_ctl *c);
-/* restored, go, started or abort, in one stream write. BL_ERR_INVAL for
- * another type or a field the spec does not allow; stream errors as they
+/* restored, go, started, settled or abort, in one stream write. BL_ERR_INVAL
+ * for another type or a field the spec does not allow; stream errors as they
  * come. */
 int mig_ctl_send(struct bl_stream *s, const struct mig_ctl *c) BL_MUST_CHECK;
 /* An abort: code is a negative enum bl_err; message may be NULL or empty
@@ -102,10 +112,11 @@ struct mig_enc;
  * Without it, the choice depends on the bytes only (and is reproducible). */
 #define MIG_ENC_TIMED 0x2u
 
-/* Writes the header to s and returns the encoder in *enc_r, the caller's to
- * mig_enc_free(). s stays the caller's and must outlive the encoder. On
- * error *enc_r is untouched. */
+/* Writes the header and the migration record (ident) to s and returns the
+ * encoder in *enc_r, the caller's to mig_enc_free(). s stays the caller's
+ * and must outlive the encoder. On error *enc_r is untouched. */
 int mig_enc_start(struct bl_stream *s, uint32_t flags,
+		  const struct mig_ident *ident,
 		  struct mig_enc **enc_r) BL_MUST_CHECK;
 /* Payload bytes, in any pieces: buffered, and sent as records once a chunk
  * is full. Errors are the stream's or BL_ERR_NOMEM, and stick: every later
@@ -133,12 +144,17 @@ void mig_enc_free(struct mig_enc *enc);
 /* The decoder, from records to libxl's restore fd. */
 struct mig_dec;
 
-/* Reads and checks the header from in, and returns the decoder in *dec_r,
+/* Reads and checks the header from in (and, from version 3 on, the
+ * migration record that follows it), and returns the decoder in *dec_r,
  * the caller's to mig_dec_free(). in stays the caller's and must outlive
  * the decoder. BL_ERR_PROTO or BL_ERR_VERSION for a header this reader
  * refuses; on error *dec_r is untouched. */
 int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 		  size_t errlen) BL_MUST_CHECK;
+/* The stream's migration record; BL_ERR_NOTFOUND for a stream older than
+ * version 3, which has none. */
+int mig_dec_ident(const struct mig_dec *dec,
+		  struct mig_ident *ident_r) BL_MUST_CHECK;
 /* Reads the next record and writes a chunk's bytes to out, buffered: out
  * gets them in writes of up to 512 KiB, and whatever is buffered before a
  * read that would wait (so out works while the rest is on its way); never

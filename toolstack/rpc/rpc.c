@@ -21,15 +21,16 @@
 #include "toolstack/common/array.h"
 #include "toolstack/common/frame.h"
 
-/* The smallest guest record: a 1-byte name and the fixed fields. */
-#define GUEST_MIN_LEN (4 + 1 + 4 + 4 + 8 + 4 + 8)
+/* The smallest guest record: a 1-byte name, the fixed fields, an empty
+ * migration and an empty handed_to. */
+#define GUEST_MIN_LEN (4 + 1 + 4 + 4 + 8 + 4 + 8 + 8 + 4 + 4)
 
 static const uint8_t rpc_magic[8] = {'B', 'L', 'A', 'N', 'K', 'R', 'P', 'C'};
 
 /* The spec's state table: the index is the wire value. */
 static const enum hv_guest_state wire_states[] = {
     HV_STATE_RUNNING, HV_STATE_BLOCKED, HV_STATE_PAUSED,    HV_STATE_SHUTDOWN,
-    HV_STATE_CRASHED, HV_STATE_DYING,	HV_STATE_SUSPENDED,
+    HV_STATE_CRASHED, HV_STATE_DYING,	HV_STATE_SUSPENDED, HV_STATE_UNRESOLVED,
 };
 
 /* A NUL-terminated string from a char[size]; empty only if allowed. */
@@ -54,6 +55,31 @@ static void get_cstr(struct rpc__rd *rd, const char *field, char *buf,
 		rpc__rd_fail(rd, BL_ERR_PROTO, field, "empty");
 }
 
+/* A migration's identity: exactly BL_ID_LEN bytes; or none (0 bytes, an
+ * all-zero id) where may_be_none. */
+static void put_id(struct rpc__wr *wr, const struct bl_id *id, bool may_be_none)
+{
+	bool none = bl_id_is_zero(id);
+
+	if (none && !may_be_none)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_bytes(wr, id->b, none ? 0 : BL_ID_LEN, BL_ID_LEN);
+}
+
+static void get_id(struct rpc__rd *rd, const char *field, struct bl_id *id,
+		   bool may_be_none)
+{
+	uint8_t *p = NULL;
+	uint32_t len = 0;
+
+	rpc__get_bytes(rd, field, BL_ID_LEN, &p, &len);
+	if (!rd->rc && len == BL_ID_LEN)
+		memcpy(id->b, p, BL_ID_LEN);
+	else if (!rd->rc && (len || !may_be_none))
+		rpc__rd_fail(rd, BL_ERR_PROTO, field, "not 16 bytes");
+	free(p);
+}
+
 static void put_guest(struct rpc__wr *wr, const struct hv_guest *g)
 {
 	uint32_t state = 0;
@@ -68,6 +94,9 @@ static void put_guest(struct rpc__wr *wr, const struct hv_guest *g)
 	rpc__put_u64(wr, g->mem_kib);
 	rpc__put_u32(wr, g->vcpus);
 	rpc__put_u64(wr, g->cpu_time_ns);
+	rpc__put_u64(wr, g->generation);
+	put_id(wr, &g->migration, true);
+	put_cstr(wr, g->handed_to, sizeof(g->handed_to), true);
 }
 
 static void get_guest(struct rpc__rd *rd, struct hv_guest *g)
@@ -84,6 +113,9 @@ static void get_guest(struct rpc__rd *rd, struct hv_guest *g)
 	rpc__get_u64(rd, "mem_kib", &g->mem_kib);
 	rpc__get_u32(rd, "vcpus", &g->vcpus);
 	rpc__get_u64(rd, "cpu_time_ns", &g->cpu_time_ns);
+	rpc__get_u64(rd, "generation", &g->generation);
+	get_id(rd, "migration", &g->migration, true);
+	get_cstr(rd, "handed_to", g->handed_to, sizeof(g->handed_to), true);
 }
 
 /* OK results, by the request they answer. */
@@ -166,6 +198,8 @@ static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
 	const struct rpc_migrate_stats *st = &m->migrate;
 
 	put_cstr(wr, st->phase, sizeof(st->phase), false);
+	put_id(wr, &st->migration, false);
+	rpc__put_u64(wr, st->generation);
 	rpc__put_u64(wr, st->elapsed_ms);
 	rpc__put_u64(wr, st->downtime_ms);
 	rpc__put_u64(wr, st->raw_bytes);
@@ -177,10 +211,54 @@ static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
 	struct rpc_migrate_stats *st = &m->migrate;
 
 	get_cstr(rd, "phase", st->phase, sizeof(st->phase), false);
+	get_id(rd, "migration", &st->migration, false);
+	rpc__get_u64(rd, "generation", &st->generation);
 	rpc__get_u64(rd, "elapsed_ms", &st->elapsed_ms);
 	rpc__get_u64(rd, "downtime_ms", &st->downtime_ms);
 	rpc__get_u64(rd, "raw_bytes", &st->raw_bytes);
 	rpc__get_u64(rd, "wire_bytes", &st->wire_bytes);
+}
+
+/* migrate-receive's: the destination's instance, which a source records
+ * before go (docs/specs/migration-stream.md, "Resolving UNKNOWN"). */
+static void put_instance(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_id(wr, &m->instance, false);
+}
+
+static void get_instance(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_id(rd, "instance", &m->instance, false);
+}
+
+static void put_status_result(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (m->status > RPC_MIGRATION_ACCEPTED)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->status);
+	put_cstr(wr, m->name, sizeof(m->name), true);
+	rpc__put_u64(wr, m->generation);
+	put_id(wr, &m->instance, false);
+}
+
+static void get_status_result(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	rpc__get_u32(rd, "status", &m->status);
+	if (!rd->rc && m->status > RPC_MIGRATION_ACCEPTED)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "status", "unknown value");
+	get_cstr(rd, "name", m->name, sizeof(m->name), true);
+	rpc__get_u64(rd, "generation", &m->generation);
+	get_id(rd, "instance", &m->instance, false);
+}
+
+static void put_outcome(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_cstr(wr, m->message, sizeof(m->message), false);
+}
+
+static void get_outcome(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_cstr(rd, "message", m->message, sizeof(m->message), false);
 }
 
 /* Requests missing here have an empty result. */
@@ -190,6 +268,9 @@ static const struct result_desc results[] = {
     [RPC_GUEST_LIST] = {put_list_result, get_list_result},
     [RPC_GUEST_INFO] = {put_guest_result, get_guest_result},
     [RPC_GUEST_CREATE] = {put_guest_result, get_guest_result},
+    [RPC_MIGRATE_RECEIVE] = {put_instance, get_instance},
+    [RPC_MIGRATE_STATUS] = {put_status_result, get_status_result},
+    [RPC_MIGRATE_RESOLVE] = {put_outcome, get_outcome},
 };
 
 static const struct result_desc *result_desc(uint32_t request)
@@ -277,11 +358,14 @@ static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
 	rpc__get_u64(rd, "bandwidth", &m->bandwidth);
 }
 
-/* migrate-receive: the guest's name and its libxl configuration (JSON). */
+/* migrate-receive: the guest's name, its libxl configuration (JSON), the
+ * migration and the guest's generation at the source. */
 static void put_receive(struct rpc__wr *wr, const struct rpc_msg *m)
 {
 	put_name(wr, m);
 	rpc__put_str(wr, m->config, m->config_len, RPC_CONFIG_MAX);
+	put_id(wr, &m->migration, false);
+	rpc__put_u64(wr, m->generation);
 }
 
 static void get_receive(struct rpc__rd *rd, struct rpc_msg *m)
@@ -289,6 +373,39 @@ static void get_receive(struct rpc__rd *rd, struct rpc_msg *m)
 	get_name(rd, m);
 	rpc__get_strdup(rd, "config", RPC_CONFIG_MAX, &m->config,
 			&m->config_len);
+	get_id(rd, "migration", &m->migration, false);
+	rpc__get_u64(rd, "generation", &m->generation);
+}
+
+/* migrate-status, migrate-settled: a migration. */
+static void put_migration(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	put_id(wr, &m->migration, false);
+}
+
+static void get_migration(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_id(rd, "migration", &m->migration, false);
+}
+
+static const uint32_t resolve_flags =
+    RPC_RESOLVE_RESUME_HERE | RPC_RESOLVE_DISCARD_HERE;
+
+/* migrate-resolve: a guest, and at most one way to settle it by hand. */
+static void put_resolve(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if ((m->flags & ~resolve_flags) || m->flags == resolve_flags)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	put_name(wr, m);
+	rpc__put_u32(wr, m->flags);
+}
+
+static void get_resolve(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	get_name(rd, m);
+	rpc__get_u32(rd, "flags", &m->flags);
+	if ((m->flags & ~resolve_flags) || m->flags == resolve_flags)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
 }
 
 static void put_console_data(struct rpc__wr *wr, const struct rpc_msg *m)
@@ -378,6 +495,12 @@ static const struct msg_desc msgs[] = {
 			      get_migrate_stats},
     [RPC_MIGRATE_RECEIVE] = {"migrate-receive", true, put_receive, get_receive},
     [RPC_MIGRATE_CANCEL] = {"migrate-cancel", false, NULL, NULL},
+    [RPC_MIGRATE_STATUS] = {"migrate-status", true, put_migration,
+			    get_migration},
+    [RPC_MIGRATE_SETTLED] = {"migrate-settled", true, put_migration,
+			     get_migration},
+    [RPC_MIGRATE_RESOLVE] = {"migrate-resolve", true, put_resolve, get_resolve},
+    [RPC_NAME_HOLD] = {"name-hold", true, put_name, get_name},
 };
 
 static const struct msg_desc *msg_desc(uint32_t type)

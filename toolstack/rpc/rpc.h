@@ -14,8 +14,11 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION	     1 /* the highest version we speak */
-#define RPC_MIN_VERSION	     1 /* the lowest */
+#define RPC_VERSION 2 /* the highest version we speak */
+/* The lowest: version 1 has no migration identities, and a node that
+ * cannot name a migration cannot hand a guest over exactly once
+ * (docs/specs/rpc.md, "Versions"). */
+#define RPC_MIN_VERSION	     2
 #define RPC_HEADER_LEN	     FRAME_HEADER_LEN
 #define RPC_FRAME_HEADER_LEN FRAME_REC_HEADER_LEN
 #define RPC_MAX_BODY	     1048576u
@@ -49,7 +52,23 @@ enum rpc_type {
 	RPC_MIGRATE_PROGRESS = 16,
 	RPC_MIGRATE_RECEIVE = 17,
 	RPC_MIGRATE_CANCEL = 18,
+	RPC_MIGRATE_STATUS = 19,  /* since version 2 */
+	RPC_MIGRATE_SETTLED = 20, /* since version 2 */
+	RPC_MIGRATE_RESOLVE = 21, /* since version 2 */
+	RPC_NAME_HOLD = 22,	  /* since version 2 */
 };
+
+/* What a destination knows of a migration (migrate-status). */
+enum rpc_migration_status {
+	RPC_MIGRATION_UNKNOWN = 0,   /* never here, as far as this instance
+				      * of the node knows */
+	RPC_MIGRATION_RECEIVING = 1, /* in progress: ask again */
+	RPC_MIGRATION_ACCEPTED = 2,  /* go was acted on: the guest is here */
+};
+
+/* migrate-resolve flags: how to settle an unresolved copy by hand. */
+#define RPC_RESOLVE_RESUME_HERE	 0x1u
+#define RPC_RESOLVE_DISCARD_HERE 0x2u
 
 #define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
 #define RPC_HOST_MAX		256  /* NUL included */
@@ -59,6 +78,8 @@ enum rpc_type {
 /* A migration's figures: progress while it runs, the summary at its end. */
 struct rpc_migrate_stats {
 	char phase[RPC_PHASE_MAX]; /* "memory", "handover", "done" */
+	struct bl_id migration;
+	uint64_t generation; /* the guest's at the destination, once done */
 	uint64_t elapsed_ms;
 	uint64_t downtime_ms; /* the source's view: suspended to started */
 	uint64_t raw_bytes;   /* libxl's stream */
@@ -92,6 +113,9 @@ struct rpc_msg {
 	/* console-data: malloc'd (a NUL follows the bytes when decoded) */
 	uint8_t *data;
 	uint32_t data_len;
+	/* migrate-receive, -status, -settled */
+	struct bl_id migration;
+	uint64_t generation; /* migrate-receive: the guest's at the source */
 
 	/* ok: the request answered, and its result */
 	uint32_t request;
@@ -101,8 +125,10 @@ struct rpc_msg {
 	struct hv_guest guest;	       /* guest-info, guest-create */
 	struct hv_guest *guests;       /* guest-list: malloc'd */
 	uint32_t n_guests;
+	struct bl_id instance; /* migrate-receive, -status: the node's */
+	uint32_t status;       /* migrate-status: enum rpc_migration_status */
 
-	/* error */
+	/* error; the ok of migrate-resolve: what was done */
 	int code; /* a negative enum bl_err, or a code we do not know */
 	char message[RPC_MESSAGE_MAX];
 };
