@@ -550,6 +550,7 @@ int lab_status(const struct lab_opts *o)
 
 int lab_env(const struct lab_opts *o)
 {
+	char path[PATH_MAX];
 	struct lab_state s;
 	int rc = state_load(o->run_dir, &s);
 
@@ -559,9 +560,12 @@ int lab_env(const struct lab_opts *o)
 			  o->run_dir);
 	if (rc)
 		return rc;
+	rc = path_join(path, sizeof(path), o->run_dir, ENROLL_CLUSTER_FILE);
+	if (rc)
+		return rc;
 	printf("export BLANKET_CLUSTER=");
-	path_print_quoted(stdout, o->run_dir);
-	printf("/%s\n", ENROLL_CLUSTER_FILE);
+	path_print_quoted(stdout, path);
+	printf("\n");
 	return BL_OK;
 }
 

@@ -220,11 +220,9 @@ def run_lab(a):
     if len(nodes) < 2:
         log("chaos: the lab needs two ready nodes (blanket-lab up)")
         return 2
-    env = subprocess.run(["blanket-lab", "env"], capture_output=True,
-                         text=True).stdout
-    m = re.search(r"BLANKET_CLUSTER='?([^'\n]+)'?", env)
-    if m:
-        os.environ["BLANKET_CLUSTER"] = m.group(1)
+    if not os.environ.get("BLANKET_CLUSTER"):
+        log("chaos: set BLANKET_CLUSTER: eval \"$(blanket-lab env)\"")
+        return 2
     log("chaos: seed %d, %d steps, lab nodes %s (real Xen)"
         % (a.seed, a.steps, " ".join(nodes)))
     start = time.time()
