@@ -85,7 +85,7 @@ static int issue_node(const char *dir, const struct lab_node *n)
 	snprintf(key, sizeof(key), "%s.key", name);
 	ca_request_init(&req);
 	req.name = name;
-	req.kind = CA_NODE;
+	req.role = CA_ROLE_NODE;
 	req.ips[req.n_ips++] = addr;
 	req.ips[req.n_ips++] = "127.0.0.1";
 	rc = path_join(ca_dir, sizeof(ca_dir), dir, "ca") ?:
@@ -186,7 +186,7 @@ int enroll_lab(const char *run_dir, const struct lab_state *s,
 	rc = ca_init(ca_dir, "lab");
 	ca_request_init(&req);
 	req.name = CLIENT_NAME;
-	req.kind = CA_CLIENT;
+	req.role = CA_ROLE_OPERATOR;
 	if (!rc)
 		rc = ca_issue(ca_dir, &req, dir);
 	if (!rc)

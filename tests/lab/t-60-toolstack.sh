@@ -63,7 +63,7 @@ lacks heartbeat blanket list
 # guest list. (blanket itself will not present such credentials.)
 evil=$(mktemp -d)
 blanket ca init --dir "$evil/ca" --name evil >/dev/null
-blanket ca issue mallory --dir "$evil/ca" --out "$evil" >/dev/null
+blanket ca issue mallory --role operator --dir "$evil/ca" --out "$evil" >/dev/null
 sed -e "s|^cert .*|cert $evil/mallory.crt|" -e "s|^key .*|key $evil/mallory.key|" \
 	-e "s|^ca  *\(.*\)|ca $BLANKET_LAB_DIR/\1|" "$BLANKET_CLUSTER" >"$evil/cluster.conf"
 msg=$(blanket list --cluster "$evil/cluster.conf" 2>&1) && exit 1

@@ -17,5 +17,6 @@ void suite_mig_rec(void);
 void suite_rate(void);
 void suite_cli(void);
 void suite_ledger(void);
+void suite_access(void);
 
 #endif

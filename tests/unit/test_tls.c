@@ -18,6 +18,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -47,15 +48,15 @@ static const char *at(const char *fmt, ...)
 	return buf;
 }
 
-static int issue(const char *ca_dir, const char *name, enum ca_kind kind,
+static int issue(const char *ca_dir, const char *name, enum ca_role role,
 		 const char *out)
 {
 	struct ca_request req;
 
 	ca_request_init(&req);
 	req.name = name;
-	req.kind = kind;
-	if (kind == CA_NODE) {
+	req.role = role;
+	if (role == CA_ROLE_NODE) {
 		req.ips[req.n_ips++] = "127.0.0.1";
 		req.ips[req.n_ips++] = "fd00::1";
 	}
@@ -71,18 +72,20 @@ static int ctx_for(enum tls_role role, const char *dir, const char *name,
 			   at("%s/%s.key", dir, name), ctx_r);
 }
 
-/* The cluster "test" with node1, node2 and alice in id/, and another CA
+/* The cluster "test" with node1, node2, alice (an operator) and victor (a
+ * viewer) in id/, and another CA
  * with mallory in other-id/. */
 static int tls_suite_init(void)
 {
 	/* tls.h: writes to a peer that has gone raise SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(tmp) || ca_init(at("ca"), "test") ||
-	    issue("ca", "node1", CA_NODE, "id") ||
-	    issue("ca", "node2", CA_NODE, "id") ||
-	    issue("ca", "alice", CA_CLIENT, "id") ||
+	    issue("ca", "node1", CA_ROLE_NODE, "id") ||
+	    issue("ca", "node2", CA_ROLE_NODE, "id") ||
+	    issue("ca", "alice", CA_ROLE_OPERATOR, "id") ||
+	    issue("ca", "victor", CA_ROLE_VIEWER, "id") ||
 	    ca_init(at("other-ca"), "other") ||
-	    issue("other-ca", "mallory", CA_CLIENT, "other-id"))
+	    issue("other-ca", "mallory", CA_ROLE_OPERATOR, "other-id"))
 		return -1;
 	if (ctx_for(TLS_SERVER, "id", "node1", &srv_node1) ||
 	    ctx_for(TLS_CLIENT, "id", "alice", &cli_alice) ||
@@ -116,7 +119,7 @@ struct server {
 	int rc;	   /* tls_accept()'s */
 	int io_rc; /* the echo's */
 	char peer[CA_NAME_MAX + 1];
-	bool peer_is_node;
+	enum ca_role peer_role;
 	pthread_t thread;
 };
 
@@ -130,7 +133,7 @@ static void *server_main(void *arg)
 	if (sv->rc)
 		return NULL;
 	snprintf(sv->peer, sizeof(sv->peer), "%s", tls_peer_name(&s));
-	sv->peer_is_node = tls_peer_is_node(&s);
+	sv->peer_role = tls_peer_role(&s);
 	s.deadline_ms = fdio_now_ms() + DEADLINE_MS;
 	buf = malloc(sv->echo + 1);
 	sv->io_rc = buf ? stream_read(&s, buf, sv->echo) : BL_ERR_NOMEM;
@@ -257,6 +260,115 @@ static X509 *load(const char *path)
 	return cert;
 }
 
+/* The role a certificate's subject OU names, CA_ROLE_COUNT for none. */
+static enum ca_role ou_of(X509 *cert)
+{
+	char ou[32] = "";
+	enum ca_role role = CA_ROLE_COUNT;
+
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+				  NID_organizationalUnitName, ou, sizeof(ou));
+	return ou[0] && ca_role_parse("OU", ou, &role) == BL_OK ? role
+								: CA_ROLE_COUNT;
+}
+
+/* What `blanket ca issue` never makes, signed by our CA all the same:
+ * forged/NAME.crt and .key with subject OU ou (none when NULL) and
+ * extendedKeyUsage eku. */
+static void forge(const char *name, const char *ou, const char *eku)
+{
+	static const struct {
+		int nid;
+		const char *value;
+	} exts[] = {
+	    {NID_basic_constraints, "critical,CA:FALSE"},
+	    {NID_key_usage, "critical,digitalSignature"},
+	    {NID_subject_key_identifier, "hash"},
+	    {NID_authority_key_identifier, "keyid:always"},
+	};
+	EVP_PKEY *ca_key = NULL, *key = EVP_EC_gen("P-256");
+	X509 *ca = load(at("ca/ca.crt")), *cert = X509_new();
+	X509_NAME *subject = X509_NAME_new();
+	X509_EXTENSION *ext;
+	X509V3_CTX v3;
+	FILE *fp;
+
+	CU_ASSERT_EQUAL_FATAL(ca_load_key(at("ca/ca.key"), &ca_key), BL_OK);
+	CU_ASSERT_FATAL(key && ca && cert && subject);
+	X509_set_version(cert, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242);
+	X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
+				   (const unsigned char *)name, -1, -1, 0);
+	if (ou)
+		X509_NAME_add_entry_by_NID(
+		    subject, NID_organizationalUnitName, MBSTRING_UTF8,
+		    (const unsigned char *)ou, -1, -1, 0);
+	X509_set_subject_name(cert, subject);
+	X509_set_issuer_name(cert, X509_get_subject_name(ca));
+	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+	X509_set_pubkey(cert, key);
+	X509V3_set_ctx(&v3, ca, cert, NULL, NULL, 0);
+	for (size_t i = 0; i <= sizeof(exts) / sizeof(exts[0]); i++) {
+		ext = i < sizeof(exts) / sizeof(exts[0])
+			  ? X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid,
+						exts[i].value)
+			  : X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage,
+						eku);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ext);
+		X509_add_ext(cert, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	CU_ASSERT_FATAL(X509_sign(cert, ca_key, EVP_sha256()) > 0);
+	mkdir(at("forged"), 0700);
+	fp = fopen(at("forged/%s.crt", name), "w");
+	CU_ASSERT_FATAL(fp && PEM_write_X509(fp, cert));
+	fclose(fp);
+	fp = fopen(at("forged/%s.key", name), "w");
+	CU_ASSERT_FATAL(
+	    fp && PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL));
+	fclose(fp);
+	X509_NAME_free(subject);
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+}
+
+/* Whether node1 takes a client with forged/NAME's certificate, and as
+ * which role. */
+static int forged_handshake(const char *name, enum ca_role *role_r)
+{
+	struct server sv;
+	int fd;
+
+	server_start(&sv, srv_node1, 0, &fd);
+	CU_ASSERT_EQUAL(raw_client(fd, at("forged/%s.crt", name),
+				   at("forged/%s.key", name), TLS1_3_VERSION),
+			0);
+	server_wait(&sv);
+	*role_r = sv.peer_role;
+	return sv.rc;
+}
+
+/* A certificate must name one role, and only a node's may serve. */
+static void test_refuse_roleless(void)
+{
+	enum ca_role role = CA_ROLE_COUNT;
+
+	forge("plain", "operator", "clientAuth");
+	CU_ASSERT_EQUAL(forged_handshake("plain", &role), BL_OK);
+	CU_ASSERT_EQUAL(role, CA_ROLE_OPERATOR);
+	forge("old", NULL, "clientAuth");
+	CU_ASSERT_EQUAL(forged_handshake("old", &role), BL_ERR_AUTH);
+	forge("boss", "root", "clientAuth");
+	CU_ASSERT_EQUAL(forged_handshake("boss", &role), BL_ERR_AUTH);
+	forge("server", "operator", "serverAuth,clientAuth");
+	CU_ASSERT_EQUAL(forged_handshake("server", &role), BL_ERR_AUTH);
+	forge("half", "node", "clientAuth");
+	CU_ASSERT_EQUAL(forged_handshake("half", &role), BL_ERR_AUTH);
+}
+
 static void test_ca_cert(void)
 {
 	X509 *ca = load(at("ca/ca.crt"));
@@ -309,7 +421,12 @@ static void test_issued_certs(void)
 	BN_free(bn);
 	ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(node),
 		       X509_get0_notAfter(node));
-	CU_ASSERT_EQUAL(days, CA_DEFAULT_DAYS);
+	CU_ASSERT_EQUAL(days, CA_NODE_DAYS);
+	CU_ASSERT_EQUAL(ou_of(node), CA_ROLE_NODE);
+	CU_ASSERT_EQUAL(ou_of(client), CA_ROLE_OPERATOR);
+	ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(client),
+		       X509_get0_notAfter(client));
+	CU_ASSERT_EQUAL(days, CA_CLIENT_DAYS);
 	CU_ASSERT_EQUAL(stat(at("id/node1.key"), &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
 	CU_ASSERT_EQUAL(stat(at("ca/ca.key"), &st), 0);
@@ -334,7 +451,7 @@ static void test_mutual_handshake(void)
 					  fdio_now_ms() + DEADLINE_MS, &s),
 			      BL_OK);
 	CU_ASSERT_STRING_EQUAL(tls_peer_name(&s), "node1");
-	CU_ASSERT_TRUE(tls_peer_is_node(&s));
+	CU_ASSERT_EQUAL(tls_peer_role(&s), CA_ROLE_NODE);
 	s.deadline_ms = fdio_now_ms() + DEADLINE_MS;
 	CU_ASSERT_EQUAL(stream_write(&s, "hello", 5), BL_OK);
 	CU_ASSERT_EQUAL(stream_read(&s, buf, 2), BL_OK);
@@ -352,7 +469,7 @@ static void test_mutual_handshake(void)
 	CU_ASSERT_EQUAL(sv.rc, BL_OK);
 	CU_ASSERT_EQUAL(sv.io_rc, BL_OK);
 	CU_ASSERT_STRING_EQUAL(sv.peer, "alice");
-	CU_ASSERT_FALSE(sv.peer_is_node);
+	CU_ASSERT_EQUAL(sv.peer_role, CA_ROLE_OPERATOR);
 
 	/* A node calling a node, by no particular name. */
 	server_start(&sv, srv_node1, 0, &fd);
@@ -363,11 +480,21 @@ static void test_mutual_handshake(void)
 	server_wait(&sv);
 	CU_ASSERT_EQUAL(sv.rc, BL_OK);
 	CU_ASSERT_STRING_EQUAL(sv.peer, "node2");
-	CU_ASSERT_TRUE(sv.peer_is_node);
+	CU_ASSERT_EQUAL(sv.peer_role, CA_ROLE_NODE);
+
+	/* A viewer. */
+	server_start(&sv, srv_node1, 0, &fd);
+	CU_ASSERT_EQUAL(raw_client(fd, at("id/victor.crt"), at("id/victor.key"),
+				   TLS1_3_VERSION),
+			0);
+	server_wait(&sv);
+	CU_ASSERT_EQUAL(sv.rc, BL_OK);
+	CU_ASSERT_STRING_EQUAL(sv.peer, "victor");
+	CU_ASSERT_EQUAL(sv.peer_role, CA_ROLE_VIEWER);
 
 	stream_fd_init(&plain, -1);
 	CU_ASSERT_PTR_NULL(tls_peer_name(&plain));
-	CU_ASSERT_FALSE(tls_peer_is_node(&plain));
+	CU_ASSERT_EQUAL(tls_peer_role(&plain), CA_ROLE_COUNT);
 }
 
 static void test_big_transfer(void)
@@ -541,7 +668,7 @@ static void test_never_overwrite(void)
 
 	/* An existing key stays as it was, and nothing is added. */
 	CU_ASSERT_EQUAL_FATAL(stat(at("id/node1.key"), &before), 0);
-	CU_ASSERT_EQUAL(issue("ca", "node1", CA_NODE, "id"), BL_ERR_IO);
+	CU_ASSERT_EQUAL(issue("ca", "node1", CA_ROLE_NODE, "id"), BL_ERR_IO);
 	CU_ASSERT_EQUAL_FATAL(stat(at("id/node1.key"), &after), 0);
 	CU_ASSERT_EQUAL(before.st_ino, after.st_ino);
 	CU_ASSERT_EQUAL(before.st_size, after.st_size);
@@ -552,18 +679,18 @@ static void test_never_overwrite(void)
 	fd = open(at("bob/bob.crt"), O_WRONLY | O_CREAT | O_EXCL, 0644);
 	CU_ASSERT_EQUAL_FATAL(write(fd, "mine", 4), 4);
 	close(fd);
-	CU_ASSERT_EQUAL(issue("ca", "bob", CA_CLIENT, "bob"), BL_ERR_IO);
+	CU_ASSERT_EQUAL(issue("ca", "bob", CA_ROLE_VIEWER, "bob"), BL_ERR_IO);
 	CU_ASSERT_TRUE(file_is(at("bob/bob.crt"), "mine"));
 	CU_ASSERT_FALSE(exists(at("bob/bob.key")));
 	CU_ASSERT_FALSE(exists(at("bob/ca.crt")));
 
 	/* Another CA's certificate is not replaced by ours. */
-	CU_ASSERT_EQUAL(issue("other-ca", "eve", CA_CLIENT, "id"),
+	CU_ASSERT_EQUAL(issue("other-ca", "eve", CA_ROLE_VIEWER, "id"),
 			BL_ERR_INVAL);
 	CU_ASSERT_FALSE(exists(at("id/eve.key")));
 
 	CU_ASSERT_EQUAL(ca_init(at("ca"), "test"), BL_ERR_IO);
-	CU_ASSERT_EQUAL(issue("nope", "carol", CA_CLIENT, "carol"),
+	CU_ASSERT_EQUAL(issue("nope", "carol", CA_ROLE_VIEWER, "carol"),
 			BL_ERR_NOTFOUND);
 }
 
@@ -596,12 +723,17 @@ static void test_bad_names(void)
 	req.name = "ca";
 	CU_ASSERT_EQUAL(ca_issue(at("ca"), &req, at("bad")), BL_ERR_INVAL);
 	req.name = "x";
-	req.days = 0;
+	req.days = -1;
 	CU_ASSERT_EQUAL(ca_issue(at("ca"), &req, at("bad")), BL_ERR_INVAL);
-	req.days = CA_DEFAULT_DAYS;
+	req.days = CA_MAX_DAYS + 1;
+	CU_ASSERT_EQUAL(ca_issue(at("ca"), &req, at("bad")), BL_ERR_INVAL);
+	req.days = 0;
+	req.role = CA_ROLE_COUNT;
+	CU_ASSERT_EQUAL(ca_issue(at("ca"), &req, at("bad")), BL_ERR_INVAL);
+	req.role = CA_ROLE_OPERATOR;
 	req.ips[req.n_ips++] = "10.0.0.1";
 	CU_ASSERT_EQUAL(ca_issue(at("ca"), &req, at("bad")), BL_ERR_INVAL);
-	req.kind = CA_NODE;
+	req.role = CA_ROLE_NODE;
 	req.ips[0] = "10.0.0.1,DNS:evil";
 	CU_ASSERT_EQUAL(ca_issue(at("ca"), &req, at("bad")), BL_ERR_INVAL);
 	CU_ASSERT_FALSE(exists(at("bad")));
@@ -622,6 +754,8 @@ void suite_tls(void)
 	CU_add_test(s, "client without certificate refused",
 		    test_refuse_no_cert);
 	CU_add_test(s, "client from another CA refused", test_refuse_other_ca);
+	CU_add_test(s, "certificate without one role refused",
+		    test_refuse_roleless);
 	CU_add_test(s, "server with the wrong name refused",
 		    test_refuse_wrong_node);
 	CU_add_test(s, "client certificate cannot serve",

@@ -23,7 +23,7 @@ struct cli_opts {
 	int memory_mb, cpus;
 	/* ca */
 	const char *dir, *name, *out;
-	bool node_cert;
+	const char *role;
 	struct cmd_list ips;
 	int days;
 };

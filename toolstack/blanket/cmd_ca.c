@@ -37,16 +37,18 @@ int cmd_ca_issue(const struct cmd_call *call)
 
 	ca_request_init(&req);
 	req.name = call->argv[0];
-	if (o->node_cert)
-		req.kind = CA_NODE;
-	if (o->days)
-		req.days = o->days;
-	if (ca_check_name("NAME", req.name))
-		return EXIT_USAGE;
-	if (o->ips.n && req.kind != CA_NODE) {
+	req.days = o->days;
+	if (!o->role) {
 		fprintf(stderr,
-			"%s: --ip is for node certificates; add "
-			"--node\n",
+			"%s: --role is required: node, operator or viewer\n",
+			call->who);
+		return EXIT_USAGE;
+	}
+	if (ca_role_parse("--role", o->role, &req.role) ||
+	    ca_check_name("NAME", req.name))
+		return EXIT_USAGE;
+	if (o->ips.n && req.role != CA_ROLE_NODE) {
+		fprintf(stderr, "%s: --ip is for node certificates\n",
 			call->who);
 		return EXIT_USAGE;
 	}
@@ -64,10 +66,12 @@ int cmd_ca_issue(const struct cmd_call *call)
 	if (rc)
 		return EXIT_FAIL;
 	printf("issued %s certificate \"%s\", valid %d days:\n",
-	       req.kind == CA_NODE ? "node" : "client", req.name, req.days);
+	       ca_role_name(req.role), req.name,
+	       req.days ? req.days : ca_role_days(req.role));
 	printf("  %s/%s.key  private key (mode 0600)\n", out, req.name);
-	printf("  %s/%s.crt  certificate (CN %s", out, req.name, req.name);
-	if (req.kind == CA_NODE) {
+	printf("  %s/%s.crt  certificate (CN %s, OU %s", out, req.name,
+	       req.name, ca_role_name(req.role));
+	if (req.role == CA_ROLE_NODE) {
 		printf(", DNS:%s", req.name);
 		for (int i = 0; i < req.n_ips; i++)
 			printf(", IP:%s", req.ips[i]);

@@ -121,24 +121,26 @@ static const struct cmd_opt O_CA_NAME = {
     .arg = "CLUSTER",
     .offset = OFF(name),
     .help = "the cluster's name, in the CA's subject (default blanket)"};
-static const struct cmd_opt O_NODE_CERT = {
-    .name = "node",
-    .kind = CMD_FLAG,
-    .offset = OFF(node_cert),
-    .help = "a node certificate (server and client), not a client one"};
+static const struct cmd_opt O_ROLE = {
+    .name = "role",
+    .kind = CMD_STRING,
+    .arg = "ROLE",
+    .offset = OFF(role),
+    .help = "node, operator (controls guests) or viewer (reads only)"};
 static const struct cmd_opt O_IP = {
     .name = "ip",
     .kind = CMD_LIST,
     .arg = "ADDR",
     .offset = OFF(ips),
-    .help = "an address the node is reached at (--node only)"};
+    .help = "an address the node is reached at (--role node only)"};
 static const struct cmd_opt O_DAYS = {.name = "days",
 				      .kind = CMD_INT,
 				      .arg = "N",
 				      .offset = OFF(days),
 				      .min = 1,
 				      .max = CA_MAX_DAYS,
-				      .help = "validity in days (default 730)"};
+				      .help = "validity in days (default: 730 "
+					      "for a node, 90 for others)"};
 static const struct cmd_opt O_OUT = {
     .name = "out",
     .kind = CMD_STRING,
@@ -165,8 +167,8 @@ static const struct cmd ca_commands[] = {
     {"init", cmd_ca_init, NULL, CMD_OPTS(&O_CA_DIR, &O_CA_NAME), "",
      "Create the cluster CA: a key and a self-signed certificate"},
     {"issue", cmd_ca_issue, NULL,
-     CMD_OPTS(&O_NODE_CERT, &O_IP, &O_DAYS, &O_CA_DIR, &O_OUT), "NAME",
-     "Issue a node or client certificate signed by the CA"},
+     CMD_OPTS(&O_ROLE, &O_IP, &O_DAYS, &O_CA_DIR, &O_OUT), "NAME",
+     "Issue a node's, an operator's or a viewer's certificate"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

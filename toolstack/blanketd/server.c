@@ -116,6 +116,7 @@ static int listen_unix(const char *path, int *fd_r)
 static void serve_connection(const struct server_opts *o, struct tls_ctx *tls,
 			     int fd, bool local)
 {
+	enum ca_role role = CA_ROLE_OPERATOR;
 	struct bl_stream s;
 	char peer[64];
 
@@ -142,8 +143,9 @@ static void serve_connection(const struct server_opts *o, struct tls_ctx *tls,
 			       &s))
 			return; /* tls_accept said why, and closed fd */
 		snprintf(peer, sizeof(peer), "%s", tls_peer_name(&s));
+		role = tls_peer_role(&s);
 	}
-	session_run(o, &s, peer);
+	session_run(o, &s, peer, role);
 	stream_close(&s);
 }
 

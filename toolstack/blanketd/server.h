@@ -8,6 +8,7 @@
 #include "toolstack/common/err.h"
 #include "toolstack/hv/hv.h"
 #include "toolstack/common/stream.h"
+#include "toolstack/tls/ca.h"
 
 struct tls_ctx;
 
@@ -31,9 +32,10 @@ struct server_opts {
 int server_run(const struct server_opts *o) BL_MUST_CHECK;
 
 /* One connection, in its own process: requests until the peer leaves.
- * peer names the caller for logs and is taken from the TLS certificate or
- * the UNIX socket's credentials, never from the payload. */
+ * peer names the caller for logs, and role says what it may do; both come
+ * from the TLS certificate or the UNIX socket's credentials (local root is
+ * an operator), never from the payload. */
 void session_run(const struct server_opts *o, struct bl_stream *s,
-		 const char *peer);
+		 const char *peer, enum ca_role role);
 
 #endif

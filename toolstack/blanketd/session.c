@@ -2,7 +2,8 @@
  * One client connection of blanketd, in its own process.
  *
  * Order: version handshake -> open the hypervisor -> loop: read a request,
- * look its handler up in the table, reply OK with the result or ERROR with a
+ * check the caller's role may make it (access.h), look its handler up in the
+ * table, reply OK with the result or ERROR with a
  * code and message -> a guest-console request turns the connection into a
  * console session (console.c) until either side detaches.
  * A protocol error gets an ERROR and ends the connection; an operation that
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "toolstack/blanketd/access.h"
 #include "toolstack/blanketd/console.h"
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/ledger.h"
@@ -24,7 +26,6 @@
 #include "toolstack/blanketd/migrate.h"
 #include "toolstack/rpc/rpc.h"
 #include "toolstack/blanketd/server.h"
-#include "toolstack/tls/tls.h"
 #include "toolstack/common/array.h"
 
 /* A connection idle for this long between requests is closed. */
@@ -36,8 +37,9 @@ struct session {
 	const struct server_opts *o;
 	struct bl_stream *s;
 	const char *peer;
-	void *hv; /* NULL when the hypervisor could not be opened */
-	int held; /* name-hold's lock, -1: none */
+	enum ca_role role; /* what the peer may do (access.h) */
+	void *hv;	   /* NULL when the hypervisor could not be opened */
+	int held;	   /* name-hold's lock, -1: none */
 	char held_name[HV_NAME_MAX];
 };
 
@@ -314,7 +316,10 @@ static int serve_one(struct session *ss)
 	reply.type = RPC_OK;
 	reply.id = req.id;
 	reply.request = req.type;
-	if (!ss->hv) {
+	rc = access_check(ss->role, req.type, ss->peer, err, sizeof(err));
+	if (rc) {
+		/* the refusal is logged and sent below */
+	} else if (!ss->hv) {
 		rc = BL_ERR_FAIL;
 		snprintf(err, sizeof(err),
 			 "node %s: the hypervisor is not "
@@ -323,25 +328,9 @@ static int serve_one(struct session *ss)
 	} else if (req.type == RPC_GUEST_CONSOLE) {
 		rc = start_console(ss, &req, &pty, err, sizeof(err));
 	} else if (req.type == RPC_MIGRATE_RECEIVE) {
-		/* Only another node may hand this one a guest. */
-		if (!tls_peer_is_node(ss->s)) {
-			snprintf(err, sizeof(err),
-				 "only a node may send a "
-				 "guest");
-			rc = BL_ERR_AUTH;
-		} else {
-			migrate_dest(ss->o, ss->hv, ss->s, &req, ss->peer);
-			rc = BL_ERR_EOF; /* the connection ends with it */
-			goto out;
-		}
-	} else if ((req.type == RPC_MIGRATE_STATUS ||
-		    req.type == RPC_MIGRATE_SETTLED ||
-		    req.type == RPC_NAME_HOLD) &&
-		   !tls_peer_is_node(ss->s)) {
-		snprintf(err, sizeof(err),
-			 "only a node may ask about a "
-			 "migration's records");
-		rc = BL_ERR_AUTH;
+		migrate_dest(ss->o, ss->hv, ss->s, &req, ss->peer);
+		rc = BL_ERR_EOF; /* the connection ends with it */
+		goto out;
 	} else if (req.type == RPC_GUEST_MIGRATE) {
 		rc = migrate_source(ss->o, ss->hv, ss->s, &req, &reply.migrate,
 				    err, sizeof(err));
@@ -375,9 +364,10 @@ out:
 }
 
 void session_run(const struct server_opts *o, struct bl_stream *s,
-		 const char *peer)
+		 const char *peer, enum ca_role role)
 {
-	struct session ss = {.o = o, .s = s, .peer = peer, .held = -1};
+	struct session ss = {
+	    .o = o, .s = s, .peer = peer, .role = role, .held = -1};
 	char err[BL_ERRMSG_MAX] = "";
 	uint32_t version;
 

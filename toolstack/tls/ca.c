@@ -47,8 +47,7 @@ struct ext {
 void ca_request_init(struct ca_request *req)
 {
 	memset(req, 0, sizeof(*req));
-	req->kind = CA_CLIENT;
-	req->days = CA_DEFAULT_DAYS;
+	req->role = CA_ROLE_VIEWER;
 }
 
 /* s as it may go into a log line: input can hold terminal escapes. */
@@ -58,6 +57,35 @@ static const char *shown(const char *s)
 		if (*p < 0x20 || *p > 0x7e)
 			return "(unprintable)";
 	return s;
+}
+
+static const char *const role_names[CA_ROLE_COUNT] = {
+    [CA_ROLE_NODE] = "node",
+    [CA_ROLE_OPERATOR] = "operator",
+    [CA_ROLE_VIEWER] = "viewer",
+};
+
+const char *ca_role_name(enum ca_role role)
+{
+	return (unsigned int)role < CA_ROLE_COUNT ? role_names[role] : "none";
+}
+
+int ca_role_parse(const char *field, const char *s, enum ca_role *role_r)
+{
+	for (int i = 0; i < CA_ROLE_COUNT; i++) {
+		if (!strcmp(s, role_names[i])) {
+			*role_r = (enum ca_role)i;
+			return BL_OK;
+		}
+	}
+	log_warnx("%s \"%.64s\": want node, operator or viewer", field,
+		  shown(s));
+	return BL_ERR_INVAL;
+}
+
+int ca_role_days(enum ca_role role)
+{
+	return role == CA_ROLE_NODE ? CA_NODE_DAYS : CA_CLIENT_DAYS;
 }
 
 int ca_check_name(const char *field, const char *name)
@@ -248,12 +276,13 @@ static int out_write_cert(struct out_file *of, X509 *cert)
 	return out_finish(of);
 }
 
-/* A certificate for key with subject CN cn, signed with issuer_key by issuer
- * (NULL: self-signed), valid for days, with the extensions exts. On success
- * *cert_r owns it; on error it is untouched. */
-static int make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
-		     EVP_PKEY *issuer_key, int days, const struct ext *exts,
-		     X509 **cert_r)
+/* A certificate for key with subject CN cn and, unless NULL, OU ou (a role),
+ * signed with issuer_key by issuer (NULL: self-signed), valid for days, with
+ * the extensions exts. On success *cert_r owns it; on error it is untouched.
+ */
+static int make_cert(const char *cn, const char *ou, EVP_PKEY *key,
+		     X509 *issuer, EVP_PKEY *issuer_key, int days,
+		     const struct ext *exts, X509 **cert_r)
 {
 	unsigned char serial[CA_SERIAL_LEN];
 	X509_NAME *subject = NULL;
@@ -273,6 +302,9 @@ static int make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
 	    !X509_set_version(cert, X509_VERSION_3) ||
 	    !X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
 					(const unsigned char *)cn, -1, -1, 0) ||
+	    (ou && !X509_NAME_add_entry_by_NID(
+		       subject, NID_organizationalUnitName, MBSTRING_UTF8,
+		       (const unsigned char *)ou, -1, -1, 0)) ||
 	    !X509_set_subject_name(cert, subject) ||
 	    !X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer)
 					       : subject) ||
@@ -343,7 +375,8 @@ int ca_init(const char *dir, const char *cluster)
 	if (!rc)
 		rc = new_key(&key);
 	if (!rc)
-		rc = make_cert(cn, key, NULL, key, CA_CA_DAYS, exts, &cert);
+		rc = make_cert(cn, NULL, key, NULL, key, CA_CA_DAYS, exts,
+			       &cert);
 	if (!rc)
 		rc = out_write_key(&key_file, key);
 	if (!rc)
@@ -372,12 +405,12 @@ static int check_request(const struct ca_request *req, char *san)
 		log_warnx("name \"ca\": taken by the CA's own files");
 		return BL_ERR_INVAL;
 	}
-	if (req->kind != CA_NODE && req->kind != CA_CLIENT) {
-		log_warnx("%s: kind %d is neither node nor client", req->name,
-			  (int)req->kind);
+	if ((unsigned int)req->role >= CA_ROLE_COUNT) {
+		log_warnx("%s: role %d is none of node, operator, viewer",
+			  req->name, (int)req->role);
 		return BL_ERR_INVAL;
 	}
-	if (req->days < 1 || req->days > CA_MAX_DAYS) {
+	if (req->days < 0 || req->days > CA_MAX_DAYS) {
 		log_warnx("%s: days %d: want 1 to %d", req->name, req->days,
 			  CA_MAX_DAYS);
 		return BL_ERR_INVAL;
@@ -387,7 +420,7 @@ static int check_request(const struct ca_request *req, char *san)
 			  req->n_ips, CA_MAX_IPS);
 		return BL_ERR_INVAL;
 	}
-	if (req->n_ips && req->kind != CA_NODE) {
+	if (req->n_ips && req->role != CA_ROLE_NODE) {
 		log_warnx("%s: IP addresses are for node certificates only",
 			  req->name);
 		return BL_ERR_INVAL;
@@ -442,15 +475,17 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 	struct ext exts[] = {
 	    {NID_basic_constraints, "critical,CA:FALSE"},
 	    {NID_key_usage, "critical,digitalSignature"},
-	    {NID_ext_key_usage,
-	     req->kind == CA_NODE ? "serverAuth,clientAuth" : "clientAuth"},
+	    {NID_ext_key_usage, req->role == CA_ROLE_NODE
+				    ? "serverAuth,clientAuth"
+				    : "clientAuth"},
 	    {NID_subject_key_identifier, "hash"},
 	    {NID_authority_key_identifier, "keyid:always"},
-	    {NID_subject_alt_name, req->kind == CA_NODE ? san : NULL},
+	    {NID_subject_alt_name, req->role == CA_ROLE_NODE ? san : NULL},
 	    {0, NULL},
 	};
 	EVP_PKEY *ca_key = NULL, *key = NULL;
 	X509 *ca = NULL, *cert = NULL;
+	int days = req->days ? req->days : ca_role_days(req->role);
 	bool copy = false;
 	int rc;
 
@@ -483,8 +518,8 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 	if (!rc)
 		rc = new_key(&key);
 	if (!rc)
-		rc = make_cert(req->name, key, ca, ca_key, req->days, exts,
-			       &cert);
+		rc = make_cert(req->name, ca_role_name(req->role), key, ca,
+			       ca_key, days, exts, &cert);
 	if (!rc)
 		rc = out_write_key(&key_file, key);
 	if (!rc)

@@ -19,27 +19,41 @@
 /* A name is one DNS label: it is a node's host name and a TLS identity. */
 #define CA_NAME_MAX 63
 /* "Blanket cluster CA <cluster>" must fit X.509's 64-character CN. */
-#define CA_CLUSTER_MAX	45
-#define CA_MAX_IPS	16
-#define CA_CA_DAYS	3650
-#define CA_DEFAULT_DAYS 730
-#define CA_MAX_DAYS	3650
+#define CA_CLUSTER_MAX 45
+#define CA_MAX_IPS     16
+#define CA_CA_DAYS     3650
+#define CA_NODE_DAYS   730 /* a node's default validity */
+#define CA_CLIENT_DAYS 90  /* a user's or program's: renewed (ca renew) */
+#define CA_MAX_DAYS    3650
 
-enum ca_kind {
-	CA_CLIENT, /* a user or program: extendedKeyUsage clientAuth */
-	CA_NODE,   /* a blanket node: serverAuth and clientAuth, DNS/IP SANs */
+/* What an identity may do: the role is the certificate's subject OU, and
+ * each node request names the roles it takes (docs/specs/rpc.md). */
+enum ca_role {
+	CA_ROLE_NODE,	  /* a blanket node: serverAuth and clientAuth, DNS/IP
+			   * SANs; node-to-node requests only */
+	CA_ROLE_OPERATOR, /* a user or program that controls guests */
+	CA_ROLE_VIEWER,	  /* one that only reads */
+	CA_ROLE_COUNT,
 };
+
+/* "node", "operator", "viewer". */
+const char *ca_role_name(enum ca_role role);
+/* BL_ERR_INVAL (logged, naming field) for another word. */
+int ca_role_parse(const char *field, const char *s,
+		  enum ca_role *role_r) BL_MUST_CHECK;
+/* How long the role's identities are valid unless asked otherwise. */
+int ca_role_days(enum ca_role role);
 
 /* What to issue. The strings are borrowed from the caller. */
 struct ca_request {
 	const char *name; /* CN and a node's DNS SAN; any name but "ca" */
-	enum ca_kind kind;
+	enum ca_role role;
 	const char *ips[CA_MAX_IPS]; /* IPv4/IPv6 SANs; nodes only */
 	int n_ips;
-	int days; /* validity, 1..CA_MAX_DAYS */
+	int days; /* validity, 1..CA_MAX_DAYS; 0: the role's default */
 };
 
-/* A client request for no name, valid for CA_DEFAULT_DAYS. */
+/* A viewer's request for no name, valid for the role's default days. */
 void ca_request_init(struct ca_request *req);
 
 /* Whether name is 1-CA_NAME_MAX characters of [a-z0-9-], not starting with

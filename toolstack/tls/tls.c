@@ -43,8 +43,8 @@ struct tls_ctx {
 
 struct tls_conn {
 	SSL *ssl;
-	bool failed; /* a fatal TLS or socket error: no close_notify */
-	bool peer_is_node;
+	bool failed;	   /* a fatal TLS or socket error: no close_notify */
+	enum ca_role role; /* the peer's */
 	char peer[CA_NAME_MAX + 1];
 	char addr[64];			  /* "10.99.0.2:41234" */
 	char where[CA_NAME_MAX + 64 + 4]; /* "node1 (10.99.0.2:41234)" */
@@ -339,34 +339,65 @@ static int conn_retry(struct bl_stream *s, const char *op, int ret,
 	return rc;
 }
 
-/* The verified peer's identity: its certificate's one CN, a valid name. */
-static int read_peer(struct tls_conn *c)
+/* The one entry of subject with nid as a C string in buf (size bytes), or
+ * BL_ERR_AUTH when there is none, more than one, or it does not fit. */
+static int subject_entry(X509_NAME *subject, int nid, char *buf, size_t size)
+{
+	int i = subject ? X509_NAME_get_index_by_NID(subject, nid, -1) : -1;
+	const ASN1_STRING *v =
+	    i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i))
+		   : NULL;
+	int len = v ? ASN1_STRING_length(v) : 0;
+
+	if (!v || len < 1 || (size_t)len >= size ||
+	    X509_NAME_get_index_by_NID(subject, nid, i) >= 0)
+		return BL_ERR_AUTH;
+	memcpy(buf, ASN1_STRING_get0_data(v), (size_t)len);
+	buf[len] = '\0';
+	return strlen(buf) == (size_t)len ? BL_OK : BL_ERR_AUTH;
+}
+
+/* The verified peer's identity: its certificate's one CN, a valid name, and
+ * its one OU, a role (ca.h) that agrees with its key usage: serverAuth for
+ * nodes and for no one else. A server must be a node. */
+static int read_peer(struct tls_ctx *ctx, struct tls_conn *c)
 {
 	X509 *cert = SSL_get0_peer_certificate(c->ssl);
 	X509_NAME *subject = cert ? X509_get_subject_name(cert) : NULL;
-	int i = subject
-		    ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1)
-		    : -1;
-	const ASN1_STRING *cn =
-	    i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i))
-		   : NULL;
-	int len = cn ? ASN1_STRING_length(cn) : 0;
+	char ou[16], field[sizeof(c->where) + 40];
+	bool serves;
 
-	if (!cn || len < 1 || len > CA_NAME_MAX ||
-	    X509_NAME_get_index_by_NID(subject, NID_commonName, i) >= 0) {
+	if (subject_entry(subject, NID_commonName, c->peer, sizeof(c->peer))) {
 		log_warnx("TLS peer %s: certificate has no single valid CN",
 			  c->where);
 		return BL_ERR_AUTH;
 	}
-	memcpy(c->peer, ASN1_STRING_get0_data(cn), (size_t)len);
-	c->peer[len] = '\0';
-	if (strlen(c->peer) != (size_t)len ||
-	    ca_check_name("TLS peer certificate CN", c->peer))
+	if (ca_check_name("TLS peer certificate CN", c->peer))
 		return BL_ERR_AUTH;
-	/* Without the extension OpenSSL reports every usage: not a node. */
-	c->peer_is_node = X509_get_extension_flags(cert) & EXFLAG_XKUSAGE &&
-			  X509_get_extended_key_usage(cert) & XKU_SSL_SERVER;
 	snprintf(c->where, sizeof(c->where), "%s (%s)", c->peer, c->addr);
+	if (subject_entry(subject, NID_organizationalUnitName, ou,
+			  sizeof(ou))) {
+		log_warnx("TLS peer %s: certificate names no role; issue it "
+			  "again with `blanket ca issue --role`",
+			  c->where);
+		return BL_ERR_AUTH;
+	}
+	snprintf(field, sizeof(field), "TLS peer %s: certificate role (OU)",
+		 c->where);
+	if (ca_role_parse(field, ou, &c->role))
+		return BL_ERR_AUTH;
+	/* Without the extension OpenSSL reports every usage. */
+	serves = X509_get_extension_flags(cert) & EXFLAG_XKUSAGE &&
+		 X509_get_extended_key_usage(cert) & XKU_SSL_SERVER;
+	if (serves != (c->role == CA_ROLE_NODE) ||
+	    (ctx->role == TLS_CLIENT && c->role != CA_ROLE_NODE)) {
+		log_warnx("TLS peer %s: %s certificate %s serverAuth", c->where,
+			  c->role == CA_ROLE_OPERATOR ? "an operator"
+			  : c->role == CA_ROLE_NODE   ? "a node"
+						      : "a viewer",
+			  serves ? "with" : "without");
+		return BL_ERR_AUTH;
+	}
 	return BL_OK;
 }
 
@@ -414,7 +445,7 @@ static int handshake(struct tls_ctx *ctx, int fd, const char *expect_name,
 	if (rc == BL_ERR_TIMEOUT)
 		log_warnx("TLS %s with %s timed out", op, c->where);
 	if (!rc)
-		rc = read_peer(c);
+		rc = read_peer(ctx, c);
 	if (rc)
 		goto out;
 	*s = hs;
@@ -460,11 +491,11 @@ const char *tls_peer_name(const struct bl_stream *s)
 	return s->ops == &tls_stream_ops && c ? c->peer : NULL;
 }
 
-bool tls_peer_is_node(const struct bl_stream *s)
+enum ca_role tls_peer_role(const struct bl_stream *s)
 {
 	const struct tls_conn *c = s->impl;
 
-	return s->ops == &tls_stream_ops && c && c->peer_is_node;
+	return s->ops == &tls_stream_ops && c ? c->role : CA_ROLE_COUNT;
 }
 
 static int tls_read(struct bl_stream *s, void *buf, size_t len)

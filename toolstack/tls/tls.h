@@ -15,6 +15,7 @@
 #include "toolstack/common/err.h"
 #include "toolstack/common/log.h"
 #include "toolstack/common/stream.h"
+#include "toolstack/tls/ca.h"
 
 enum tls_role {
 	TLS_SERVER, /* blanketd: needs a node certificate */
@@ -52,9 +53,10 @@ int tls_connect(struct tls_ctx *ctx, int fd, const char *expect_name,
 /* The CN of the peer's verified certificate (a valid ca_check_name() name),
  * owned by s; NULL when s is not a TLS stream. */
 const char *tls_peer_name(const struct bl_stream *s);
-/* Whether the peer holds a node certificate (serverAuth), rather than a
- * client one: how a daemon tells node "web" from a user called "web". */
-bool tls_peer_is_node(const struct bl_stream *s);
+/* The role the peer's verified certificate names (its subject OU, ca.h):
+ * how a daemon tells node "web" from a user called "web". CA_ROLE_COUNT
+ * when s is not a TLS stream. */
+enum ca_role tls_peer_role(const struct bl_stream *s);
 
 /* Log message and OpenSSL's queued errors (ERR_error_string_n) in one line,
  * and clear the queue. For any caller of OpenSSL. */
