@@ -44,3 +44,28 @@ t_node_key_cannot_control_guests() {
 	blanket info -n na heartbeat | grep -q 'state: *running'
 	blanket destroy heartbeat
 }
+
+rpc() { python3 "$here/rpc.py" "$@"; }
+
+t_names_checked_and_logs_escaped() {
+	local forged='x
+blanketd: root(pid 1): guest-destroy web: ok'
+	msg=$(blanket info "$forged" 2>&1) && return 1
+	echo "$msg"
+	grep -q 'guest name "x\\nblanketd: root(pid 1): guest-destroy web: ok": want 1 to 63 of A-Z a-z 0-9 _ . -' <<<"$msg"
+	# Past the CLI, straight to the node: refused the same way, and its
+	# log line stays one line.
+	out=$(rpc "$BLANKET_CLUSTER" na guest-info "s:$forged")
+	echo "$out"
+	grep -q '^error [0-9]*: guest name "x\\nblanketd: root(pid 1)' <<<"$out"
+	fails grep -qx 'blanketd: root(pid 1): guest-destroy web: ok' "$tmp/na.log"
+	grep -q 'admin: guest-info x\\nblanketd: root(pid 1): guest-destroy web: ok: guest name' "$tmp/na.log"
+	# Names blanketd gives guests being moved are not for users.
+	sed 's/^name = .*/name = "web--incoming"/' "$cfg" >"$tmp/reserved.cfg"
+	msg=$(blanket create -n na "$tmp/reserved.cfg" 2>&1) && return 1
+	echo "$msg"
+	grep -q 'guest name "web--incoming": --incoming and --migratedaway are blanketd'"'"'s' <<<"$msg"
+	out=$(rpc "$BLANKET_CLUSTER" na guest-destroy "s:web--migratedaway")
+	grep -q '^error [0-9]*: guest name "web--migratedaway": --incoming and --migratedaway' <<<"$out"
+	lacks 'web--' blanket list
+}

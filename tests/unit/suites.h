@@ -18,5 +18,6 @@ void suite_rate(void);
 void suite_cli(void);
 void suite_ledger(void);
 void suite_access(void);
+void suite_names(void);
 
 #endif

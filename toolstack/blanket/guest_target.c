@@ -110,9 +110,14 @@ int guest_target_call(struct guest_target *t, int i, struct rpc_msg *req,
 
 int guest_target_find(struct guest_target *t, const char *name, bool unresolved)
 {
+	char err[BL_ERRMSG_MAX];
 	bool unreachable = false;
 	int other = -1;
 
+	if (hv_check_name(name, err, sizeof(err))) {
+		fprintf(stderr, "blanket: %s\n", err);
+		return -1;
+	}
 	if (t->o->node)
 		return guest_target_index(t, t->o->node);
 	for (int i = 0; i < t->c.nodes; i++) {

@@ -37,7 +37,8 @@ int guest_target_range(const struct guest_target *t, const char *name,
 		       int *lo_r, int *hi_r) BL_MUST_CHECK;
 /* The node that has guest name: -n's, else one whose copy runs (unresolved
  * false: an unresolved copy only when there is nothing else) or whose copy
- * is unresolved (true). -1 after saying none has. */
+ * is unresolved (true). -1 after saying none has, or that name is not a
+ * guest name (hv_check_name). */
 int guest_target_find(struct guest_target *t, const char *name,
 		      bool unresolved);
 int guest_target_connect(struct guest_target *t, int i,

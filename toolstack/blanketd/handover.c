@@ -43,7 +43,7 @@
 
 static void away_name(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s" MIGRATE_AWAY, name);
+	snprintf(buf, len, "%s" HV_SUFFIX_AWAY, name);
 }
 
 /* --- before go --- */

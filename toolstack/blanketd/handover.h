@@ -12,9 +12,6 @@
 #include "toolstack/blanketd/server.h"
 #include "toolstack/client/client.h"
 
-#define MIGRATE_INCOMING "--incoming"	  /* the destination's paused copy */
-#define MIGRATE_AWAY	 "--migratedaway" /* the source's copy after go */
-
 /* The guest is suspended here and restored, paused, at dst (a's
  * destination): hand it over. BL_OK when it runs there and our copy is
  * gone; otherwise err says what happened and where the guest runs

@@ -87,7 +87,7 @@ static void clear_stale(const struct server_opts *o, void *hv, const char *name,
 	char incoming[HV_NAME_MAX + 16], why[BL_ERRMSG_MAX];
 	struct hv_guest g;
 
-	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, name);
+	snprintf(incoming, sizeof(incoming), "%s" HV_SUFFIX_INCOMING, name);
 	if (domid && o->hv->info(hv, incoming, &g) == BL_OK &&
 	    g.domid == domid &&
 	    o->hv->destroy_domid(hv, domid, why, sizeof(why)))
@@ -279,7 +279,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	int rc;
 
 	bl_id_str(&req->migration, d.id);
-	snprintf(d.incoming, sizeof(d.incoming), "%s" MIGRATE_INCOMING,
+	snprintf(d.incoming, sizeof(d.incoming), "%s" HV_SUFFIX_INCOMING,
 		 req->name);
 	rpc_msg_init(&reply);
 	rc = admit(&d, err, sizeof(err));

@@ -72,7 +72,7 @@ static void keep_promise(const struct bl_id *migration, void *arg)
 	bl_id_str(migration, id);
 	if (r->n_kept < KEPT_MAX)
 		r->kept[r->n_kept++] = rc.domid;
-	snprintf(incoming, sizeof(incoming), "%s" MIGRATE_INCOMING, rc.name);
+	snprintf(incoming, sizeof(incoming), "%s" HV_SUFFIX_INCOMING, rc.name);
 	if (r->o->hv->info(r->hv, incoming, &g) == BL_OK &&
 	    g.domid == rc.domid &&
 	    r->o->hv->rename(r->hv, incoming, rc.name, why, sizeof(why)))
@@ -137,7 +137,7 @@ void migrate_recover(const struct server_opts *o, void *hv)
 	if (o->hv->list(hv, &g, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (has_suffix(g[i].name, MIGRATE_INCOMING, &base) &&
+		if (has_suffix(g[i].name, HV_SUFFIX_INCOMING, &base) &&
 		    !kept(&r, g[i].domid)) {
 			log_warnx("destroying %s, left by a migration that "
 				  "never acted on go",
@@ -145,7 +145,7 @@ void migrate_recover(const struct server_opts *o, void *hv)
 			if (o->hv->destroy_domid(hv, g[i].domid, why,
 						 sizeof(why)))
 				log_warnx("%s: %s", g[i].name, why);
-		} else if (has_suffix(g[i].name, MIGRATE_AWAY, &base)) {
+		} else if (has_suffix(g[i].name, HV_SUFFIX_AWAY, &base)) {
 			snprintf(name, sizeof(name), "%.*s", (int)base,
 				 g[i].name);
 			if (ledger_away_read(o, name, &a) != BL_OK)

@@ -122,7 +122,7 @@ static int check_guest(struct source *m, struct hv_node_info *mine,
 		snprintf(err, errlen, "no guest named \"%s\"", req->name);
 		return rc;
 	}
-	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, req->name);
+	snprintf(away, sizeof(away), "%s" HV_SUFFIX_AWAY, req->name);
 	if (m->o->hv->info(m->hv, away, &old) == BL_OK) {
 		snprintf(err, errlen,
 			 "an unresolved copy of \"%s\" is here from an "

@@ -13,7 +13,8 @@
 int names_hold(const struct server_opts *o, void *hv, const char *name,
 	       int *fd_r, char *err, size_t errlen)
 {
-	static const char *const forms[] = {"", MIGRATE_INCOMING, MIGRATE_AWAY};
+	static const char *const forms[] = {"", HV_SUFFIX_INCOMING,
+					    HV_SUFFIX_AWAY};
 	char domain[HV_NAME_MAX + 16];
 	struct bl_id token;
 	struct hv_guest g;

@@ -62,10 +62,10 @@ static int h_node_info(struct session *ss, const struct rpc_msg *req,
  * NAME, unresolved, with its migration and the node it went to. */
 static void show_unresolved(const struct server_opts *o, struct hv_guest *g)
 {
-	size_t len = strlen(g->name), n = strlen(MIGRATE_AWAY);
+	size_t len = strlen(g->name), n = strlen(HV_SUFFIX_AWAY);
 	struct ledger_away a;
 
-	if (len <= n || strcmp(g->name + len - n, MIGRATE_AWAY))
+	if (len <= n || strcmp(g->name + len - n, HV_SUFFIX_AWAY))
 		return;
 	g->name[len - n] = '\0';
 	g->state = HV_STATE_UNRESOLVED;
@@ -97,7 +97,7 @@ static int h_info(struct session *ss, const struct rpc_msg *req,
 	char away[HV_NAME_MAX + 16];
 	int rc = ss->o->hv->info(ss->hv, req->name, &reply->guest);
 
-	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, req->name);
+	snprintf(away, sizeof(away), "%s" HV_SUFFIX_AWAY, req->name);
 	if (rc == BL_ERR_NOTFOUND &&
 	    ss->o->hv->info(ss->hv, away, &reply->guest) == BL_OK) {
 		show_unresolved(ss->o, &reply->guest);
@@ -153,7 +153,7 @@ static int h_destroy(struct session *ss, const struct rpc_msg *req,
 	struct hv_guest g;
 	int rc = ss->o->hv->destroy(ss->hv, req->name, err, errlen);
 
-	snprintf(away, sizeof(away), "%s" MIGRATE_AWAY, req->name);
+	snprintf(away, sizeof(away), "%s" HV_SUFFIX_AWAY, req->name);
 	(void)reply;
 	if (rc == BL_ERR_NOTFOUND && ss->o->hv->info(ss->hv, away, &g) == BL_OK)
 		snprintf(err, errlen,
@@ -293,7 +293,7 @@ static int start_console(struct session *ss, const struct rpc_msg *req,
 static int serve_one(struct session *ss)
 {
 	struct rpc_msg req, reply;
-	char err[BL_ERRMSG_MAX] = "";
+	char err[BL_ERRMSG_MAX] = "", shown[HV_NAME_MAX * 4];
 	int rc, pty = -1;
 
 	rpc_msg_init(&req);
@@ -317,6 +317,8 @@ static int serve_one(struct session *ss)
 	reply.id = req.id;
 	reply.request = req.type;
 	rc = access_check(ss->role, req.type, ss->peer, err, sizeof(err));
+	if (!rc && req.name[0])
+		rc = hv_check_name(req.name, err, sizeof(err));
 	if (rc) {
 		/* the refusal is logged and sent below */
 	} else if (!ss->hv) {
@@ -342,7 +344,8 @@ static int serve_one(struct session *ss)
 		rc = BL_ERR_PROTO;
 	}
 	log_info("%s: %s%s%s: %s", ss->peer, rpc_type_name(req.type),
-		 req.name[0] ? " " : "", req.name, rc ? err : "ok");
+		 req.name[0] ? " " : "",
+		 log_escape(req.name, shown, sizeof(shown)), rc ? err : "ok");
 	if (rc) {
 		rc = rpc_send_error(ss->s, req.id, rc, err[0] ? err : NULL);
 		goto out;

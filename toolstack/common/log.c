@@ -20,11 +20,54 @@ void log_init(const char *tag, bool to_syslog, bool debug)
 		openlog(tag, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/* log_escape(), or with all false only what would break the line:
+ * control characters. */
+static const char *escape(const char *s, char *buf, size_t size, bool all)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[4] = {(char)c};
+		size_t n = 1;
+
+		if (c < 0x20 || c == 0x7f || (all && (c > 0x7f || c == '\\'))) {
+			e[0] = '\\';
+			e[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'x';
+			n = 2;
+			if (c == '\\')
+				e[1] = '\\';
+			else if (e[1] == 'x') {
+				e[2] = hex[c >> 4];
+				e[3] = hex[c & 15];
+				n = 4;
+			}
+		}
+		if (o + n + sizeof("...") > size)
+			break; /* room is kept for "..." */
+		memcpy(buf + o, e, n);
+		o += n;
+	}
+	if (*s) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *log_escape(const char *s, char *buf, size_t size)
+{
+	return escape(s, buf, size, true);
+}
+
 static void vlog(int prio, const char *err, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	escape(raw, msg, sizeof(msg), false);
 	if (log_syslog) {
 		if (err)
 			syslog(prio, "%s: %s", msg, err);

@@ -3,6 +3,7 @@
 #define BL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define BL_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -13,6 +14,12 @@ void log_warn(const char *fmt, ...)
 void log_warnx(const char *fmt, ...) BL_PRINTF(1, 2);
 void log_info(const char *fmt, ...) BL_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) BL_PRINTF(1, 2);
+/* s with control characters, backslashes and bytes above 0x7e written as
+ * \n, \t, \\ or \xNN, into buf (size bytes, at least 4; cut short with
+ * "..." when it does not fit): how a value from outside goes into a message.
+ * Returns buf. Every log line has its control characters escaped so too, so
+ * that one message is always one line. */
+const char *log_escape(const char *s, char *buf, size_t size);
 /* Broken invariants only, never bad input: log and exit(1). */
 void fatal(const char *fmt, ...) BL_PRINTF(1, 2) __attribute__((noreturn));
 void fatalx(const char *fmt, ...) BL_PRINTF(1, 2) __attribute__((noreturn));

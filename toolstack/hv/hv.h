@@ -115,6 +115,16 @@ extern const struct hv_ops hv_fake_ops;
 
 const char *hv_state_name(enum hv_guest_state state);
 
+/* Suffixes blanketd gives a guest's name while it is moved
+ * (docs/specs/migration-stream.md); no guest may be called so. */
+#define HV_SUFFIX_INCOMING "--incoming"	    /* the destination's paused copy */
+#define HV_SUFFIX_AWAY	   "--migratedaway" /* the source's copy after go */
+
+/* Whether name is a guest name: [A-Za-z0-9][A-Za-z0-9_.-]{0,62}, not
+ * ending in a reserved suffix. If not, BL_ERR_INVAL with err saying why,
+ * the name shown escaped. */
+int hv_check_name(const char *name, char *err, size_t errlen) BL_MUST_CHECK;
+
 /* The guest name an xl.cfg(5) text gives (hv_xlcfg.c): a create's name is
  * checked against what the node has reserved before anything is built.
  * Errors as hv_ops.create's. */

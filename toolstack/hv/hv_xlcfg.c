@@ -157,7 +157,7 @@ static int parse_basics(struct parse *p, libxl_domain_config *cfg)
 	libxl_domain_build_info *b = &cfg->b_info;
 	long memory = 128, maxmem = 0, vcpus = 1, maxvcpus = 0;
 	const char *type, *uuid, *extra, *root;
-	char *cmdline = NULL;
+	char *cmdline = NULL, why[BL_ERRMSG_MAX];
 	int rc;
 
 	rc = get_string(p, "type", &type);
@@ -175,8 +175,9 @@ static int parse_basics(struct parse *p, libxl_domain_config *cfg)
 		return rc;
 	if (!c->name || !c->name[0])
 		return fail(p, "name is required");
-	if (strlen(c->name) >= 64)
-		return fail(p, "name is longer than 63 characters");
+	rc = hv_check_name(c->name, why, sizeof(why));
+	if (rc)
+		return fail(p, "%s", why);
 	rc = get_string(p, "uuid", &uuid);
 	if (rc)
 		return rc;

@@ -50,15 +50,6 @@ void ca_request_init(struct ca_request *req)
 	req->role = CA_ROLE_VIEWER;
 }
 
-/* s as it may go into a log line: input can hold terminal escapes. */
-static const char *shown(const char *s)
-{
-	for (const char *p = s; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return "(unprintable)";
-	return s;
-}
-
 static const char *const role_names[CA_ROLE_COUNT] = {
     [CA_ROLE_NODE] = "node",
     [CA_ROLE_OPERATOR] = "operator",
@@ -72,14 +63,17 @@ const char *ca_role_name(enum ca_role role)
 
 int ca_role_parse(const char *field, const char *s, enum ca_role *role_r)
 {
+	char shown[80];
+
 	for (int i = 0; i < CA_ROLE_COUNT; i++) {
 		if (!strcmp(s, role_names[i])) {
 			*role_r = (enum ca_role)i;
 			return BL_OK;
 		}
 	}
-	log_warnx("%s \"%.64s\": want node, operator or viewer", field,
-		  shown(s));
+
+	log_warnx("%s \"%s\": want node, operator or viewer", field,
+		  log_escape(s, shown, sizeof(shown)));
 	return BL_ERR_INVAL;
 }
 
@@ -91,13 +85,14 @@ int ca_role_days(enum ca_role role)
 int ca_check_name(const char *field, const char *name)
 {
 	size_t len = strlen(name);
+	char shown[80];
 
 	if (len >= 1 && len <= CA_NAME_MAX && name[0] != '-' &&
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len)
 		return BL_OK;
-	log_warnx("%s \"%.64s\": want 1-%d characters of a-z, 0-9 and '-', "
+	log_warnx("%s \"%s\": want 1-%d characters of a-z, 0-9 and '-', "
 		  "not starting with '-'",
-		  field, shown(name), CA_NAME_MAX);
+		  field, log_escape(name, shown, sizeof(shown)), CA_NAME_MAX);
 	return BL_ERR_INVAL;
 }
 
@@ -118,12 +113,13 @@ int ca_check_cluster(const char *cluster)
 int ca_check_ip(const char *field, const char *addr)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
+	char shown[80];
 
 	if (inet_pton(AF_INET, addr, buf) == 1 ||
 	    inet_pton(AF_INET6, addr, buf) == 1)
 		return BL_OK;
-	log_warnx("%s \"%.64s\": not an IPv4 or IPv6 address", field,
-		  shown(addr));
+	log_warnx("%s \"%s\": not an IPv4 or IPv6 address", field,
+		  log_escape(addr, shown, sizeof(shown)));
 	return BL_ERR_INVAL;
 }
 
