@@ -23,7 +23,8 @@ MIG_SRC    := $(wildcard toolstack/mig/*.c)
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
-HV_SRC     := toolstack/hv/hv_xlcfg.c toolstack/hv/hv_fake.c
+HV_SRC     := toolstack/hv/hv_xlcfg.c toolstack/hv/hv_policy.c \
+              toolstack/hv/hv_fake.c
 HV_LIBXL   := toolstack/hv/hv_libxl.c
 XEN_LIBS   := -lxlutil -lxenlight -lxentoollog -lxenstore
 # The command-table machinery, shared by blanket and blanket-lab.

@@ -24,6 +24,8 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 AWAY = "--migratedaway"
 INCOMING = "--incoming"
 LIVE = ("r", "b", "p", "s")  # xl list: running, blocked, paused, shutdown
+# A heartbeat older than this (s) says nothing of the copy that runs now.
+FRESH_S = 30
 
 
 def log(*args):
@@ -86,6 +88,7 @@ class LabCampaign:
         with open(path, "w") as f:
             f.write(text)
         node = self.rng.choice(self.nodes)
+        self.forget_logs(guest)
         r = cli(["create", "-n", node, path])
         os.unlink(path)
         self.high[guest] = 0
@@ -101,17 +104,35 @@ class LabCampaign:
         return None
 
     def last_beat(self, node, guest):
-        """The last counter in the console log of guest's domain on node."""
-        found = 0
-        for log_name in (guest, guest + INCOMING):
-            r = on(node, "sh", "-c",
-                   "tail -n 5 /var/log/xen/console/guest-%s.log 2>/dev/null"
-                   % log_name)
-            for line in r.stdout.splitlines():
-                m = re.match(r"heartbeat (\d+) ", line)
-                if m:
-                    found = max(found, int(m.group(1)))
-        return found
+        """The counter of the newest heartbeat in the console logs of
+        guest's domain on node, or None when none is fresh: xenconsoled
+        names a log after the domain's first name and keeps appending to
+        it, so the logs hold earlier stays' beats too (each life's logs are
+        removed at create, so never another life's). Fresh: stamped (the
+        guest's wall clock, which is Xen's) at most FRESH_S before the
+        node's."""
+        r = on(node, "sh", "-c",
+               "date +%%s; for f in guest-%s guest-%s%s; do tail -n 5 "
+               "/var/log/xen/console/$f.log 2>/dev/null; done"
+               % (guest, guest, INCOMING))
+        lines = r.stdout.splitlines()
+        if not lines:
+            return None
+        now, newest = int(lines[0]), None
+        for line in lines[1:]:
+            m = re.match(r"heartbeat (\d+) (\d+)\.", line)
+            if m and (newest is None or int(m.group(2)) > newest[1]):
+                newest = (int(m.group(1)), int(m.group(2)))
+        if newest is None or newest[1] < now - FRESH_S:
+            return None
+        return newest[0]
+
+    def forget_logs(self, guest):
+        """Remove the console logs of guest's earlier lives, everywhere."""
+        for n in self.nodes:
+            on(n, "sh", "-c", "rm -f /var/log/xen/console/guest-%s.log "
+               "/var/log/xen/console/guest-%s%s.log" % (guest, guest,
+                                                        INCOMING))
 
     def check(self):
         copies = {}
@@ -127,6 +148,8 @@ class LabCampaign:
             if not n:
                 continue
             beat = self.last_beat(n, g)
+            if beat is None:
+                continue
             if beat < self.high.get(g, 0):
                 self.violation("%s's heartbeat went back from %d to %d on %s"
                                % (g, self.high[g], beat, n))

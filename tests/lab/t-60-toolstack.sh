@@ -41,7 +41,7 @@ echo "domid before reboot $id, after: $info"
 domains=$(on node1 xenstore-list /local/domain | sort | tr '\n' ' ')
 msg=$(blanket create -n node2 "$cfg" 2>&1) && exit 1
 grep -q 'already exists' <<<"$msg"
-printf 'name = "broken"\nkernel = "/srv/guest/vmlinuz"\nmemory = = 1\n' >"$LAB_TEST_TMP/broken.cfg"
+printf 'name = "broken"\nkernel = "/var/lib/blanket/images/vmlinuz"\nmemory = = 1\n' >"$LAB_TEST_TMP/broken.cfg"
 msg=$(blanket create -n node1 "$LAB_TEST_TMP/broken.cfg" 2>&1) && exit 1
 echo "$msg"
 grep -q 'broken.cfg:3: config parsing error' <<<"$msg"

@@ -19,5 +19,6 @@ void suite_cli(void);
 void suite_ledger(void);
 void suite_access(void);
 void suite_names(void);
+void suite_policy(void);
 
 #endif

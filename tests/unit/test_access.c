@@ -70,16 +70,16 @@ static void test_refusal_names_the_rule(void)
 			BL_OK);
 	CU_ASSERT_EQUAL(access_check(CA_ROLE_VIEWER, RPC_GUEST_CREATE, "victor",
 				     err, sizeof(err)),
-			BL_ERR_AUTH);
+			BL_ERR_DENIED);
 	CU_ASSERT_STRING_EQUAL(err, "guest-create is for operators only, and "
 				    "victor is a viewer (docs/specs/rpc.md, "
 				    "\"Roles\")");
 	CU_ASSERT_EQUAL(access_check(CA_ROLE_NODE, RPC_GUEST_DESTROY, "node2",
 				     err, sizeof(err)),
-			BL_ERR_AUTH);
+			BL_ERR_DENIED);
 	CU_ASSERT_EQUAL(access_check(CA_ROLE_OPERATOR, RPC_MIGRATE_RECEIVE,
 				     "alice", err, sizeof(err)),
-			BL_ERR_AUTH);
+			BL_ERR_DENIED);
 	CU_ASSERT_STRING_EQUAL(err, "migrate-receive is for nodes only, and "
 				    "alice is an operator (docs/specs/rpc.md, "
 				    "\"Roles\")");
@@ -88,7 +88,7 @@ static void test_refusal_names_the_rule(void)
 			BL_OK);
 	CU_ASSERT_EQUAL(access_check(CA_ROLE_OPERATOR, RPC_NODE_INFO + 1000,
 				     "alice", err, sizeof(err)),
-			BL_ERR_AUTH);
+			BL_ERR_DENIED);
 	CU_ASSERT_STRING_EQUAL(err, "unknown is not a request anyone may make");
 	/* Not requests, and no role: nobody. */
 	CU_ASSERT_FALSE(access_allows(CA_ROLE_OPERATOR, RPC_OK));

@@ -94,6 +94,110 @@ static void test_golden(void)
 	CU_ASSERT(checked >= 10);
 }
 
+/* hv_xlcfg_write(cfg) as text; NULL with err set when it refuses. */
+static char *written(const libxl_domain_config *cfg, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int rc = hv_xlcfg_write(cfg, mem, err, errlen);
+
+	fclose(mem);
+	if (rc) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* What a migration sends reads back as the configuration it came from:
+ * every golden file that parses, written and parsed again, describes the
+ * same. */
+static void test_write_round_trip(void)
+{
+	DIR *d = opendir(GOLDEN_DIR);
+	struct dirent *e;
+	int checked = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((e = readdir(d))) {
+		char path[512], err[512] = "", *text, *again, *before;
+		libxl_domain_config cfg;
+		size_t n = strlen(e->d_name), len;
+
+		if (n < 5 || strcmp(e->d_name + n - 4, ".cfg"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, e->d_name);
+		text = slurp(path, &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		libxl_domain_config_init(&cfg);
+		if (hv_xlcfg_parse(e->d_name, text, len, &cfg, err,
+				   sizeof(err)) == BL_OK) {
+			before = render(e->d_name, text, len);
+			free(text);
+			text = written(&cfg, err, sizeof(err));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+			again = render(e->d_name, text, strlen(text));
+			if (strcmp(before, again))
+				fprintf(stderr,
+					"%s written:\n%s\nreads as:\n%s",
+					e->d_name, text, again);
+			CU_ASSERT_STRING_EQUAL(before, again);
+			free(before);
+			free(again);
+			checked++;
+		}
+		libxl_domain_config_dispose(&cfg);
+		free(text);
+	}
+	closedir(d);
+	CU_ASSERT_TRUE(checked >= 3);
+}
+
+/* Strings keep quotes, backslashes and the escapes libxlutil reads; other
+ * control characters are refused, not lost. */
+static void test_write_quoting(void)
+{
+	static const char file[] =
+	    "name = \"q\"\nkernel = \"/k\"\n"
+	    "cmdline = \"a=\\\"b c\\\" d\\\\e\\tf\\ng 'h'\"\n";
+	static const char newline[] =
+	    "name = \"q\"\nkernel = \"/k\"\n"
+	    "disk = [ '/srv/a\\nb.img,raw,xvda,w' ]\n";
+	libxl_domain_config cfg, back;
+	char err[512] = "", *text;
+
+	libxl_domain_config_init(&cfg);
+	libxl_domain_config_init(&back);
+	CU_ASSERT_EQUAL_FATAL(hv_xlcfg_parse("q.cfg", file, sizeof(file) - 1,
+					     &cfg, err, sizeof(err)),
+			      BL_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.b_info.cmdline, "a=\"b c\" d\\e\tf\ng 'h'");
+	text = written(&cfg, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(hv_xlcfg_parse("w.cfg", text, strlen(text), &back, err,
+				       sizeof(err)),
+			BL_OK);
+	CU_ASSERT_STRING_EQUAL(back.b_info.cmdline, cfg.b_info.cmdline);
+	free(text);
+	free(cfg.b_info.cmdline);
+	cfg.b_info.cmdline = strdup("bell\001");
+	CU_ASSERT_PTR_NULL(written(&cfg, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "cmdline holds a control character (0x01) "
+				    "that an xl.cfg file cannot carry");
+	libxl_domain_config_dispose(&cfg);
+	/* Found by fuzz_xlcfg: a disk spec cannot carry a line break. */
+	libxl_domain_config_init(&cfg);
+	CU_ASSERT_EQUAL_FATAL(hv_xlcfg_parse("nl.cfg", newline,
+					     sizeof(newline) - 1, &cfg, err,
+					     sizeof(err)),
+			      BL_OK);
+	CU_ASSERT_PTR_NULL(written(&cfg, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "disk 0 holds a character a disk "
+				    "specification cannot carry");
+	libxl_domain_config_dispose(&back);
+}
+
 static void test_limits(void)
 {
 	libxl_domain_config cfg;
@@ -114,4 +218,7 @@ void suite_xlcfg(void)
 
 	CU_add_test(s, "golden files", test_golden);
 	CU_add_test(s, "limits", test_limits);
+	CU_add_test(s, "written and read back", test_write_round_trip);
+	CU_add_test(s, "written strings keep their escapes",
+		    test_write_quoting);
 }

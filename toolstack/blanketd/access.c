@@ -78,5 +78,5 @@ int access_check(enum ca_role role, uint32_t type, const char *peer, char *err,
 			 rpc_type_name(type), who, peer,
 			 role == CA_ROLE_OPERATOR ? "n" : "",
 			 ca_role_name(role));
-	return BL_ERR_AUTH;
+	return BL_ERR_DENIED;
 }

@@ -13,7 +13,7 @@
 /* Whether role may make request type (enum rpc_type). */
 bool access_allows(enum ca_role role, uint32_t type);
 
-/* BL_OK when role may make request type; otherwise BL_ERR_AUTH with err
+/* BL_OK when role may make request type; otherwise BL_ERR_DENIED with err
  * naming the request, the roles it is for, the caller and its role. */
 int access_check(enum ca_role role, uint32_t type, const char *peer, char *err,
 		 size_t errlen) BL_MUST_CHECK;

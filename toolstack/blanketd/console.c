@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "toolstack/common/fdio.h"
@@ -20,6 +21,8 @@ struct console {
 	int pty;
 	const char *peer;
 	bool done;
+	int64_t idle_at; /* fdio_now_ms() when the client has been idle for
+			    CONSOLE_IDLE_MS */
 };
 
 /* The pty must pass bytes as they are: no echo, no line editing. */
@@ -43,8 +46,27 @@ static int send_detach(struct console *c)
 	return rpc_send(c->s, &m);
 }
 
-/* One chunk of guest output to the client; at the console's end, detach
- * and give the client a moment to answer. */
+/* Detach, and give the client a moment to answer. */
+static void end(struct console *c)
+{
+	char err[BL_ERRMSG_MAX];
+	struct rpc_msg m;
+	int rc;
+
+	c->done = true;
+	c->s->deadline_ms = fdio_now_ms() + CONSOLE_WRITE_MS;
+	rc = send_detach(c);
+	c->s->deadline_ms = fdio_now_ms() + DETACH_WAIT_MS;
+	while (!rc) {
+		rpc_msg_init(&m);
+		rc = rpc_recv(c->s, &m, err, sizeof(err));
+		if (!rc && m.type == RPC_CONSOLE_DETACH)
+			rc = BL_ERR_EOF;
+		rpc_msg_dispose(&m);
+	}
+}
+
+/* One chunk of guest output to the client; at the console's end, detach. */
 static int from_guest(struct console *c)
 {
 	uint8_t buf[RPC_CONSOLE_MAX / 4];
@@ -55,20 +77,10 @@ static int from_guest(struct console *c)
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
 		return BL_OK;
 	if (r <= 0) {
-		char err[BL_ERRMSG_MAX];
-
-		c->done = true;
-		rc = send_detach(c);
-		c->s->deadline_ms = fdio_now_ms() + DETACH_WAIT_MS;
-		while (!rc) {
-			rpc_msg_init(&m);
-			rc = rpc_recv(c->s, &m, err, sizeof(err));
-			if (!rc && m.type == RPC_CONSOLE_DETACH)
-				rc = BL_ERR_EOF;
-			rpc_msg_dispose(&m);
-		}
+		end(c);
 		return BL_OK;
 	}
+	c->s->deadline_ms = fdio_now_ms() + CONSOLE_WRITE_MS;
 	rpc_msg_init(&m);
 	m.type = RPC_CONSOLE_DATA;
 	m.id = c->id;
@@ -102,6 +114,7 @@ static int from_client(struct console *c)
 		c->done = true;
 		rc = send_detach(c);
 	} else if (!rc && m.type == RPC_CONSOLE_DATA) {
+		c->idle_at = fdio_now_ms() + CONSOLE_IDLE_MS;
 		if (m.data_len && write(c->pty, m.data, m.data_len) < 0)
 			log_warn("%s: console input", c->peer);
 	} else if (!rc) {
@@ -111,6 +124,7 @@ static int from_client(struct console *c)
 	}
 	if (rc == BL_ERR_PROTO) {
 		log_warnx("%s: %s", c->peer, err);
+		c->s->deadline_ms = fdio_now_ms() + CONSOLE_WRITE_MS;
 		if (rpc_send_error(c->s, c->id, rc, err))
 			log_debug("%s left before the error reply", c->peer);
 	}
@@ -120,15 +134,23 @@ static int from_client(struct console *c)
 
 int console_relay(struct bl_stream *s, uint32_t id, int pty, const char *peer)
 {
-	struct console c = {s, id, pty, peer, false};
+	struct console c = {s,	  id,	 pty,
+			    peer, false, fdio_now_ms() + CONSOLE_IDLE_MS};
 	int rc = BL_OK;
 
 	make_raw(pty);
 	while (!c.done && !rc) {
 		struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
 				      {.fd = pty, .events = POLLIN}};
+		int64_t left = c.idle_at - fdio_now_ms();
 
-		if (poll(p, 2, stream_pending(s) ? 0 : -1) < 0) {
+		if (left <= 0) {
+			log_info("%s: console idle for %d s: detached", peer,
+				 CONSOLE_IDLE_MS / 1000);
+			end(&c);
+			break;
+		}
+		if (poll(p, 2, stream_pending(s) ? 0 : (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
 			return BL_ERR_IO;

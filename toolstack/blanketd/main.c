@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "toolstack/hv/hv.h"
+#include "toolstack/hv/hv_policy.h"
 #include "toolstack/common/log.h"
 #include "blanket/probe.h"
 #include "toolstack/blanketd/server.h"
+#include "toolstack/blanketd/slots.h"
 #include "toolstack/client/cluster.h"
 
 #define DEFAULT_PORT_SPEC "0.0.0.0:7400"
@@ -29,14 +31,16 @@ static void usage(FILE *out)
 	    "[--key FILE]\n"
 	    "                [--hv libxl|fake] [--max-sessions N] "
 	    "[--state-dir DIR]\n"
-	    "                [--peers FILE|none] [--boot-wait S]\n"
+	    "                [--peers FILE|none] [--boot-wait S] "
+	    "[--policy FILE]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
 	    "          --state-dir %s, --peers %s (when it exists), "
-	    "--boot-wait 60\n",
+	    "--boot-wait 60,\n"
+	    "          --policy %s (when it exists)\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
-	    DEFAULT_STATE_DIR, DEFAULT_PEERS);
+	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -72,6 +76,7 @@ int main(int argc, char **argv)
 	    {"state-dir", required_argument, NULL, 'S'},
 	    {"peers", required_argument, NULL, 'P'},
 	    {"boot-wait", required_argument, NULL, 'B'},
+	    {"policy", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -86,7 +91,9 @@ int main(int argc, char **argv)
 	    .hv = &hv_libxl_ops,
 	    .max_sessions = 32,
 	    .boot_wait_s = 60,
+	    .policy_file = POLICY_DEFAULT_FILE,
 	};
+	static struct hv_policy policy;
 	static struct cluster peers;
 	const char *peers_file = DEFAULT_PEERS;
 	bool foreground = false, debug = false;
@@ -135,11 +142,12 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			o.max_sessions = (int)strtol(optarg, &end, 10);
-			if (*end || o.max_sessions < 1 ||
+			if (*end || o.max_sessions < SLOTS_MIN_SESSIONS ||
 			    o.max_sessions > 1024) {
 				fprintf(stderr,
 					"blanketd: --max-sessions wants "
-					"1 to 1024\n");
+					"%d to 1024\n",
+					SLOTS_MIN_SESSIONS);
 				return 2;
 			}
 			break;
@@ -156,6 +164,9 @@ int main(int argc, char **argv)
 						"0 to 3600 seconds\n");
 				return 2;
 			}
+			break;
+		case 'p':
+			o.policy_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -184,6 +195,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "blanketd: --peers: %s\n", err);
 		return 2;
 	}
+	/* The same for the policy: a missing default is the defaults. */
+	o.policy_optional = !strcmp(o.policy_file, POLICY_DEFAULT_FILE);
+	if (hv_policy_load(o.policy_file, o.policy_optional, &policy, err,
+			   sizeof(err))) {
+		fprintf(stderr, "blanketd: --policy: %s\n", err);
+		return 2;
+	}
+	o.policy = &policy;
 	log_init("blanketd", !foreground, debug);
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");

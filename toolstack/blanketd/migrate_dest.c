@@ -7,7 +7,8 @@
  * process (migrate_worker.c), fed by this session's stream decoder
  * (toolstack/mig/). The session reserves NAME for the migration (ledger.h)
  * while it lives, and writes a receipt when it acts on go.
- * Order: refuse a name in use or reserved, a migration seen before ->
+ * Order: refuse a configuration this node's policy does not allow, a name
+ * in use or reserved, a migration seen before ->
  * reserve NAME -> OK with this node's instance -> decode the stream into
  * the restore -> stream-end -> restored -> go -> receipt -> rename
  * NAME--incoming to NAME, unpause -> started -> settled: drop the
@@ -47,7 +48,7 @@ struct dest {
 };
 
 struct restore_arg {
-	const char *json;
+	const char *config;
 	const char *name;
 };
 
@@ -56,7 +57,8 @@ static int restore_worker(const struct server_opts *o, void *hv,
 {
 	const struct restore_arg *a = arg;
 
-	return o->hv->restore(hv, a->json, a->name, fd, err, errlen);
+	return o->hv->restore(hv, o->policy, a->config, a->name, fd, err,
+			      errlen);
 }
 
 /* Destroy the domain this node restored, if it still has one of the names
@@ -107,6 +109,13 @@ static int admit(struct dest *d, char *err, size_t errlen)
 	bool live;
 	int fd, rc;
 
+	/* The guest is built from what this node's parser reads in the
+	 * configuration sent, within this node's policy: never from the
+	 * sender's say-so. */
+	rc = hv_config_admit(d->o->policy, d->req->config, d->req->config_len,
+			     name, err, errlen);
+	if (rc)
+		return rc;
 	if (d->o->hv->info(d->hv, name, &g) == BL_OK ||
 	    d->o->hv->info(d->hv, d->incoming, &g) == BL_OK) {
 		snprintf(err, errlen,

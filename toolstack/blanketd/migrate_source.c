@@ -277,18 +277,18 @@ static int await_suspendable(struct source *m, char *err, size_t errlen)
 static int announce(struct source *m, char *err, size_t errlen)
 {
 	struct rpc_msg req, reply;
-	char *json = NULL;
+	char *config = NULL;
 	int rc;
 
-	rc = m->o->hv->config_json(m->hv, m->req->name, &json, err, errlen);
+	rc = m->o->hv->config_text(m->hv, m->req->name, &config, err, errlen);
 	if (rc)
 		return rc;
 	rpc_msg_init(&req);
 	rpc_msg_init(&reply);
 	req.type = RPC_MIGRATE_RECEIVE;
 	snprintf(req.name, sizeof(req.name), "%s", m->req->name);
-	req.config = json;
-	req.config_len = (uint32_t)strlen(json);
+	req.config = config;
+	req.config_len = (uint32_t)strlen(config);
 	req.migration = m->a.migration;
 	req.generation = m->a.generation;
 	rc = client_call(&m->dst, &req, &reply, err, errlen);

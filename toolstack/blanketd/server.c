@@ -2,11 +2,12 @@
  * blanketd's main loop.
  *
  * Entry point: server_run. Order of the loop: wait (at most a second) for a
- * connection or a signal -> reap finished sessions -> accept: refuse above
- * max_sessions, else fork a session process (TLS handshake and requests run
- * there, so a client that stalls or sends garbage costs one process and
- * nothing else) -> once a second, let the hypervisor module apply guests'
- * shutdown actions.
+ * connection or a signal -> on SIGHUP read the policy again -> reap
+ * finished sessions, freeing their slots -> accept: refuse beyond the
+ * limits of slots.h, else fork a session process (TLS handshake and
+ * requests run there, so a client that stalls or sends garbage costs one
+ * process and nothing else) -> once a second, let the hypervisor module
+ * apply guests' shutdown actions.
  */
 #include "toolstack/blanketd/server.h"
 
@@ -29,18 +30,41 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/blanketd/migrate_recover.h"
+#include "toolstack/blanketd/shutdowns.h"
+#include "toolstack/blanketd/slots.h"
+#include "toolstack/hv/hv_policy.h"
+#include "toolstack/rpc/rpc.h"
 #include "toolstack/tls/tls.h"
 
-/* A connection must finish its TLS handshake within this. */
-#define HANDSHAKE_TIMEOUT_MS 10000
-#define REAP_INTERVAL_MS     1000
+#define REAP_INTERVAL_MS 1000
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reloading = 1;
+}
+
+/* SIGHUP: what may change while the node runs. New sessions get it. */
+static void reload(const struct server_opts *o)
+{
+	struct hv_policy next;
+	char err[BL_ERRMSG_MAX];
+
+	if (hv_policy_load(o->policy_file, o->policy_optional, &next, err,
+			   sizeof(err))) {
+		log_warnx("%s; the policy in force stays", err);
+		return;
+	}
+	*o->policy = next;
+	log_info("read the policy again from %s", o->policy_file);
 }
 
 static int listen_tcp(const char *spec, int *fd_r)
@@ -112,13 +136,21 @@ static int listen_unix(const char *path, int *fd_r)
 	return BL_OK;
 }
 
-/* In the session process: authenticate the connection, then serve it. */
+/* Until the peer is authenticated, what it makes this process log is
+ * bounded (slots_log_budget). */
+static bool stranger_log_gate(void *slots)
+{
+	return slots_log_budget(slots);
+}
+
+/* In the session process: authenticate the connection, take a session
+ * slot for its role, then serve it. */
 static void serve_connection(const struct server_opts *o, struct tls_ctx *tls,
-			     int fd, bool local)
+			     struct slots *slots, int slot, int fd, bool local)
 {
 	enum ca_role role = CA_ROLE_OPERATOR;
+	char peer[64], why[128];
 	struct bl_stream s;
-	char peer[64];
 
 	if (local) {
 		struct ucred cred;
@@ -139,33 +171,62 @@ static void serve_connection(const struct server_opts *o, struct tls_ctx *tls,
 		stream_fd_init(&s, fd);
 	} else {
 		fdio_tcp_liveness(fd);
-		if (tls_accept(tls, fd, fdio_now_ms() + HANDSHAKE_TIMEOUT_MS,
-			       &s))
+		log_set_gate(stranger_log_gate, slots);
+		if (tls_accept(tls, fd, fdio_now_ms() + SLOTS_HANDSHAKE_MS, &s))
 			return; /* tls_accept said why, and closed fd */
+		log_set_gate(NULL, NULL);
 		snprintf(peer, sizeof(peer), "%s", tls_peer_name(&s));
 		role = tls_peer_role(&s);
+		if (slots_take_session(slots, slot, role, why, sizeof(why))) {
+			log_warnx("%s: refused: %s", peer, why);
+			s.deadline_ms = fdio_now_ms() + SLOTS_HANDSHAKE_MS;
+			if (rpc_server_refuse(&s, BL_ERR_BUSY, why))
+				log_debug("%s left before its refusal", peer);
+			stream_close(&s);
+			return;
+		}
 	}
 	session_run(o, &s, peer, role);
 	stream_close(&s);
 }
 
-static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
-		       int lfd, bool local, int *sessions)
+/* A refusal of a connection not served, logged within the budget. */
+static void refuse(struct slots *slots, int fd, const char *what,
+		   const char *why)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (slots_log_budget(slots))
+		log_warnx("refused a connection %s: %s", what, why);
+	close(fd);
+}
+
+static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
+		       struct slots *slots, int lfd, bool local)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	char why[128], from[INET_ADDRSTRLEN + 8] = "on the local socket";
+	int fd = accept4(lfd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+	int slot;
 	pid_t pid;
 
 	if (fd < 0)
 		return;
-	if (*sessions >= o->max_sessions) {
-		log_warnx("refused a connection: %d sessions already",
-			  *sessions);
-		close(fd);
+	if (local) {
+		slot = slots_admit_local(slots, why, sizeof(why));
+	} else {
+		snprintf(from, sizeof(from), "from ");
+		inet_ntop(AF_INET, &sa.sin_addr, from + 5, sizeof(from) - 5);
+		slot = slots_admit_tcp(slots, sa.sin_addr.s_addr, why,
+				       sizeof(why));
+	}
+	if (slot < 0) {
+		refuse(slots, fd, from, why);
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
 		log_warn("fork");
+		slots_release(slots, 0); /* the only slot without a process */
 		close(fd);
 		return;
 	}
@@ -175,30 +236,53 @@ static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		serve_connection(o, tls, fd, local);
+		signal(SIGHUP, SIG_IGN); /* `kill -HUP $(pidof blanketd)` */
+		serve_connection(o, tls, slots, slot, fd, local);
 		_exit(0);
 	}
-	(*sessions)++;
+	slots_assign(slots, slot, pid);
 	close(fd);
 }
 
-static void reap_guests(const struct server_opts *o, void *hv)
+/* Sessions that have ended free their slots; strangers' log lines that
+ * were left out are summed up. */
+static void reap_sessions(struct slots *slots)
 {
-	if (hv && o->hv->reap(hv))
-		log_debug("reaping guests failed");
+	int dropped = slots_logs_dropped(slots);
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		slots_release(slots, pid);
+	if (dropped)
+		log_warnx("%d more lines about refused or failed connections "
+			  "left out",
+			  dropped);
 }
 
-int server_run(const struct server_opts *o)
+/* Guests' shutdown actions, and forced shutdowns come due. */
+static void reap_guests(const struct server_opts *o, void *hv)
 {
-	struct sigaction sa = {.sa_handler = on_stop};
+	if (!hv)
+		return;
+	if (o->hv->reap(hv))
+		log_debug("reaping guests failed");
+	shutdowns_run(o->shutdowns, o->hv, hv);
+}
+
+int server_run(struct server_opts *o)
+{
+	struct sigaction sa = {.sa_handler = on_stop},
+			 hup = {.sa_handler = on_hup};
 	struct tls_ctx *tls = NULL;
-	int tcp = -1, local = -1, sessions = 0, rc = BL_OK;
+	struct slots *slots = NULL;
+	int tcp = -1, local = -1, rc = BL_OK;
 	int64_t next_reap = 0;
 	void *hv = NULL;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &hup, NULL);
 	if (o->listen) {
 		rc = tls_ctx_new(TLS_SERVER, o->ca_file, o->cert_file,
 				 o->key_file, &tls);
@@ -207,6 +291,10 @@ int server_run(const struct server_opts *o)
 	}
 	if (!rc && o->socket_path)
 		rc = listen_unix(o->socket_path, &local);
+	if (!rc)
+		rc = slots_create(o->max_sessions, &slots);
+	if (!rc)
+		rc = shutdowns_create(&o->shutdowns);
 	if (rc)
 		goto out;
 	/* The loop's own handle, for reaping; sessions open their own. */
@@ -226,12 +314,15 @@ int server_run(const struct server_opts *o)
 
 		if (poll(p, 2, REAP_INTERVAL_MS) < 0 && errno != EINTR)
 			break;
-		while (sessions > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			sessions--;
+		if (reloading) {
+			reloading = 0;
+			reload(o);
+		}
+		reap_sessions(slots);
 		if (p[0].revents & POLLIN)
-			accept_one(o, tls, tcp, false, &sessions);
+			accept_one(o, tls, slots, tcp, false);
 		if (p[1].revents & POLLIN)
-			accept_one(o, tls, local, true, &sessions);
+			accept_one(o, tls, slots, local, true);
 		if (fdio_now_ms() >= next_reap) {
 			reap_guests(o, hv);
 			next_reap = fdio_now_ms() + REAP_INTERVAL_MS;

@@ -11,6 +11,7 @@
 #include "toolstack/tls/ca.h"
 
 struct tls_ctx;
+struct shutdowns;
 
 struct server_opts {
 	const char *node_name;
@@ -25,11 +26,20 @@ struct server_opts {
 	const struct hv_ops *hv;
 	int max_sessions; /* connections served at once; more are refused */
 	int boot_wait_s;  /* how long a migration waits for a guest to boot */
+	/* What guests may touch (hv_policy.h), read from policy_file (which
+	 * may be missing when policy_optional) at start and on SIGHUP. */
+	const char *policy_file;
+	bool policy_optional;
+	struct hv_policy *policy;
+	/* Forced shutdowns not due yet (set by server_run). */
+	struct shutdowns *shutdowns;
 };
 
 /* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and
- * reap guests each second. Returns when asked to stop, or on a setup error. */
-int server_run(const struct server_opts *o) BL_MUST_CHECK;
+ * reap guests each second; on SIGHUP read the policy again (a bad file
+ * leaves the one in force). Returns when asked to stop, or on a setup
+ * error. */
+int server_run(struct server_opts *o) BL_MUST_CHECK;
 
 /* One connection, in its own process: requests until the peer leaves.
  * peer names the caller for logs, and role says what it may do; both come

@@ -21,6 +21,7 @@
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/ledger.h"
 #include "toolstack/blanketd/names.h"
+#include "toolstack/blanketd/shutdowns.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/blanketd/migrate.h"
@@ -28,8 +29,9 @@
 #include "toolstack/blanketd/server.h"
 #include "toolstack/common/array.h"
 
-/* A connection idle for this long between requests is closed. */
-#define IDLE_TIMEOUT_MS (10 * 60 * 1000)
+/* A connection idle for this long between requests is closed: it holds
+ * one of the node's sessions (slots.h). */
+#define IDLE_TIMEOUT_MS 60000
 /* Replies must go out within this. */
 #define REPLY_TIMEOUT_MS 30000
 
@@ -122,7 +124,7 @@ static int h_create(struct session *ss, const struct rpc_msg *req,
 		rc = names_claim(ss->o, ss->hv, name, &claim, err, errlen);
 	if (rc)
 		return rc;
-	rc = ss->o->hv->create(ss->hv, req->source, req->config,
+	rc = ss->o->hv->create(ss->hv, ss->o->policy, req->source, req->config,
 			       req->config_len, &reply->guest, err, errlen);
 	names_release(ss->o, name, &claim);
 	return rc;
@@ -164,35 +166,34 @@ static int h_destroy(struct session *ss, const struct rpc_msg *req,
 }
 
 /* Without `wait`, the guest is asked and the reply goes at once; a forced
- * shutdown then finishes in a process of its own. */
+ * shutdown then comes due in the main loop (shutdowns.h). */
 static int h_shutdown(struct session *ss, const struct rpc_msg *req,
 		      struct rpc_msg *reply, char *err, size_t errlen)
 {
 	bool force = req->flags & RPC_SHUTDOWN_FORCE;
-	void *hv = NULL;
-	pid_t pid;
+	struct hv_guest g;
+	int rc;
 
 	(void)reply;
 	if (req->flags & RPC_SHUTDOWN_WAIT)
 		return ss->o->hv->shutdown(
 		    ss->hv, req->name, (int)req->timeout_s, force, err, errlen);
-	if (!force || req->timeout_s == 0)
-		return ss->o->hv->shutdown(ss->hv, req->name, 0, false, err,
-					   errlen);
-	pid = fork();
-	if (pid < 0)
-		return BL_ERR_IO;
-	if (pid == 0) {
-		char child_err[BL_ERRMSG_MAX];
-
-		if (ss->o->hv->open(&hv) == BL_OK &&
-		    ss->o->hv->shutdown(hv, req->name, (int)req->timeout_s,
-					true, child_err, sizeof(child_err)))
-			log_warnx("forced shutdown of %s: %s", req->name,
-				  child_err);
-		_exit(0);
-	}
-	return BL_OK;
+	rc = ss->o->hv->info(ss->hv, req->name, &g);
+	if (rc == BL_ERR_NOTFOUND)
+		snprintf(err, errlen, "no guest named \"%s\"", req->name);
+	if (!rc)
+		rc = ss->o->hv->shutdown(ss->hv, req->name, 0, false, err,
+					 errlen);
+	if (rc || !force || req->timeout_s == 0)
+		return rc;
+	rc = shutdowns_add(ss->o->shutdowns, g.domid, req->name,
+			   fdio_now_ms() + (int64_t)req->timeout_s * 1000);
+	if (rc)
+		snprintf(err, errlen,
+			 "node %s has %d forced shutdowns pending already; "
+			 "the guest was asked to shut down",
+			 ss->o->node_name, SHUTDOWNS_MAX);
+	return rc;
 }
 
 static int h_reboot(struct session *ss, const struct rpc_msg *req,

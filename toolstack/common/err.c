@@ -15,6 +15,7 @@ static const char *const err_text[] = {
     [-BL_ERR_AUTH] = "authentication failed",
     [-BL_ERR_CANCELLED] = "cancelled",
     [-BL_ERR_UNRESOLVED] = "unresolved",
+    [-BL_ERR_DENIED] = "not allowed",
 };
 
 const char *bl_strerror(int rc)

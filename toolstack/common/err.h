@@ -19,6 +19,8 @@ enum bl_err {
 	BL_ERR_CANCELLED = -12,	 /* the user asked to stop */
 	BL_ERR_UNRESOLVED = -13, /* what became of a guest cannot be known
 				  * without a human: it stays as it is */
+	BL_ERR_DENIED = -14,	 /* the caller's role or the node's policy
+				  * does not allow it */
 };
 
 /* Room for an error message for the user, NUL included: one that names a

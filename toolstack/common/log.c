@@ -10,6 +10,14 @@
 static const char *log_tag = "blanket";
 static bool log_syslog;
 static bool log_debugging;
+static bool (*log_gate)(void *arg);
+static void *log_gate_arg;
+
+void log_set_gate(bool (*gate)(void *arg), void *arg)
+{
+	log_gate = gate;
+	log_gate_arg = arg;
+}
 
 void log_init(const char *tag, bool to_syslog, bool debug)
 {
@@ -66,6 +74,8 @@ static void vlog(int prio, const char *err, const char *fmt, va_list ap)
 {
 	char raw[1024], msg[1024];
 
+	if (log_gate && !log_gate(log_gate_arg))
+		return;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	escape(raw, msg, sizeof(msg), false);
 	if (log_syslog) {

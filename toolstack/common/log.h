@@ -14,6 +14,9 @@ void log_warn(const char *fmt, ...)
 void log_warnx(const char *fmt, ...) BL_PRINTF(1, 2);
 void log_info(const char *fmt, ...) BL_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) BL_PRINTF(1, 2);
+/* While gate is set, a line is logged only if gate(arg) says so (NULL:
+ * every line): how a process bounds what strangers can make it log. */
+void log_set_gate(bool (*gate)(void *arg), void *arg);
 /* s with control characters, backslashes and bytes above 0x7e written as
  * \n, \t, \\ or \xNN, into buf (size bytes, at least 4; cut short with
  * "..." when it does not fit): how a value from outside goes into a message.

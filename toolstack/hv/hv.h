@@ -13,6 +13,8 @@
 
 #define HV_NAME_MAX 64 /* guest names, NUL included */
 
+struct hv_policy; /* hv_policy.h */
+
 enum hv_guest_state {
 	HV_STATE_RUNNING,
 	HV_STATE_BLOCKED,
@@ -62,10 +64,11 @@ struct hv_ops {
 	int (*list)(void *ctx, struct hv_guest **guests_r, size_t *n_r);
 	int (*info)(void *ctx, const char *name, struct hv_guest *guest_r);
 	/* config: the text of an xl.cfg(5) file; source names it in errors
-	 * ("web.cfg:12: ..."). A failed create leaves nothing behind. */
-	int (*create)(void *ctx, const char *source, const char *config,
-		      size_t len, struct hv_guest *guest_r, char *err,
-		      size_t errlen);
+	 * ("web.cfg:12: ..."). It must keep to policy (hv_policy.h). A failed
+	 * create leaves nothing behind. */
+	int (*create)(void *ctx, const struct hv_policy *policy,
+		      const char *source, const char *config, size_t len,
+		      struct hv_guest *guest_r, char *err, size_t errlen);
 	int (*destroy)(void *ctx, const char *name, char *err, size_t errlen);
 	/* Destroy domain domid, whatever its name: a migration destroys only
 	 * the domain it created. BL_ERR_NOTFOUND when it is gone. */
@@ -86,9 +89,9 @@ struct hv_ops {
 	int (*reap)(void *ctx);
 
 	/* Live migration (docs/specs/migration-stream.md). Source side: */
-	/* The guest's configuration as libxl JSON; *json_r is malloc'd, the
-	 * caller's to free. */
-	int (*config_json)(void *ctx, const char *name, char **json_r,
+	/* The guest's configuration as an xl.cfg(5) text of blanket's subset
+	 * (hv_xlcfg_write); *text_r is malloc'd, the caller's to free. */
+	int (*config_text)(void *ctx, const char *name, char **text_r,
 			   char *err, size_t errlen);
 	/* Whether the guest's kernel answers a suspend request yet (a PV
 	 * guest that is still booting does not). */
@@ -101,9 +104,12 @@ struct hv_ops {
 	int (*resume)(void *ctx, const char *name, char *err, size_t errlen);
 	int (*rename)(void *ctx, const char *name, const char *new_name,
 		      char *err, size_t errlen);
-	/* Destination side: restore the stream on fd, paused, as name. */
-	int (*restore)(void *ctx, const char *json, const char *name, int fd,
-		       char *err, size_t errlen);
+	/* Destination side: restore the stream on fd, paused, as name, with
+	 * the configuration config_text gave, read as a create's is (it must
+	 * keep to policy). */
+	int (*restore)(void *ctx, const struct hv_policy *policy,
+		       const char *config, const char *name, int fd, char *err,
+		       size_t errlen);
 	/* Take a restored guest over: mark it as this toolstack's (for reap),
 	 * with its generation, and unpause it. */
 	int (*adopt)(void *ctx, const char *name, uint64_t generation,
@@ -124,6 +130,13 @@ const char *hv_state_name(enum hv_guest_state state);
  * ending in a reserved suffix. If not, BL_ERR_INVAL with err saying why,
  * the name shown escaped. */
 int hv_check_name(const char *name, char *err, size_t errlen) BL_MUST_CHECK;
+
+/* Whether config (a migration's, from config_text) is a configuration of
+ * guest name that keeps to policy: checked before a node agrees to take a
+ * guest in. Errors as hv_ops.create's. */
+int hv_config_admit(const struct hv_policy *policy, const char *config,
+		    size_t len, const char *name, char *err,
+		    size_t errlen) BL_MUST_CHECK;
 
 /* The guest name an xl.cfg(5) text gives (hv_xlcfg.c): a create's name is
  * checked against what the node has reserved before anything is built.

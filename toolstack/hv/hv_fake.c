@@ -9,6 +9,9 @@
  * [ready_at_ms]]", ready_at_ms the realtime (ms) from which the guest
  * answers a suspend request (0: it does; a test may write a guest that is
  * still booting).
+ * A guest's configuration, as hv_xlcfg_write() gives it once the policy
+ * passed it, is kept in $BLANKET_FAKE_HV.d/DOMID.cfg for config_text.
+ * A guest still booting answers neither suspend nor shutdown requests.
  * $BLANKET_FAKE_BOOT_MS: how long a created guest boots before it answers
  * (default 0). $BLANKET_FAKE_SAVE_KIB: the size of a saved guest (default
  * 4096).
@@ -18,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,9 +250,33 @@ static int fake_info(void *ctx, const char *name, struct hv_guest *guest_r)
 	return g ? BL_OK : BL_ERR_NOTFOUND;
 }
 
-static int fake_create(void *ctx, const char *source, const char *config,
-		       size_t len, struct hv_guest *guest_r, char *err,
-		       size_t errlen)
+/* Where domain domid's configuration is kept. */
+static void config_path(uint32_t domid, char *path, size_t size)
+{
+	snprintf(path, size, "%s.d/%" PRIu32 ".cfg", getenv("BLANKET_FAKE_HV"),
+		 domid);
+}
+
+static int keep_config(uint32_t domid, const libxl_domain_config *cfg,
+		       char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	FILE *out;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.d", getenv("BLANKET_FAKE_HV"));
+	mkdir(path, 0700);
+	config_path(domid, path, sizeof(path));
+	out = fopen(path, "we");
+	if (!out)
+		return BL_ERR_IO;
+	rc = hv_xlcfg_write(cfg, out, err, errlen);
+	return fclose(out) && !rc ? BL_ERR_IO : rc;
+}
+
+static int fake_create(void *ctx, const struct hv_policy *policy,
+		       const char *source, const char *config, size_t len,
+		       struct hv_guest *guest_r, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
 	libxl_domain_config cfg;
@@ -255,7 +284,7 @@ static int fake_create(void *ctx, const char *source, const char *config,
 	int rc;
 
 	libxl_domain_config_init(&cfg);
-	rc = hv_xlcfg_parse(source, config, len, &cfg, err, errlen);
+	rc = hv_config_load(policy, source, config, len, &cfg, err, errlen);
 	if (rc)
 		goto out;
 	rc = load(f);
@@ -282,7 +311,11 @@ static int fake_create(void *ctx, const char *source, const char *config,
 	    (uint32_t)libxl_bitmap_count_set(&cfg.b_info.avail_vcpus),
 	    realtime_ms() + (int64_t)env_u64("BLANKET_FAKE_BOOT_MS", 0));
 	*guest_r = *g;
-	rc = save(f);
+	rc = keep_config(g->domid, &cfg, err, errlen);
+	if (rc)
+		unlock(f);
+	else
+		rc = save(f);
 out:
 	libxl_domain_config_dispose(&cfg);
 	return rc;
@@ -354,12 +387,32 @@ static int fake_destroy_domid(void *ctx, uint32_t domid, char *err,
 }
 
 /* A fake guest obeys at once: shut down means gone. */
+/* A guest shuts down when asked, unless it is still booting (its kernel
+ * does not watch for the request yet): then only force removes it. */
 static int fake_shutdown(void *ctx, const char *name, int timeout_s, bool force,
 			 char *err, size_t errlen)
 {
+	struct fake *f = ctx;
+	struct hv_guest *g;
+	int rc = load(f);
+
 	(void)timeout_s;
-	(void)force;
-	return with_guest(ctx, name, err, errlen, remove_guest);
+	if (rc)
+		return rc;
+	g = lookup(f, name);
+	if (!g) {
+		unlock(f);
+		snprintf(err, errlen, "no guest named \"%s\"", name);
+		return BL_ERR_NOTFOUND;
+	}
+	if (realtime_ms() < f->ready_at_ms[g - f->g] && !force) {
+		unlock(f);
+		if (timeout_s)
+			snprintf(err, errlen, "\"%s\" did not shut down", name);
+		return timeout_s ? BL_ERR_TIMEOUT : BL_OK;
+	}
+	remove_guest(f, g);
+	return save(f);
 }
 
 static int fake_reboot(void *ctx, const char *name, char *err, size_t errlen)
@@ -418,21 +471,27 @@ static int fake_suspendable(void *ctx, const char *name, bool *ready_r)
 	return g ? BL_OK : BL_ERR_NOTFOUND;
 }
 
-static int fake_config_json(void *ctx, const char *name, char **json_r,
+static int fake_config_text(void *ctx, const char *name, char **text_r,
 			    char *err, size_t errlen)
 {
+	char path[PATH_MAX];
 	struct hv_guest g;
+	size_t len;
+	int fd, rc;
 
 	if (fake_info(ctx, name, &g)) {
 		snprintf(err, errlen, "no guest named \"%s\"", name);
 		return BL_ERR_NOTFOUND;
 	}
-	return asprintf(json_r,
-			"{\"fake\": true, \"mem_kib\": %" PRIu64
-			", \"vcpus\": %" PRIu32 "}",
-			g.mem_kib, g.vcpus) < 0
-		   ? BL_ERR_NOMEM
-		   : BL_OK;
+	config_path(g.domid, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	rc = fd < 0 ? BL_ERR_NOTFOUND
+		    : fdio_read_all(fd, 1u << 20, text_r, &len);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		snprintf(err, errlen, "no configuration kept for \"%s\"", name);
+	return rc;
 }
 
 static void set_suspended(struct fake *f, struct hv_guest *g)
@@ -486,46 +545,54 @@ static int fake_rename(void *ctx, const char *name, const char *new_name,
 	return save(f);
 }
 
-static int fake_restore(void *ctx, const char *json, const char *name, int fd,
-			char *err, size_t errlen)
+static int fake_restore(void *ctx, const struct hv_policy *policy,
+			const char *config, const char *name, int fd, char *err,
+			size_t errlen)
 {
 	struct fake *f = ctx;
+	libxl_domain_config cfg;
 	struct hv_guest *g;
-	unsigned long long mem;
-	unsigned int vcpus;
 	char buf[65536];
 	size_t total = 0;
 	ssize_t r;
 	int rc;
 
-	if (sscanf(json, "{\"fake\": true, \"mem_kib\": %llu, \"vcpus\": %u}",
-		   &mem, &vcpus) != 2) {
-		snprintf(err, errlen,
-			 "not a configuration of the test "
-			 "hypervisor");
-		return BL_ERR_PROTO;
-	}
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
+	libxl_domain_config_init(&cfg);
+	rc = hv_config_load(policy, "the guest's configuration", config,
+			    strlen(config), &cfg, err, errlen);
+	while (!rc && (r = read(fd, buf, sizeof(buf))) > 0)
 		total += (size_t)r;
-	if (total != save_bytes()) {
+	if (!rc && total != save_bytes()) {
 		snprintf(err, errlen, "restore got %zu bytes, not %zu", total,
 			 save_bytes());
-		return BL_ERR_PROTO;
+		rc = BL_ERR_PROTO;
 	}
-	rc = load(f);
+	if (!rc)
+		rc = load(f);
 	if (rc)
-		return rc;
+		goto out;
 	g = lookup(f, name)
 		? NULL
-		: add_guest(f, name, HV_STATE_PAUSED, mem, vcpus, 0);
+		: add_guest(
+		      f, name, HV_STATE_PAUSED, cfg.b_info.target_memkb,
+		      (uint32_t)libxl_bitmap_count_set(&cfg.b_info.avail_vcpus),
+		      0);
 	if (!g) {
 		unlock(f);
 		snprintf(err, errlen, "cannot restore \"%s\"", name);
-		return BL_ERR_BUSY;
+		rc = BL_ERR_BUSY;
+		goto out;
 	}
 	/* The generation is the destination's to set, at adopt. */
 	g->generation = 0;
-	return save(f);
+	rc = keep_config(g->domid, &cfg, err, errlen);
+	if (rc)
+		unlock(f);
+	else
+		rc = save(f);
+out:
+	libxl_domain_config_dispose(&cfg);
+	return rc;
 }
 
 static int fake_adopt(void *ctx, const char *name, uint64_t generation,
@@ -564,7 +631,7 @@ const struct hv_ops hv_fake_ops = {
     .unpause = fake_unpause,
     .console_path = fake_console_path,
     .reap = fake_reap,
-    .config_json = fake_config_json,
+    .config_text = fake_config_text,
     .suspendable = fake_suspendable,
     .save_live = fake_save_live,
     .resume = fake_resume,

@@ -293,9 +293,9 @@ static int check_memory(struct hv_libxl *h, const libxl_domain_config *cfg,
 	return BL_OK;
 }
 
-static int hl_create(void *ctx, const char *source, const char *config,
-		     size_t len, struct hv_guest *guest_r, char *err,
-		     size_t errlen)
+static int hl_create(void *ctx, const struct hv_policy *policy,
+		     const char *source, const char *config, size_t len,
+		     struct hv_guest *guest_r, char *err, size_t errlen)
 {
 	struct hv_libxl *h = ctx;
 	libxl_domain_config cfg;
@@ -304,7 +304,7 @@ static int hl_create(void *ctx, const char *source, const char *config,
 
 	log_reset(h);
 	libxl_domain_config_init(&cfg);
-	rc = hv_xlcfg_parse(source, config, len, &cfg, err, errlen);
+	rc = hv_config_load(policy, source, config, len, &cfg, err, errlen);
 	if (rc)
 		goto out;
 	if (libxl_name_to_domid(h->ctx, cfg.c_info.name, &domid) == 0) {
@@ -549,12 +549,14 @@ static int hl_reap(void *ctx)
 	return BL_OK;
 }
 
-static int hl_config_json(void *ctx, const char *name, char **json_r, char *err,
+static int hl_config_text(void *ctx, const char *name, char **text_r, char *err,
 			  size_t errlen)
 {
 	struct hv_libxl *h = ctx;
 	libxl_domain_config cfg;
+	size_t len = 0;
 	uint32_t domid;
+	FILE *out;
 	int rc;
 
 	rc = begin(h, name, &domid, err, errlen);
@@ -566,8 +568,16 @@ static int hl_config_json(void *ctx, const char *name, char **json_r, char *err,
 			     "cannot read the guest's configuration", err,
 			     errlen);
 	} else {
-		*json_r = libxl_domain_config_to_json(h->ctx, &cfg);
-		rc = *json_r ? BL_OK : BL_ERR_NOMEM;
+		*text_r = NULL;
+		out = open_memstream(text_r, &len);
+		rc =
+		    out ? hv_xlcfg_write(&cfg, out, err, errlen) : BL_ERR_NOMEM;
+		if (out)
+			fclose(out);
+		if (rc) {
+			free(*text_r);
+			*text_r = NULL;
+		}
 	}
 	libxl_domain_config_dispose(&cfg);
 	return rc;
@@ -659,24 +669,23 @@ static int hl_rename(void *ctx, const char *name, const char *new_name,
 	return rc;
 }
 
-static int hl_restore(void *ctx, const char *json, const char *name, int fd,
-		      char *err, size_t errlen)
+static int hl_restore(void *ctx, const struct hv_policy *policy,
+		      const char *config, const char *name, int fd, char *err,
+		      size_t errlen)
 {
 	struct hv_libxl *h = ctx;
 	libxl_domain_restore_params params;
 	libxl_domain_config cfg;
 	uint32_t domid = 0;
-	int rc = BL_OK;
+	int rc;
 
 	log_reset(h);
 	libxl_domain_config_init(&cfg);
 	libxl_domain_restore_params_init(&params);
-	if (libxl_domain_config_from_json(h->ctx, &cfg, json)) {
-		snprintf(err, errlen,
-			 "the guest's configuration is not valid libxl JSON");
-		rc = BL_ERR_PROTO;
+	rc = hv_config_load(policy, "the guest's configuration", config,
+			    strlen(config), &cfg, err, errlen);
+	if (rc)
 		goto out;
-	}
 	free(cfg.c_info.name);
 	cfg.c_info.name = strdup(name);
 	params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
@@ -738,7 +747,7 @@ const struct hv_ops hv_libxl_ops = {
     .unpause = hl_unpause,
     .console_path = hl_console_path,
     .reap = hl_reap,
-    .config_json = hl_config_json,
+    .config_text = hl_config_text,
     .suspendable = hl_suspendable,
     .save_live = hl_save_live,
     .resume = hl_resume,

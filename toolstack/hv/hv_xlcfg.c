@@ -9,6 +9,7 @@
  */
 #include "toolstack/hv/hv_xlcfg.h"
 #include "toolstack/hv/hv.h"
+#include "toolstack/hv/hv_policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,10 +22,9 @@
 
 /* Keys blanket understands; everything else in a file is an error. */
 static const char *const known_keys[] = {
-    "name",	"type", "kernel",     "ramdisk",	 "extra",
-    "cmdline",	"root", "memory",     "maxmem",		 "vcpus",
-    "maxvcpus", "disk", "vif",	      "on_poweroff",	 "on_reboot",
-    "on_crash", "uuid", "bootloader", "bootloader_args",
+    "name", "type",	   "kernel",	"ramdisk",  "extra",	"cmdline",
+    "root", "memory",	   "maxmem",	"vcpus",    "maxvcpus", "disk",
+    "vif",  "on_poweroff", "on_reboot", "on_crash", "uuid",	"bootloader",
 };
 
 #define N_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
@@ -483,5 +483,196 @@ int hv_config_name(const char *source, const char *config, size_t len,
 	if (!rc)
 		snprintf(name_r, namelen, "%s", cfg.c_info.name);
 	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+int hv_config_load(const struct hv_policy *policy, const char *source,
+		   const char *text, size_t len, libxl_domain_config *cfg,
+		   char *err, size_t errlen)
+{
+	int rc = hv_xlcfg_parse(source, text, len, cfg, err, errlen);
+
+	return rc ? rc : hv_policy_check(policy, cfg, err, errlen);
+}
+
+int hv_config_admit(const struct hv_policy *policy, const char *text,
+		    size_t len, const char *name, char *err, size_t errlen)
+{
+	libxl_domain_config cfg;
+	int rc;
+
+	libxl_domain_config_init(&cfg);
+	rc = hv_config_load(policy, "the guest's configuration", text, len,
+			    &cfg, err, errlen);
+	if (!rc && strcmp(cfg.c_info.name, name)) {
+		snprintf(err, errlen,
+			 "the guest's configuration names another guest");
+		rc = BL_ERR_INVAL;
+	}
+	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+/* s as an xl.cfg string between quote characters q: the escapes libxlutil
+ * reads back (its numeric ones lose the character, so other control
+ * characters are refused). */
+static int put_quoted(FILE *out, char q, const char *s, const char *key,
+		      char *err, size_t errlen)
+{
+	static const char plain[] = "\a\b\f\n\r\t\v", named[] = "abfnrtv";
+
+	fputc(q, out);
+	for (; *s; s++) {
+		const char *e = strchr(plain, *s);
+
+		if (*s && e) {
+			fprintf(out, "\\%c", named[e - plain]);
+		} else if (*s == '\\' || *s == '"' || *s == '\'') {
+			fprintf(out, "\\%c", *s);
+		} else if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			snprintf(err, errlen,
+				 "%s holds a control character (0x%02x) that "
+				 "an xl.cfg file cannot carry",
+				 key, (unsigned char)*s);
+			return BL_ERR_INVAL;
+		} else {
+			fputc(*s, out);
+		}
+	}
+	fputc(q, out);
+	return BL_OK;
+}
+
+static int put_string(FILE *out, const char *key, const char *value, char *err,
+		      size_t errlen)
+{
+	int rc;
+
+	if (!value)
+		return BL_OK;
+	fprintf(out, "%s = ", key);
+	rc = put_quoted(out, '"', value, key, err, errlen);
+	fputc('\n', out);
+	return rc;
+}
+
+/* Whether a disk spec can carry value: no line breaks (the spec's reader
+ * takes a line), and no comma unless last (target). */
+static bool disk_value_ok(const char *value, bool last)
+{
+	for (const char *c = value; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || (*c == ',' && !last))
+			return false;
+	return true;
+}
+
+/* A disk as xlu_disk_parse reads it: target last, as it may hold commas. */
+static int put_disk(FILE *out, int i, const libxl_device_disk *d, char *err,
+		    size_t errlen)
+{
+	char *spec = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if (!disk_value_ok(d->vdev, false) ||
+	    !disk_value_ok(d->script, false) ||
+	    !disk_value_ok(d->pdev_path, true)) {
+		snprintf(err, errlen,
+			 "disk %d holds a character a disk specification "
+			 "cannot carry",
+			 i);
+		return BL_ERR_INVAL;
+	}
+	f = open_memstream(&spec, &len);
+	if (!f)
+		return BL_ERR_NOMEM;
+	fprintf(f, "format=%s, vdev=%s, access=%s",
+		libxl_disk_format_to_string(d->format), d->vdev,
+		d->readwrite ? "rw" : "ro");
+	if (d->backend != LIBXL_DISK_BACKEND_UNKNOWN)
+		fprintf(f, ", backendtype=%s",
+			libxl_disk_backend_to_string(d->backend));
+	if (d->is_cdrom)
+		fprintf(f, ", devtype=cdrom");
+	if (d->script)
+		fprintf(f, ", script=%s", d->script);
+	fprintf(f, ", target=%s", d->pdev_path ? d->pdev_path : "");
+	fclose(f);
+	rc = spec ? put_quoted(out, '\'', spec, "disk", err, errlen)
+		  : BL_ERR_NOMEM;
+	free(spec);
+	return rc;
+}
+
+static int put_vif(FILE *out, const libxl_device_nic *n, char *err,
+		   size_t errlen)
+{
+	const char *keys[] = {"bridge", "ip", "script", "vifname"};
+	const char *values[] = {n->bridge, n->ip, n->script, n->ifname};
+	char *spec = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&spec, &len);
+	int rc;
+
+	if (!f)
+		return BL_ERR_NOMEM;
+	fprintf(f, "mac=%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
+		n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (values[i])
+			fprintf(f, ",%s=%s", keys[i], values[i]);
+	fclose(f);
+	rc = spec ? put_quoted(out, '\'', spec, "vif", err, errlen)
+		  : BL_ERR_NOMEM;
+	free(spec);
+	return rc;
+}
+
+int hv_xlcfg_write(const libxl_domain_config *cfg, FILE *out, char *err,
+		   size_t errlen)
+{
+	const libxl_domain_build_info *b = &cfg->b_info;
+	char uuid[40];
+	int rc;
+
+	snprintf(uuid, sizeof(uuid), LIBXL_UUID_FMT,
+		 LIBXL_UUID_BYTES(cfg->c_info.uuid));
+	rc = put_string(out, "name", cfg->c_info.name, err, errlen);
+	if (!rc) {
+		fprintf(out, "type = \"pv\"\nuuid = \"%s\"\n", uuid);
+		rc = put_string(out, "kernel", b->kernel, err, errlen);
+	}
+	if (!rc)
+		rc = put_string(out, "ramdisk", b->ramdisk, err, errlen);
+	if (!rc)
+		rc = put_string(out, "cmdline", b->cmdline, err, errlen);
+	if (!rc)
+		rc = put_string(out, "bootloader", b->u.pv.bootloader, err,
+				errlen);
+	if (rc)
+		return rc;
+	fprintf(out, "memory = %llu\nmaxmem = %llu\n",
+		(unsigned long long)(b->target_memkb / 1024),
+		(unsigned long long)(b->max_memkb / 1024));
+	fprintf(out, "vcpus = %d\nmaxvcpus = %d\n",
+		libxl_bitmap_count_set(&b->avail_vcpus), b->max_vcpus);
+	fprintf(out,
+		"on_poweroff = \"%s\"\non_reboot = \"%s\"\n"
+		"on_crash = \"%s\"\n",
+		libxl_action_on_shutdown_to_string(cfg->on_poweroff),
+		libxl_action_on_shutdown_to_string(cfg->on_reboot),
+		libxl_action_on_shutdown_to_string(cfg->on_crash));
+	fprintf(out, "disk = [");
+	for (int i = 0; !rc && i < cfg->num_disks; i++) {
+		fprintf(out, "%s", i ? ", " : " ");
+		rc = put_disk(out, i, &cfg->disks[i], err, errlen);
+	}
+	fprintf(out, " ]\nvif = [");
+	for (int i = 0; !rc && i < cfg->num_nics; i++) {
+		fprintf(out, "%s", i ? ", " : " ");
+		rc = put_vif(out, &cfg->nics[i], err, errlen);
+	}
+	fprintf(out, " ]\n");
 	return rc;
 }

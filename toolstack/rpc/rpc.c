@@ -770,6 +770,19 @@ out:
 	return rc;
 }
 
+int rpc_server_refuse(struct bl_stream *s, int code, const char *message)
+{
+	uint8_t hdr[RPC_HEADER_LEN];
+	int rc = stream_read(s, hdr, sizeof(hdr));
+
+	rpc_header_encode(hdr, 0, RPC_MIN_VERSION);
+	if (!rc)
+		rc = stream_write(s, hdr, sizeof(hdr));
+	if (!rc)
+		rc = rpc_send_error(s, 0, code, message);
+	return rc;
+}
+
 int rpc_server_hello(struct bl_stream *s, uint32_t *version_r, char *err,
 		     size_t errlen)
 {

@@ -163,6 +163,10 @@ int rpc_client_hello(struct bl_stream *s, uint32_t *version_r, char *err,
  * caller closes the stream. */
 int rpc_server_hello(struct bl_stream *s, uint32_t *version_r, char *err,
 		     size_t errlen) BL_MUST_CHECK;
+/* Read the client's header and refuse it whatever it says, with code and
+ * message (a node too busy to serve it): header version 0 and an ERROR. */
+int rpc_server_refuse(struct bl_stream *s, int code,
+		      const char *message) BL_MUST_CHECK;
 
 /* A frame as read: type and body, not decoded. */
 struct rpc_frame {
