@@ -559,6 +559,7 @@ static void expect_reject(uint32_t type, uint32_t id, const char *why,
 
 static void test_body_rejects(void)
 {
+	static const char zeros[16];
 	const uint64_t z = 0;
 	char name_64[65];
 
@@ -579,6 +580,10 @@ static void test_body_rejects(void)
 		      RPC_GUEST_INFO, "w", 12, 8, z, 1, z);
 	expect_reject(RPC_OK, 3, "ok: migration: not 16 bytes", "iisiilillss",
 		      3, RPC_GUEST_INFO, "w", 12, 0, z, 1, z, z, "x", "");
+	/* Found by fuzz_rpc: an all-zero ID did not encode back. */
+	expect_reject(RPC_MIGRATE_STATUS, 5,
+		      "migrate-status: migration: all zero", "ib", 5, zeros,
+		      16);
 	expect_reject(RPC_OK, 3, "ok: request: unknown value", "ii", 3, RPC_OK);
 	expect_reject(RPC_OK, 1, "ok: node: empty", "iisssllil", 1,
 		      RPC_NODE_INFO, "", "4.17", "pv", z, z, 1);

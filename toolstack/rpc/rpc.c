@@ -77,6 +77,10 @@ static void get_id(struct rpc__rd *rd, const char *field, struct bl_id *id,
 		memcpy(id->b, p, BL_ID_LEN);
 	else if (!rd->rc && (len || !may_be_none))
 		rpc__rd_fail(rd, BL_ERR_PROTO, field, "not 16 bytes");
+	/* No ID is all zero: "none" is sent as no bytes (found by fuzz_rpc:
+	 * zeros did not encode back to themselves). */
+	if (!rd->rc && len == BL_ID_LEN && bl_id_is_zero(id))
+		rpc__rd_fail(rd, BL_ERR_PROTO, field, "all zero");
 	free(p);
 }
 
