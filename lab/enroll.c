@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "toolstack/tls/ca.h"
+#include "toolstack/tls/ca_index.h"
 #include "toolstack/client/client.h"
 #include "lab/ctl_client.h"
 #include "toolstack/common/fdio.h"
@@ -97,6 +98,8 @@ static int issue_node(const char *dir, const struct lab_node *n)
 	     push_file(n, file, "node.crt") ?:
 	     path_join(file, sizeof(file), dir, "peers.conf") ?:
 	     push_file(n, file, "peers.conf") ?:
+	     path_join(file, sizeof(file), ca_dir, CA_CRL_FILE) ?:
+	     push_file(n, file, CA_CRL_FILE) ?:
 	     path_join(file, sizeof(file), out, key) ?:
 	     push_file(n, file, "node.key");
 	return rc;
@@ -197,7 +200,7 @@ int enroll_lab(const char *run_dir, const struct lab_state *s,
 	if (!rc)
 		rc = write_cluster_file(run_dir, s);
 	if (!rc)
-		rc = tls_ctx_new(TLS_CLIENT, ca_crt, crt, key, &tls);
+		rc = tls_ctx_new(TLS_CLIENT, ca_crt, crt, key, NULL, &tls);
 	for (int i = 0; !rc && i < s->nodes; i++)
 		rc = wait_blanketd(tls, &s->node[i], deadline_ms);
 	tls_ctx_free(tls);

@@ -244,3 +244,32 @@ t_forced_shutdown_comes_due() {
 	wait_for 30 "the forced shutdown to come due" gone
 	grep -q 'forced shutdown of heartbeat: destroyed domain [0-9]*, still there at its deadline' "$tmp/na.log"
 }
+
+t_revoked_identity_refused() {
+	blanket ca issue rita --role operator --dir "$tmp/ca" --out "$tmp/rita" >/dev/null
+	cluster_file "$tmp/rita.conf" "$tmp/rita" rita "na 127.0.0.1:$port_a"
+	blanket list --cluster "$tmp/rita.conf" | grep -q '^na '
+	out=$(blanket ca revoke rita --dir "$tmp/ca")
+	echo "$out"
+	grep -q 'revoked 1 certificate of "rita"; the CRL is .*/ca/crl.pem' <<<"$out"
+	blanket ca list --dir "$tmp/ca" | grep -Eq '^rita +operator +[0-9-]+ +revoked '
+	blanket ca list --json --dir "$tmp/ca" | grep -q '"name": "rita", "role": "operator", "expires": "[0-9-]*", "status": "revoked"'
+	msg=$(blanket ca revoke rita --dir "$tmp/ca" 2>&1) && return 1
+	grep -q 'rita has no valid certificate' <<<"$msg"
+	# Until a node reads the CRL again, rita is served; then refused in
+	# the handshake.
+	kill -HUP "$(cat "$tmp/na.pid")"
+	wait_for 30 "na to read the CRL again" grep -q 'read the CRL again' "$tmp/na.log"
+	msg=$(blanket list --cluster "$tmp/rita.conf" 2>&1) && return 1
+	echo "$msg"
+	fails grep -q '^na ' <<<"$msg"
+	grep -q 'peer says our certificate is revoked' <<<"$msg"
+	grep -q 'certificate verify failed: certificate revoked' "$tmp/na.log"
+	# Renewed: new files over the old ones, the same role.
+	old=$(sha256sum <"$tmp/victor/victor.key")
+	blanket ca renew victor --dir "$tmp/ca" --out "$tmp/victor" | grep -q 'renewed "victor"'
+	[ "$(sha256sum <"$tmp/victor/victor.key")" != "$old" ]
+	blanket list --cluster "$tmp/viewer.conf" | grep -q '^na '
+	msg=$(blanket create --cluster "$tmp/viewer.conf" -n na "$cfg" 2>&1) && return 1
+	grep -q 'guest-create is for operators only, and victor is a viewer' <<<"$msg"
+}

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "toolstack/tls/ca.h"
+#include "toolstack/tls/ca_index.h"
 #include "toolstack/common/fdio.h"
 #include "tests/unit/suites.h"
 #include "toolstack/tls/tls.h"
@@ -69,7 +70,7 @@ static int ctx_for(enum tls_role role, const char *dir, const char *name,
 {
 	return tls_ctx_new(role, at("%s/ca.crt", dir),
 			   at("%s/%s.crt", dir, name),
-			   at("%s/%s.key", dir, name), ctx_r);
+			   at("%s/%s.key", dir, name), NULL, ctx_r);
 }
 
 /* The cluster "test" with node1, node2, alice (an operator) and victor (a
@@ -369,6 +370,68 @@ static void test_refuse_roleless(void)
 	CU_ASSERT_EQUAL(forged_handshake("half", &role), BL_ERR_AUTH);
 }
 
+/* Revoked identities are refused in the handshake once a node loads the
+ * CRL; renewing gives a new identity like the last. */
+static void test_revocation(void)
+{
+	struct tls_ctx *srv = NULL, *ctx = NULL;
+	struct ca_record *recs = NULL;
+	struct server sv;
+	int count = 0, rita = 0, fd;
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(issue("ca", "rita", CA_ROLE_OPERATOR, "rev"),
+			      BL_OK);
+	CU_ASSERT_EQUAL_FATAL(issue("ca", "node3", CA_ROLE_NODE, "rev"), BL_OK);
+	CU_ASSERT_EQUAL(ca_revoke(at("ca"), "nobody", &count), BL_ERR_NOTFOUND);
+	CU_ASSERT_EQUAL(ca_revoke(at("ca"), "rita", &count), BL_OK);
+	CU_ASSERT_EQUAL(count, 1);
+	CU_ASSERT_EQUAL(ca_index_read(at("ca"), &recs, &n), BL_OK);
+	for (size_t i = 0; i < n; i++) {
+		rita += !strcmp(recs[i].name, "rita");
+		CU_ASSERT_EQUAL(recs[i].revoked, !strcmp(recs[i].name, "rita"));
+	}
+	CU_ASSERT_EQUAL(rita, 1);
+	CU_ASSERT_TRUE(n >= 5);
+	free(recs);
+	CU_ASSERT_EQUAL_FATAL(
+	    tls_ctx_new(TLS_SERVER, at("id/ca.crt"), at("id/node1.crt"),
+			at("id/node1.key"), at("ca/crl.pem"), &srv),
+	    BL_OK);
+	server_start(&sv, srv, 0, &fd);
+	CU_ASSERT_EQUAL(raw_client(fd, at("rev/rita.crt"), at("rev/rita.key"),
+				   TLS1_3_VERSION),
+			0);
+	server_wait(&sv);
+	CU_ASSERT_EQUAL(sv.rc, BL_ERR_AUTH);
+	server_start(&sv, srv, 0, &fd);
+	CU_ASSERT_EQUAL(raw_client(fd, at("id/victor.crt"), at("id/victor.key"),
+				   TLS1_3_VERSION),
+			0);
+	server_wait(&sv);
+	CU_ASSERT_EQUAL(sv.rc, BL_OK);
+	/* A revoked node cannot even start. */
+	CU_ASSERT_EQUAL(ca_revoke(at("ca"), "node3", &count), BL_OK);
+	CU_ASSERT_EQUAL(tls_ctx_new(TLS_SERVER, at("id/ca.crt"),
+				    at("rev/node3.crt"), at("rev/node3.key"),
+				    at("ca/crl.pem"), &ctx),
+			BL_ERR_AUTH);
+	CU_ASSERT_PTR_NULL(ctx);
+	/* Renewed: a new key, the same role, accepted. */
+	CU_ASSERT_EQUAL(ca_renew(at("ca"), "rita", 0, at("rev")),
+			BL_ERR_NOTFOUND);
+	CU_ASSERT_EQUAL(ca_renew(at("ca"), "victor", 5, at("rev")), BL_OK);
+	server_start(&sv, srv, 0, &fd);
+	CU_ASSERT_EQUAL(raw_client(fd, at("rev/victor.crt"),
+				   at("rev/victor.key"), TLS1_3_VERSION),
+			0);
+	server_wait(&sv);
+	CU_ASSERT_EQUAL(sv.rc, BL_OK);
+	CU_ASSERT_EQUAL(sv.peer_role, CA_ROLE_VIEWER);
+	CU_ASSERT_EQUAL(ca_renew(at("ca"), "victor", 5, at("rev")), BL_OK);
+	tls_ctx_free(srv);
+}
+
 static void test_ca_cert(void)
 {
 	X509 *ca = load(at("ca/ca.crt"));
@@ -557,7 +620,7 @@ static void test_refuse_other_ca(void)
 	/* Ours refuse to even set it up. */
 	CU_ASSERT_EQUAL(tls_ctx_new(TLS_CLIENT, at("id/ca.crt"),
 				    at("other-id/mallory.crt"),
-				    at("other-id/mallory.key"), &ctx),
+				    at("other-id/mallory.key"), NULL, &ctx),
 			BL_ERR_AUTH);
 	CU_ASSERT_PTR_NULL(ctx);
 }
@@ -654,7 +717,7 @@ static void test_bad_identities(void)
 	CU_ASSERT_EQUAL(ctx_for(TLS_SERVER, "id", "alice", &ctx), BL_ERR_AUTH);
 	CU_ASSERT_EQUAL(tls_ctx_new(TLS_CLIENT, at("id/ca.crt"),
 				    at("id/alice.crt"), at("id/node2.key"),
-				    &ctx),
+				    NULL, &ctx),
 			BL_ERR_INVAL);
 	CU_ASSERT_EQUAL(ctx_for(TLS_CLIENT, "id", "nobody", &ctx),
 			BL_ERR_NOTFOUND);
@@ -756,6 +819,7 @@ void suite_tls(void)
 	CU_add_test(s, "client from another CA refused", test_refuse_other_ca);
 	CU_add_test(s, "certificate without one role refused",
 		    test_refuse_roleless);
+	CU_add_test(s, "revoked identities refused; renewal", test_revocation);
 	CU_add_test(s, "server with the wrong name refused",
 		    test_refuse_wrong_node);
 	CU_add_test(s, "client certificate cannot serve",

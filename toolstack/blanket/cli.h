@@ -52,5 +52,8 @@ int cmd_node_profile(const struct cmd_call *call);
 /* The cluster CA (cmd_ca.c). */
 int cmd_ca_init(const struct cmd_call *call);
 int cmd_ca_issue(const struct cmd_call *call);
+int cmd_ca_list(const struct cmd_call *call);
+int cmd_ca_revoke(const struct cmd_call *call);
+int cmd_ca_renew(const struct cmd_call *call);
 
 #endif

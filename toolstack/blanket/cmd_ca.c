@@ -1,12 +1,29 @@
-/* `blanket ca init|issue`: the cluster CA; the work is in
- * toolstack/tls/ca.c. */
+/* `blanket ca init|issue|list|revoke|renew`: the cluster CA; the work is
+ * in toolstack/tls/ca.c and ca_index.c. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "toolstack/blanket/cli.h"
+#include "toolstack/common/json.h"
 #include "toolstack/tls/ca.h"
+#include "toolstack/tls/ca_index.h"
 
 #define DEFAULT_CLUSTER "blanket"
 #define DEFAULT_OUT	"."
+
+/* A CA that is not there: say how to make one. */
+static int no_ca(const struct cmd_call *call, const char *dir, int rc)
+{
+	if (rc == BL_ERR_NOTFOUND)
+		fprintf(stderr,
+			"%s: no CA in %s; create it with `blanket ca init`, "
+			"or name another with --dir\n",
+			call->who, dir);
+	return EXIT_FAIL;
+}
 
 int cmd_ca_init(const struct cmd_call *call)
 {
@@ -58,13 +75,8 @@ int cmd_ca_issue(const struct cmd_call *call)
 		req.ips[req.n_ips++] = o->ips.v[i];
 	}
 	rc = ca_issue(dir, &req, out);
-	if (rc == BL_ERR_NOTFOUND)
-		fprintf(stderr,
-			"%s: no CA in %s; create it with `blanket ca init`, "
-			"or name another with --dir\n",
-			call->who, dir);
 	if (rc)
-		return EXIT_FAIL;
+		return no_ca(call, dir, rc);
 	printf("issued %s certificate \"%s\", valid %d days:\n",
 	       ca_role_name(req.role), req.name,
 	       req.days ? req.days : ca_role_days(req.role));
@@ -77,5 +89,106 @@ int cmd_ca_issue(const struct cmd_call *call)
 			printf(", IP:%s", req.ips[i]);
 	}
 	printf(")\n  %s/%s  the CA's certificate\n", out, CA_CERT_FILE);
+	return EXIT_OK;
+}
+
+static void date_of(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	strftime(buf, size, "%Y-%m-%d", gmtime_r(&tt, &tm));
+}
+
+int cmd_ca_list(const struct cmd_call *call)
+{
+	const struct cli_opts *o = call->opts;
+	const char *dir = o->dir ? o->dir : CA_DEFAULT_DIR;
+	struct ca_record *recs = NULL;
+	int64_t now = (int64_t)time(NULL);
+	char expires[16];
+	size_t n = 0;
+
+	if (access(dir, F_OK) != 0)
+		return no_ca(call, dir, BL_ERR_NOTFOUND);
+	if (ca_index_read(dir, &recs, &n))
+		return EXIT_FAIL;
+	if (!o->json)
+		printf("%-24s %-9s %-11s %-8s %s\n", "NAME", "ROLE", "EXPIRES",
+		       "STATUS", "SERIAL");
+	else
+		printf("[");
+	for (size_t i = 0; i < n; i++) {
+		const struct ca_record *r = &recs[i];
+		const char *status = r->revoked		   ? "revoked"
+				     : r->not_after <= now ? "expired"
+							   : "valid";
+
+		date_of(r->not_after, expires, sizeof(expires));
+		if (!o->json) {
+			printf("%-24s %-9s %-11s %-8s %s\n", r->name,
+			       ca_role_name(r->role), expires, status,
+			       r->serial);
+			continue;
+		}
+		printf("%s\n  {\"name\": ", i ? "," : "");
+		json_string(stdout, r->name);
+		printf(", \"role\": \"%s\", \"expires\": \"%s\", "
+		       "\"status\": \"%s\", \"serial\": \"%s\"}",
+		       ca_role_name(r->role), expires, status, r->serial);
+	}
+	if (o->json)
+		printf("%s]\n", n ? "\n" : "");
+	free(recs);
+	return EXIT_OK;
+}
+
+int cmd_ca_revoke(const struct cmd_call *call)
+{
+	const struct cli_opts *o = call->opts;
+	const char *dir = o->dir ? o->dir : CA_DEFAULT_DIR;
+	const char *name = call->argv[0];
+	int count = 0, rc;
+
+	if (ca_check_name("NAME", name))
+		return EXIT_USAGE;
+	if (access(dir, F_OK) != 0)
+		return no_ca(call, dir, BL_ERR_NOTFOUND);
+	rc = ca_revoke(dir, name, &count);
+	if (rc == BL_ERR_NOTFOUND) {
+		fprintf(stderr,
+			"%s: %s has no valid certificate in %s (`blanket ca "
+			"list` shows them)\n",
+			call->who, name, dir);
+		return EXIT_FAIL;
+	}
+	if (rc)
+		return EXIT_FAIL;
+	printf("revoked %d certificate%s of \"%s\"; the CRL is %s/%s:\n"
+	       "copy it to every node's /etc/blanket/crl.pem and send their "
+	       "blanketd SIGHUP\n",
+	       count, count == 1 ? "" : "s", name, dir, CA_CRL_FILE);
+	return EXIT_OK;
+}
+
+int cmd_ca_renew(const struct cmd_call *call)
+{
+	const struct cli_opts *o = call->opts;
+	const char *dir = o->dir ? o->dir : CA_DEFAULT_DIR;
+	const char *out = o->out ? o->out : DEFAULT_OUT;
+	const char *name = call->argv[0];
+	int rc;
+
+	if (ca_check_name("NAME", name))
+		return EXIT_USAGE;
+	if (access(dir, F_OK) != 0)
+		return no_ca(call, dir, BL_ERR_NOTFOUND);
+	rc = ca_renew(dir, name, o->days, out);
+	if (rc)
+		return EXIT_FAIL;
+	printf("renewed \"%s\": %s/%s.key and %s/%s.crt are new; the old "
+	       "certificate stays valid until it expires (`blanket ca revoke` "
+	       "ends it at once)\n",
+	       name, out, name, out, name);
 	return EXIT_OK;
 }

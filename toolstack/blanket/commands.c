@@ -169,6 +169,12 @@ static const struct cmd ca_commands[] = {
     {"issue", cmd_ca_issue, NULL,
      CMD_OPTS(&O_ROLE, &O_IP, &O_DAYS, &O_CA_DIR, &O_OUT), "NAME",
      "Issue a node's, an operator's or a viewer's certificate"},
+    {"list", cmd_ca_list, NULL, CMD_OPTS(&O_JSON, &O_CA_DIR), "",
+     "The certificates the CA issued: role, expiry, revoked or not"},
+    {"revoke", cmd_ca_revoke, NULL, CMD_OPTS(&O_CA_DIR), "NAME",
+     "Revoke every certificate of NAME and write the CRL again"},
+    {"renew", cmd_ca_renew, NULL, CMD_OPTS(&O_DAYS, &O_CA_DIR, &O_OUT), "NAME",
+     "A new key and certificate for NAME, like its last one"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -200,7 +206,7 @@ static const struct cmd commands[] = {
     {"node", NULL, node_commands, NULL, NULL,
      "The cluster's nodes, and this node and its L0 cloud"},
     {"ca", NULL, ca_commands, NULL, NULL,
-     "Create the cluster CA and issue node and client certificates"},
+     "The cluster CA: issue, list, revoke and renew identities"},
     {"help", cmd_help, NULL, NULL, "[COMMAND...]", "Show help"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };

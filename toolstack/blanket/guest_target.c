@@ -32,7 +32,8 @@ static int open_cluster(struct guest_target *t)
 		fprintf(stderr, "blanket: %s\n", err);
 		return rc;
 	}
-	rc = tls_ctx_new(TLS_CLIENT, t->c.ca, t->c.cert, t->c.key, &t->tls);
+	rc = tls_ctx_new(TLS_CLIENT, t->c.ca, t->c.cert, t->c.key, NULL,
+			 &t->tls);
 	if (rc)
 		fprintf(stderr,
 			"blanket: cannot use the credentials the "

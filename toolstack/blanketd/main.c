@@ -20,6 +20,7 @@
 #define DEFAULT_TLS_DIR	  "/etc/blanket"
 #define DEFAULT_STATE_DIR "/run/blanket"
 #define DEFAULT_PEERS	  DEFAULT_TLS_DIR "/peers.conf"
+#define DEFAULT_CRL	  DEFAULT_TLS_DIR "/crl.pem"
 
 static void usage(FILE *out)
 {
@@ -33,14 +34,15 @@ static void usage(FILE *out)
 	    "[--state-dir DIR]\n"
 	    "                [--peers FILE|none] [--boot-wait S] "
 	    "[--policy FILE]\n"
+	    "                [--crl FILE|none]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
 	    "          --state-dir %s, --peers %s (when it exists), "
 	    "--boot-wait 60,\n"
-	    "          --policy %s (when it exists)\n",
+	    "          --policy %s, --crl %s (each when it exists)\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
-	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE);
+	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE, DEFAULT_CRL);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -77,6 +79,7 @@ int main(int argc, char **argv)
 	    {"peers", required_argument, NULL, 'P'},
 	    {"boot-wait", required_argument, NULL, 'B'},
 	    {"policy", required_argument, NULL, 'p'},
+	    {"crl", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -92,6 +95,7 @@ int main(int argc, char **argv)
 	    .max_sessions = 32,
 	    .boot_wait_s = 60,
 	    .policy_file = POLICY_DEFAULT_FILE,
+	    .crl_file = DEFAULT_CRL,
 	};
 	static struct hv_policy policy;
 	static struct cluster peers;
@@ -168,6 +172,9 @@ int main(int argc, char **argv)
 		case 'p':
 			o.policy_file = optarg;
 			break;
+		case 'r':
+			o.crl_file = none_is_null(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -204,6 +211,16 @@ int main(int argc, char **argv)
 	}
 	o.policy = &policy;
 	log_init("blanketd", !foreground, debug);
+	/* Without a CRL nothing is revoked: say so. A named one must exist. */
+	if (o.crl_file && access(o.crl_file, F_OK) != 0) {
+		if (strcmp(o.crl_file, DEFAULT_CRL)) {
+			log_warn("--crl %s", o.crl_file);
+			return 2;
+		}
+		log_warnx("no %s: revoked identities are not refused",
+			  DEFAULT_CRL);
+		o.crl_file = NULL;
+	}
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
 	return server_run(&o) ? 1 : 0;

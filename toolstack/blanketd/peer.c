@@ -14,7 +14,7 @@ int peer_connect(const struct server_opts *o, const struct cluster_node *n,
 	int rc;
 
 	rc = tls_ctx_new(TLS_CLIENT, o->ca_file, o->cert_file, o->key_file,
-			 &tls);
+			 o->crl_file, &tls);
 	if (rc) {
 		snprintf(err, errlen, "this node's credentials are unusable");
 		return rc;

@@ -52,19 +52,32 @@ static void on_hup(int sig)
 	reloading = 1;
 }
 
-/* SIGHUP: what may change while the node runs. New sessions get it. */
-static void reload(const struct server_opts *o)
+/* SIGHUP: what may change while the node runs: the policy, and the CRL
+ * (with the credentials it checks). New sessions get them. */
+static void reload(const struct server_opts *o, struct tls_ctx **tls)
 {
+	struct tls_ctx *next_tls = NULL;
 	struct hv_policy next;
 	char err[BL_ERRMSG_MAX];
 
 	if (hv_policy_load(o->policy_file, o->policy_optional, &next, err,
 			   sizeof(err))) {
 		log_warnx("%s; the policy in force stays", err);
+	} else {
+		*o->policy = next;
+		log_info("read the policy again from %s", o->policy_file);
+	}
+	if (!*tls)
+		return;
+	if (tls_ctx_new(TLS_SERVER, o->ca_file, o->cert_file, o->key_file,
+			o->crl_file, &next_tls)) {
+		log_warnx("the credentials and CRL in force stay");
 		return;
 	}
-	*o->policy = next;
-	log_info("read the policy again from %s", o->policy_file);
+	tls_ctx_free(*tls);
+	*tls = next_tls;
+	if (o->crl_file)
+		log_info("read the CRL again from %s", o->crl_file);
 }
 
 static int listen_tcp(const char *spec, int *fd_r)
@@ -285,7 +298,7 @@ int server_run(struct server_opts *o)
 	sigaction(SIGHUP, &hup, NULL);
 	if (o->listen) {
 		rc = tls_ctx_new(TLS_SERVER, o->ca_file, o->cert_file,
-				 o->key_file, &tls);
+				 o->key_file, o->crl_file, &tls);
 		if (!rc)
 			rc = listen_tcp(o->listen, &tcp);
 	}
@@ -316,7 +329,7 @@ int server_run(struct server_opts *o)
 			break;
 		if (reloading) {
 			reloading = 0;
-			reload(o);
+			reload(o, &tls);
 		}
 		reap_sessions(slots);
 		if (p[0].revents & POLLIN)

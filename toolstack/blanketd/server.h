@@ -23,6 +23,7 @@ struct server_opts {
 	const char *socket_path; /* local UNIX socket, or NULL for none */
 	const char *state_dir;	 /* migrations' locks and records */
 	const char *ca_file, *cert_file, *key_file;
+	const char *crl_file; /* the CA's revocations, NULL: none checked */
 	const struct hv_ops *hv;
 	int max_sessions; /* connections served at once; more are refused */
 	int boot_wait_s;  /* how long a migration waits for a guest to boot */
@@ -36,8 +37,8 @@ struct server_opts {
 };
 
 /* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and
- * reap guests each second; on SIGHUP read the policy again (a bad file
- * leaves the one in force). Returns when asked to stop, or on a setup
+ * reap guests each second; on SIGHUP read the policy and the CRL again (a
+ * bad file leaves the one in force). Returns when asked to stop, or on a setup
  * error. */
 int server_run(struct server_opts *o) BL_MUST_CHECK;
 

@@ -1,6 +1,7 @@
 /* The cluster CA (ca.h): keys, certificates, and the files they live in.
  *
- * Entry points: ca_init() makes the CA, ca_issue() a node or client identity.
+ * Entry points: ca_init() makes the CA, ca_issue() an identity (recorded in
+ * the CA's index, ca_index.c), ca_renew() a new one like the last.
  * Both build everything in memory first, then create each file with O_EXCL
  * (never replacing what is there) and remove the files they created when a
  * later step fails, so an error leaves the folder as it was. */
@@ -24,6 +25,7 @@
 
 #include "toolstack/common/log.h"
 #include "toolstack/common/path.h"
+#include "toolstack/tls/ca_index.h"
 #include "toolstack/tls/tls.h"
 
 #define CA_CN_PREFIX "Blanket cluster CA "
@@ -377,6 +379,8 @@ int ca_init(const char *dir, const char *cluster)
 		rc = out_write_key(&key_file, key);
 	if (!rc)
 		rc = out_write_cert(&cert_file, cert);
+	if (!rc)
+		rc = ca_write_crl(dir);
 	if (rc)
 		goto out;
 	key_file.created = cert_file.created = false;
@@ -517,6 +521,8 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 		rc = make_cert(req->name, ca_role_name(req->role), key, ca,
 			       ca_key, days, exts, &cert);
 	if (!rc)
+		rc = ca_index_add(ca_dir, cert, req);
+	if (!rc)
 		rc = out_write_key(&key_file, key);
 	if (!rc)
 		rc = out_write_cert(&cert_file, cert);
@@ -533,5 +539,75 @@ out:
 	X509_free(ca);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
+int ca_renew(const char *ca_dir, const char *name, int days,
+	     const char *out_dir)
+{
+	char tmp[PATH_MAX] = "", from[PATH_MAX], to[PATH_MAX];
+	static const char *const suffixes[] = {".key", ".crt"};
+	const struct ca_record *last = NULL;
+	struct ca_request req;
+	struct ca_record *recs = NULL;
+	char ips[sizeof(recs->ips)], *save = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = ca_check_name("name", name) ?: ca_index_read(ca_dir, &recs, &n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(recs[i].name, name) && !recs[i].revoked)
+			last = &recs[i];
+	if (!last) {
+		log_warnx("%s: no valid certificate of that name in %s/%s",
+			  name, ca_dir, CA_INDEX_FILE);
+		free(recs);
+		return BL_ERR_NOTFOUND;
+	}
+	ca_request_init(&req);
+	req.name = name;
+	req.role = last->role;
+	req.days = days;
+	snprintf(ips, sizeof(ips), "%s", last->ips);
+	for (char *ip = strcmp(ips, "-") ? strtok_r(ips, ",", &save) : NULL;
+	     ip && req.n_ips < CA_MAX_IPS; ip = strtok_r(NULL, ",", &save))
+		req.ips[req.n_ips++] = ip;
+	/* Issued aside, then moved over the old files: renewing replaces
+	 * them, and an error leaves them as they were. */
+	rc = path_mkdirs(out_dir, 0700)
+		 ?: path_join(tmp, sizeof(tmp), out_dir, ".renew-XXXXXX");
+	if (!rc && !mkdtemp(tmp)) {
+		log_warn("cannot create %s", tmp);
+		rc = BL_ERR_IO;
+	}
+	if (rc)
+		tmp[0] = '\0';
+	if (!rc)
+		rc = ca_issue(ca_dir, &req, tmp);
+	for (size_t i = 0; !rc && i < 2; i++) {
+		rc = file_path(from, tmp, name, suffixes[i])
+			 ?: file_path(to, out_dir, name, suffixes[i]);
+		if (!rc && rename(from, to) < 0) {
+			log_warn("cannot move %s to %s", from, to);
+			rc = BL_ERR_IO;
+		}
+	}
+	if (!rc) {
+		rc = file_path(from, tmp, CA_CERT_FILE, "")
+			 ?: file_path(to, out_dir, CA_CERT_FILE, "");
+		if (!rc && access(to, F_OK) != 0 && rename(from, to) < 0)
+			rc = BL_ERR_IO;
+	}
+	/* What is left aside: all of it after an error, ca.crt otherwise. */
+	for (size_t i = 0; tmp[0] && i < 2; i++)
+		if (file_path(from, tmp, name, suffixes[i]) == BL_OK)
+			unlink(from);
+	if (tmp[0] && file_path(from, tmp, CA_CERT_FILE, "") == BL_OK)
+		unlink(from);
+	if (tmp[0])
+		rmdir(tmp);
+	free(recs);
 	return rc;
 }

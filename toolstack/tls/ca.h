@@ -81,6 +81,14 @@ int ca_init(const char *dir, const char *cluster) BL_MUST_CHECK;
 int ca_issue(const char *ca_dir, const struct ca_request *req,
 	     const char *out_dir) BL_MUST_CHECK;
 
+/* A new key and certificate for name, of the role and addresses of its
+ * last valid certificate in ca_dir's index, valid days (0: the role's
+ * default), written over name.key and name.crt in out_dir. The old
+ * certificate stays valid until it expires or is revoked (ca_revoke()).
+ * BL_ERR_NOTFOUND when the index has no valid certificate of name. */
+int ca_renew(const char *ca_dir, const char *name, int days,
+	     const char *out_dir) BL_MUST_CHECK;
+
 /* Read the first PEM certificate (private key) in path. On success *cert_r
  * (*key_r) owns it; free with X509_free() (EVP_PKEY_free()). On error
  * (BL_ERR_NOTFOUND, BL_ERR_IO, BL_ERR_INVAL; logged naming path) it is

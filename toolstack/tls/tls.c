@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "toolstack/tls/ca.h"
+#include "toolstack/tls/ca_index.h"
 #include "toolstack/common/fdio.h"
 
 /* close_notify is a courtesy: never wait long for a peer that does not read
@@ -70,6 +71,9 @@ static const struct {
      "peer refused our certificate for this use"},
     {SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED, BL_ERR_AUTH,
      "peer says our certificate has expired"},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED, BL_ERR_AUTH,
+     "peer says our certificate is revoked (`blanket ca renew` or issue "
+     "another)"},
     {SSL_R_UNSUPPORTED_PROTOCOL, BL_ERR_VERSION, "peer does not speak TLS 1.3"},
     {SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, BL_ERR_VERSION,
      "peer does not speak TLS 1.3"},
@@ -131,10 +135,12 @@ out:
 }
 
 int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
-		const char *key_file, struct tls_ctx **ctx_r)
+		const char *key_file, const char *crl_file,
+		struct tls_ctx **ctx_r)
 {
 	struct tls_ctx *ctx = NULL;
 	X509 *ca = NULL, *cert = NULL;
+	X509_CRL *crl = NULL;
 	EVP_PKEY *key = NULL;
 	int rc;
 
@@ -143,6 +149,8 @@ int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 		rc = ca_load_cert(cert_file, &cert);
 	if (!rc)
 		rc = ca_load_key(key_file, &key);
+	if (!rc && crl_file)
+		rc = ca_load_crl(crl_file, &crl);
 	if (rc)
 		goto out;
 	rc = BL_ERR_NOMEM;
@@ -186,6 +194,15 @@ int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 	SSL_CTX_set_verify_depth(ctx->ssl_ctx, 1);
 	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx->ssl_ctx),
 				    X509_V_FLAG_X509_STRICT);
+	/* Revoked identities are refused in the handshake, ours at start. */
+	if (crl &&
+	    (!X509_STORE_add_crl(SSL_CTX_get_cert_store(ctx->ssl_ctx), crl) ||
+	     !X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx->ssl_ctx),
+				   X509_V_FLAG_CRL_CHECK))) {
+		tls_log_ssl_errors("cannot use the CRL %s", crl_file);
+		rc = BL_ERR_INVAL;
+		goto out;
+	}
 	if (!SSL_CTX_use_certificate(ctx->ssl_ctx, cert) ||
 	    !SSL_CTX_use_PrivateKey(ctx->ssl_ctx, key) ||
 	    !SSL_CTX_check_private_key(ctx->ssl_ctx)) {
@@ -202,6 +219,7 @@ int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 out:
 	tls_ctx_free(ctx);
 	EVP_PKEY_free(key);
+	X509_CRL_free(crl);
 	X509_free(cert);
 	X509_free(ca);
 	return rc;

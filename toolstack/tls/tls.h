@@ -24,13 +24,16 @@ enum tls_role {
 
 struct tls_ctx;
 
-/* Load the CA, our certificate and its key for role. Checks that the key
- * matches the certificate and that the CA issued it for role (a client
- * certificate cannot serve). On success *ctx_r owns a new context; free it
+/* Load the CA, our certificate and its key for role, and the CA's list of
+ * revoked certificates from crl_file unless it is NULL (then none is
+ * checked). Checks that the key matches the certificate and that the CA
+ * issued it for role (a client certificate cannot serve) and has not
+ * revoked it. On success *ctx_r owns a new context; free it
  * with tls_ctx_free(). On error (BL_ERR_NOTFOUND, BL_ERR_IO, BL_ERR_INVAL,
  * BL_ERR_AUTH, BL_ERR_NOMEM; logged) *ctx_r is untouched. */
 int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
-		const char *key_file, struct tls_ctx **ctx_r) BL_MUST_CHECK;
+		const char *key_file, const char *crl_file,
+		struct tls_ctx **ctx_r) BL_MUST_CHECK;
 void tls_ctx_free(struct tls_ctx *ctx);
 
 /* The TLS handshake on the connected socket fd, by deadline_ms (absolute
