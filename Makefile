@@ -188,7 +188,8 @@ check-binaries: all
 	@echo "check-binaries: blanket has none of the lab's $$(wc -l <$(BUILD)/lab.syms) symbols; no binary names $(SRCDIR)"
 
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
-		toolstack/blanketd/ledger.c toolstack/blanketd/access.c)
+		toolstack/blanketd/ledger.c toolstack/blanketd/access.c \
+		toolstack/blanketd/sandbox.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 
@@ -205,6 +206,14 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HV_SRC) $(HEADERS) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS) -lz
+
+# The request dispatcher's fuzzer takes blanketd's sessions too.
+SESSION_SRC := $(filter-out toolstack/blanketd/main.c,$(DAEMON_SRC))
+$(BUILD)/fuzz/fuzz_session: tests/fuzz/fuzz_session.c $(LIB_SRC) $(HV_SRC) \
+		$(SESSION_SRC) $(HEADERS) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SESSION_SRC) \
+		$(SSL_LIBS) $(XEN_LIBS) -lz
 
 fuzz: $(FUZZERS)
 

@@ -20,5 +20,6 @@ void suite_ledger(void);
 void suite_access(void);
 void suite_names(void);
 void suite_policy(void);
+void suite_sandbox(void);
 
 #endif

@@ -1,4 +1,5 @@
-/* libxl's save and restore in child processes (migrate_worker.h). */
+/* libxl's save and restore in child processes (migrate_worker.h), each
+ * in the sandbox of sandbox.h from its first instruction of its own. */
 #include "toolstack/blanketd/migrate_worker.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "toolstack/blanketd/sandbox.h"
 #include "toolstack/common/log.h"
 
 int migrate_worker_start(const struct server_opts *o, migrate_worker_fn fn,
@@ -35,20 +37,21 @@ int migrate_worker_start(const struct server_opts *o, migrate_worker_fn fn,
 	}
 	if (w->pid == 0) {
 		char err[BL_ERRMSG_MAX] = "";
+		int keep[2] = {sp[1], why[1]};
 		void *hv = NULL;
 		int rc;
 
 		/* No migration outlives its session (nor the daemon). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sp[0]);
-		close(why[0]);
-		rc = o->hv->open(&hv);
+		rc = sandbox_enter(keep, 2);
 		if (rc)
+			snprintf(err, sizeof(err), "cannot enter the sandbox");
+		else if ((rc = o->hv->open(&hv)))
 			snprintf(err, sizeof(err),
 				 "cannot open the hypervisor");
 		else
-			rc = fn(o, hv, arg, sp[1], err, sizeof(err));
-		if (rc && write(why[1], err, strlen(err)) < 0)
+			rc = fn(o, hv, arg, keep[0], err, sizeof(err));
+		if (rc && write(keep[1], err, strlen(err)) < 0)
 			rc = BL_ERR_IO;
 		_exit(rc ? 1 : 0);
 	}
