@@ -1,7 +1,6 @@
 #include "lab/enroll.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,15 +17,6 @@
 
 #define CLUSTER_DIR "cluster"
 #define CLIENT_NAME "admin"
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Copy local file into the node's dom0 as /etc/blanket/name (mode 0600
  * under umask 077), atomically: blanketd starts when node.key appears. */
@@ -185,7 +175,7 @@ int enroll_lab(const char *run_dir, const struct lab_state *s,
 	     path_join(key, sizeof(key), dir, CLIENT_NAME ".key");
 	if (rc)
 		return rc;
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	path_remove_tree(dir);
 	rc = ca_init(ca_dir, "lab");
 	ca_request_init(&req);
 	req.name = CLIENT_NAME;

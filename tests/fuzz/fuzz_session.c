@@ -8,7 +8,6 @@
  *
  * An operator's guest-migrate frames are left out: they make the node
  * connect to the host and port they name. The host tier covers them. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "toolstack/blanketd/server.h"
 #include "toolstack/blanketd/shutdowns.h"
 #include "toolstack/common/log.h"
+#include "toolstack/common/path.h"
 #include "toolstack/hv/hv_policy.h"
 #include "toolstack/rpc/rpc.h"
 
@@ -115,23 +115,14 @@ static char *guests_now(void)
 	return text;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The fuzzer's files go with it. */
 static void cleanup(void)
 {
 	char dir[80];
 
 	snprintf(dir, sizeof(dir), "%s.d", hv_file);
-	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-	nftw(state_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	path_remove_tree(dir);
+	path_remove_tree(state_dir);
 	unlink(hv_file);
 }
 

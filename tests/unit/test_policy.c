@@ -2,9 +2,7 @@
  * a guest's configuration passes, with files, links and a block device in
  * a folder of the test's own. */
 #include <CUnit/CUnit.h>
-#include <ftw.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,25 +10,16 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "tests/unit/scratch.h"
 #include "tests/unit/suites.h"
+#include "toolstack/common/path.h"
 #include "toolstack/hv/hv_policy.h"
 #include "toolstack/hv/hv_xlcfg.h"
 
 static char tmp[] = "/tmp/blanket-policy-XXXXXX";
 
-static const char *at(const char *fmt, ...)
-{
-	static char bufs[4][PATH_MAX];
-	static int next;
-	char *buf = bufs[next++ % 4];
-	int n = snprintf(buf, PATH_MAX, "%s/", tmp);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + n, (size_t)(PATH_MAX - n), fmt, ap);
-	va_end(ap);
-	return buf;
-}
+/* A path in this suite's scratch folder. */
+#define at(...) scratch_path(tmp, __VA_ARGS__)
 
 static int write_file(const char *path, const char *text)
 {
@@ -60,18 +49,9 @@ static int policy_suite_init(void)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int policy_suite_cleanup(void)
 {
-	return nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return path_remove_tree(tmp);
 }
 
 /* The policy of images/ (and bootloader /usr/lib/xen/bin/pygrub). */

@@ -3,11 +3,9 @@
  * way a peer must be refused. */
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +23,9 @@
 #include "toolstack/tls/ca.h"
 #include "toolstack/tls/ca_index.h"
 #include "toolstack/common/fdio.h"
+#include "tests/unit/scratch.h"
 #include "tests/unit/suites.h"
+#include "toolstack/common/path.h"
 #include "toolstack/tls/tls.h"
 
 #define DEADLINE_MS 2000
@@ -34,20 +34,8 @@
 static char tmp[] = "/tmp/blanket-tls-XXXXXX";
 static struct tls_ctx *srv_node1, *cli_alice, *cli_node2;
 
-/* tmp/rel as a path; four rotating buffers, enough for one call. */
-static const char *at(const char *fmt, ...)
-{
-	static char bufs[4][PATH_MAX];
-	static int next;
-	char *buf = bufs[next++ % 4];
-	int n = snprintf(buf, PATH_MAX, "%s/", tmp);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + n, (size_t)(PATH_MAX - n), fmt, ap);
-	va_end(ap);
-	return buf;
-}
+/* A path in this suite's scratch folder. */
+#define at(...) scratch_path(tmp, __VA_ARGS__)
 
 static int issue(const char *ca_dir, const char *name, enum ca_role role,
 		 const char *out)
@@ -95,21 +83,12 @@ static int tls_suite_init(void)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int tls_suite_cleanup(void)
 {
 	tls_ctx_free(srv_node1);
 	tls_ctx_free(cli_alice);
 	tls_ctx_free(cli_node2);
-	return nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return path_remove_tree(tmp);
 }
 
 /* A server thread: the handshake, then read echo bytes and send them back. */

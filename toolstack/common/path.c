@@ -1,5 +1,7 @@
 #include "toolstack/common/path.h"
 
+#include <ftw.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -59,4 +61,18 @@ void path_print_quoted(FILE *out, const char *path)
 		else
 			fputc(*p, out);
 	fputc('\'', out);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int path_remove_tree(const char *dir)
+{
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

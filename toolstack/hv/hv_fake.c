@@ -274,6 +274,20 @@ static int keep_config(uint32_t domid, const libxl_domain_config *cfg,
 	return fclose(out) && !rc ? BL_ERR_IO : rc;
 }
 
+/* A guest just added, and the state file: both, or neither. */
+static int keep_and_save(struct fake *f, uint32_t domid,
+			 const libxl_domain_config *cfg, char *err,
+			 size_t errlen)
+{
+	int rc = keep_config(domid, cfg, err, errlen);
+
+	if (rc) {
+		unlock(f);
+		return rc;
+	}
+	return save(f);
+}
+
 static int fake_create(void *ctx, const struct hv_policy *policy,
 		       const char *source, const char *config, size_t len,
 		       struct hv_guest *guest_r, char *err, size_t errlen)
@@ -311,11 +325,7 @@ static int fake_create(void *ctx, const struct hv_policy *policy,
 	    (uint32_t)libxl_bitmap_count_set(&cfg.b_info.avail_vcpus),
 	    realtime_ms() + (int64_t)env_u64("BLANKET_FAKE_BOOT_MS", 0));
 	*guest_r = *g;
-	rc = keep_config(g->domid, &cfg, err, errlen);
-	if (rc)
-		unlock(f);
-	else
-		rc = save(f);
+	rc = keep_and_save(f, g->domid, &cfg, err, errlen);
 out:
 	libxl_domain_config_dispose(&cfg);
 	return rc;
@@ -585,11 +595,7 @@ static int fake_restore(void *ctx, const struct hv_policy *policy,
 	}
 	/* The generation is the destination's to set, at adopt. */
 	g->generation = 0;
-	rc = keep_config(g->domid, &cfg, err, errlen);
-	if (rc)
-		unlock(f);
-	else
-		rc = save(f);
+	rc = keep_and_save(f, g->domid, &cfg, err, errlen);
 out:
 	libxl_domain_config_dispose(&cfg);
 	return rc;

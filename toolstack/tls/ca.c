@@ -171,6 +171,24 @@ int ca_load_cert(const char *path, X509 **cert_r)
 	return BL_OK;
 }
 
+int ca_load_crl(const char *path, X509_CRL **crl_r)
+{
+	FILE *fp = NULL;
+	X509_CRL *crl;
+	int rc = open_pem(path, &fp);
+
+	if (rc)
+		return rc;
+	crl = PEM_read_X509_CRL(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (!crl) {
+		tls_log_ssl_errors("%s: not a PEM CRL", path);
+		return BL_ERR_INVAL;
+	}
+	*crl_r = crl;
+	return BL_OK;
+}
+
 /* OpenSSL's default would prompt on the terminal, even in the daemon. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {

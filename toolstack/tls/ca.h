@@ -95,5 +95,7 @@ int ca_renew(const char *ca_dir, const char *name, int days,
  * untouched. Keys that want a passphrase are refused, never prompted for. */
 int ca_load_cert(const char *path, X509 **cert_r) BL_MUST_CHECK;
 int ca_load_key(const char *path, EVP_PKEY **key_r) BL_MUST_CHECK;
+/* The same for a PEM CRL (X509_CRL_free()). */
+int ca_load_crl(const char *path, X509_CRL **crl_r) BL_MUST_CHECK;
 
 #endif

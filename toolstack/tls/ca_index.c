@@ -308,23 +308,3 @@ int ca_revoke(const char *ca_dir, const char *name, int *count_r)
 		*count_r = count;
 	return rc;
 }
-
-int ca_load_crl(const char *path, X509_CRL **crl_r)
-{
-	FILE *fp = fopen(path, "re");
-	X509_CRL *crl;
-
-	if (!fp) {
-		if (errno != ENOENT)
-			log_warn("%s", path);
-		return errno == ENOENT ? BL_ERR_NOTFOUND : BL_ERR_IO;
-	}
-	crl = PEM_read_X509_CRL(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (!crl) {
-		tls_log_ssl_errors("%s: not a PEM CRL", path);
-		return BL_ERR_INVAL;
-	}
-	*crl_r = crl;
-	return BL_OK;
-}

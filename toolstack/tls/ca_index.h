@@ -48,7 +48,4 @@ int ca_revoke(const char *ca_dir, const char *name, int *count_r) BL_MUST_CHECK;
 /* Write ca_dir/crl.pem from the index, signed by the CA. */
 int ca_write_crl(const char *ca_dir) BL_MUST_CHECK;
 
-/* Read a PEM CRL: *crl_r owns it (X509_CRL_free()). */
-int ca_load_crl(const char *path, X509_CRL **crl_r) BL_MUST_CHECK;
-
 #endif
