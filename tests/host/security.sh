@@ -210,6 +210,8 @@ t_connection_limits() {
 	echo "refusal lines: $refusals"
 	[ "$refusals" -le 60 ]
 	wait_for 30 "the left-out lines to be summed up" grep -q 'more lines about refused or failed connections left out' "$tmp/na.log"
+	# ... in one line a window.
+	[ "$(grep -c 'more lines about refused or failed connections left out' "$tmp/na.log")" -le 3 ]
 	# Authenticated viewers: at most 8 sessions; the 9th is refused while
 	# operators are served. An idle session is closed after 60 s.
 	for i in 1 2 3 4 5 6 7 8; do

@@ -2,7 +2,7 @@
  * blanketd's main loop.
  *
  * Entry point: server_run. Order of the loop: wait (at most a second) for a
- * connection or a signal -> on SIGHUP read the policy again -> reap
+ * connection or a signal -> on SIGHUP read the policy and CRL again -> reap
  * finished sessions, freeing their slots -> accept: refuse beyond the
  * limits of slots.h, else fork a session process (TLS handshake and
  * requests run there, so a client that stalls or sends garbage costs one

@@ -2,10 +2,11 @@
  * One client connection of blanketd, in its own process.
  *
  * Order: version handshake -> open the hypervisor -> loop: read a request,
- * check the caller's role may make it (access.h), look its handler up in the
- * table, reply OK with the result or ERROR with a
- * code and message -> a guest-console request turns the connection into a
- * console session (console.c) until either side detaches.
+ * check that the caller's role may make it (access.h) and the guest name it
+ * carries, look its handler up in the table, reply OK with the result or
+ * ERROR with a code and message -> a guest-console request turns the
+ * connection into a console session (console.c) until either side
+ * detaches.
  * A protocol error gets an ERROR and ends the connection; an operation that
  * fails gets an ERROR and the connection goes on (docs/specs/rpc.md).
  */

@@ -198,11 +198,13 @@ bool slots_log_budget(struct slots *t)
 
 int slots_logs_dropped(struct slots *t)
 {
-	int n;
+	int n = 0;
 
 	lock(t);
-	n = t->dropped;
-	t->dropped = 0;
+	if (fdio_now_ms() >= t->log_window_end) {
+		n = t->dropped;
+		t->dropped = 0;
+	}
 	unlock(t);
 	return n;
 }

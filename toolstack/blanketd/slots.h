@@ -51,7 +51,8 @@ void slots_release(struct slots *t, pid_t pid);
 /* Whether a line about a connection not authenticated yet may be logged
  * now; if not, it is counted. Any process. */
 bool slots_log_budget(struct slots *t);
-/* How many such lines were left out since the last call. */
+/* How many such lines were left out, once their window is over (0 until
+ * then): one line sums them up per window. */
 int slots_logs_dropped(struct slots *t);
 
 /* In a session process, once the handshake is over: a session slot for
