@@ -31,7 +31,7 @@
 #include "toolstack/common/array.h"
 
 /* A connection idle for this long between requests is closed: it holds
- * one of the node's sessions (slots.h). */
+ * one of the node's sessions (slots.h). Not one that holds a name. */
 #define IDLE_TIMEOUT_MS 60000
 /* Replies must go out within this. */
 #define REPLY_TIMEOUT_MS 30000
@@ -300,7 +300,11 @@ static int serve_one(struct session *ss)
 
 	rpc_msg_init(&req);
 	rpc_msg_init(&reply);
-	ss->s->deadline_ms = fdio_now_ms() + IDLE_TIMEOUT_MS;
+	/* A session that holds a name for a create elsewhere waits as long
+	 * as its holder lives: a hold that lapsed while the holder still
+	 * creates would let a second copy be made (found by the chaos run). */
+	ss->s->deadline_ms =
+	    ss->held >= 0 ? -1 : fdio_now_ms() + IDLE_TIMEOUT_MS;
 	rc = rpc_recv(ss->s, &req, err, sizeof(err));
 	ss->s->deadline_ms = fdio_now_ms() + REPLY_TIMEOUT_MS;
 	if (rc == BL_ERR_PROTO || (!rc && !rpc_type_is_request(req.type))) {
