@@ -81,14 +81,21 @@ static void destroy_ours(struct dest *d)
 
 /* --- before anything is restored --- */
 
-/* A reservation left by a session that died (its lock is fd): its domain
- * goes. */
+/* A reservation of migration left by a session that died (its lock is
+ * fd): its domain goes, unless the session wrote its receipt. */
 static void clear_stale(const struct server_opts *o, void *hv, const char *name,
-			int fd, uint32_t domid)
+			const struct bl_id *migration, int fd, uint32_t domid)
 {
 	char incoming[HV_NAME_MAX + 16], why[BL_ERRMSG_MAX];
+	struct ledger_receipt r;
 	struct hv_guest g;
 
+	/* A session that died after its receipt: its promise is kept at the
+	 * daemon's next restart, not undone here. */
+	if (ledger_receipt_read(o, migration, &r) == BL_OK) {
+		close(fd);
+		return;
+	}
 	snprintf(incoming, sizeof(incoming), "%s" HV_SUFFIX_INCOMING, name);
 	if (domid && o->hv->info(hv, incoming, &g) == BL_OK &&
 	    g.domid == domid &&
@@ -136,7 +143,7 @@ static int admit(struct dest *d, char *err, size_t errlen)
 		return BL_ERR_BUSY;
 	}
 	if (!rc)
-		clear_stale(d->o, d->hv, name, fd, domid);
+		clear_stale(d->o, d->hv, name, &other, fd, domid);
 	rc = ledger_reserve(d->o, name, &d->req->migration, &d->reservation);
 	if (rc)
 		snprintf(err, errlen, "cannot reserve \"%s\" on node %s: %s",
@@ -367,17 +374,21 @@ void migrate_dest_clear(const struct server_opts *o, void *hv, const char *name)
 	int fd;
 
 	if (!ledger_reserved(o, name, &migration, &domid, &live, &fd) && !live)
-		clear_stale(o, hv, name, fd, domid);
+		clear_stale(o, hv, name, &migration, fd, domid);
 }
 
+/* The reservation a migration holds here, if any, as a status query
+ * finds it. */
 struct status_search {
 	const struct server_opts *o;
-	void *hv;
 	const struct bl_id *migration;
-	struct rpc_msg *reply;
+	bool found, live;
+	char name[HV_NAME_MAX];
+	uint32_t domid;
+	int fd; /* the lock of a reservation whose session is gone, or -1 */
 };
 
-static void status_of_reservation(const char *name, void *arg)
+static void find_reservation(const char *name, void *arg)
 {
 	struct status_search *w = arg;
 	struct bl_id migration;
@@ -385,7 +396,7 @@ static void status_of_reservation(const char *name, void *arg)
 	bool live;
 	int fd;
 
-	if (w->reply->status != RPC_MIGRATION_UNKNOWN ||
+	if (w->found ||
 	    ledger_reserved(w->o, name, &migration, &domid, &live, &fd))
 		return;
 	if (!bl_id_equal(&migration, w->migration)) {
@@ -393,32 +404,44 @@ static void status_of_reservation(const char *name, void *arg)
 			close(fd);
 		return;
 	}
-	snprintf(w->reply->name, sizeof(w->reply->name), "%s", name);
-	if (live)
-		w->reply->status = RPC_MIGRATION_RECEIVING;
-	else
-		clear_stale(w->o, w->hv, name, fd, domid);
+	w->found = true;
+	w->live = live;
+	w->domid = domid;
+	w->fd = fd;
+	snprintf(w->name, sizeof(w->name), "%s", name);
 }
 
+/* Reservation first, receipt second: a session writes its receipt before
+ * it lets its reservation go, so a migration whose reservation is gone or
+ * dead and that has no receipt now never will, and "unknown" is true for
+ * good. (Receipt first would race: a session that took the guest over and
+ * ended between the two reads looked unknown, and the source resumed its
+ * copy: the chaos run found it under load.) */
 int migrate_dest_status(const struct server_opts *o, void *hv,
 			const struct bl_id *migration, struct rpc_msg *reply)
 {
-	struct status_search w = {o, hv, migration, reply};
+	struct status_search w = {.o = o, .migration = migration, .fd = -1};
 	struct ledger_receipt r;
 	int rc = ledger_instance(o, &reply->instance);
 
 	if (rc)
 		return rc;
+	ledger_each_reservation(o, find_reservation, &w);
+	if (w.found && w.live) {
+		reply->status = RPC_MIGRATION_RECEIVING;
+		snprintf(reply->name, sizeof(reply->name), "%s", w.name);
+		return BL_OK;
+	}
 	reply->status = RPC_MIGRATION_UNKNOWN;
 	rc = ledger_receipt_read(o, migration, &r);
 	if (!rc) {
 		reply->status = RPC_MIGRATION_ACCEPTED;
 		snprintf(reply->name, sizeof(reply->name), "%s", r.name);
 		reply->generation = r.generation;
-		return BL_OK;
 	}
-	if (rc != BL_ERR_NOTFOUND)
-		return rc;
-	ledger_each_reservation(o, status_of_reservation, &w);
-	return BL_OK;
+	if (w.fd >= 0 && (rc == BL_OK || rc == BL_ERR_NOTFOUND))
+		clear_stale(o, hv, w.name, migration, w.fd, w.domid);
+	else if (w.fd >= 0)
+		close(w.fd);
+	return rc == BL_ERR_NOTFOUND ? BL_OK : rc;
 }
