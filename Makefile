@@ -20,6 +20,8 @@ RPC_SRC    := $(wildcard toolstack/rpc/*.c)
 TLS_SRC    := $(wildcard toolstack/tls/*.c)
 CLIENT_SRC := $(wildcard toolstack/client/*.c)
 MIG_SRC    := $(wildcard toolstack/mig/*.c)
+# The block backend (drivers/blk): rings, images and dirty tracking.
+BLK_SRC    := $(wildcard drivers/blk/*.c)
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
@@ -40,14 +42,16 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 # What the unit tests and fuzzers link: every source but the programs'
 # main() and blanketd's libxl driver.
 LIB_SRC     = $(NODE_SRC) $(CLI_SRC) $(CMD_SRC) $(CLIENT_SRC) $(RPC_SRC) \
-              $(TLS_SRC) $(LAB_SRC) $(MIG_SRC) toolstack/hv/hv.c $(COMMON_SRC)
+              $(TLS_SRC) $(LAB_SRC) $(MIG_SRC) $(BLK_SRC) toolstack/hv/hv.c \
+              $(COMMON_SRC)
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
               lab/main.c $(DAEMON_SRC) lab/agent/agent.c lab/guest/heartbeat.c \
               lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
               $(FUZZ_SRC)
-HEADERS    := $(wildcard toolstack/*/*.h lab/*.h blanket/*.h tests/unit/*.h)
+HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h blanket/*.h \
+              tests/unit/*.h)
 
 BLANKET    := $(BUILD)/bin/blanket
 BLANKETD   := $(BUILD)/bin/blanketd

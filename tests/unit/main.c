@@ -28,6 +28,7 @@ int main(void)
 	suite_names();
 	suite_policy();
 	suite_sandbox();
+	suite_blk();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

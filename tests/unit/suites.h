@@ -21,5 +21,6 @@ void suite_access(void);
 void suite_names(void);
 void suite_policy(void);
 void suite_sandbox(void);
+void suite_blk(void);
 
 #endif

@@ -1,0 +1,88 @@
+/* The blkif ring's requests as the backend takes them (docs/specs/
+ * blkif-backend.md, "Requests"): each is copied off the shared ring once,
+ * and only the copy is checked and used, never the ring again (XSA-155);
+ * each response is built zeroed, padding included, and copied onto the
+ * ring whole (XSA-216). This module knows nothing of images: a request is
+ * checked against a size in sectors. */
+#ifndef BL_DRIVERS_BLK_REQ_H
+#define BL_DRIVERS_BLK_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+/* The barriers xen/io/ring.h's macros use, as user space has them (with an
+ * interface version of Xen 4.14 or later, ring.h leaves them to us). */
+#ifndef __XEN_INTERFACE_VERSION__
+#define __XEN_INTERFACE_VERSION__ 0x00040e00
+#endif
+#ifndef xen_mb
+#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+#include <xen/xen.h>
+#include <xen/io/blkif.h>
+
+#include "toolstack/common/err.h"
+
+#define BLK_SECTOR	     512u
+#define BLK_PAGE	     4096u
+#define BLK_SECTORS_PER_PAGE (BLK_PAGE / BLK_SECTOR)
+
+/* What the backend advertises, and so accepts. */
+struct blk_features {
+	bool flush;   /* feature-flush-cache: BLKIF_OP_FLUSH_DISKCACHE */
+	bool discard; /* feature-discard: BLKIF_OP_DISCARD */
+	bool readonly;
+};
+
+enum blk_op {
+	BLK_OP_READ,
+	BLK_OP_WRITE,
+	BLK_OP_FLUSH, /* flush, then write the segments if any */
+	BLK_OP_DISCARD,
+};
+
+/* One segment: sectors first..last of the page granted as gref. */
+struct blk_seg {
+	uint32_t gref;
+	uint8_t first, last;
+};
+
+/* A request, checked: every sector it names lies in the image. */
+struct blk_req {
+	uint64_t id;	   /* the guest's, echoed in the response */
+	uint8_t operation; /* the ring's BLKIF_OP_*, echoed too */
+	enum blk_op op;
+	uint64_t sector;    /* first sector */
+	uint64_t nsectors;  /* all segments' sectors, or the discard's */
+	unsigned int nsegs; /* 0 for a flush without data and a discard */
+	struct blk_seg seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+};
+
+/* Copy slot, a request slot of the shared ring, once; check the copy
+ * against f and an image of sectors sectors. BL_OK: *req_r holds it.
+ * Otherwise err says what was wrong and *status_r is the response's
+ * status (BLKIF_RSP_EOPNOTSUPP for an operation not advertised,
+ * BLKIF_RSP_ERROR else); req_r->id and ->operation are still set, for the
+ * response. */
+int blk_req_take(const volatile void *slot, const struct blk_features *f,
+		 uint64_t sectors, struct blk_req *req_r, int16_t *status_r,
+		 char *err, size_t errlen) BL_MUST_CHECK;
+
+/* Write the response to a request into slot, a response slot of the
+ * shared ring: zeroed, then id, operation and status. */
+void blk_rsp_put(volatile void *slot, uint64_t id, uint8_t operation,
+		 int16_t status);
+
+/* The bytes of segment i: its offset in its page and its length. */
+static inline size_t blk_seg_offset(const struct blk_seg *s)
+{
+	return (size_t)s->first * BLK_SECTOR;
+}
+static inline size_t blk_seg_len(const struct blk_seg *s)
+{
+	return (size_t)(s->last - s->first + 1) * BLK_SECTOR;
+}
+
+#endif
