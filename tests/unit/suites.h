@@ -22,5 +22,6 @@ void suite_names(void);
 void suite_policy(void);
 void suite_sandbox(void);
 void suite_blk(void);
+void suite_blk_xenbus(void);
 
 #endif
