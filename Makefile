@@ -20,8 +20,12 @@ RPC_SRC    := $(wildcard toolstack/rpc/*.c)
 TLS_SRC    := $(wildcard toolstack/tls/*.c)
 CLIENT_SRC := $(wildcard toolstack/client/*.c)
 MIG_SRC    := $(wildcard toolstack/mig/*.c)
-# The block backend (drivers/blk): rings, images and dirty tracking.
-BLK_SRC    := $(wildcard drivers/blk/*.c)
+# The block backend (drivers/blk): its pure parts (requests, the ring,
+# images, dirty tracking, the handshake's decisions) go into the tests
+# too; the process (xenstore, grants, event channels) into blanket-blk.
+BLK_XEN    := drivers/blk/blk_disk.c drivers/blk/blk_grant.c
+BLK_SRC    := $(filter-out drivers/blk/main.c $(BLK_XEN), \
+                $(wildcard drivers/blk/*.c))
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
@@ -47,18 +51,22 @@ LIB_SRC     = $(NODE_SRC) $(CLI_SRC) $(CMD_SRC) $(CLIENT_SRC) $(RPC_SRC) \
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
+              drivers/blk/main.c $(BLK_XEN) \
               lab/main.c $(DAEMON_SRC) lab/agent/agent.c lab/guest/heartbeat.c \
+              lab/guest/diskwriter.c \
               lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
               $(FUZZ_SRC)
-HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h blanket/*.h \
-              tests/unit/*.h)
+HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h lab/guest/*.h \
+              blanket/*.h tests/unit/*.h)
 
 BLANKET    := $(BUILD)/bin/blanket
 BLANKETD   := $(BUILD)/bin/blanketd
 LAB        := $(BUILD)/bin/blanket-lab
 AGENT      := $(BUILD)/bin/blanket-lab-agent
 STAMP      := $(BUILD)/bin/blanket-lab-stamp
+BLK        := $(BUILD)/bin/blanket-blk
 HEARTBEAT  := $(BUILD)/lab/heartbeat
+DISKWRITER := $(BUILD)/lab/diskwriter
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 DOM0_IMAGE := $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
 LAB_IMAGE  := $(BUILD)/lab/xen $(DOM0_IMAGE)
@@ -73,7 +81,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
         host-test fuzz fuzz-check bench format clean
 .DELETE_ON_ERROR:
 
-all: $(BLANKET) $(BLANKETD) $(LAB) $(AGENT) $(STAMP)
+all: $(BLANKET) $(BLANKETD) $(BLK) $(LAB) $(AGENT) $(STAMP)
 
 # Host packages: install only what is missing (apt-get update first, once).
 SETUP_STAMP := $(BUILD)/.setup-done
@@ -114,6 +122,10 @@ $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz
 
+$(BLK): $(call obj,drivers/blk/main.c $(BLK_XEN) $(BLK_SRC) $(COMMON_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ -lxenstore -lxengnttab -lxenevtchn
+
 $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^
@@ -122,10 +134,10 @@ $(STAMP): $(call obj,lab/stamp/stamp.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^
 
-# The guest's only program: static, it runs as /init.
-$(HEARTBEAT): lab/guest/heartbeat.c | $(SETUP_STAMP)
+# The test guests' only programs: static, they run as /init.
+$(BUILD)/lab/%: lab/guest/%.c lab/guest/guest_init.h | $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -static -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $<
 
 # Node image: Debian packages (cached in $(BUILD)/cache), then the images.
 $(BUILD)/lab/debs.list: config/lab-packages.txt lab/image/fetch-debs | $(SETUP_STAMP)
@@ -135,6 +147,16 @@ $(BUILD)/lab/debs.list: config/lab-packages.txt lab/image/fetch-debs | $(SETUP_S
 
 $(BUILD)/lab/heartbeat.cpio.gz: $(HEARTBEAT) lab/image/mkguest
 	lab/image/mkguest $(HEARTBEAT) $@
+
+# The disk guest loads blkfront, from the node's kernel package.
+$(BUILD)/lab/xen-blkfront.ko: $(BUILD)/lab/debs.list
+	dpkg-deb --fsys-tarfile $$(grep /linux-image- $<) | \
+		tar -xO --wildcards '*/xen-blkfront.ko' >$@.new
+	mv $@.new $@
+
+$(BUILD)/lab/diskwriter.cpio.gz: $(DISKWRITER) $(BUILD)/lab/xen-blkfront.ko \
+		lab/image/mkguest
+	lab/image/mkguest $(DISKWRITER) $@ $(BUILD)/lab/xen-blkfront.ko
 
 xen: $(XEN)
 $(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
@@ -146,14 +168,16 @@ $(BUILD)/lab/xen: $(XEN)
 	cp $< $@
 
 # Blanket's programs that run in every node's dom0.
-NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD) $(STAMP)
+NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD) $(BLK) $(STAMP)
 
-$(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) \
-		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
+GUEST_FILES = $(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
+              $(BUILD)/lab/diskwriter.cpio.gz lab/guest/diskwriter.cfg \
+              $(DISKWRITER)
+
+$(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) $(GUEST_FILES) \
 		$(wildcard lab/image/*)
-	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab \
-		$(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
-		$(NODE_PROGRAMS)
+	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab $(GUEST_FILES) \
+		-- $(NODE_PROGRAMS)
 
 lab-image: $(LAB_IMAGE)
 

@@ -125,6 +125,8 @@ int blk_req_take(const volatile void *slot, const struct blk_features *f,
 		n += (uint64_t)(s->last_sect - s->first_sect + 1);
 	}
 	req_r->nsegs = raw.nr_segments;
+	if (!n)
+		return BL_OK; /* a flush alone: its sector means nothing */
 	req_r->sector = raw.sector_number;
 	req_r->nsectors = n;
 	if (!in_image(raw.sector_number, n, sectors))

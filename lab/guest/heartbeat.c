@@ -25,9 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lab/guest/guest_init.h"
 
 #define DIRTY_MIB     32
 #define DIRTY_TICK_NS 10000000L
@@ -99,24 +100,9 @@ int main(int argc, char **argv)
 	long beat_ns = setting("beat_ms", 100, 1, 10000) * 1000000L;
 	struct dirtier d = {.mib_s = setting("dirty_mib_s", 0, 0, 4096),
 			    .state = 88172645463325252ull};
-	const char *self = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
-	if (self &&
-	    (strcmp(self, "/poweroff") == 0 || strcmp(self, "/reboot") == 0)) {
-		sync();
-		reboot(strcmp(self, "/reboot") == 0 ? RB_AUTOBOOT
-						    : RB_POWER_OFF);
-		return 1;
-	}
-
-	/* The kernel opens /dev/console for init when the image has one. */
-	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
-		int fd = open("/dev/console", O_WRONLY);
-
-		if (fd >= 0 && fd != STDOUT_FILENO)
-			dup2(fd, STDOUT_FILENO);
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	guest_shutdown_if_asked(argc, argv);
+	guest_console();
 	if (d.mib_s) {
 		d.pages = (size_t)DIRTY_MIB * 1024 * 1024 / PAGE;
 		d.region = malloc(d.pages * PAGE);

@@ -89,6 +89,10 @@ static void test_req_good(void)
 	CU_ASSERT_EQUAL(status_of(&r, &all, &q), BLKIF_RSP_OKAY);
 	CU_ASSERT_EQUAL(q.op, BLK_OP_FLUSH);
 	CU_ASSERT_EQUAL(q.nsegs, 0);
+	/* Linux's blkfront sends a flush alone at sector ~0. */
+	r = rw(BLKIF_OP_FLUSH_DISKCACHE, UINT64_MAX, 0);
+	CU_ASSERT_EQUAL(status_of(&r, &all, &q), BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(q.nsectors, 0);
 	r = rw(BLKIF_OP_FLUSH_DISKCACHE, 8, 1);
 	CU_ASSERT_EQUAL(status_of(&r, &all, &q), BLKIF_RSP_OKAY);
 	CU_ASSERT_EQUAL(q.nsegs, 1);

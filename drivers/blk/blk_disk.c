@@ -1,0 +1,468 @@
+/* One guest disk's backend process (blk_disk.h).
+ *
+ * Nodes it reads under backend/vbd/DOMID/DEVID: params (the image), mode,
+ * frontend, online, state; under the frontend: state, protocol,
+ * ring-ref or ring-page-order and ring-refN, event-channel. Nodes it
+ * writes: state, the disk's description and features (publish), error. */
+#include "drivers/blk/blk_disk.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/io/protocols.h>
+#include <xenevtchn.h>
+#include <xenstore.h>
+
+#include "drivers/blk/blk_grant.h"
+#include "drivers/blk/blk_image.h"
+#include "drivers/blk/blk_ring.h"
+#include "drivers/blk/blk_xenbus.h"
+#include "toolstack/common/log.h"
+
+#define MAX_RING_ORDER 4
+#define PATH_MAX_LEN   128
+
+struct disk {
+	uint32_t domid, devid;
+	struct xs_handle *xs;
+	char back[PATH_MAX_LEN], front[PATH_MAX_LEN];
+	char img_path[PATH_MAX_LEN + 128];
+	struct blk_image img;
+	struct blk_features f;
+	struct blk_grant g;
+	xenevtchn_handle *xce;
+	int port; /* ours, bound to the frontend's; -1 when none */
+	void *ring_mem;
+	unsigned int ring_pages;
+	struct blk_ring ring;
+	uint64_t io_errors;
+	unsigned char buf[BLKIF_MAX_SEGMENTS_PER_REQUEST * BLK_PAGE];
+};
+
+/* The nodes publish() writes, and reset() removes. */
+static const char *const published[] = {
+    "sectors",
+    "sector-size",
+    "info",
+    "feature-flush-cache",
+    "feature-discard",
+    "discard-granularity",
+    "discard-alignment",
+    "discard-secure",
+    "max-ring-page-order",
+    "feature-persistent",
+};
+
+/* --- xenstore --- */
+
+/* dir/node, malloc'd, or NULL when absent. */
+static char *read_node(struct disk *d, const char *dir, const char *node)
+{
+	char path[PATH_MAX_LEN + 64];
+	unsigned int len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	return xs_read(d->xs, XBT_NULL, path, &len);
+}
+
+/* dir/node as a number of at most max; false when absent or not one. */
+static bool read_number(struct disk *d, const char *dir, const char *node,
+			unsigned long long max, unsigned long long *v_r)
+{
+	char *text = read_node(d, dir, node), *end;
+	unsigned long long v;
+	bool ok;
+
+	if (!text)
+		return false;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	ok = !errno && end != text && !*end && text[0] != '-' && v <= max;
+	free(text);
+	if (ok)
+		*v_r = v;
+	return ok;
+}
+
+__attribute__((format(printf, 4, 5))) static bool
+write_node(struct disk *d, xs_transaction_t t, const char *node,
+	   const char *fmt, ...)
+{
+	char path[PATH_MAX_LEN + 64], value[128];
+	va_list ap;
+
+	snprintf(path, sizeof(path), "%s/%s", d->back, node);
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	return xs_write(d->xs, t, path, value, strlen(value));
+}
+
+static void set_state(struct disk *d, int state)
+{
+	if (!write_node(d, XBT_NULL, "state", "%d", state))
+		log_warn("%s: writing state %s", d->back,
+			 blk_xb_state_name(state));
+}
+
+/* --- the handshake's actions --- */
+
+static bool publish(struct disk *d)
+{
+	xs_transaction_t t;
+	bool ok;
+
+	do {
+		t = xs_transaction_start(d->xs);
+		if (t == XBT_NULL)
+			return false;
+		ok =
+		    write_node(d, t, "sectors", "%" PRIu64, d->img.sectors) &&
+		    write_node(d, t, "sector-size", "%u", BLK_SECTOR) &&
+		    write_node(d, t, "info", "%u",
+			       d->f.readonly ? VDISK_READONLY : 0) &&
+		    write_node(d, t, "feature-flush-cache", "%d", d->f.flush) &&
+		    write_node(d, t, "feature-discard", "%d", d->f.discard) &&
+		    write_node(d, t, "discard-granularity", "%u", BLK_PAGE) &&
+		    write_node(d, t, "discard-alignment", "0") &&
+		    write_node(d, t, "discard-secure", "0") &&
+		    write_node(d, t, "max-ring-page-order", "%d",
+			       MAX_RING_ORDER) &&
+		    write_node(d, t, "feature-persistent", "0");
+		if (!ok) {
+			xs_transaction_end(d->xs, t, true);
+			return false;
+		}
+	} while (!xs_transaction_end(d->xs, t, false) && errno == EAGAIN);
+	return true;
+}
+
+static void reset(struct disk *d)
+{
+	char path[PATH_MAX_LEN + 64];
+
+	for (size_t i = 0; i < sizeof(published) / sizeof(published[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->back, published[i]);
+		xs_rm(d->xs, XBT_NULL, path);
+	}
+}
+
+static void disconnect(struct disk *d)
+{
+	if (d->port >= 0)
+		xenevtchn_unbind(d->xce, (evtchn_port_t)d->port);
+	d->port = -1;
+	blk_grant_unmap_ring(&d->g, d->ring_mem, d->ring_pages);
+	d->ring_mem = NULL;
+}
+
+/* The frontend's ring and event channel, mapped and bound. */
+static int connect_ring(struct disk *d, char *err, size_t errlen)
+{
+	uint32_t refs[1u << MAX_RING_ORDER];
+	unsigned long long order = 0, v, remote;
+	char *protocol = read_node(d, d->front, "protocol");
+	char node[32];
+	int port;
+
+	if (protocol && strcmp(protocol, XEN_IO_PROTO_ABI_X86_64)) {
+		snprintf(err, errlen, "protocol \"%.40s\": only %s is served",
+			 protocol, XEN_IO_PROTO_ABI_X86_64);
+		free(protocol);
+		return BL_ERR_INVAL;
+	}
+	free(protocol);
+	if (read_number(d, d->front, "ring-page-order", MAX_RING_ORDER,
+			&order)) {
+		for (unsigned int i = 0; i < (1u << order); i++) {
+			snprintf(node, sizeof(node), "ring-ref%u", i);
+			if (!read_number(d, d->front, node, UINT32_MAX, &v)) {
+				snprintf(err, errlen, "no %s/%s", d->front,
+					 node);
+				return BL_ERR_INVAL;
+			}
+			refs[i] = (uint32_t)v;
+		}
+	} else if (read_number(d, d->front, "ring-ref", UINT32_MAX, &v)) {
+		refs[0] = (uint32_t)v;
+	} else {
+		snprintf(err, errlen, "no %s/ring-ref", d->front);
+		return BL_ERR_INVAL;
+	}
+	if (!read_number(d, d->front, "event-channel", UINT32_MAX, &remote)) {
+		snprintf(err, errlen, "no %s/event-channel", d->front);
+		return BL_ERR_INVAL;
+	}
+	d->ring_pages = 1u << order;
+	d->ring_mem = blk_grant_map_ring(&d->g, refs, d->ring_pages);
+	if (!d->ring_mem) {
+		snprintf(err, errlen, "mapping the ring's %u pages: %s",
+			 d->ring_pages, strerror(errno));
+		return BL_ERR_IO;
+	}
+	if (blk_ring_attach(&d->ring, d->ring_mem, d->ring_pages * BLK_PAGE,
+			    &d->f, d->img.sectors)) {
+		disconnect(d);
+		snprintf(err, errlen, "a ring of %u pages", d->ring_pages);
+		return BL_ERR_INVAL;
+	}
+	port =
+	    xenevtchn_bind_interdomain(d->xce, d->domid, (evtchn_port_t)remote);
+	if (port < 0) {
+		disconnect(d);
+		snprintf(err, errlen, "binding event channel %llu: %s", remote,
+			 strerror(errno));
+		return BL_ERR_IO;
+	}
+	d->port = port;
+	return BL_OK;
+}
+
+/* The handshake, step after step until it settles. BL_ERR_EOF when the
+ * disk is gone and the process should end. */
+static int handshake(struct disk *d)
+{
+	char err[BL_ERRMSG_MAX];
+	unsigned long long v;
+	struct blk_xb_view view;
+	struct blk_xb_step s;
+
+	for (;;) {
+		view.front = read_number(d, d->front, "state", 255, &v)
+				 ? (int)v
+				 : BLK_XB_FRONT_GONE;
+		view.back = read_number(d, d->back, "state", 255, &v)
+				? (int)v
+				: XenbusStateUnknown;
+		view.online = read_number(d, d->back, "online", 1, &v) && v;
+		view.connected = d->ring_mem != NULL;
+		s = blk_xb_next(&view);
+		if (s.why)
+			log_warnx("%s: frontend %s: %s", d->back,
+				  blk_xb_state_name(view.front), s.why);
+		if (s.disconnect)
+			disconnect(d);
+		if (s.reset)
+			reset(d);
+		if (s.publish && !publish(d))
+			log_warn("%s: publishing the disk", d->back);
+		if (s.connect && connect_ring(d, err, sizeof(err))) {
+			log_warnx("%s: %s", d->back, err);
+			write_node(d, XBT_NULL, "error", "%s", err);
+			s.back = XenbusStateClosing;
+		} else if (s.connect) {
+			log_info("%s: connected: %u-page ring, %" PRIu64
+				 " sectors%s",
+				 d->back, d->ring_pages, d->img.sectors,
+				 d->f.readonly ? ", read-only" : "");
+		}
+		if (s.back >= 0)
+			set_state(d, s.back);
+		if (s.exit) {
+			log_info("%s: the frontend is %s: done", d->back,
+				 blk_xb_state_name(view.front));
+			return BL_ERR_EOF;
+		}
+		if (!s.publish && !s.connect && !s.disconnect && !s.reset &&
+		    s.back < 0)
+			return BL_OK;
+	}
+}
+
+/* --- requests --- */
+
+static int16_t do_request(struct disk *d, const struct blk_req *req)
+{
+	struct iovec iov = {d->buf, req->nsectors * BLK_SECTOR};
+	char err[BL_ERRMSG_MAX] = "";
+	int rc = BL_OK;
+
+	switch (req->op) {
+	case BLK_OP_READ:
+		rc = blk_image_read(&d->img, req->sector, &iov, 1);
+		if (!rc)
+			rc = blk_grant_copy(&d->g, req, d->buf, true, err,
+					    sizeof(err));
+		break;
+	case BLK_OP_FLUSH:
+		rc = blk_image_flush(&d->img);
+		if (rc || !req->nsegs)
+			break;
+		/* A flush with data: the write after the flush. */
+		/* fall through */
+	case BLK_OP_WRITE:
+		rc =
+		    blk_grant_copy(&d->g, req, d->buf, false, err, sizeof(err));
+		if (!rc)
+			rc = blk_image_write(&d->img, req->sector, &iov, 1);
+		break;
+	case BLK_OP_DISCARD:
+		rc = blk_image_discard(&d->img, req->sector, req->nsectors);
+		break;
+	}
+	if (rc) {
+		/* Powers of two: a guest cannot flood the log. */
+		d->io_errors++;
+		if ((d->io_errors & (d->io_errors - 1)) == 0)
+			log_warnx("%s: request at sector %" PRIu64
+				  " failed (%" PRIu64 " so far): %s",
+				  d->back, req->sector, d->io_errors,
+				  err[0] ? err : bl_strerror(rc));
+		return BLKIF_RSP_ERROR;
+	}
+	return BLKIF_RSP_OKAY;
+}
+
+static void take_request(void *arg, const struct blk_req *req)
+{
+	struct disk *d = arg;
+
+	blk_ring_respond(&d->ring, req->id, req->operation, do_request(d, req));
+}
+
+/* Serve what the ring holds until it is empty. */
+static void serve_ring(struct disk *d)
+{
+	char err[BL_ERRMSG_MAX];
+	uint64_t refused = d->ring.refused;
+	unsigned int n;
+
+	do {
+		if (blk_ring_take(&d->ring, take_request, d, &n, err,
+				  sizeof(err))) {
+			log_warnx("%s: %s: the ring is served no more", d->back,
+				  err);
+			write_node(d, XBT_NULL, "error", "%s", err);
+			disconnect(d);
+			set_state(d, XenbusStateClosing);
+			return;
+		}
+		if (blk_ring_push(&d->ring))
+			xenevtchn_notify(d->xce, (evtchn_port_t)d->port);
+	} while (blk_ring_final_check(&d->ring));
+	for (uint64_t k = refused + 1; k <= d->ring.refused; k++)
+		if ((k & (k - 1)) == 0)
+			log_warnx("%s: request refused (%" PRIu64
+				  " so far): %s",
+				  d->back, k, d->ring.last_refusal);
+}
+
+/* --- the process --- */
+
+static int open_disk(struct disk *d, char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *path, *mode, *front;
+	int rc;
+
+	d->xs = xs_open(0);
+	if (!d->xs) {
+		snprintf(err, errlen, "cannot open xenstore: %s",
+			 strerror(errno));
+		return BL_ERR_IO;
+	}
+	snprintf(d->back, sizeof(d->back), "/local/domain/0/backend/vbd/%u/%u",
+		 d->domid, d->devid);
+	path = read_node(d, d->back, "params");
+	mode = read_node(d, d->back, "mode");
+	front = read_node(d, d->back, "frontend");
+	if (!path || !front ||
+	    !read_number(d, d->back, "frontend-id", UINT16_MAX, &v) ||
+	    v != d->domid) {
+		snprintf(err, errlen,
+			 "%s: no params, frontend or frontend-id "
+			 "of domain %u",
+			 d->back, d->domid);
+		rc = BL_ERR_NOTFOUND;
+		goto out;
+	}
+	snprintf(d->front, sizeof(d->front), "%s", front);
+	snprintf(d->img_path, sizeof(d->img_path), "%s", path);
+	d->f.readonly = mode && strcmp(mode, "w");
+	d->f.flush = !d->f.readonly;
+	d->f.discard = !d->f.readonly;
+	rc = blk_image_open(path, d->f.readonly, &d->img, err, errlen);
+	if (!rc)
+		rc = blk_grant_open(&d->g, (uint16_t)d->domid, err, errlen);
+	if (!rc) {
+		d->xce = xenevtchn_open(NULL, 0);
+		if (!d->xce) {
+			snprintf(err, errlen, "cannot open evtchn: %s",
+				 strerror(errno));
+			rc = BL_ERR_IO;
+		}
+	}
+	if (!rc && (!xs_watch(d->xs, d->back, "back") ||
+		    !xs_watch(d->xs, d->front, "front"))) {
+		snprintf(err, errlen, "cannot watch %s: %s", d->back,
+			 strerror(errno));
+		rc = BL_ERR_IO;
+	}
+out:
+	free(path);
+	free(mode);
+	free(front);
+	return rc;
+}
+
+static void close_disk(struct disk *d)
+{
+	disconnect(d);
+	if (d->xce)
+		xenevtchn_close(d->xce);
+	blk_grant_close(&d->g);
+	blk_image_close(&d->img);
+	if (d->xs)
+		xs_close(d->xs);
+}
+
+int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
+{
+	static struct disk d; /* one per process; its buffer is 44 KiB */
+	struct pollfd p[2];
+	char **w;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.domid = domid;
+	d.devid = devid;
+	d.port = -1;
+	d.img.fd = -1;
+	rc = open_disk(&d, err, errlen);
+	if (rc)
+		goto out;
+	log_info("%s: serving %s for domain %u, %s", d.back, d.img_path, domid,
+		 d.f.readonly ? "read-only" : "read-write");
+	for (;;) {
+		p[0] = (struct pollfd){.fd = xs_fileno(d.xs), .events = POLLIN};
+		p[1] = (struct pollfd){.fd = xenevtchn_fd(d.xce),
+				       .events = POLLIN};
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			rc = BL_ERR_IO;
+			break;
+		}
+		if (p[0].revents) {
+			while ((w = xs_check_watch(d.xs)))
+				free(w);
+			if (handshake(&d) == BL_ERR_EOF)
+				break;
+		}
+		if (p[1].revents) {
+			xenevtchn_port_or_error_t port =
+			    xenevtchn_pending(d.xce);
+
+			if (port >= 0)
+				xenevtchn_unmask(d.xce, (evtchn_port_t)port);
+			if (port >= 0 && port == d.port && d.ring_mem)
+				serve_ring(&d);
+		}
+	}
+out:
+	close_disk(&d);
+	return rc;
+}

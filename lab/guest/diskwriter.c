@@ -1,0 +1,161 @@
+/*
+ * The lab's disk guest, and the check of what it wrote.
+ *
+ * As /init of a PV guest: loads xen-blkfront (/lib/modules/xen-blkfront.ko),
+ * waits for /dev/xvda, then appends records to it, one 512-byte sector
+ * each: record N at sector N, written, then fdatasync'd, then announced on
+ * the console as
+ *     ack <N>
+ * so every sequence number printed is a write the disk acknowledged.
+ * Settings (kernel command line): write_ms=N between records (default 20).
+ *
+ * In dom0: `blanket-lab-diskwriter verify IMAGE` reads the records back
+ * and prints "records <N>": records 0..N-1 are all there, each intact and
+ * in its place, and sector N holds none. It exits 1, naming the sector,
+ * when a record is damaged or out of place before that.
+ *
+ * Record: "BLKTREC1", the sequence number (u64, little-endian), 488 bytes
+ * made from it, and an FNV-1a 64 hash of the 504 bytes before it.
+ *
+ * Installed as /sbin/poweroff and /sbin/reboot too, as the heartbeat
+ * guest is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/guest/guest_init.h"
+
+#define SECTOR 512
+#define MAGIC  "BLKTREC1"
+
+struct record {
+	char magic[8];
+	uint64_t seq;
+	unsigned char body[488];
+	uint64_t hash;
+};
+
+_Static_assert(sizeof(struct record) == SECTOR, "a record is a sector");
+
+static uint64_t fnv1a(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void make_record(struct record *r, uint64_t seq)
+{
+	memcpy(r->magic, MAGIC, 8);
+	r->seq = seq;
+	for (size_t i = 0; i < sizeof(r->body); i++)
+		r->body[i] = (unsigned char)(seq * 131 + i);
+	r->hash = fnv1a(r, offsetof(struct record, hash));
+}
+
+static int verify(const char *path)
+{
+	struct record r, want;
+	uint64_t n = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		fprintf(stderr, "verify: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	while (pread(fd, &r, sizeof(r), (off_t)(n * SECTOR)) == sizeof(r)) {
+		if (memcmp(r.magic, MAGIC, 8))
+			break; /* the end of what was written */
+		make_record(&want, n);
+		if (memcmp(&r, &want, sizeof(r))) {
+			printf("verify: sector %llu: record damaged or out of "
+			       "place (it says %llu)\n",
+			       (unsigned long long)n,
+			       (unsigned long long)r.seq);
+			return 1;
+		}
+		n++;
+	}
+	printf("records %llu\n", (unsigned long long)n);
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+/* The disk, once blkfront has found it; -1 after 60 s. */
+static int open_disk(void)
+{
+	int ko, fd;
+
+	mkdir("/dev", 0755);
+	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) < 0 &&
+	    errno != EBUSY)
+		printf("diskwriter: mount /dev: %s\n", strerror(errno));
+	ko = open("/lib/modules/xen-blkfront.ko", O_RDONLY | O_CLOEXEC);
+	if (ko < 0 || syscall(SYS_finit_module, ko, "", 0) < 0)
+		printf("diskwriter: loading xen-blkfront: %s\n",
+		       strerror(errno));
+	for (int i = 0; i < 600; i++) {
+		fd = open("/dev/xvda", O_RDWR);
+		if (fd >= 0)
+			return fd;
+		sleep_ms(100);
+	}
+	printf("diskwriter: no /dev/xvda after 60 s\n");
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *ms = getenv("write_ms");
+	long write_ms = ms ? strtol(ms, NULL, 10) : 20;
+	struct record r;
+	uint64_t seq = 0;
+	int fd;
+
+	if (argc == 3 && !strcmp(argv[1], "verify"))
+		return verify(argv[2]);
+	guest_shutdown_if_asked(argc, argv);
+	if (getpid() != 1) {
+		fprintf(stderr, "usage: diskwriter verify IMAGE\n");
+		return 2;
+	}
+	guest_console();
+	if (write_ms < 0 || write_ms > 10000)
+		write_ms = 20;
+	fd = open_disk();
+	for (; fd >= 0; seq++) {
+		make_record(&r, seq);
+		if (pwrite(fd, &r, sizeof(r), (off_t)(seq * SECTOR)) !=
+			sizeof(r) ||
+		    fdatasync(fd) < 0) {
+			printf("diskwriter: record %llu: %s\n",
+			       (unsigned long long)seq, strerror(errno));
+			break;
+		}
+		printf("ack %llu\n", (unsigned long long)seq);
+		sleep_ms(write_ms);
+	}
+	for (;;)
+		pause();
+}
