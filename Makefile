@@ -216,8 +216,7 @@ check-binaries: all
 	@echo "check-binaries: blanket has none of the lab's $$(wc -l <$(BUILD)/lab.syms) symbols; no binary names $(SRCDIR)"
 
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
-		toolstack/blanketd/ledger.c toolstack/blanketd/access.c \
-		toolstack/blanketd/sandbox.c)
+		toolstack/blanketd/ledger.c toolstack/blanketd/access.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 

@@ -1,7 +1,11 @@
-/* The migration workers' sandbox (toolstack/blanketd/sandbox.c), entered
- * in a forked child that reports what it can still do. */
+/* The sandboxes of toolstack/common/sandbox.c (a migration worker's, a
+ * disk backend's), each entered in a forked child that reports what it
+ * can still do. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -9,7 +13,7 @@
 #include <unistd.h>
 
 #include "tests/unit/suites.h"
-#include "toolstack/blanketd/sandbox.h"
+#include "toolstack/common/sandbox.h"
 
 /* What the child found, one bit each: all set means all as it should be. */
 enum {
@@ -71,9 +75,74 @@ static void test_sandbox(void)
 	close(p[0]);
 }
 
+/* What a disk backend's child found, one bit each. */
+enum {
+	DEV_CLOSED = 1,	 /* an inherited fd is gone */
+	DEV_NOBODY = 2,	 /* it runs as nobody */
+	DEV_NO_SOCK = 4, /* no socket of any family */
+	DEV_NO_EXEC = 8, /* no program run */
+	DEV_SMALL = 16,	 /* no file past the limit */
+	DEV_KEPT = 32,	 /* what it opened after closing still works */
+	DEV_ALL = 63,
+};
+
+static int probe_device(int inherited, const char *path)
+{
+	char *const argv[] = {"/bin/true", NULL};
+	char block[8192] = {0};
+	int seen = 0, fd;
+
+	if (sandbox_close_inherited())
+		return 0;
+	if (fcntl(inherited, F_GETFD) < 0 && errno == EBADF)
+		seen |= DEV_CLOSED;
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	signal(SIGXFSZ, SIG_IGN);
+	if (fd < 0 || sandbox_confine_device(4096))
+		return seen;
+	if (getuid() == SANDBOX_NOBODY && getgid() == SANDBOX_NOBODY)
+		seen |= DEV_NOBODY;
+	if (socket(AF_UNIX, SOCK_STREAM, 0) < 0 && errno == EACCES &&
+	    socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EACCES)
+		seen |= DEV_NO_SOCK;
+	if (execv(argv[0], argv) < 0 && errno == EACCES)
+		seen |= DEV_NO_EXEC;
+	if (pwrite(fd, block, 4096, 0) == 4096)
+		seen |= DEV_KEPT;
+	if (pwrite(fd, block, sizeof(block), 4096) < 0 && errno == EFBIG)
+		seen |= DEV_SMALL;
+	return seen;
+}
+
+static void test_device(void)
+{
+	char path[] = "/tmp/blanket-sandbox-XXXXXX";
+	int inherited = fcntl(STDERR_FILENO, F_DUPFD, 100), status = 0;
+	int tmp = mkstemp(path);
+	pid_t pid;
+
+	CU_ASSERT_FATAL(inherited >= 0 && tmp >= 0);
+	close(tmp);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0)
+		_exit(probe_device(inherited, path));
+	close(inherited);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) != DEV_ALL)
+		fprintf(stderr, "\n  device sandbox: %#x of %#x\n",
+			WEXITSTATUS(status), DEV_ALL);
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), DEV_ALL);
+	unlink(path);
+}
+
 void suite_sandbox(void)
 {
-	CU_pSuite s = CU_add_suite("migration worker sandbox", NULL, NULL);
+	CU_pSuite s = CU_add_suite("sandboxes", NULL, NULL);
 
-	CU_add_test(s, "descriptors, sockets, limits", test_sandbox);
+	CU_add_test(s, "a migration worker's: descriptors, sockets, limits",
+		    test_sandbox);
+	CU_add_test(s, "a disk backend's: user, sockets, programs, limits",
+		    test_device);
 }

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "toolstack/blanketd/sandbox.h"
+#include "toolstack/common/sandbox.h"
 #include "toolstack/common/log.h"
 
 int migrate_worker_start(const struct server_opts *o, migrate_worker_fn fn,
