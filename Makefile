@@ -124,7 +124,7 @@ $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 
 $(BLK): $(call obj,drivers/blk/main.c $(BLK_XEN) $(BLK_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lxenstore -lxengnttab -lxenevtchn
+	$(CC) $(CFLAGS) -o $@ $^ -lxenstore -lxengnttab -lxenevtchn -lcrypto
 
 $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,4 +140,64 @@ uint64_t blk_image_allocated(const struct blk_image *img)
 	if (fstat(img->fd, &st) < 0)
 		return 0;
 	return (uint64_t)st.st_blocks * 512;
+}
+
+/* SHA-256 of len bytes at p. */
+static int sha256(const void *p, size_t len, unsigned char out[BLK_HASH_LEN])
+{
+	unsigned int n = 0;
+
+	return EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) &&
+		       n == BLK_HASH_LEN
+		   ? BL_OK
+		   : BL_ERR_IO;
+}
+
+int blk_image_hash(const struct blk_image *img,
+		   unsigned char hash_r[BLK_HASH_LEN])
+{
+	static unsigned char chunk[BLK_HASH_CHUNK], zeros[BLK_HASH_CHUNK];
+	uint64_t size = img->sectors * BLK_SECTOR, at = 0, start = 0, len = 0;
+	unsigned char h[BLK_HASH_LEN], zero_h[BLK_HASH_LEN];
+	EVP_MD_CTX *all = EVP_MD_CTX_new();
+	int rc = all && EVP_DigestInit_ex(all, EVP_sha256(), NULL)
+		     ? sha256(zeros, sizeof(zeros), zero_h)
+		     : BL_ERR_IO;
+
+	/* start..start+len: the allocated extent at or after at, if any. */
+	if (!rc &&
+	    blk_image_next_extent(img, 0, &start, &len) == BL_ERR_NOTFOUND)
+		start = size;
+	for (; !rc && at < size; at += BLK_HASH_CHUNK) {
+		size_t n = size - at < BLK_HASH_CHUNK ? (size_t)(size - at)
+						      : BLK_HASH_CHUNK;
+		ssize_t r;
+
+		while (!rc && start < size && start + len <= at) {
+			rc = blk_image_next_extent(img, start + len, &start,
+						   &len);
+			if (rc == BL_ERR_NOTFOUND) {
+				start = size; /* the rest is a hole */
+				rc = BL_OK;
+			}
+		}
+		if (rc)
+			break;
+		if (start >= at + n) {
+			/* All hole: a full chunk hashes as the zero chunk. */
+			if (n == BLK_HASH_CHUNK)
+				memcpy(h, zero_h, sizeof(h));
+			else
+				rc = sha256(zeros, n, h);
+		} else {
+			r = pread(img->fd, chunk, n, (off_t)at);
+			rc = r == (ssize_t)n ? sha256(chunk, n, h) : BL_ERR_IO;
+		}
+		if (!rc && !EVP_DigestUpdate(all, h, sizeof(h)))
+			rc = BL_ERR_IO;
+	}
+	if (!rc && !EVP_DigestFinal_ex(all, hash_r, NULL))
+		rc = BL_ERR_IO;
+	EVP_MD_CTX_free(all);
+	return rc;
 }

@@ -46,6 +46,16 @@ int blk_image_discard(struct blk_image *img, uint64_t sector,
  * system without SEEK_DATA reports the whole rest as allocated. */
 int blk_image_next_extent(const struct blk_image *img, uint64_t from,
 			  uint64_t *start_r, uint64_t *len_r) BL_MUST_CHECK;
+#define BLK_HASH_CHUNK 65536u
+#define BLK_HASH_LEN   32u
+
+/* The image's hash, as a storage migration's two ends compare it: SHA-256
+ * over the SHA-256 of each 64 KiB chunk in order (the last one as long as
+ * the image leaves it), a chunk in a hole hashing as zeros does, so only
+ * what is allocated is read. BL_OK or BL_ERR_IO. */
+int blk_image_hash(const struct blk_image *img,
+		   unsigned char hash_r[BLK_HASH_LEN]) BL_MUST_CHECK;
+
 /* Bytes allocated to the image (st_blocks). */
 uint64_t blk_image_allocated(const struct blk_image *img);
 

@@ -3,6 +3,8 @@
  *   blanket-blk serve DOMID DEVID   serve one disk until it is gone
  *   blanket-blk watch               serve every disk the toolstack adds
  *                                   under backend/vbd, one process each
+ *   blanket-blk hash IMAGE          print the image's hash, as a storage
+ *                                   migration's two ends compare it
  *
  * The node runs `watch` in place of the kernel's xen-blkback. */
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <xenstore.h>
 
 #include "drivers/blk/blk_disk.h"
+#include "drivers/blk/blk_image.h"
 #include "toolstack/common/log.h"
 
 #define VBD_ROOT  "/local/domain/0/backend/vbd"
@@ -152,6 +155,30 @@ static int watch(void)
 	return 1;
 }
 
+static int hash(const char *path)
+{
+	unsigned char h[BLK_HASH_LEN];
+	char err[BL_ERRMSG_MAX];
+	struct blk_image img;
+	int rc = blk_image_open(path, true, &img, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "blanket-blk: %s\n", err);
+		return 1;
+	}
+	rc = blk_image_hash(&img, h);
+	blk_image_close(&img);
+	if (rc) {
+		fprintf(stderr, "blanket-blk: image %s: %s\n", path,
+			bl_strerror(rc));
+		return 1;
+	}
+	for (unsigned int i = 0; i < BLK_HASH_LEN; i++)
+		printf("%02x", h[i]);
+	printf("  %s\n", path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int domid, devid;
@@ -171,6 +198,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "watch"))
 		return watch();
+	if (argc == 3 && !strcmp(argv[1], "hash"))
+		return hash(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--help")) {
 		fputs(usage, stdout);
 		return 0;

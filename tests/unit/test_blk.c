@@ -2,6 +2,7 @@
  * responses, raw sparse images, and the dirty bitmap. */
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,67 @@ static void test_image(void)
 	blk_image_close(&img);
 }
 
+/* The image hash: holes hash as zeros, one byte changes it, and it is the
+ * hash of the chunks' hashes. */
+static void test_image_hash(void)
+{
+	unsigned char a[BLK_HASH_LEN], b[BLK_HASH_LEN], want[BLK_HASH_LEN];
+	unsigned char chunk_h[2][BLK_HASH_LEN];
+	EVP_MD_CTX *ctx;
+	static char data[2 * BLK_HASH_CHUNK];
+	struct iovec iov = {data + BLK_HASH_CHUNK + 4096, BLK_PAGE};
+	struct blk_image sparse, dense;
+	const char *sp = sparse_image("hash-sparse.img");
+	const char *dp = scratch_path(dir, "hash-dense.img");
+	char err[256];
+	unsigned int n;
+	int fd;
+
+	/* 1 MiB: 16 chunks; one page written in the second chunk. */
+	memset(data, 0, sizeof(data));
+	memset(data + BLK_HASH_CHUNK + 4096, 'd', BLK_PAGE);
+	CU_ASSERT_EQUAL_FATAL(
+	    blk_image_open(sp, false, &sparse, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(blk_image_write(&sparse,
+					(BLK_HASH_CHUNK + 4096) / BLK_SECTOR,
+					&iov, 1),
+			BL_OK);
+	/* The same bytes, every one of them written. */
+	fd = open(dp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (unsigned int i = 0;
+	     i < IMAGE_SECTORS * BLK_SECTOR / BLK_HASH_CHUNK; i++)
+		CU_ASSERT_EQUAL(write(fd, data + (i == 1 ? BLK_HASH_CHUNK : 0),
+				      BLK_HASH_CHUNK),
+				BLK_HASH_CHUNK);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(
+	    blk_image_open(dp, false, &dense, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(blk_image_hash(&sparse, a), BL_OK);
+	CU_ASSERT_EQUAL(blk_image_hash(&dense, b), BL_OK);
+	CU_ASSERT_EQUAL(memcmp(a, b, sizeof(a)), 0);
+	/* By its definition. */
+	EVP_Digest(data, BLK_HASH_CHUNK, chunk_h[0], &n, EVP_sha256(), NULL);
+	EVP_Digest(data + BLK_HASH_CHUNK, BLK_HASH_CHUNK, chunk_h[1], &n,
+		   EVP_sha256(), NULL);
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (int i = 0; i < 16; i++)
+		EVP_DigestUpdate(ctx, chunk_h[i == 1], BLK_HASH_LEN);
+	EVP_DigestFinal_ex(ctx, want, NULL);
+	EVP_MD_CTX_free(ctx);
+	CU_ASSERT_EQUAL(memcmp(a, want, sizeof(a)), 0);
+	/* One byte, in a chunk that was a hole. */
+	iov.iov_base = data;
+	iov.iov_len = BLK_SECTOR;
+	data[0] = 1;
+	CU_ASSERT_EQUAL(blk_image_write(&dense, 2040, &iov, 1), BL_OK);
+	CU_ASSERT_EQUAL(blk_image_hash(&dense, b), BL_OK);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, sizeof(a)), 0);
+	blk_image_close(&sparse);
+	blk_image_close(&dense);
+}
+
 static void test_image_refused(void)
 {
 	char err[256];
@@ -442,6 +504,7 @@ void suite_blk(void)
 	CU_add_test(s, "the ring", test_ring);
 	CU_add_test(s, "raw sparse images", test_image);
 	CU_add_test(s, "images refused", test_image_refused);
+	CU_add_test(s, "the image hash", test_image_hash);
 	CU_add_test(s, "dirty bitmap, named cases", test_dirty_named);
 	CU_add_test(s, "dirty bitmap, seeded", test_dirty_random);
 }

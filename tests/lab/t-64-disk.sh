@@ -3,7 +3,8 @@
 # writes records through blkfront, each one fsync'd and acknowledged on its
 # console; destroyed, its image holds every acknowledged record, intact and
 # in its place; the disk's backend process has ended and libxl has removed
-# its nodes.
+# its nodes. (Numbered before t-78, which leaves node2 down: a create
+# holds its name on every node.)
 . "$(dirname "$0")/../../lab/lib.sh"
 cfg=$(dirname "$0")/../../lab/guest/diskwriter.cfg
 image=/var/lib/blanket/images/diskwriter.img
