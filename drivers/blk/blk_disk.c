@@ -289,17 +289,17 @@ static int16_t do_request(struct disk *d, const struct blk_req *req)
 			rc = blk_grant_copy(&d->g, req, d->buf, true, err,
 					    sizeof(err));
 		break;
-	case BLK_OP_FLUSH:
-		rc = blk_image_flush(&d->img);
-		if (rc || !req->nsegs)
-			break;
-		/* A flush with data: the write after the flush. */
-		/* fall through */
 	case BLK_OP_WRITE:
-		rc =
-		    blk_grant_copy(&d->g, req, d->buf, false, err, sizeof(err));
-		if (!rc)
+	case BLK_OP_FLUSH:
+		/* A flush with data (a FUA write): the write, then the flush
+		 * that makes it and every write answered before it durable. */
+		if (req->nsegs)
+			rc = blk_grant_copy(&d->g, req, d->buf, false, err,
+					    sizeof(err));
+		if (!rc && req->nsegs)
 			rc = blk_image_write(&d->img, req->sector, &iov, 1);
+		if (!rc && req->op == BLK_OP_FLUSH)
+			rc = blk_image_flush(&d->img);
 		break;
 	case BLK_OP_DISCARD:
 		rc = blk_image_discard(&d->img, req->sector, req->nsectors);
