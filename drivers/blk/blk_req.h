@@ -39,7 +39,7 @@ struct blk_features {
 enum blk_op {
 	BLK_OP_READ,
 	BLK_OP_WRITE,
-	BLK_OP_FLUSH, /* flush, then write the segments if any */
+	BLK_OP_FLUSH, /* write the segments if any, then flush */
 	BLK_OP_DISCARD,
 };
 
