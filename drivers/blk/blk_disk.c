@@ -70,22 +70,29 @@ static char *read_node(struct disk *d, const char *dir, const char *node)
 	return xs_read(d->xs, XBT_NULL, path, &len);
 }
 
+/* text as a decimal number of at most max. */
+static bool parse_number(const char *text, unsigned long long max,
+			 unsigned long long *v_r)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max)
+		return false;
+	*v_r = v;
+	return true;
+}
+
 /* dir/node as a number of at most max; false when absent or not one. */
 static bool read_number(struct disk *d, const char *dir, const char *node,
 			unsigned long long max, unsigned long long *v_r)
 {
-	char *text = read_node(d, dir, node), *end;
-	unsigned long long v;
-	bool ok;
+	char *text = read_node(d, dir, node);
+	bool ok = text && parse_number(text, max, v_r);
 
-	if (!text)
-		return false;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	ok = !errno && end != text && !*end && text[0] != '-' && v <= max;
 	free(text);
-	if (ok)
-		*v_r = v;
 	return ok;
 }
 
@@ -166,7 +173,7 @@ static int connect_ring(struct disk *d, char *err, size_t errlen)
 {
 	uint32_t refs[1u << MAX_RING_ORDER];
 	unsigned long long order = 0, v, remote;
-	char *protocol = read_node(d, d->front, "protocol");
+	char *protocol = read_node(d, d->front, "protocol"), *text;
 	char node[32];
 	int port;
 
@@ -177,8 +184,15 @@ static int connect_ring(struct disk *d, char *err, size_t errlen)
 		return BL_ERR_INVAL;
 	}
 	free(protocol);
-	if (read_number(d, d->front, "ring-page-order", MAX_RING_ORDER,
-			&order)) {
+	text = read_node(d, d->front, "ring-page-order");
+	if (text && !parse_number(text, MAX_RING_ORDER, &order)) {
+		snprintf(err, errlen, "ring-page-order \"%.40s\": 0 to %d",
+			 text, MAX_RING_ORDER);
+		free(text);
+		return BL_ERR_INVAL;
+	}
+	if (text) {
+		free(text);
 		for (unsigned int i = 0; i < (1u << order); i++) {
 			snprintf(node, sizeof(node), "ring-ref%u", i);
 			if (!read_number(d, d->front, node, UINT32_MAX, &v)) {
