@@ -141,6 +141,13 @@ t_policy_allows_images_and_reloads() {
 	evil_cfg "disk = [ 'format=raw, vdev=xvda, access=rw, target=$tmp/images/evil.img' ]" |
 		sed "s|^kernel = .*|kernel = \"$tmp/images/kernel-link\"|" >"$tmp/evil.cfg"
 	blanket create -n na "$tmp/evil.cfg" | grep -q 'created evil'
+	# Not moved: its disk would not come with it (storage migration is
+	# not built yet); it runs on where it was.
+	msg=$(blanket migrate evil nb 2>&1) && return 1
+	echo "$msg"
+	grep -q "node nb: \"evil\" has 1 disk (xvda, $tmp/images/evil.img), and moving disks is not built yet: the guest stays where it runs" <<<"$msg"
+	grep -q '^evil [0-9]* 0 ' "$tmp/na.hv"
+	lacks '^evil' cat "$tmp/nb.hv"
 	blanket destroy -n na evil
 	# SIGHUP reads the policy again: a bad file leaves it as it was...
 	cp "$tmp/node.conf" "$tmp/node.conf.good"

@@ -509,6 +509,17 @@ int hv_config_admit(const struct hv_policy *policy, const char *text,
 			 "the guest's configuration names another guest");
 		rc = BL_ERR_INVAL;
 	}
+	/* Its disks would not come with it: the image here, if any, is
+	 * another one. Until storage migration is built, never move them. */
+	if (!rc && cfg.num_disks) {
+		snprintf(err, errlen,
+			 "\"%s\" has %d disk%s (%s, %.200s), and moving disks "
+			 "is not built yet: the guest stays where it runs",
+			 name, cfg.num_disks, cfg.num_disks > 1 ? "s" : "",
+			 cfg.disks[0].vdev ? cfg.disks[0].vdev : "?",
+			 cfg.disks[0].pdev_path ? cfg.disks[0].pdev_path : "?");
+		rc = BL_ERR_INVAL;
+	}
 	libxl_domain_config_dispose(&cfg);
 	return rc;
 }
