@@ -109,6 +109,7 @@ static void clear_stale(const struct server_opts *o, void *hv, const char *name,
 static int admit(struct dest *d, char *err, size_t errlen)
 {
 	const char *name = d->req->name;
+	char away[HV_NAME_MAX + 16];
 	struct ledger_receipt r;
 	struct bl_id other;
 	struct hv_guest g;
@@ -128,6 +129,20 @@ static int admit(struct dest *d, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "node %s already has a guest named \"%s\"",
 			 d->o->node_name, name);
+		return BL_ERR_BUSY;
+	}
+	/* Its copy from a handover not settled yet: settled first, or two
+	 * copies of one guest would wait here (and a handover from here
+	 * would find the name of the copy taken). */
+	snprintf(away, sizeof(away), "%s" HV_SUFFIX_AWAY, name);
+	if (d->o->hv->info(d->hv, away, &g) == BL_OK) {
+		snprintf(
+		    err, errlen,
+		    "node %s holds an unresolved copy of \"%s\" from an "
+		    "earlier migration; it is settled first (its resolver "
+		    "asks every few seconds, or `blanket migrate --resolve "
+		    "%s`)",
+		    d->o->node_name, name, name);
 		return BL_ERR_BUSY;
 	}
 	if (ledger_receipt_read(d->o, &d->req->migration, &r) == BL_OK) {
