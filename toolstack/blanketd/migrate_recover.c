@@ -18,27 +18,30 @@
 #include "toolstack/blanketd/migrate.h"
 #include "toolstack/common/log.h"
 
-/* No migration survives a restart: their locks go. */
-static void remove_locks(const struct server_opts *o)
-{
-	DIR *d = opendir(o->state_dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "migrating-", 10) &&
-		    unlinkat(dirfd(d), e->d_name, 0) < 0)
-			log_warn("%s/%s", o->state_dir, e->d_name);
-	closedir(d);
-}
-
 static bool has_suffix(const char *s, const char *suffix, size_t *base_r)
 {
 	size_t l = strlen(s), n = strlen(suffix);
 
 	*base_r = l - n;
 	return l > n && !strcmp(s + l - n, suffix);
+}
+
+/* No migration survives a restart: their locks go, and so do the files a
+ * write cut short left aside (NAME.new: never read as records). */
+static void remove_leftovers(const struct server_opts *o)
+{
+	DIR *d = opendir(o->state_dir);
+	struct dirent *e;
+	size_t base;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if ((!strncmp(e->d_name, "migrating-", 10) ||
+		     has_suffix(e->d_name, ".new", &base)) &&
+		    unlinkat(dirfd(d), e->d_name, 0) < 0)
+			log_warn("%s/%s", o->state_dir, e->d_name);
+	closedir(d);
 }
 
 #define KEPT_MAX 256
@@ -128,7 +131,7 @@ void migrate_recover(const struct server_opts *o, void *hv)
 	struct ledger_away a;
 	size_t n = 0, base;
 
-	remove_locks(o);
+	remove_leftovers(o);
 	/* The destination's promises first: a receipt's guest is renamed
 	 * before leftovers are destroyed. */
 	ledger_each_receipt(o, keep_promise, &r);
