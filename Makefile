@@ -210,7 +210,7 @@ check-binaries: all
 	@if [ -s $(BUILD)/leaked.syms ]; then \
 		echo "check-binaries: blanket carries lab or migration symbols:"; \
 		cat $(BUILD)/leaked.syms; exit 1; fi
-	@if strings $(BLANKET) $(BLANKETD) $(LAB) | grep -F "$(SRCDIR)"; then \
+	@if strings $(BLANKET) $(BLANKETD) $(BLK) $(LAB) | grep -F "$(SRCDIR)"; then \
 		echo "check-binaries: a binary holds the build path $(SRCDIR)"; \
 		exit 1; fi
 	@echo "check-binaries: blanket has none of the lab's $$(wc -l <$(BUILD)/lab.syms) symbols; no binary names $(SRCDIR)"
