@@ -101,7 +101,8 @@ static void scan(struct xs_handle *xs)
 	for (unsigned int i = 0; i < ndisks; i++)
 		disks[i].seen = false;
 	for (unsigned int i = 0; doms && i < ndom; i++) {
-		if (!parse_id(doms[i], 0x7fef, &domid))
+		/* Guests' disks only: dom0's own are not ours to serve. */
+		if (!parse_id(doms[i], 0x7fef, &domid) || domid == 0)
 			continue;
 		snprintf(path, sizeof(path), VBD_ROOT "/%u", domid);
 		ndev = 0;
