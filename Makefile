@@ -78,7 +78,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
-        host-test fuzz fuzz-check bench format clean
+        host-test fuzz fuzz-check bench bench-disk format clean
 .DELETE_ON_ERROR:
 
 all: $(BLANKET) $(BLANKETD) $(BLK) $(LAB) $(AGENT) $(STAMP)
@@ -277,6 +277,9 @@ chaos-lab: all lab-image
 
 bench: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/migrate
+
+bench-disk: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/disk
 
 # The migration stream codec on the host (tests/bench/mig-pipeline runs it).
 $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \

@@ -9,6 +9,15 @@
  * so every sequence number printed is a write the disk acknowledged.
  * Settings (kernel command line): write_ms=N between records (default 20).
  *
+ * With diskbench=MIB on the command line it measures the disk instead, with
+ * O_DIRECT over its first MIB MiB, and prints one line per figure:
+ *     bench seq-write <MB/s>      1 MiB writes, then fdatasync
+ *     bench seq-read <MB/s>       1 MiB reads
+ *     bench rand-write <IOPS>     4 KiB writes at random 4 KiB offsets
+ *     bench rand-read <IOPS>      4 KiB reads at random 4 KiB offsets
+ *     bench done
+ * (the random ones run for BENCH_RAND_S seconds each).
+ *
  * In dom0: `blanket-lab-diskwriter verify IMAGE` reads the records back
  * and prints "records <N>": records 0..N-1 are all there, each intact and
  * in its place, and sector N holds none. It exits 1, naming the sector,
@@ -22,6 +31,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +44,11 @@
 
 #include "lab/guest/guest_init.h"
 
-#define SECTOR 512
-#define MAGIC  "BLKTREC1"
+#define SECTOR	     512
+#define MAGIC	     "BLKTREC1"
+#define BENCH_BIG    (1 << 20)
+#define BENCH_SMALL  4096
+#define BENCH_RAND_S 10
 
 struct record {
 	char magic[8];
@@ -102,6 +115,80 @@ static void sleep_ms(long ms)
 		;
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One sequential pass over mib MiB: MB/s, or -1 on an error. */
+static double bench_seq(int fd, void *buf, long mib, bool write)
+{
+	double start = now_s();
+
+	for (long i = 0; i < mib; i++) {
+		ssize_t r =
+		    write ? pwrite(fd, buf, BENCH_BIG, (off_t)i * BENCH_BIG)
+			  : pread(fd, buf, BENCH_BIG, (off_t)i * BENCH_BIG);
+
+		if (r != BENCH_BIG)
+			return -1;
+	}
+	if (write && fdatasync(fd) < 0)
+		return -1;
+	return (double)mib * BENCH_BIG / 1e6 / (now_s() - start);
+}
+
+/* Random 4 KiB requests within mib MiB for BENCH_RAND_S s: IOPS. */
+static double bench_rand(int fd, void *buf, long mib, bool write)
+{
+	uint64_t state = 88172645463325252ull, n = 0;
+	long blocks = mib * (BENCH_BIG / BENCH_SMALL);
+	double start = now_s(), end = start + BENCH_RAND_S;
+
+	while (now_s() < end) {
+		off_t at;
+		ssize_t r;
+
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		at = (off_t)(state % (uint64_t)blocks) * BENCH_SMALL;
+		r = write ? pwrite(fd, buf, BENCH_SMALL, at)
+			  : pread(fd, buf, BENCH_SMALL, at);
+		if (r != BENCH_SMALL)
+			return -1;
+		n++;
+	}
+	return (double)n / (now_s() - start);
+}
+
+static void bench(long mib)
+{
+	void *buf = NULL;
+	int fd = open("/dev/xvda", O_RDWR | O_DIRECT);
+
+	if (mib < 1 || mib > 1 << 20) {
+		printf("diskwriter: bench: diskbench=%ld: want 1 to %d MiB\n",
+		       mib, 1 << 20);
+		return;
+	}
+	if (fd < 0 || posix_memalign(&buf, 4096, BENCH_BIG)) {
+		printf("diskwriter: bench: %s\n", strerror(errno));
+		return;
+	}
+	memset(buf, 0x5a, BENCH_BIG);
+	printf("bench seq-write %.1f\n", bench_seq(fd, buf, mib, true));
+	printf("bench seq-read %.1f\n", bench_seq(fd, buf, mib, false));
+	printf("bench rand-write %.0f\n", bench_rand(fd, buf, mib, true));
+	printf("bench rand-read %.0f\n", bench_rand(fd, buf, mib, false));
+	printf("bench done\n");
+	free(buf);
+	close(fd);
+}
+
 /* The disk, once blkfront has found it; -1 after 60 s. */
 static int open_disk(void)
 {
@@ -144,6 +231,11 @@ int main(int argc, char **argv)
 	if (write_ms < 0 || write_ms > 10000)
 		write_ms = 20;
 	fd = open_disk();
+	if (fd >= 0 && getenv("diskbench")) {
+		close(fd);
+		bench(strtol(getenv("diskbench"), NULL, 10));
+		fd = -1;
+	}
 	for (; fd >= 0; seq++) {
 		make_record(&r, seq);
 		if (pwrite(fd, &r, sizeof(r), (off_t)(seq * SECTOR)) !=
