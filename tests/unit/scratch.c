@@ -3,6 +3,14 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+int scratch_dir_make(char dir[SCRATCH_DIR_MAX], const char *suite)
+{
+	/* mkdtemp's template: it replaces the Xs. */
+	snprintf(dir, SCRATCH_DIR_MAX, "/tmp/blanket-%s-XXXXXX", suite);
+	return mkdtemp(dir) ? 0 : -1;
+}
 
 const char *scratch_path(const char *dir, const char *fmt, ...)
 {

@@ -19,13 +19,12 @@
 
 #define IMAGE_SECTORS 2048 /* 1 MiB */
 
-static char dir[64];
+static char dir[SCRATCH_DIR_MAX];
 static const struct blk_features all = {.flush = true, .discard = true};
 
 static int setup(void)
 {
-	strcpy(dir, "/tmp/blanket-blk-XXXXXX");
-	return mkdtemp(dir) ? 0 : 1;
+	return scratch_dir_make(dir, "blk") ? 1 : 0;
 }
 
 static int teardown(void)

@@ -9,18 +9,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/unit/scratch.h"
 #include "tests/unit/suites.h"
 #include "toolstack/blanketd/ledger.h"
 #include "toolstack/common/durable.h"
 #include "toolstack/common/id.h"
+#include "toolstack/common/path.h"
 
-static char dir[64];
+static char dir[SCRATCH_DIR_MAX];
 static struct server_opts opts;
 
 static int setup(void)
 {
-	strcpy(dir, "/tmp/blanket-ledger-XXXXXX");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make(dir, "ledger"))
 		return 1;
 	memset(&opts, 0, sizeof(opts));
 	opts.state_dir = dir;
@@ -30,10 +31,7 @@ static int setup(void)
 
 static int teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : 1;
+	return path_remove_tree(dir) == BL_OK ? 0 : 1;
 }
 
 static void test_ids(void)

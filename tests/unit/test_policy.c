@@ -16,7 +16,7 @@
 #include "toolstack/hv/hv_policy.h"
 #include "toolstack/hv/hv_xlcfg.h"
 
-static char tmp[] = "/tmp/blanket-policy-XXXXXX";
+static char tmp[SCRATCH_DIR_MAX];
 
 /* A path in this suite's scratch folder. */
 #define at(...) scratch_path(tmp, __VA_ARGS__)
@@ -35,7 +35,7 @@ static int write_file(const char *path, const char *text)
  * secret. */
 static int policy_suite_init(void)
 {
-	if (!mkdtemp(tmp) || mkdir(at("images"), 0700) ||
+	if (scratch_dir_make(tmp, "policy") || mkdir(at("images"), 0700) ||
 	    mkdir(at("outside"), 0700))
 		return -1;
 	if (write_file(at("images/vmlinuz"), "kernel") ||

@@ -116,7 +116,7 @@ static int probe_device(int inherited, const char *path)
 
 static void test_device(void)
 {
-	char path[] = "/tmp/blanket-sandbox-XXXXXX";
+	char path[] = "/tmp/blanket-sandbox-XXXXXX"; /* mkstemp's template */
 	int inherited = fcntl(STDERR_FILENO, F_DUPFD, 100), status = 0;
 	int tmp = mkstemp(path);
 	pid_t pid;

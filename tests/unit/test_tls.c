@@ -31,7 +31,7 @@
 #define DEADLINE_MS 2000
 #define BIG_LEN	    (1024 * 1024)
 
-static char tmp[] = "/tmp/blanket-tls-XXXXXX";
+static char tmp[SCRATCH_DIR_MAX];
 static struct tls_ctx *srv_node1, *cli_alice, *cli_node2;
 
 /* A path in this suite's scratch folder. */
@@ -68,7 +68,7 @@ static int tls_suite_init(void)
 {
 	/* tls.h: writes to a peer that has gone raise SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	if (!mkdtemp(tmp) || ca_init(at("ca"), "test") ||
+	if (scratch_dir_make(tmp, "tls") || ca_init(at("ca"), "test") ||
 	    issue("ca", "node1", CA_ROLE_NODE, "id") ||
 	    issue("ca", "node2", CA_ROLE_NODE, "id") ||
 	    issue("ca", "alice", CA_ROLE_OPERATOR, "id") ||

@@ -168,6 +168,25 @@ static struct hv_guest *lookup(struct fake *f, const char *name)
 	return NULL;
 }
 
+/* Load the state file (locked) and find name in it. BL_OK: *g_r is it,
+ * and the caller unlocks. Otherwise the file is unlocked again, and err
+ * says so when there is no such guest. */
+static int load_guest(struct fake *f, const char *name, struct hv_guest **g_r,
+		      char *err, size_t errlen)
+{
+	int rc = load(f);
+
+	if (rc)
+		return rc;
+	*g_r = lookup(f, name);
+	if (!*g_r) {
+		unlock(f);
+		snprintf(err, errlen, "no guest named \"%s\"", name);
+		return BL_ERR_NOTFOUND;
+	}
+	return BL_OK;
+}
+
 /* A new guest, with the next domid; NULL when the node is full. */
 static struct hv_guest *add_guest(struct fake *f, const char *name,
 				  enum hv_guest_state state, uint64_t mem_kib,
@@ -337,16 +356,10 @@ static int with_guest(void *ctx, const char *name, char *err, size_t errlen,
 {
 	struct fake *f = ctx;
 	struct hv_guest *g;
-	int rc = load(f);
+	int rc = load_guest(f, name, &g, err, errlen);
 
 	if (rc)
 		return rc;
-	g = lookup(f, name);
-	if (!g) {
-		snprintf(err, errlen, "no guest named \"%s\"", name);
-		unlock(f);
-		return BL_ERR_NOTFOUND;
-	}
 	fn(f, g);
 	return save(f);
 }
@@ -404,17 +417,11 @@ static int fake_shutdown(void *ctx, const char *name, int timeout_s, bool force,
 {
 	struct fake *f = ctx;
 	struct hv_guest *g;
-	int rc = load(f);
+	int rc = load_guest(f, name, &g, err, errlen);
 
 	(void)timeout_s;
 	if (rc)
 		return rc;
-	g = lookup(f, name);
-	if (!g) {
-		unlock(f);
-		snprintf(err, errlen, "no guest named \"%s\"", name);
-		return BL_ERR_NOTFOUND;
-	}
 	if (realtime_ms() < f->ready_at_ms[g - f->g] && !force) {
 		unlock(f);
 		if (timeout_s)
@@ -606,16 +613,10 @@ static int fake_adopt(void *ctx, const char *name, uint64_t generation,
 {
 	struct fake *f = ctx;
 	struct hv_guest *g;
-	int rc = load(f);
+	int rc = load_guest(f, name, &g, err, errlen);
 
 	if (rc)
 		return rc;
-	g = lookup(f, name);
-	if (!g) {
-		unlock(f);
-		snprintf(err, errlen, "no guest named \"%s\"", name);
-		return BL_ERR_NOTFOUND;
-	}
 	g->generation = generation;
 	g->state = HV_STATE_RUNNING;
 	return save(f);

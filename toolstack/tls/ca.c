@@ -594,8 +594,9 @@ int ca_renew(const char *ca_dir, const char *name, int days,
 		req.ips[req.n_ips++] = ip;
 	/* Issued aside, then moved over the old files: renewing replaces
 	 * them, and an error leaves them as they were. */
-	rc = path_mkdirs(out_dir, 0700)
-		 ?: path_join(tmp, sizeof(tmp), out_dir, ".renew-XXXXXX");
+	rc = path_mkdirs(out_dir, 0700);
+	if (!rc) /* mkdtemp's template: it replaces the Xs */
+		rc = path_join(tmp, sizeof(tmp), out_dir, ".renew-XXXXXX");
 	if (!rc && !mkdtemp(tmp)) {
 		log_warn("cannot create %s", tmp);
 		rc = BL_ERR_IO;
