@@ -2,9 +2,9 @@
  * encoder and decoder, over memory and a socketpair, fill runs and their
  * CRC, stream errors, and the golden streams.
  *
- * The golden streams in tests/golden/mig/ are this version's (3); those in
- * tests/golden/mig/v2/ and v1/ were written by versions 2 and 1 and stay
- * for ever as the
+ * The golden streams in tests/golden/mig/ are this version's (4); those in
+ * tests/golden/mig/v3/, v2/ and v1/ were written by versions 3, 2 and 1
+ * and stay for ever as the
  * N-1 test vectors: they are only read. To rewrite this version's on
  * purpose, run the tests with BL_GOLDEN_UPDATE=1. */
 #include <CUnit/CUnit.h>
@@ -87,7 +87,8 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_FILL), "fill");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_MIGRATION), "migration");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_SETTLED), "settled");
-	CU_ASSERT_STRING_EQUAL(mig_rec_name(12), "unknown");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_REC_DISK_END), "disk-end");
+	CU_ASSERT_STRING_EQUAL(mig_rec_name(15), "unknown");
 	CU_ASSERT_STRING_EQUAL(mig_rec_name(MIG_OPTIONAL | MIG_REC_RAW),
 			       "unknown");
 }
@@ -386,6 +387,86 @@ static void test_pause(void)
 /* A whole migration over a socketpair: the source (a child: a socket
  * holds less than the payload) sends the payload and plays its side of
  * the handover; the destination checks every byte. */
+/* Disk records between the payload's chunks: each disk-data comes out as
+ * it went in (zeros, text that deflates, random bytes that do not), the
+ * payload is untouched, and both sides count the same disk bytes. */
+static void test_disk_records(void)
+{
+	static uint8_t text[MIG_DISK_CHUNK], noise[4096], zeros[8192];
+	const uint8_t *sent[] = {zeros, text, noise};
+	const uint32_t lens[] = {sizeof(zeros), sizeof(text), sizeof(noise)};
+	const uint32_t want[] = {MIG_DISK_ZERO, MIG_DISK_ZLIB, MIG_DISK_RAW};
+	uint8_t hash[MIG_HASH_LEN], payload[100];
+	const struct mig_disk_rec *r;
+	struct mig_ident ident = {{{1}}, 7};
+	struct bl_stream s, out;
+	struct stream_mem m, mo;
+	struct mig_stats es, ds;
+	struct mig_enc *enc;
+	struct mig_dec *dec;
+	struct mig_ctl c;
+	char err[MIG_MESSAGE_MAX] = "";
+	size_t i = 0;
+
+	for (size_t k = 0; k < sizeof(text); k++)
+		text[k] = (uint8_t)("blanket disk "[k % 13]);
+	payload_seed(9);
+	payload_random(noise, sizeof(noise));
+	memset(payload, 'p', sizeof(payload));
+	memset(hash, 0xab, sizeof(hash));
+	stream_mem_init(&s, &m);
+	stream_mem_init(&out, &mo);
+	CU_ASSERT_EQUAL_FATAL(mig_enc_start(&s, 0, &ident, &enc), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_write(enc, payload, 50), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_disk(enc, 0, 1024, 4096), BL_OK);
+	for (size_t k = 0; k < 3; k++)
+		CU_ASSERT_EQUAL(mig_enc_disk_data(enc, 0, k * MIG_DISK_CHUNK,
+						  sent[k], lens[k]),
+				BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_disk_data(enc, 0, 0, text, 100), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(mig_enc_disk_end(enc, 0, 8192 + 65536 + 4096, hash),
+			BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_write(enc, payload + 50, 50), BL_OK);
+	CU_ASSERT_EQUAL(mig_enc_finish(enc), BL_OK);
+	mig_enc_stats(enc, &es);
+	mig_enc_free(enc);
+	CU_ASSERT_EQUAL(es.disk_bytes, 8192 + 65536 + 4096);
+	CU_ASSERT_TRUE(es.disk_wire < 8192 + 4096);
+
+	CU_ASSERT_EQUAL_FATAL(mig_dec_start(&s, &dec, err, sizeof(err)), BL_OK);
+	while (mig_dec_next(dec, &out, &c, err, sizeof(err)) == BL_OK &&
+	       c.type != MIG_REC_STREAM_END) {
+		r = mig_dec_disk(dec);
+		if (c.type == MIG_REC_DISK) {
+			CU_ASSERT_EQUAL(r->sectors, 1024);
+			CU_ASSERT_EQUAL(r->allocated, 4096);
+		} else if (c.type == MIG_REC_DISK_DATA) {
+			CU_ASSERT_EQUAL_FATAL(r->len, lens[i]);
+			CU_ASSERT_EQUAL(r->offset, i * MIG_DISK_CHUNK);
+			if (want[i] == MIG_DISK_ZERO) {
+				CU_ASSERT_PTR_NULL(r->data);
+			} else {
+				CU_ASSERT_EQUAL(memcmp(r->data, sent[i], r->len),
+						0);
+			}
+			i++;
+		} else if (c.type == MIG_REC_DISK_END) {
+			CU_ASSERT_EQUAL(memcmp(r->hash, hash, sizeof(hash)), 0);
+		}
+	}
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_EQUAL(c.type, MIG_REC_STREAM_END);
+	CU_ASSERT_EQUAL(i, 3);
+	mig_dec_stats(dec, &ds);
+	mig_dec_free(dec);
+	CU_ASSERT_EQUAL(ds.disk_bytes, es.disk_bytes);
+	CU_ASSERT_EQUAL(ds.raw_bytes, sizeof(payload));
+	CU_ASSERT_EQUAL_FATAL(mo.len, sizeof(payload));
+	CU_ASSERT_EQUAL(memcmp(mo.buf, payload, sizeof(payload)), 0);
+	stream_close(&s);
+	stream_close(&out);
+}
+
 static void test_socketpair(void)
 {
 	char err[MIG_MESSAGE_MAX] = "";
@@ -635,21 +716,38 @@ static void test_golden_v1(void)
 	free(g);
 }
 
-/* Version 2 streams (no migration record), read by this version. */
-static void test_golden_v2(void)
+/* The golden streams of an older version whose example payload is
+ * version 2's, in dir, read by this version. */
+static void check_goldens_since_v2(const char *dir)
 {
 	uint8_t example[8208];
+	char name[64];
 	uint8_t *g;
 	size_t len;
 
 	example_payload(example);
-	check_golden_decodes("v2/example.mig", example, sizeof(example));
-	check_golden_decodes("v2/empty.mig", example, 0);
+	snprintf(name, sizeof(name), "%s/example.mig", dir);
+	check_golden_decodes(name, example, sizeof(example));
+	snprintf(name, sizeof(name), "%s/empty.mig", dir);
+	check_golden_decodes(name, example, 0);
 	payload_seed(4);
 	g = payload_pages(12, 2, 1, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-	check_golden_decodes("v2/guest.mig", g, len);
+	snprintf(name, sizeof(name), "%s/guest.mig", dir);
+	check_golden_decodes(name, g, len);
 	free(g);
+}
+
+/* Version 2 streams (no migration record), read by this version. */
+static void test_golden_v2(void)
+{
+	check_goldens_since_v2("v2");
+}
+
+/* Version 3 streams (no disks), read by this version. */
+static void test_golden_v3(void)
+{
+	check_goldens_since_v2("v3");
 }
 
 static void test_golden(void)
@@ -725,9 +823,11 @@ void suite_mig(void)
 	CU_add_test(s, "reading straight into the encoder", test_space_commit);
 	CU_add_test(s, "a pause in the stream", test_pause);
 	CU_add_test(s, "migration over a socketpair", test_socketpair);
+	CU_add_test(s, "disk records among the payload", test_disk_records);
 	CU_add_test(s, "stream errors", test_io_errors);
 	CU_add_test(s, "deflate only while it pays in time", test_timed);
 	CU_add_test(s, "golden streams", test_golden);
+	CU_add_test(s, "version 3 golden streams", test_golden_v3);
 	CU_add_test(s, "version 2 golden streams", test_golden_v2);
 	CU_add_test(s, "version 1 golden streams", test_golden_v1);
 }

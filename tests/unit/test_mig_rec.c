@@ -156,6 +156,21 @@ static void expect_dec(struct bl_stream *s, int rc, const char *why)
 #define H3                                                                     \
 	"424c414e4b4d4947 00000003 00000000 "                                  \
 	"0000000a 00000018 000102030405060708090a0b0c0d0e0f 0000000000000007 "
+/* Version 4: disks. A disk of 8 sectors, a zero disk-data of its first
+ * sector, its disk-end for 512 bytes, and an empty stream-end. */
+#define H4                                                                     \
+	"424c414e4b4d4947 00000004 00000000 "                                  \
+	"0000000a 00000018 000102030405060708090a0b0c0d0e0f 0000000000000007 "
+#define DISK8 "0000000c 00000018 00000000 00000000 0000000000000008 0000000000000000 "
+#define DATA0                                                                  \
+	"0000000d 00000014 00000000 00000001 0000000000000000 00000200 "     \
+	"00000000 "
+#define DEND512                                                                \
+	"0000000e 00000030 00000000 00000000 0000000000000200 "              \
+	"0000000000000000000000000000000000000000000000000000000000000000 "
+#define SEND0                                                                  \
+	"00000004 00000014 0000000000000000 0000000000000000 00000000 "      \
+	"00000000"
 #define Z64 "78014b4ca40c0000148d1841" /* 64 "a", deflated at level 1 */
 
 static const struct bad_stream {
@@ -163,10 +178,49 @@ static const struct bad_stream {
 	int rc;
 	const char *why;
 } bad_streams[] = {
-    {"424c414e4b4d4947 00000004 00000000", BL_ERR_VERSION,
-     "header: version: 4, this reader reads 1 to 3"},
+    {"424c414e4b4d4947 00000005 00000000", BL_ERR_VERSION,
+     "header: version: 5, this reader reads 1 to 4"},
     {"424c414e4b4d4947 00000000 00000000", BL_ERR_VERSION,
-     "header: version: 0, this reader reads 1 to 3"},
+     "header: version: 0, this reader reads 1 to 4"},
+    /* Disks are version 4's. */
+    {H3 DISK8, BL_ERR_PROTO, "unknown record type 12"},
+    {H4 DISK8 DATA0 DEND512 SEND0, BL_OK, ""},
+    {H4 "0000000c 00000018 00000001 00000000 0000000000000008 "
+	"0000000000000000",
+     BL_ERR_PROTO, "disk: index: out of order"},
+    {H4 "0000000c 00000018 00000000 00000000 0000000000000000 "
+	"0000000000000000",
+     BL_ERR_PROTO, "disk: sectors: out of range"},
+    {H4 "0000000c 00000018 00000000 00000000 0000000000000008 "
+	"0000000000001001",
+     BL_ERR_PROTO, "disk: allocated: over the size"},
+    {H4 DATA0, BL_ERR_PROTO, "disk-data: index: no such disk open"},
+    {H4 DISK8
+     "0000000d 00000014 00000000 00000001 0000000000000e00 00000400 "
+     "00000000",
+     BL_ERR_PROTO, "disk-data: offset: outside the disk"},
+    {H4 DISK8
+     "0000000d 00000014 00000000 00000001 0000000000000000 00000100 "
+     "00000000",
+     BL_ERR_PROTO, "disk-data: raw_len: out of range"},
+    {H4 DISK8
+     "0000000d 00000014 00000000 00000000 0000000000000000 00000200 "
+     "00000000",
+     BL_ERR_PROTO, "disk-data: raw_len: does not match the record"},
+    {H4 DISK8
+     "0000000d 00000014 00000000 00000002 0000000000000000 00000200 "
+     "00000000",
+     BL_ERR_PROTO,
+     "disk-data: encoding: compression is off in the header"},
+    {H4 DISK8
+     "0000000d 00000014 00000000 00000007 0000000000000000 00000200 "
+     "00000000",
+     BL_ERR_PROTO, "disk-data: encoding: unknown"},
+    {H4 DISK8 SEND0, BL_ERR_PROTO, "stream-end: disk 0: no disk-end"},
+    {H4 DISK8 DEND512, BL_ERR_PROTO,
+     "disk-end: bytes: does not match the disk-data"},
+    {H4 DISK8 DATA0 DEND512 DATA0, BL_ERR_PROTO,
+     "disk-data: index: no such disk open"},
     {"424c414e4b4d4947 00000001 00000002", BL_ERR_PROTO,
      "header: options: unknown flags"},
     {"424c414e4b525043 00000001 00000001", BL_ERR_PROTO,

@@ -38,6 +38,15 @@ struct mig_dec {
 	struct mig_stats st;
 	bool has_ident; /* version 3 on */
 	struct mig_ident ident;
+	/* disks (version 4): the record just read, and each disk's */
+	struct mig_disk_rec disk;
+	uint8_t *disk_buf; /* a disk-data's bytes inflated, MIG_DISK_CHUNK */
+	uint32_t ndisks;
+	struct {
+		uint64_t sectors;
+		uint64_t got; /* disk-data bytes */
+		bool ended;
+	} disks[MIG_DISKS_MAX];
 };
 
 /* A record's body and padding. */
@@ -237,6 +246,12 @@ static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
 	if (frame_load32(dec->body + 16) != dec->crc)
 		return proto(err, errlen,
 			     "stream-end: crc32: checksum mismatch");
+	for (uint32_t i = 0; i < dec->ndisks; i++)
+		if (!dec->disks[i].ended) {
+			snprintf(err, errlen, "stream-end: disk %u: no disk-end",
+				 i);
+			return BL_ERR_PROTO;
+		}
 	dec->over = true;
 	return drain(dec, out, err, errlen);
 }
@@ -252,6 +267,138 @@ static int on_abort(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	return rc;
 }
 
+/* --- disks --- */
+
+static int on_disk(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		   struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	struct mig_disk_rec *r = &dec->disk;
+
+	(void)out;
+	(void)len;
+	(void)ctl_r;
+	memset(r, 0, sizeof(*r));
+	r->index = frame_load32(dec->body);
+	r->sectors = frame_load64(dec->body + 8);
+	r->allocated = frame_load64(dec->body + 16);
+	if (r->index != dec->ndisks || r->index >= MIG_DISKS_MAX)
+		return proto(err, errlen, "disk: index: out of order");
+	if (frame_load32(dec->body + 4))
+		return proto(err, errlen, "disk: flags: unknown flags");
+	if (!r->sectors || r->sectors > MIG_DISK_SECTORS)
+		return proto(err, errlen, "disk: sectors: out of range");
+	if (r->allocated > r->sectors * 512)
+		return proto(err, errlen, "disk: allocated: over the size");
+	dec->disks[dec->ndisks++].sectors = r->sectors;
+	return BL_OK;
+}
+
+/* The disk a disk-data or disk-end record names: announced, not ended. */
+static int disk_open(struct mig_dec *dec, const char *what, char *err,
+		     size_t errlen)
+{
+	uint32_t i = frame_load32(dec->body);
+
+	if (i >= dec->ndisks || dec->disks[i].ended) {
+		snprintf(err, errlen, "%s: index: no such disk open", what);
+		return BL_ERR_PROTO;
+	}
+	dec->disk.index = i;
+	return BL_OK;
+}
+
+static int on_disk_data(struct mig_dec *dec, struct bl_stream *out,
+			uint32_t len, struct mig_ctl *ctl_r, char *err,
+			size_t errlen)
+{
+	struct mig_disk_rec *r = &dec->disk;
+	const uint8_t *data = dec->body + MIG__DISK_DATA_HEAD;
+	uint32_t encoding, dlen = len - MIG__DISK_DATA_HEAD;
+	int rc, z;
+
+	(void)out;
+	(void)ctl_r;
+	memset(r, 0, sizeof(*r));
+	rc = disk_open(dec, "disk-data", err, errlen);
+	if (rc)
+		return rc;
+	encoding = frame_load32(dec->body + 4);
+	r->offset = frame_load64(dec->body + 8);
+	r->len = frame_load32(dec->body + 16);
+	if (!r->len || r->len > MIG_DISK_CHUNK || r->len % 512)
+		return proto(err, errlen, "disk-data: raw_len: out of range");
+	if (r->offset % 512 ||
+	    r->offset / 512 > dec->disks[r->index].sectors - r->len / 512)
+		return proto(err, errlen,
+			     "disk-data: offset: outside the disk");
+	switch (encoding) {
+	case MIG_DISK_RAW:
+		if (dlen != r->len)
+			return proto(err, errlen,
+				     "disk-data: raw_len: does not match the "
+				     "record");
+		r->data = data;
+		break;
+	case MIG_DISK_ZERO:
+		if (dlen)
+			return proto(err, errlen,
+				     "disk-data: zero: carries data");
+		break;
+	case MIG_DISK_ZLIB:
+		if (!(dec->options & MIG_OPT_ZLIB))
+			return proto(err, errlen,
+				     "disk-data: encoding: compression is off "
+				     "in the header");
+		if (!dlen || dlen >= r->len)
+			return proto(err, errlen,
+				     "disk-data: data: not shorter than "
+				     "raw_len");
+		if (inflateReset(&dec->z) != Z_OK) {
+			snprintf(err, errlen, "zlib: inflateReset failed");
+			return BL_ERR_FAIL;
+		}
+		dec->z.next_in = (Bytef *)data;
+		dec->z.avail_in = dlen;
+		dec->z.next_out = dec->disk_buf;
+		dec->z.avail_out = r->len;
+		z = inflate(&dec->z, Z_FINISH);
+		if (z != Z_STREAM_END || dec->z.avail_out || dec->z.avail_in)
+			return proto(err, errlen, "disk-data: data: corrupt");
+		r->data = dec->disk_buf;
+		break;
+	default:
+		return proto(err, errlen, "disk-data: encoding: unknown");
+	}
+	dec->disks[r->index].got += r->len;
+	dec->st.disk_bytes += r->len;
+	return BL_OK;
+}
+
+static int on_disk_end(struct mig_dec *dec, struct bl_stream *out,
+		       uint32_t len, struct mig_ctl *ctl_r, char *err,
+		       size_t errlen)
+{
+	struct mig_disk_rec *r = &dec->disk;
+	int rc;
+
+	(void)out;
+	(void)len;
+	(void)ctl_r;
+	memset(r, 0, sizeof(*r));
+	rc = disk_open(dec, "disk-end", err, errlen);
+	if (rc)
+		return rc;
+	if (frame_load32(dec->body + 4))
+		return proto(err, errlen, "disk-end: flags: unknown flags");
+	r->bytes = frame_load64(dec->body + 8);
+	if (r->bytes != dec->disks[r->index].got)
+		return proto(err, errlen,
+			     "disk-end: bytes: does not match the disk-data");
+	memcpy(r->hash, dec->body + 16, MIG_HASH_LEN);
+	dec->disks[r->index].ended = true;
+	return BL_OK;
+}
+
 typedef int (*handler_fn)(struct mig_dec *dec, struct bl_stream *out,
 			  uint32_t len, struct mig_ctl *ctl_r, char *err,
 			  size_t errlen);
@@ -261,6 +408,8 @@ static const handler_fn handlers[] = {
     [MIG_REC_RAW] = on_raw,	[MIG_REC_ZERO] = on_zero,
     [MIG_REC_ZLIB] = on_zlib,	[MIG_REC_STREAM_END] = on_stream_end,
     [MIG_REC_ABORT] = on_abort, [MIG_REC_FILL] = on_fill,
+    [MIG_REC_DISK] = on_disk,	[MIG_REC_DISK_DATA] = on_disk_data,
+    [MIG_REC_DISK_END] = on_disk_end,
 };
 
 /* Version 3's migration record, which must come first. */
@@ -307,7 +456,8 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 	dec->st.wire_bytes = sizeof(hdr);
 	dec->body = malloc(BODY_BUF);
 	dec->obuf = malloc(OBUF_CAP);
-	if (!dec->body || !dec->obuf)
+	dec->disk_buf = malloc(MIG_DISK_CHUNK);
+	if (!dec->body || !dec->obuf || !dec->disk_buf)
 		goto out;
 	if (options & MIG_OPT_ZLIB) {
 		if (inflateInit(&dec->z) != Z_OK)
@@ -386,6 +536,11 @@ int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 	return rc;
 }
 
+const struct mig_disk_rec *mig_dec_disk(const struct mig_dec *dec)
+{
+	return &dec->disk;
+}
+
 void mig_dec_stats(const struct mig_dec *dec, struct mig_stats *st_r)
 {
 	*st_r = dec->st;
@@ -399,5 +554,6 @@ void mig_dec_free(struct mig_dec *dec)
 		inflateEnd(&dec->z);
 	free(dec->body);
 	free(dec->obuf);
+	free(dec->disk_buf);
 	free(dec);
 }

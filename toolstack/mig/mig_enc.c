@@ -425,6 +425,104 @@ out:
 	return rc;
 }
 
+/* --- disks (version 4) --- */
+
+/* Room for a disk record, or the error that sticks. */
+static int disk_room(struct mig_enc *enc)
+{
+	if (enc->rc)
+		return enc->rc;
+	if (enc->done)
+		return BL_ERR_INVAL;
+	enc->rc = room(enc);
+	return enc->rc;
+}
+
+int mig_enc_disk(struct mig_enc *enc, uint32_t index, uint64_t sectors,
+		 uint64_t allocated)
+{
+	uint8_t body[MIG__DISK_LEN];
+	size_t n;
+	int rc = disk_room(enc);
+
+	if (rc)
+		return rc;
+	frame_store32(body, index);
+	frame_store32(body + 4, 0);
+	frame_store64(body + 8, sectors);
+	frame_store64(body + 16, allocated);
+	n = frame_put(enc->out + enc->out_len, MIG_REC_DISK, body,
+		      sizeof(body));
+	enc->out_len += n;
+	enc->st.disk_wire += n;
+	return BL_OK;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	return len && !p[0] && !memcmp(p, p + 1, len - 1);
+}
+
+int mig_enc_disk_data(struct mig_enc *enc, uint32_t index, uint64_t offset,
+		      const void *data, uint32_t len)
+{
+	uint8_t *rec, *head;
+	uint32_t encoding = MIG_DISK_RAW, body = MIG__DISK_DATA_HEAD + len;
+	size_t zlen = 0, n;
+	int64_t t0;
+	int rc = disk_room(enc);
+
+	if (rc)
+		return rc;
+	if (!len || len > MIG_DISK_CHUNK || len % 512)
+		return BL_ERR_INVAL;
+	rec = enc->out + enc->out_len;
+	head = rec + MIG_REC_HEADER_LEN;
+	if (all_zero(data, len)) {
+		encoding = MIG_DISK_ZERO;
+		body = MIG__DISK_DATA_HEAD;
+	} else if (enc->compress && !looks_random(data, len)) {
+		t0 = mig__now_ns();
+		zlen = deflate_into(enc, data, len, head + MIG__DISK_DATA_HEAD);
+		enc->st.deflate_ns += (uint64_t)(mig__now_ns() - t0);
+	}
+	if (zlen) {
+		encoding = MIG_DISK_ZLIB;
+		body = MIG__DISK_DATA_HEAD + (uint32_t)zlen;
+	} else if (encoding == MIG_DISK_RAW) {
+		memcpy(head + MIG__DISK_DATA_HEAD, data, len);
+	}
+	frame_store32(head, index);
+	frame_store32(head + 4, encoding);
+	frame_store64(head + 8, offset);
+	frame_store32(head + 16, len);
+	n = frame_put(rec, MIG_REC_DISK_DATA, NULL, body);
+	enc->out_len += n;
+	enc->st.disk_wire += n;
+	enc->st.disk_bytes += len;
+	return BL_OK;
+}
+
+int mig_enc_disk_end(struct mig_enc *enc, uint32_t index, uint64_t bytes,
+		     const uint8_t hash[MIG_HASH_LEN])
+{
+	uint8_t body[MIG__DISK_END_LEN];
+	size_t n;
+	int rc = disk_room(enc);
+
+	if (rc)
+		return rc;
+	frame_store32(body, index);
+	frame_store32(body + 4, 0);
+	frame_store64(body + 8, bytes);
+	memcpy(body + 16, hash, MIG_HASH_LEN);
+	n = frame_put(enc->out + enc->out_len, MIG_REC_DISK_END, body,
+		      sizeof(body));
+	enc->out_len += n;
+	enc->st.disk_wire += n;
+	return BL_OK;
+}
+
 void mig_enc_stats(const struct mig_enc *enc, struct mig_stats *st_r)
 {
 	*st_r = enc->st;

@@ -40,6 +40,12 @@ static const struct mig__rec_desc recs[] = {
     [MIG_REC_MIGRATION] = {"migration", MIG__IDENT_LEN, MIG__IDENT_LEN,
 			   MIG__HEADER, 3},
     [MIG_REC_SETTLED] = {"settled", 0, 0, MIG__CONTROL, 3},
+    [MIG_REC_DISK] = {"disk", MIG__DISK_LEN, MIG__DISK_LEN, MIG__PAYLOAD, 4},
+    [MIG_REC_DISK_DATA] = {"disk-data", MIG__DISK_DATA_HEAD,
+			   MIG__DISK_DATA_HEAD + MIG_DISK_CHUNK, MIG__PAYLOAD,
+			   4},
+    [MIG_REC_DISK_END] = {"disk-end", MIG__DISK_END_LEN, MIG__DISK_END_LEN,
+			  MIG__PAYLOAD, 4},
 };
 
 const struct mig__rec_desc *mig__rec_desc(uint32_t type)

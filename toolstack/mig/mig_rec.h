@@ -20,6 +20,12 @@
 
 /* The migration record's body: id, generation. */
 #define MIG__IDENT_LEN (BL_ID_LEN + 8)
+/* Disk records' bodies: disk (index, flags, sectors, allocated);
+ * disk-data's fields before its data (index, encoding, offset, raw_len);
+ * disk-end (index, flags, bytes, hash). */
+#define MIG__DISK_LEN	    24
+#define MIG__DISK_DATA_HEAD 20
+#define MIG__DISK_END_LEN   (16 + MIG_HASH_LEN)
 
 /* The largest record on the wire: MIG_MAX_BODY is a multiple of 8. */
 #define MIG__REC_MAX (MIG_REC_HEADER_LEN + MIG_MAX_BODY)

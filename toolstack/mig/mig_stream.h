@@ -19,7 +19,7 @@
 #include "toolstack/common/id.h"
 #include "toolstack/common/stream.h"
 
-#define MIG_VERSION	   3 /* the version we write, and the highest we read */
+#define MIG_VERSION	   4 /* the version we write, and the highest we read */
 #define MIG_MIN_VERSION	   1 /* the lowest we read */
 #define MIG_HEADER_LEN	   FRAME_HEADER_LEN
 #define MIG_REC_HEADER_LEN FRAME_REC_HEADER_LEN
@@ -29,6 +29,10 @@
 #define MIG_OPT_ZLIB	   0x1u		  /* header option: zlib records */
 #define MIG_MESSAGE_MAX	   512		  /* abort message, NUL included */
 #define MIG_DOMID_MAX	   32751u	  /* below DOMID_FIRST_RESERVED */
+#define MIG_DISKS_MAX	   16u		  /* disk records in a stream */
+#define MIG_DISK_CHUNK	   65536u	  /* a disk-data record's raw_len */
+#define MIG_DISK_SECTORS   (1ull << 41)	  /* a disk's most: 1 PiB */
+#define MIG_HASH_LEN	   32u		  /* disk-end's hash: SHA-256 */
 
 enum mig_rec_type {
 	MIG_REC_RAW = 1,
@@ -42,6 +46,30 @@ enum mig_rec_type {
 	MIG_REC_FILL = 9,	/* since version 2 */
 	MIG_REC_MIGRATION = 10, /* since version 3 */
 	MIG_REC_SETTLED = 11,	/* since version 3 */
+	MIG_REC_DISK = 12,	/* since version 4 */
+	MIG_REC_DISK_DATA = 13, /* since version 4 */
+	MIG_REC_DISK_END = 14,	/* since version 4 */
+};
+
+/* disk-data's encodings of its bytes */
+enum mig_disk_encoding {
+	MIG_DISK_RAW = 0,
+	MIG_DISK_ZERO = 1,
+	MIG_DISK_ZLIB = 2,
+};
+
+/* A disk record as the decoder read it (version 4): which fields a type
+ * uses is in the spec's table. */
+struct mig_disk_rec {
+	uint32_t index;
+	uint64_t sectors;	  /* disk: the image's size in 512-byte sectors */
+	uint64_t allocated;	  /* disk: bytes allocated at the source */
+	uint64_t offset;	  /* disk-data: where the bytes go, in bytes */
+	uint32_t len;		  /* disk-data: how many */
+	const uint8_t *data;	  /* disk-data: the bytes, NULL for zeros; the
+				   * decoder's until its next call */
+	uint64_t bytes;		  /* disk-end: disk-data bytes for the disk */
+	uint8_t hash[MIG_HASH_LEN]; /* disk-end: the image's at the source */
 };
 
 /* Which migration a stream carries (version 3's migration record): its
@@ -72,6 +100,8 @@ struct mig_stats {
 			      * connection, the decoder's to its output */
 	uint64_t recv_ns;    /* decoder: wall time reading records */
 	uint64_t deflate_ns; /* encoder: wall time in deflate */
+	uint64_t disk_bytes; /* disk-data bytes, not in raw_bytes */
+	uint64_t disk_wire;  /* the disk records' share of wire_bytes */
 };
 
 /* Control records, decoded. Which fields a type uses is in the spec's
@@ -141,6 +171,19 @@ void mig_enc_stats(const struct mig_enc *enc, struct mig_stats *st_r);
 /* NULL is allowed. Does not close the stream. */
 void mig_enc_free(struct mig_enc *enc);
 
+/* Disks (version 4), in the payload's place, before stream-end: a disk
+ * record per disk, numbered from 0 in order, then its disk-data records
+ * (each written at once, as zeros, deflated if that pays, or raw), then
+ * its disk-end. len: a multiple of 512, at most MIG_DISK_CHUNK. The
+ * encoder does not check the order: the decoder does. Errors as
+ * mig_enc_write()'s. */
+int mig_enc_disk(struct mig_enc *enc, uint32_t index, uint64_t sectors,
+		 uint64_t allocated) BL_MUST_CHECK;
+int mig_enc_disk_data(struct mig_enc *enc, uint32_t index, uint64_t offset,
+		      const void *data, uint32_t len) BL_MUST_CHECK;
+int mig_enc_disk_end(struct mig_enc *enc, uint32_t index, uint64_t bytes,
+		     const uint8_t hash[MIG_HASH_LEN]) BL_MUST_CHECK;
+
 /* The decoder, from records to libxl's restore fd. */
 struct mig_dec;
 
@@ -160,8 +203,8 @@ int mig_dec_ident(const struct mig_dec *dec,
  * read that would wait (so out works while the rest is on its way); never
  * more than was decoded, and all of it once stream-end is verified. On
  * BL_OK,
- * ctl_r->type says what was read: a chunk type (call again),
- * MIG_REC_STREAM_END (the payload is complete and its checksum verified;
+ * ctl_r->type says what was read: a chunk type (call again), a disk
+ * record (mig_dec_disk() has it; call again), MIG_REC_STREAM_END (the payload is complete and its checksum verified;
  * the handover follows, with mig_ctl_*), or MIG_REC_ABORT (the source gave
  * up: its code and message are in ctl_r). After either of those, and after
  * an error, which sticks, there is nothing more to decode: later calls
@@ -169,6 +212,10 @@ int mig_dec_ident(const struct mig_dec *dec,
  * they come, with "output: " before the message. */
 int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 		 struct mig_ctl *ctl_r, char *err, size_t errlen) BL_MUST_CHECK;
+/* The disk record mig_dec_next() just read (its ctl_r->type was
+ * MIG_REC_DISK, MIG_REC_DISK_DATA or MIG_REC_DISK_END): checked against
+ * the spec and the disk's earlier records. */
+const struct mig_disk_rec *mig_dec_disk(const struct mig_dec *dec);
 void mig_dec_stats(const struct mig_dec *dec, struct mig_stats *st_r);
 /* NULL is allowed. Does not close the streams. */
 void mig_dec_free(struct mig_dec *dec);
