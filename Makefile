@@ -26,6 +26,10 @@ MIG_SRC    := $(wildcard toolstack/mig/*.c)
 BLK_XEN    := drivers/blk/blk_disk.c drivers/blk/blk_grant.c
 BLK_SRC    := $(filter-out drivers/blk/main.c $(BLK_XEN), \
                 $(wildcard drivers/blk/*.c))
+# What blanketd takes of it, for live storage migration: the backends'
+# control channel and the image hash.
+BLK_MIGRATE := drivers/blk/blk_ctl.c drivers/blk/blk_dirty.c \
+               drivers/blk/blk_hashes.c drivers/blk/blk_image.c
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
@@ -118,7 +122,7 @@ $(LAB): $(call obj,lab/main.c $(LAB_SRC) $(CMD_SRC) $(CLIENT_SRC) \
 
 $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 		$(HV_LIBXL) $(NODE_SRC) $(CLIENT_SRC) $(MIG_SRC) $(RPC_SRC) \
-		$(TLS_SRC) $(COMMON_SRC))
+		$(TLS_SRC) $(BLK_MIGRATE) $(COMMON_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz
 
@@ -216,7 +220,8 @@ check-binaries: all
 	@echo "check-binaries: blanket has none of the lab's $$(wc -l <$(BUILD)/lab.syms) symbols; no binary names $(SRCDIR)"
 
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
-		toolstack/blanketd/ledger.c toolstack/blanketd/access.c)
+		toolstack/blanketd/ledger.c toolstack/blanketd/access.c \
+		toolstack/blanketd/disk_send.c toolstack/blanketd/disk_recv.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 

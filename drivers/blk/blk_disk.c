@@ -10,6 +10,10 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +21,12 @@
 #include <xenevtchn.h>
 #include <xenstore.h>
 
+#include "drivers/blk/blk_ctl.h"
 #include "drivers/blk/blk_grant.h"
 #include "drivers/blk/blk_image.h"
 #include "drivers/blk/blk_ring.h"
 #include "drivers/blk/blk_xenbus.h"
+#include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/common/sandbox.h"
 
@@ -41,6 +47,11 @@ struct disk {
 	unsigned int ring_pages;
 	struct blk_ring ring;
 	uint64_t io_errors;
+	/* blanketd's control channel (blk_ctl.h): listening, and the one
+	 * connection it serves (-1: none) */
+	int ctl_listen, ctl_fd;
+	struct blk_ctl ctl;
+	bool ring_waiting; /* an event came while quiesced */
 	unsigned char buf[BLKIF_MAX_SEGMENTS_PER_REQUEST * BLK_PAGE];
 };
 
@@ -314,9 +325,13 @@ static int16_t do_request(struct disk *d, const struct blk_req *req)
 			rc = blk_image_write(&d->img, req->sector, &iov, 1);
 		if (!rc && req->op == BLK_OP_FLUSH)
 			rc = blk_image_flush(&d->img);
+		if (!rc && req->nsegs)
+			blk_ctl_written(&d->ctl, req->sector, req->nsectors);
 		break;
 	case BLK_OP_DISCARD:
 		rc = blk_image_discard(&d->img, req->sector, req->nsectors);
+		if (!rc)
+			blk_ctl_written(&d->ctl, req->sector, req->nsectors);
 		break;
 	}
 	if (rc) {
@@ -364,6 +379,84 @@ static void serve_ring(struct disk *d)
 			log_warnx("%s: request refused (%" PRIu64
 				  " so far): %s",
 				  d->back, k, d->ring.last_refusal);
+}
+
+/* --- blanketd's control channel --- */
+
+/* BLK_CTL_DIR/DOMID-DEVID, listening; made before the process confines
+ * itself (it may make no socket afterwards). */
+static int open_ctl(struct disk *d, char *err, size_t errlen)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+	if (mkdir("/run/blanket", 0700) < 0 && errno != EEXIST)
+		goto fail;
+	if (mkdir(BLK_CTL_DIR, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	blk_ctl_path(a.sun_path, sizeof(a.sun_path), BLK_CTL_DIR, d->domid,
+		     d->devid);
+	unlink(a.sun_path);
+	d->ctl_listen =
+	    socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->ctl_listen < 0 ||
+	    bind(d->ctl_listen, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(d->ctl_listen, 1) < 0)
+		goto fail;
+	return BL_OK;
+fail:
+	snprintf(err, errlen, "the control socket %s/%u-%u: %s", BLK_CTL_DIR,
+		 d->domid, d->devid, strerror(errno));
+	return BL_ERR_IO;
+}
+
+/* A new connection replaces the one before (blanketd's session that held
+ * it is gone, or going). */
+static void ctl_accept(struct disk *d)
+{
+	int fd = accept4(d->ctl_listen, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (d->ctl_fd >= 0)
+		close(d->ctl_fd);
+	d->ctl_fd = fd;
+}
+
+static void ctl_closed(struct disk *d)
+{
+	bool was_quiesced = d->ctl.quiesced;
+
+	close(d->ctl_fd);
+	d->ctl_fd = -1;
+	blk_ctl_closed(&d->ctl);
+	d->ring_waiting = true;
+	if (was_quiesced)
+		log_info("%s: the migration's channel closed: serving again",
+			 d->back);
+}
+
+/* One request, one reply; a channel that misbehaves is closed. */
+static void ctl_serve(struct disk *d)
+{
+	static struct blk_ctl_reply reply;
+	unsigned char req[BLK_CTL_REQ_LEN];
+	size_t got, len;
+	bool was_quiesced = d->ctl.quiesced;
+
+	if (fdio_read(d->ctl_fd, req, sizeof(req), fdio_now_ms() + 5000,
+		      &got)) {
+		ctl_closed(d);
+		return;
+	}
+	blk_ctl_handle(&d->ctl, req, sizeof(req), &reply, &len);
+	if (!was_quiesced && d->ctl.quiesced)
+		log_info("%s: quiesced for a migration", d->back);
+	if (was_quiesced && !d->ctl.quiesced) {
+		log_info("%s: serving again", d->back);
+		d->ring_waiting = true;
+	}
+	if (fdio_write(d->ctl_fd, &reply, len, fdio_now_ms() + 5000))
+		ctl_closed(d);
 }
 
 /* --- the process --- */
@@ -426,6 +519,11 @@ out:
 
 static void close_disk(struct disk *d)
 {
+	if (d->ctl_fd >= 0)
+		close(d->ctl_fd);
+	if (d->ctl_listen >= 0)
+		close(d->ctl_listen);
+	blk_ctl_closed(&d->ctl);
 	disconnect(d);
 	if (d->xce)
 		xenevtchn_close(d->xce);
@@ -438,7 +536,7 @@ static void close_disk(struct disk *d)
 int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 {
 	static struct disk d; /* one per process; its buffer is 44 KiB */
-	struct pollfd p[2];
+	struct pollfd p[4];
 	char **w;
 	int rc;
 
@@ -447,11 +545,16 @@ int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 	d.devid = devid;
 	d.port = -1;
 	d.img.fd = -1;
+	d.ctl_listen = d.ctl_fd = -1;
 	/* Only what it opens itself, then nothing more (docs/security.md,
 	 * "The disk backends"). */
 	rc = sandbox_close_inherited();
 	if (!rc)
 		rc = open_disk(&d, err, errlen);
+	if (!rc) {
+		blk_ctl_init(&d.ctl, d.img.sectors);
+		rc = open_ctl(&d, err, errlen);
+	}
 	if (!rc && sandbox_confine_device(d.img.sectors * BLK_SECTOR)) {
 		snprintf(err, errlen, "%s: cannot confine the process", d.back);
 		rc = BL_ERR_IO;
@@ -464,7 +567,9 @@ int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 		p[0] = (struct pollfd){.fd = xs_fileno(d.xs), .events = POLLIN};
 		p[1] = (struct pollfd){.fd = xenevtchn_fd(d.xce),
 				       .events = POLLIN};
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+		p[2] = (struct pollfd){.fd = d.ctl_listen, .events = POLLIN};
+		p[3] = (struct pollfd){.fd = d.ctl_fd, .events = POLLIN};
+		if (poll(p, 4, -1) < 0 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			rc = BL_ERR_IO;
 			break;
@@ -481,8 +586,18 @@ int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 
 			if (port >= 0)
 				xenevtchn_unmask(d.xce, (evtchn_port_t)port);
-			if (port >= 0 && port == d.port && d.ring_mem)
-				serve_ring(&d);
+			if (port >= 0 && port == d.port)
+				d.ring_waiting = true;
+		}
+		if (p[2].revents)
+			ctl_accept(&d);
+		if (d.ctl_fd >= 0 && p[3].revents)
+			ctl_serve(&d);
+		/* Quiesced: requests wait on the ring, the guest's for the
+		 * destination's backend when it moves, or this one's again. */
+		if (d.ring_waiting && !d.ctl.quiesced && d.ring_mem) {
+			d.ring_waiting = false;
+			serve_ring(&d);
 		}
 	}
 out:

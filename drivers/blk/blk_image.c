@@ -142,8 +142,7 @@ uint64_t blk_image_allocated(const struct blk_image *img)
 	return (uint64_t)st.st_blocks * 512;
 }
 
-/* SHA-256 of len bytes at p. */
-static int sha256(const void *p, size_t len, unsigned char out[BLK_HASH_LEN])
+int blk_sha256(const void *p, size_t len, unsigned char out[BLK_HASH_LEN])
 {
 	unsigned int n = 0;
 
@@ -161,7 +160,7 @@ int blk_image_hash(const struct blk_image *img,
 	unsigned char h[BLK_HASH_LEN], zero_h[BLK_HASH_LEN];
 	EVP_MD_CTX *all = EVP_MD_CTX_new();
 	int rc = all && EVP_DigestInit_ex(all, EVP_sha256(), NULL)
-		     ? sha256(zeros, sizeof(zeros), zero_h)
+		     ? blk_sha256(zeros, sizeof(zeros), zero_h)
 		     : BL_ERR_IO;
 
 	/* start..start+len: the allocated extent at or after at, if any. */
@@ -188,10 +187,11 @@ int blk_image_hash(const struct blk_image *img,
 			if (n == BLK_HASH_CHUNK)
 				memcpy(h, zero_h, sizeof(h));
 			else
-				rc = sha256(zeros, n, h);
+				rc = blk_sha256(zeros, n, h);
 		} else {
 			r = pread(img->fd, chunk, n, (off_t)at);
-			rc = r == (ssize_t)n ? sha256(chunk, n, h) : BL_ERR_IO;
+			rc = r == (ssize_t)n ? blk_sha256(chunk, n, h)
+					     : BL_ERR_IO;
 		}
 		if (!rc && !EVP_DigestUpdate(all, h, sizeof(h)))
 			rc = BL_ERR_IO;

@@ -56,6 +56,10 @@ int blk_image_next_extent(const struct blk_image *img, uint64_t from,
 int blk_image_hash(const struct blk_image *img,
 		   unsigned char hash_r[BLK_HASH_LEN]) BL_MUST_CHECK;
 
+/* SHA-256 of len bytes at p: BL_OK or BL_ERR_IO. */
+int blk_sha256(const void *p, size_t len,
+	       unsigned char out[BLK_HASH_LEN]) BL_MUST_CHECK;
+
 /* Bytes allocated to the image (st_blocks). */
 uint64_t blk_image_allocated(const struct blk_image *img);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "drivers/blk/blk_ctl.h"
 #include "drivers/blk/blk_disk.h"
 #include "drivers/blk/blk_image.h"
 #include "toolstack/common/log.h"
@@ -126,14 +127,22 @@ static void scan(struct xs_handle *xs)
 			i++;
 }
 
+/* Ended processes are forgotten, and their control sockets removed (a
+ * confined process cannot remove its own). */
 static void reap(void)
 {
+	char path[128];
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		for (unsigned int i = 0; i < ndisks; i++)
-			if (disks[i].pid == pid)
-				disks[i].pid = 0;
+		for (unsigned int i = 0; i < ndisks; i++) {
+			if (disks[i].pid != pid)
+				continue;
+			disks[i].pid = 0;
+			blk_ctl_path(path, sizeof(path), BLK_CTL_DIR,
+				     disks[i].domid, disks[i].devid);
+			unlink(path);
+		}
 }
 
 static int watch(void)

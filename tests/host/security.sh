@@ -141,11 +141,11 @@ t_policy_allows_images_and_reloads() {
 	evil_cfg "disk = [ 'format=raw, vdev=xvda, access=rw, target=$tmp/images/evil.img' ]" |
 		sed "s|^kernel = .*|kernel = \"$tmp/images/kernel-link\"|" >"$tmp/evil.cfg"
 	blanket create -n na "$tmp/evil.cfg" | grep -q 'created evil'
-	# Not moved: its disk would not come with it (storage migration is
-	# not built yet); it runs on where it was.
+	# Not moved: nb (whose images folder is na's here) has an image at
+	# that path, and never overwrites one; it runs on where it was.
 	msg=$(blanket migrate evil nb 2>&1) && return 1
 	echo "$msg"
-	grep -q "node nb: \"evil\" has 1 disk (xvda, $tmp/images/evil.img), and moving disks is not built yet: the guest stays where it runs" <<<"$msg"
+	grep -q "node nb has an image at $tmp/images/evil.img already (disk xvda of \"evil\"): it is never overwritten" <<<"$msg"
 	grep -q '^evil [0-9]* 0 ' "$tmp/na.hv"
 	lacks '^evil' cat "$tmp/nb.hv"
 	blanket destroy -n na evil
@@ -182,7 +182,7 @@ t_migrate_receive_rebuilds_config() {
 	evil_cfg "disk = [ 'format=raw, vdev=xvda, access=rw, target=/dev/sda' ]" >"$tmp/disk.cfg"
 	out=$(rpc "$tmp/stolen.conf" na migrate-receive s:evil "f:$tmp/disk.cfg" "x:$id" u64:1)
 	echo "$out"
-	grep -q 'error [0-9]*: disk 0 target "/dev/sda": ' <<<"$out"
+	grep -q 'error [0-9]*: disk 0 (xvda): image "/dev/sda": not in an images folder of this node' <<<"$out"
 	# A configuration of another guest than the one named.
 	out=$(rpc "$tmp/stolen.conf" na migrate-receive s:other "f:$tmp/disk.cfg" "x:$id" u64:1)
 	grep -q 'error' <<<"$out"

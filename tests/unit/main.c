@@ -30,6 +30,7 @@ int main(void)
 	suite_sandbox();
 	suite_blk();
 	suite_blk_xenbus();
+	suite_disk_migrate();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -23,5 +23,6 @@ void suite_policy(void);
 void suite_sandbox(void);
 void suite_blk(void);
 void suite_blk_xenbus(void);
+void suite_disk_migrate(void);
 
 #endif

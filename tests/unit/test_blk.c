@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drivers/blk/blk_ctl.h"
 #include "drivers/blk/blk_dirty.h"
+#include "drivers/blk/blk_hashes.h"
 #include "drivers/blk/blk_image.h"
 #include "drivers/blk/blk_req.h"
 #include "drivers/blk/blk_ring.h"
@@ -493,6 +495,109 @@ static void test_ring(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "on a ring of 32"));
 }
 
+/* Kept chunk by chunk, the hash is blk_image_hash's. */
+static void test_hashes(void)
+{
+	static unsigned char data[BLK_HASH_CHUNK];
+	unsigned char a[BLK_HASH_LEN], b[BLK_HASH_LEN];
+	const char *path = scratch_path(dir, "hashes.img");
+	struct blk_hashes hs;
+	struct blk_image img;
+	char err[256];
+	int fd;
+
+	/* 3 chunks and a half; data in the second and the short last. */
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, 3 * BLK_HASH_CHUNK + 32768), 0);
+	memset(data, 'h', sizeof(data));
+	CU_ASSERT_EQUAL(pwrite(fd, data, BLK_HASH_CHUNK, BLK_HASH_CHUNK),
+			BLK_HASH_CHUNK);
+	CU_ASSERT_EQUAL(pwrite(fd, data, 32768, 3 * BLK_HASH_CHUNK), 32768);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(
+	    blk_image_open(path, true, &img, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(blk_image_hash(&img, a), BL_OK);
+	blk_image_close(&img);
+	CU_ASSERT_EQUAL_FATAL(blk_hashes_init(&hs, 3 * BLK_HASH_CHUNK + 32768),
+			      BL_OK);
+	CU_ASSERT_EQUAL(hs.chunks, 4);
+	CU_ASSERT_EQUAL(blk_hashes_len(&hs, 3), 32768);
+	CU_ASSERT_EQUAL(blk_hashes_set(&hs, 1, data), BL_OK);
+	CU_ASSERT_EQUAL(blk_hashes_final(&hs, b), BL_OK);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(blk_hashes_set(&hs, 3, data), BL_OK);
+	CU_ASSERT_EQUAL(blk_hashes_final(&hs, b), BL_OK);
+	CU_ASSERT_EQUAL(memcmp(a, b, sizeof(a)), 0);
+	/* A chunk set back to zeros, and one past the end. */
+	CU_ASSERT_EQUAL(blk_hashes_set(&hs, 1, NULL), BL_OK);
+	CU_ASSERT_EQUAL(blk_hashes_final(&hs, b), BL_OK);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(blk_hashes_set(&hs, 4, data), BL_ERR_INVAL);
+	blk_hashes_dispose(&hs);
+	blk_hashes_dispose(&hs); /* idempotent */
+	CU_ASSERT_EQUAL(blk_hashes_init(&hs, 0), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(blk_hashes_init(&hs, 1000), BL_ERR_INVAL);
+}
+
+/* One control request through the backend's side. */
+static struct blk_ctl_reply *ctl(struct blk_ctl *c, uint32_t op, uint32_t arg)
+{
+	static struct blk_ctl_reply reply;
+	struct blk_ctl_req r = {op, arg};
+	size_t len;
+
+	blk_ctl_handle(c, &r, sizeof(r), &reply, &len);
+	CU_ASSERT_EQUAL(len, BLK_CTL_REPLY_HEAD + reply.n * 8);
+	return &reply;
+}
+
+static void test_ctl(void)
+{
+	struct blk_ctl_reply *r, bad;
+	struct blk_ctl c;
+	size_t len;
+
+	blk_ctl_init(&c, 1000); /* 8 chunks of 128 sectors, the last short */
+	r = ctl(&c, BLK_CTL_INFO, 0);
+	CU_ASSERT_EQUAL(r->status, BL_OK);
+	CU_ASSERT_EQUAL(r->n, 2);
+	CU_ASSERT_EQUAL(r->v[0], 1000);
+	CU_ASSERT_EQUAL(r->v[1], 128);
+	/* Nothing tracked yet: no take, and writes are not marked. */
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TAKE, 10)->status, BL_ERR_INVAL);
+	blk_ctl_written(&c, 0, 8);
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TRACK, 0)->status, BL_OK);
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TAKE, 10)->n, 0);
+	blk_ctl_written(&c, 120, 16); /* chunks 0 and 1 */
+	blk_ctl_written(&c, 999, 1);  /* chunk 7 */
+	r = ctl(&c, BLK_CTL_TAKE, 2);
+	CU_ASSERT_EQUAL(r->n, 2);
+	CU_ASSERT_EQUAL(r->v[0], 0);
+	CU_ASSERT_EQUAL(r->v[1], 1);
+	r = ctl(&c, BLK_CTL_TAKE, 10);
+	CU_ASSERT_EQUAL(r->n, 1);
+	CU_ASSERT_EQUAL(r->v[0], 7);
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TAKE, 10)->n, 0);
+	/* Quiesce and resume; resume stops tracking. */
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_QUIESCE, 0)->status, BL_OK);
+	CU_ASSERT_TRUE(c.quiesced);
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_RESUME, 0)->status, BL_OK);
+	CU_ASSERT_FALSE(c.quiesced);
+	CU_ASSERT_FALSE(c.tracking);
+	/* The channel's end resumes too. */
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TRACK, 0)->status, BL_OK);
+	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_QUIESCE, 0)->status, BL_OK);
+	blk_ctl_closed(&c);
+	CU_ASSERT_FALSE(c.quiesced);
+	CU_ASSERT_FALSE(c.tracking);
+	/* What the backend cannot read. */
+	CU_ASSERT_EQUAL(ctl(&c, 99, 0)->status, BL_ERR_INVAL);
+	blk_ctl_handle(&c, "abc", 3, &bad, &len);
+	CU_ASSERT_EQUAL(bad.status, BL_ERR_PROTO);
+	CU_ASSERT_EQUAL(len, BLK_CTL_REPLY_HEAD);
+}
+
 void suite_blk(void)
 {
 	CU_pSuite s = CU_add_suite("block backend", setup, teardown);
@@ -506,4 +611,6 @@ void suite_blk(void)
 	CU_add_test(s, "the image hash", test_image_hash);
 	CU_add_test(s, "dirty bitmap, named cases", test_dirty_named);
 	CU_add_test(s, "dirty bitmap, seeded", test_dirty_random);
+	CU_add_test(s, "the image hash, kept by chunk", test_hashes);
+	CU_add_test(s, "the migration's control channel", test_ctl);
 }

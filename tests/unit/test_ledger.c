@@ -147,6 +147,51 @@ static void test_away_and_receipts(void)
 			BL_ERR_NOTFOUND);
 }
 
+/* A migration's images: noted, dropped with or without them, each kind
+ * in its own record. */
+static void test_images(void)
+{
+	const char *paths[2] = {scratch_path(dir, "a.img"),
+				scratch_path(dir, "b.img")};
+	const char *bad[1] = {"/x\ny"};
+	char text[1024];
+	int fd;
+
+	for (int i = 0; i < 2; i++) {
+		fd = open(paths[i], O_CREAT | O_WRONLY, 0600);
+		CU_ASSERT_FATAL(fd >= 0);
+		close(fd);
+	}
+	CU_ASSERT_EQUAL(
+	    ledger_images_write(&opts, LEDGER_IMAGES_INCOMING, "g", paths, 2),
+	    BL_OK);
+	CU_ASSERT_EQUAL(
+	    ledger_images_write(&opts, LEDGER_IMAGES_HANDED, "g", paths, 1),
+	    BL_OK);
+	CU_ASSERT_EQUAL(
+	    durable_read(dir, "incoming-images-g", text, sizeof(text)), BL_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "b.img\n"));
+	/* Kept: the record goes, the images stay. */
+	ledger_images_drop(&opts, LEDGER_IMAGES_HANDED, "g", false);
+	CU_ASSERT_EQUAL(
+	    durable_read(dir, "handed-images-g", text, sizeof(text)),
+	    BL_ERR_NOTFOUND);
+	CU_ASSERT_EQUAL(access(paths[0], F_OK), 0);
+	/* Removed: both. */
+	ledger_images_drop(&opts, LEDGER_IMAGES_INCOMING, "g", true);
+	CU_ASSERT_NOT_EQUAL(access(paths[0], F_OK), 0);
+	CU_ASSERT_NOT_EQUAL(access(paths[1], F_OK), 0);
+	CU_ASSERT_EQUAL(
+	    durable_read(dir, "incoming-images-g", text, sizeof(text)),
+	    BL_ERR_NOTFOUND);
+	/* No record: nothing to do. */
+	ledger_images_drop(&opts, LEDGER_IMAGES_INCOMING, "g", true);
+	/* A path no line can hold. */
+	CU_ASSERT_EQUAL(
+	    ledger_images_write(&opts, LEDGER_IMAGES_INCOMING, "g", bad, 1),
+	    BL_ERR_INVAL);
+}
+
 static void test_reservations(void)
 {
 	struct bl_id m, other, seen;
@@ -207,4 +252,5 @@ void suite_ledger(void)
 	CU_add_test(s, "the node's instance", test_instance);
 	CU_add_test(s, "away records and receipts", test_away_and_receipts);
 	CU_add_test(s, "reservations", test_reservations);
+	CU_add_test(s, "a migration's images", test_images);
 }

@@ -446,8 +446,8 @@ static void test_disk_records(void)
 			if (want[i] == MIG_DISK_ZERO) {
 				CU_ASSERT_PTR_NULL(r->data);
 			} else {
-				CU_ASSERT_EQUAL(memcmp(r->data, sent[i], r->len),
-						0);
+				CU_ASSERT_EQUAL(
+				    memcmp(r->data, sent[i], r->len), 0);
 			}
 			i++;
 		} else if (c.type == MIG_REC_DISK_END) {

@@ -136,6 +136,56 @@ static void test_files(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ramdisk \"/etc/passwd\""));
 }
 
+/* Where a migration may make a guest's image: in an images folder, where
+ * nothing is yet. */
+static void test_new_images(void)
+{
+	struct hv_policy p;
+	char err[1024];
+
+	test_policy(&p);
+	CU_ASSERT_EQUAL(symlink(at("outside"), at("images/linkout")), 0);
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/new.img"), err, sizeof(err)),
+	    BL_OK);
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/sub/new.img"), err, sizeof(err)),
+	    BL_OK);
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/disk.img"), err, sizeof(err)),
+	    BL_ERR_BUSY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "there is one already"));
+	/* A link is something there, wherever it leads. */
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/escape"), err, sizeof(err)),
+	    BL_ERR_BUSY);
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("outside/new.img"), err, sizeof(err)),
+	    BL_ERR_DENIED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not in an images folder"));
+	CU_ASSERT_EQUAL(hv_policy_new_image(&p, at("images/linkout/new.img"),
+					    err, sizeof(err)),
+			BL_ERR_DENIED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not in an images folder"));
+	CU_ASSERT_EQUAL(hv_policy_new_image(&p, at("images/../outside/x.img"),
+					    err, sizeof(err)),
+			BL_ERR_DENIED);
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/none/x.img"), err, sizeof(err)),
+	    BL_ERR_DENIED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file or directory"));
+	CU_ASSERT_EQUAL(hv_policy_new_image(&p, "new.img", err, sizeof(err)),
+			BL_ERR_DENIED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "want an absolute path"));
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/.."), err, sizeof(err)),
+	    BL_ERR_DENIED);
+	CU_ASSERT_EQUAL(
+	    hv_policy_new_image(&p, at("images/"), err, sizeof(err)),
+	    BL_ERR_DENIED);
+	unlink(at("images/linkout"));
+}
+
 static void test_disks(void)
 {
 	char extra[1024], err[1024];
@@ -277,6 +327,7 @@ void suite_policy(void)
 
 	CU_add_test(s, "guest files", test_files);
 	CU_add_test(s, "disks", test_disks);
+	CU_add_test(s, "images a migration brings", test_new_images);
 	CU_add_test(s, "bootloaders, scripts and size", test_programs_and_size);
 	CU_add_test(s, "node.conf", test_load);
 }

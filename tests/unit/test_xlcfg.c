@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "toolstack/hv/hv.h"
 #include "toolstack/hv/hv_xlcfg.h"
 #include "tests/unit/suites.h"
 
@@ -212,12 +213,85 @@ static void test_limits(void)
 	libxl_domain_config_dispose(&cfg);
 }
 
+/* Xen's vbd numbering (docs/misc/vbd-interface), xvd devices only. */
+static void test_xvd_devid(void)
+{
+	static const struct {
+		const char *vdev;
+		uint32_t devid; /* 0: refused */
+	} cases[] = {
+	    {"xvda", 51712},	  {"xvdb", 51728},
+	    {"xvda1", 51713},	  {"xvdp15", 51967},
+	    {"xvdq", 268439552},  {"xvda16", 268435472},
+	    {"xvdaa", 268442112}, {"hda", 0},
+	    {"sda", 0},		  {"xvd", 0},
+	    {"xvdA", 0},	  {"xvda0", 0},
+	    {"xvdzzzz", 0},	  {"xvda1x", 0},
+	    {"xvda1234", 0},	  {"", 0},
+	};
+	uint32_t devid;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = hv_xvd_devid(cases[i].vdev, &devid);
+
+		CU_ASSERT_EQUAL(ok, cases[i].devid != 0);
+		if (ok && devid != cases[i].devid)
+			fprintf(stderr, "%s: %u, want %u\n", cases[i].vdev,
+				devid, cases[i].devid);
+		if (ok)
+			CU_ASSERT_EQUAL(devid, cases[i].devid);
+	}
+}
+
+/* The disks that move with a guest, from its configuration. */
+static void test_config_disks(void)
+{
+	static const char two[] =
+	    "name = \"g\"\nkernel = \"/k\"\n"
+	    "disk = [ 'format=raw, vdev=xvda, access=rw, target=/i/a.img', "
+	    "'format=raw, vdev=xvdb, access=ro, target=/i/b.img' ]\n";
+	static const char hd[] = "name = \"g\"\nkernel = \"/k\"\n"
+				 "disk = [ 'format=raw, vdev=hda, "
+				 "access=rw, target=/i/a.img' ]\n";
+	static const char qcow[] = "name = \"g\"\nkernel = \"/k\"\n"
+				   "disk = [ 'format=qcow2, vdev=xvda, "
+				   "access=rw, target=/i/a.qcow2' ]\n";
+	static struct hv_disk d[HV_DISKS_MAX];
+	char err[512] = "";
+	size_t n = 9;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    hv_config_disks(two, sizeof(two) - 1, d, &n, err, sizeof(err)),
+	    BL_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(d[0].vdev, "xvda");
+	CU_ASSERT_EQUAL(d[0].devid, 51712);
+	CU_ASSERT_STRING_EQUAL(d[0].path, "/i/a.img");
+	CU_ASSERT_FALSE(d[0].readonly);
+	CU_ASSERT_STRING_EQUAL(d[1].path, "/i/b.img");
+	CU_ASSERT_EQUAL(d[1].devid, 51728);
+	CU_ASSERT_TRUE(d[1].readonly);
+	CU_ASSERT_EQUAL(
+	    hv_config_disks(hd, sizeof(hd) - 1, d, &n, err, sizeof(err)),
+	    BL_ERR_INVAL);
+	CU_ASSERT_STRING_EQUAL(err, "disk 0: vdev \"hda\": only xvd devices "
+				    "(xvda, xvdb...) are served");
+	CU_ASSERT_EQUAL(
+	    hv_config_disks(qcow, sizeof(qcow) - 1, d, &n, err, sizeof(err)),
+	    BL_ERR_INVAL);
+	CU_ASSERT_STRING_EQUAL(err, "disk 0 (xvda): only raw image files with "
+				    "an absolute target move with a guest");
+	CU_ASSERT_EQUAL(n, 0);
+}
+
 void suite_xlcfg(void)
 {
 	CU_pSuite s = CU_add_suite("xl.cfg parsing", NULL, NULL);
 
 	CU_add_test(s, "golden files", test_golden);
 	CU_add_test(s, "limits", test_limits);
+	CU_add_test(s, "xvd device numbers", test_xvd_devid);
+	CU_add_test(s, "the disks that move with a guest", test_config_disks);
 	CU_add_test(s, "written and read back", test_write_round_trip);
 	CU_add_test(s, "written strings keep their escapes",
 		    test_write_quoting);

@@ -90,17 +90,22 @@ static int take_back(const struct server_opts *o, void *hv, const char *name,
 	return BL_OK;
 }
 
-/* Destroy our copy, NAME--migratedaway, by its domid. */
+/* Destroy our copy, NAME--migratedaway, by its domid; then the images of
+ * its writable disks (the ledger's record of them): the guest runs
+ * elsewhere on its own copies, and these must never be attached again. */
 static int drop_copy(const struct server_opts *o, void *hv, const char *name,
 		     char *err, size_t errlen)
 {
 	char away[HV_NAME_MAX + 16];
 	struct hv_guest g;
+	int rc = BL_OK;
 
 	away_name(away, sizeof(away), name);
-	if (o->hv->info(hv, away, &g))
-		return BL_OK;
-	return o->hv->destroy_domid(hv, g.domid, err, errlen);
+	if (o->hv->info(hv, away, &g) == BL_OK)
+		rc = o->hv->destroy_domid(hv, g.domid, err, errlen);
+	if (!rc)
+		ledger_images_drop(o, LEDGER_IMAGES_HANDED, name, true);
+	return rc;
 }
 
 /* The destination may drop its receipt of a migration settled here. */
@@ -121,10 +126,13 @@ static void tell_settled(const struct server_opts *o,
 	rpc_msg_dispose(&reply);
 }
 
+/* The copy here is settled: its away record goes, and the record of its
+ * images (kept: it runs here; or already removed with it). */
 static void forget(const struct server_opts *o, const char *name)
 {
 	if (ledger_away_remove(o, name))
 		log_warnx("\"%s\": its away record stays", name);
+	ledger_images_drop(o, LEDGER_IMAGES_HANDED, name, false);
 }
 
 /* --- resolving --- */

@@ -6,6 +6,9 @@
  *   away-NAME           MIGRATION NODE HOST PORT INSTANCE GENERATION
  *   receipt-MIGRATION   NAME DOMID GENERATION
  *   reserved-NAME       MIGRATION DOMID   (flock'd by its session)
+ *   incoming-images-NAME  PATH, one a line: the images a reservation makes
+ *   handed-images-NAME    PATH, one a line: the images of a guest handed
+ *                         over, removed with its copy
  * IDs are 32 hex digits. Names are guest names, checked before they get
  * here; the file names stay inside the state folder.
  */
@@ -17,6 +20,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -26,7 +30,8 @@
 #include "toolstack/common/log.h"
 #include "toolstack/common/path.h"
 
-#define LINE_MAX_LEN 512
+#define LINE_MAX_LEN   512
+#define IMAGES_MAX_LEN (HV_DISKS_MAX * 4097 + 1)
 
 int ledger_instance(const struct server_opts *o, struct bl_id *id_r)
 {
@@ -51,6 +56,61 @@ static void file_name(char *buf, size_t len, const char *prefix,
 		      const char *name)
 {
 	snprintf(buf, len, "%s-%s", prefix, name);
+}
+
+/* --- images being received --- */
+
+static const char *const images_prefix[] = {
+    [LEDGER_IMAGES_INCOMING] = "incoming-images",
+    [LEDGER_IMAGES_HANDED] = "handed-images",
+};
+
+int ledger_images_write(const struct server_opts *o, enum ledger_images kind,
+			const char *name, const char *const *paths, size_t n)
+{
+	char file[128], *text = malloc(IMAGES_MAX_LEN);
+	size_t len = 0;
+	int rc = BL_OK;
+
+	if (!text)
+		return BL_ERR_NOMEM;
+	text[0] = '\0';
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (strchr(paths[i], '\n') ||
+		    strlen(paths[i]) + 2 > IMAGES_MAX_LEN - len)
+			rc = BL_ERR_INVAL;
+		else
+			len += (size_t)snprintf(
+			    text + len, IMAGES_MAX_LEN - len, "%s\n", paths[i]);
+	}
+	file_name(file, sizeof(file), images_prefix[kind], name);
+	if (!rc)
+		rc = durable_write(o->state_dir, file, text);
+	free(text);
+	return rc;
+}
+
+void ledger_images_drop(const struct server_opts *o, enum ledger_images kind,
+			const char *name, bool remove_images)
+{
+	char file[128], *text = malloc(IMAGES_MAX_LEN), *line, *save;
+
+	file_name(file, sizeof(file), images_prefix[kind], name);
+	if (!text || durable_read(o->state_dir, file, text, IMAGES_MAX_LEN)) {
+		free(text);
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save); remove_images && line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '/')
+			continue;
+		else if (unlink(line) < 0 && errno != ENOENT)
+			log_warn("\"%s\": removing its image %s", name, line);
+		else
+			log_info("\"%s\": its image %s is removed", name, line);
+	if (durable_remove(o->state_dir, file))
+		log_warnx("%s/%s stays", o->state_dir, file);
+	free(text);
 }
 
 /* --- away records --- */

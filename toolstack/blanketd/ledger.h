@@ -12,7 +12,9 @@
  *   source may then resume its copy), else kept until the source says it
  *   has settled;
  * - reservations (the destination): NAME is being received by migration
- *   ID, and the receiving session holds the file's lock while it lives.
+ *   ID, and the receiving session holds the file's lock while it lives;
+ *   the disk images it is receiving are noted beside it, as the source
+ *   notes the images it hands over.
  * Every write is durable (durable.h) before the function returns.
  */
 #ifndef BL_BLANKETD_LEDGER_H
@@ -86,6 +88,25 @@ void ledger_release(const struct server_opts *o, const char *name, int fd);
 int ledger_reserved(const struct server_opts *o, const char *name,
 		    struct bl_id *migration_r, uint32_t *domid_r, bool *live_r,
 		    int *fd_r) BL_MUST_CHECK;
+
+/* --- a migration's disk images --- */
+
+enum ledger_images {
+	/* the destination: the images a migration into NAME makes, noted
+	 * before the first is, so that a receiving session that dies leaves
+	 * nothing a restarted daemon cannot find */
+	LEDGER_IMAGES_INCOMING,
+	/* the source: the images of NAME's writable disks, noted before go,
+	 * removed with its copy once the guest runs elsewhere */
+	LEDGER_IMAGES_HANDED,
+};
+
+int ledger_images_write(const struct server_opts *o, enum ledger_images kind,
+			const char *name, const char *const *paths,
+			size_t n) BL_MUST_CHECK;
+/* Drop the record; remove_images: the images it names too. */
+void ledger_images_drop(const struct server_opts *o, enum ledger_images kind,
+			const char *name, bool remove_images);
 
 /* --- walking the ledger (recovery, status) --- */
 

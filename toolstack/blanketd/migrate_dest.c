@@ -9,13 +9,15 @@
  * while it lives, and writes a receipt when it acts on go.
  * Order: refuse a configuration this node's policy does not allow, a name
  * in use or reserved, a migration seen before ->
- * reserve NAME -> OK with this node's instance -> decode the stream into
- * the restore -> stream-end -> restored -> go -> receipt -> rename
+ * reserve NAME, note the disk images it will make -> OK with this node's
+ * instance -> decode the stream: memory into the restore, disks into new
+ * images (disk_recv.c), each checked against the source's hash ->
+ * stream-end -> restored -> go -> receipt -> rename
  * NAME--incoming to NAME, unpause -> started -> settled: drop the
  * receipt. Until the receipt every failure destroys the domain this
- * session restored, and nothing else, and answers abort ("never here");
- * a failure after it destroys that domain too and removes the receipt
- * before the abort goes out.
+ * session restored and the images it made, and nothing else, and answers
+ * abort ("never here"); a failure after it destroys them too and removes
+ * the receipt before the abort goes out.
  */
 #include "toolstack/blanketd/migrate.h"
 
@@ -23,12 +25,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "toolstack/blanketd/disk_recv.h"
 #include "toolstack/blanketd/failpoint.h"
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/ledger.h"
 #include "toolstack/blanketd/migrate_worker.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
+#include "toolstack/hv/hv_policy.h"
 #include "toolstack/mig/mig_stream.h"
 
 #define PAYLOAD_TIMEOUT_MS  30000 /* between payload records */
@@ -45,6 +49,10 @@ struct dest {
 	char incoming[HV_NAME_MAX + 16];
 	int reservation; /* the lock on NAME, -1: none */
 	uint32_t domid;	 /* the domain restored here, 0: none yet */
+	struct hv_disk disk_conf[HV_DISKS_MAX]; /* the configuration's */
+	struct disk_recv disks[HV_DISKS_MAX];
+	size_t ndisks;
+	bool images_noted; /* in the ledger: removed on failure */
 };
 
 struct restore_arg {
@@ -93,6 +101,7 @@ static void clear_stale(const struct server_opts *o, void *hv, const char *name,
 	/* A session that died after its receipt: its promise is kept at the
 	 * daemon's next restart, not undone here. */
 	if (ledger_receipt_read(o, migration, &r) == BL_OK) {
+		ledger_images_drop(o, LEDGER_IMAGES_INCOMING, name, false);
 		close(fd);
 		return;
 	}
@@ -101,7 +110,45 @@ static void clear_stale(const struct server_opts *o, void *hv, const char *name,
 	    g.domid == domid &&
 	    o->hv->destroy_domid(hv, domid, why, sizeof(why)))
 		log_warnx("destroying %s: %s", incoming, why);
+	ledger_images_drop(o, LEDGER_IMAGES_INCOMING, name, true);
 	ledger_release(o, name, fd);
+}
+
+/* The images this migration brings, made empty (the restore finds the
+ * files its configuration names), and noted in the ledger before the
+ * first is. */
+static int make_images(struct dest *d, char *err, size_t errlen)
+{
+	const char *paths[HV_DISKS_MAX];
+	int rc;
+
+	if (!d->ndisks)
+		return BL_OK;
+	for (size_t i = 0; i < d->ndisks; i++)
+		paths[i] = d->disk_conf[i].path;
+	rc = ledger_images_write(d->o, LEDGER_IMAGES_INCOMING, d->req->name,
+				 paths, d->ndisks);
+	if (rc)
+		snprintf(err, errlen, "cannot note the images of \"%s\": %s",
+			 d->req->name, bl_strerror(rc));
+	d->images_noted = !rc;
+	for (size_t i = 0; !rc && i < d->ndisks; i++)
+		rc = disk_recv_create(&d->disks[i], (uint32_t)i,
+				      d->disk_conf[i].vdev,
+				      d->disk_conf[i].path, err, errlen);
+	return rc;
+}
+
+/* Every image this migration made: kept (the guest is this node's now), or
+ * removed (it never ran here). */
+static void settle_images(struct dest *d, bool keep)
+{
+	for (size_t i = 0; i < d->ndisks; i++)
+		disk_recv_close(&d->disks[i], !keep);
+	if (d->images_noted)
+		ledger_images_drop(d->o, LEDGER_IMAGES_INCOMING, d->req->name,
+				   !keep);
+	d->images_noted = false;
 }
 
 /* NAME free here, not reserved, and the migration new: then reserve NAME.
@@ -109,7 +156,7 @@ static void clear_stale(const struct server_opts *o, void *hv, const char *name,
 static int admit(struct dest *d, char *err, size_t errlen)
 {
 	const char *name = d->req->name;
-	char away[HV_NAME_MAX + 16];
+	char away[HV_NAME_MAX + 16], why[BL_ERRMSG_MAX];
 	struct ledger_receipt r;
 	struct bl_id other;
 	struct hv_guest g;
@@ -117,13 +164,6 @@ static int admit(struct dest *d, char *err, size_t errlen)
 	bool live;
 	int fd, rc;
 
-	/* The guest is built from what this node's parser reads in the
-	 * configuration sent, within this node's policy: never from the
-	 * sender's say-so. */
-	rc = hv_config_admit(d->o->policy, d->req->config, d->req->config_len,
-			     name, err, errlen);
-	if (rc)
-		return rc;
 	if (d->o->hv->info(d->hv, name, &g) == BL_OK ||
 	    d->o->hv->info(d->hv, d->incoming, &g) == BL_OK) {
 		snprintf(err, errlen,
@@ -159,14 +199,72 @@ static int admit(struct dest *d, char *err, size_t errlen)
 	}
 	if (!rc)
 		clear_stale(d->o, d->hv, name, &other, fd, domid);
-	rc = ledger_reserve(d->o, name, &d->req->migration, &d->reservation);
+	/* Its disks: new images, each where this node keeps them. */
+	rc = hv_config_disks(d->req->config, d->req->config_len, d->disk_conf,
+			     &d->ndisks, err, errlen);
+	for (size_t i = 0; !rc && i < d->ndisks; i++) {
+		rc = hv_policy_new_image(d->o->policy, d->disk_conf[i].path,
+					 why, sizeof(why));
+		if (rc == BL_ERR_BUSY)
+			snprintf(err, errlen,
+				 "node %s has an image at %.300s already (disk "
+				 "%s of \"%s\"): it is never overwritten",
+				 d->o->node_name, d->disk_conf[i].path,
+				 d->disk_conf[i].vdev, name);
+		else if (rc)
+			snprintf(err, errlen, "disk %zu (%s): %.400s", i,
+				 d->disk_conf[i].vdev, why);
+	}
 	if (rc)
+		return rc;
+	rc = ledger_reserve(d->o, name, &d->req->migration, &d->reservation);
+	if (rc) {
 		snprintf(err, errlen, "cannot reserve \"%s\" on node %s: %s",
 			 name, d->o->node_name, bl_strerror(rc));
+		return rc;
+	}
+	rc = make_images(d, err, errlen);
+	/* With its images there, the configuration is checked as a create's
+	 * would be. The guest is built from what this node's parser reads in
+	 * the configuration sent, within this node's policy: never from the
+	 * sender's say-so. */
+	if (!rc)
+		rc = hv_config_admit(d->o->policy, d->req->config,
+				     d->req->config_len, name, err, errlen);
 	return rc;
 }
 
 /* --- the stream --- */
+
+/* A disk record, into its image. */
+static int receive_disk(struct dest *d, uint32_t type,
+			const struct mig_disk_rec *r, char *err, size_t errlen)
+{
+	if (r->index >= d->ndisks) {
+		snprintf(err, errlen,
+			 "disk %u: the guest's configuration has %zu disk%s",
+			 r->index, d->ndisks, d->ndisks == 1 ? "" : "s");
+		return BL_ERR_PROTO;
+	}
+	if (type == MIG_REC_DISK)
+		return disk_recv_start(&d->disks[r->index], r, err, errlen);
+	if (type == MIG_REC_DISK_DATA)
+		return disk_recv_data(&d->disks[r->index], r, err, errlen);
+	return disk_recv_end(&d->disks[r->index], r, err, errlen);
+}
+
+/* Every disk of the configuration came, whole. */
+static int disks_complete(struct dest *d, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < d->ndisks; i++)
+		if (!d->disks[i].ended) {
+			snprintf(err, errlen,
+				 "disk %zu (%s) did not come with the guest", i,
+				 d->disk_conf[i].vdev);
+			return BL_ERR_PROTO;
+		}
+	return BL_OK;
+}
 
 /* Decode the payload into the restore; BL_OK at a verified stream-end of
  * the migration announced. */
@@ -193,6 +291,11 @@ static int pump_restore(struct dest *d, struct migrate_worker *w,
 	while (!rc) {
 		d->s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		rc = mig_dec_next(dec, &out, &c, err, errlen);
+		if (!rc && c.type >= MIG_REC_DISK && c.type <= MIG_REC_DISK_END)
+			rc = receive_disk(d, c.type, mig_dec_disk(dec), err,
+					  errlen);
+		if (!rc && c.type == MIG_REC_STREAM_END)
+			rc = disks_complete(d, err, errlen);
 		if (!rc && c.type == MIG_REC_STREAM_END)
 			break;
 		if (!rc && c.type == MIG_REC_ABORT) {
@@ -260,11 +363,14 @@ static int take_over(struct dest *d, char *err, size_t errlen)
 	if (!rc)
 		rc = d->o->hv->adopt(d->hv, d->req->name, r.generation, err,
 				     errlen);
-	if (!rc)
+	if (!rc) {
+		settle_images(d, true);
 		return BL_OK;
+	}
 	/* Never ran: destroyed, and the receipt gone before the abort says
 	 * "never here". */
 	destroy_ours(d);
+	settle_images(d, false);
 	if (ledger_receipt_remove(d->o, &d->req->migration))
 		log_warnx("migration %s: the receipt stays, and the guest is "
 			  "lost: it never ran here",
@@ -309,6 +415,8 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	int64_t ended, restored, go;
 	int rc;
 
+	for (size_t i = 0; i < HV_DISKS_MAX; i++)
+		d.disks[i] = DISK_RECV_NONE;
 	bl_id_str(&req->migration, d.id);
 	snprintf(d.incoming, sizeof(d.incoming), "%s" HV_SUFFIX_INCOMING,
 		 req->name);
@@ -346,6 +454,7 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 		if (!d.domid && o->hv->info(hv, d.incoming, &g) == BL_OK)
 			d.domid = g.domid;
 		destroy_ours(&d);
+		settle_images(&d, false);
 		log_warnx("%s: receiving \"%s\" (migration %s) failed: %s",
 			  peer, req->name, d.id, err);
 	} else {
@@ -376,6 +485,8 @@ void migrate_dest(const struct server_opts *o, void *hv, struct bl_stream *s,
 	d.reservation = -1;
 	await_settled(&d);
 out:
+	/* Refused, or the source gone before restored: nothing ran here. */
+	settle_images(&d, false);
 	if (d.reservation >= 0)
 		ledger_release(o, req->name, d.reservation);
 	rpc_msg_dispose(&reply);

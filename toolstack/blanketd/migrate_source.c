@@ -7,13 +7,16 @@
  * (migrate_worker.c) and this session pumps its bytes through the stream
  * encoder (toolstack/mig/) to the destination, sending progress to the
  * client.
- * Order: check the guest and this node -> lock NAME -> connect to the
- * destination and check it -> wait until the guest answers a suspend
- * request -> migrate-receive (the migration's ID and the guest's
- * generation; the destination's instance back) -> pump the live save ->
+ * Order: check the guest, its disks and this node -> lock NAME -> connect
+ * to the destination and check it -> wait until the guest answers a
+ * suspend request -> migrate-receive (the migration's ID and the guest's
+ * generation; the destination's instance back) -> the disks' bulk pass
+ * and dirty rounds (disk_send.c) -> pump the live save, a dirty round
+ * each second -> the disks quiesced, their last chunks and disk-end ->
  * stream-end -> restored -> the handover (handover.c) -> the summary.
- * Until the save suspends the guest nothing needs undoing but the lock;
- * from then until go every failure resumes it here.
+ * Until the save suspends the guest nothing needs undoing but the lock
+ * and the disks' tracking; from then until go every failure resumes the
+ * disks' backends, then the guest, here.
  */
 #include "toolstack/blanketd/migrate.h"
 
@@ -26,7 +29,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "drivers/blk/blk_ctl.h"
+#include "toolstack/blanketd/disk_send.h"
 #include "toolstack/blanketd/handover.h"
+#include "toolstack/blanketd/ledger.h"
 #include "toolstack/blanketd/migrate_worker.h"
 #include "toolstack/blanketd/peer.h"
 #include "toolstack/client/client.h"
@@ -43,6 +49,11 @@
 #define CANCEL_READ_MS	    5000   /* a client's message, once it began */
 #define BOOT_POLL_MS	    250
 #define MIGRATE_SNDBUF	    (256 * 1024)
+/* Disk rounds before the memory: until one takes fewer chunks than this,
+ * or after this many rounds; then one round a second while memory goes. */
+#define DISK_ROUND_SMALL  64
+#define DISK_ROUNDS_MAX	  8
+#define DISK_ROUND_CHUNKS 256 /* a round's most, while memory goes */
 
 /* One migration from here, while it runs. */
 struct source {
@@ -56,6 +67,10 @@ struct source {
 	struct tls_ctx *tls;
 	struct mig_enc *enc;
 	struct migrate_worker w;
+	uint32_t domid;
+	struct hv_disk disk_conf[HV_DISKS_MAX];
+	struct disk_send disks[HV_DISKS_MAX];
+	size_t ndisks;
 	char lock[512];
 	int lock_fd;
 	/* after libxl's stream ended: its save returned, restored */
@@ -122,6 +137,7 @@ static int check_guest(struct source *m, struct hv_node_info *mine,
 		snprintf(err, errlen, "no guest named \"%s\"", req->name);
 		return rc;
 	}
+	m->domid = g->domid;
 	snprintf(away, sizeof(away), "%s" HV_SUFFIX_AWAY, req->name);
 	if (m->o->hv->info(m->hv, away, &old) == BL_OK) {
 		snprintf(err, errlen,
@@ -147,6 +163,27 @@ static int check_guest(struct source *m, struct hv_node_info *mine,
 			 "paging: PV live migration impossible");
 		return BL_ERR_INVAL;
 	}
+	return rc;
+}
+
+/* The disks that go with the guest, as its configuration names them. */
+static int find_disks(struct source *m, char *err, size_t errlen)
+{
+	char *config = NULL, why[BL_ERRMSG_MAX];
+	int rc;
+
+	rc = m->o->hv->config_text(m->hv, m->req->name, &config, err, errlen);
+	if (!rc)
+		rc = hv_config_disks(config, strlen(config), m->disk_conf,
+				     &m->ndisks, why, sizeof(why));
+	if (rc && config)
+		snprintf(err, errlen, "\"%s\" cannot move: %.400s",
+			 m->req->name, why);
+	free(config);
+	if (rc)
+		m->ndisks = 0;
+	for (size_t i = 0; i < m->ndisks; i++)
+		m->disks[i] = DISK_SEND_NONE;
 	return rc;
 }
 
@@ -307,6 +344,97 @@ static int save_worker(const struct server_opts *o, void *hv, const void *arg,
 	return o->hv->save_live(hv, arg, fd, err, errlen);
 }
 
+/* Each disk's bulk pass, then dirty rounds while they shrink, all while
+ * the guest runs. */
+static int send_disks(struct source *m, char *err, size_t errlen)
+{
+	uint64_t taken = 0;
+	int rc = BL_OK;
+
+	for (size_t i = 0; !rc && i < m->ndisks; i++) {
+		const struct hv_disk *c = &m->disk_conf[i];
+
+		progress(m, "disk");
+		rc = disk_send_start(&m->disks[i], m->enc, (uint32_t)i, c->vdev,
+				     c->path, BLK_CTL_DIR, m->domid, c->devid,
+				     err, errlen);
+		if (!rc)
+			rc = disk_send_bulk(&m->disks[i], m->enc, err, errlen);
+	}
+	for (int round = 0; !rc && m->ndisks && round < DISK_ROUNDS_MAX;
+	     round++) {
+		uint64_t n, sum = 0;
+
+		for (size_t i = 0; !rc && i < m->ndisks; i++) {
+			rc = disk_send_dirty(&m->disks[i], m->enc, UINT32_MAX,
+					     &n, err, errlen);
+			sum += n;
+		}
+		taken += sum;
+		progress(m, "disk");
+		if (sum < DISK_ROUND_SMALL)
+			break;
+	}
+	if (!rc && m->ndisks)
+		log_info("\"%s\": %zu disk%s sent while it runs, %llu chunks "
+			 "again after they were written",
+			 m->req->name, m->ndisks, m->ndisks > 1 ? "s" : "",
+			 (unsigned long long)taken);
+	return rc;
+}
+
+/* A dirty round while the memory goes. */
+static int send_disks_dirty(struct source *m)
+{
+	char why[BL_ERRMSG_MAX];
+	uint64_t n;
+	int rc = BL_OK;
+
+	for (size_t i = 0; !rc && i < m->ndisks; i++)
+		rc = disk_send_dirty(&m->disks[i], m->enc, DISK_ROUND_CHUNKS,
+				     &n, why, sizeof(why));
+	if (rc)
+		log_warnx("\"%s\": %s", m->req->name, why);
+	return rc;
+}
+
+/* The guest is suspended: the disks' last chunks, and their disk-end. */
+static int finish_disks(struct source *m, char *err, size_t errlen)
+{
+	int rc = BL_OK;
+
+	for (size_t i = 0; !rc && i < m->ndisks; i++)
+		rc = disk_send_finish(&m->disks[i], m->enc, err, errlen);
+	return rc;
+}
+
+/* Before go: the images of the writable disks, noted in the ledger, to be
+ * removed with the copy here once the guest runs elsewhere (handover.c). */
+static int note_images(struct source *m, char *err, size_t errlen)
+{
+	const char *paths[HV_DISKS_MAX];
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < m->ndisks; i++)
+		if (!m->disk_conf[i].readonly)
+			paths[n++] = m->disk_conf[i].path;
+	if (!n)
+		return BL_OK;
+	rc = ledger_images_write(m->o, LEDGER_IMAGES_HANDED, m->req->name,
+				 paths, n);
+	if (rc)
+		snprintf(err, errlen, "cannot note the images of \"%s\": %s",
+			 m->req->name, bl_strerror(rc));
+	return rc;
+}
+
+static void close_disks(struct source *m, bool resume)
+{
+	for (size_t i = 0; i < m->ndisks; i++)
+		disk_send_close(&m->disks[i], resume);
+}
+
 /* Keep the wire under the requested bandwidth (none: no limit): wait
  * while the stream is ahead, watching for a cancel. */
 static int pace(struct source *m)
@@ -348,6 +476,8 @@ static int pump_save(struct source *m)
 		if (fdio_now_ms() >= next) {
 			progress(m, "memory");
 			next = fdio_now_ms() + PROGRESS_MS;
+			if (send_disks_dirty(m))
+				return BL_ERR_IO;
 		}
 		if ((p[1].revents || stream_pending(m->cli)) &&
 		    client_cancelled(m->cli))
@@ -387,9 +517,14 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 			       ? MIG_ENC_NO_COMPRESS
 			       : MIG_ENC_TIMED,
 			   &ident, &m->enc);
-	if (!rc)
-		rc = migrate_worker_start(m->o, save_worker, m->req->name,
-					  &m->w);
+	if (rc) {
+		snprintf(err, errlen, "starting the migration failed");
+		return rc;
+	}
+	rc = send_disks(m, err, errlen);
+	if (rc)
+		return rc;
+	rc = migrate_worker_start(m->o, save_worker, m->req->name, &m->w);
 	if (rc) {
 		snprintf(err, errlen, "starting the migration failed");
 		return rc;
@@ -405,6 +540,8 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 			 bl_strerror(rc));
 	m->dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 	m->saved = fdio_now_ms();
+	if (!rc)
+		rc = finish_disks(m, err, errlen);
 	if (!rc)
 		rc = mig_enc_finish(m->enc);
 	return rc;
@@ -482,6 +619,8 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 
 	rc = check_guest(&m, &mine, &g, err, errlen);
 	if (!rc)
+		rc = find_disks(&m, err, errlen);
+	if (!rc)
 		rc = lock_guest(&m, err, errlen);
 	if (!rc && bl_id_new(&m.a.migration))
 		rc = BL_ERR_IO;
@@ -503,6 +642,15 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 	else if (mig_send_abort(&m.dst.s, rc, err))
 		log_debug("abort not sent");
 	if (rc) {
+		close_disks(&m, true);
+		handover_resume_here(o, hv, req->name, err, errlen);
+		goto out;
+	}
+	rc = note_images(&m, err, errlen);
+	if (rc) {
+		if (mig_send_abort(&m.dst.s, rc, err))
+			log_debug("abort not sent");
+		close_disks(&m, true);
 		handover_resume_here(o, hv, req->name, err, errlen);
 		goto out;
 	}
@@ -510,6 +658,7 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 	if (!rc)
 		report(&m, st_r);
 out:
+	close_disks(&m, rc != BL_OK);
 	migrate_worker_stop(&m.w);
 	mig_enc_free(m.enc);
 	peer_close(m.tls, &m.dst);

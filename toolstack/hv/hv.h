@@ -138,6 +138,25 @@ int hv_config_admit(const struct hv_policy *policy, const char *config,
 		    size_t len, const char *name, char *err,
 		    size_t errlen) BL_MUST_CHECK;
 
+/* A guest's disk, as its configuration names it. */
+struct hv_disk {
+	char vdev[16];	 /* "xvda" */
+	uint32_t devid;	 /* xenstore's: backend/vbd/DOMID/DEVID */
+	char path[4096]; /* the image */
+	bool readonly;
+};
+#define HV_DISKS_MAX 16
+
+/* The disks an xl.cfg(5) text gives, in its order, in disks[HV_DISKS_MAX]
+ * (*n_r of them). Each must be a raw file image on an xvd device
+ * (docs/specs/blkif-backend.md): BL_ERR_INVAL with err naming the disk
+ * otherwise, or for a configuration the parser refuses. */
+int hv_config_disks(const char *config, size_t len, struct hv_disk *disks,
+		    size_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
+/* The devid of an xvd device name ("xvdb" -> 51728, "xvdq" -> 268439552):
+ * Xen's docs/misc/vbd-interface. false for any other name. */
+bool hv_xvd_devid(const char *vdev, uint32_t *devid_r);
+
 /* The guest name an xl.cfg(5) text gives (hv_xlcfg.c): a create's name is
  * checked against what the node has reserved before anything is built.
  * Errors as hv_ops.create's. */

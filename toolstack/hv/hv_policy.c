@@ -232,6 +232,40 @@ static int check_file(const struct hv_policy *p, const char *setting,
 	return BL_OK;
 }
 
+int hv_policy_new_image(const struct hv_policy *p, const char *path, char *err,
+			size_t errlen)
+{
+	char dir[PATH_MAX], resolved[PATH_MAX + 1], shown[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	struct stat st;
+
+	log_escape(path, shown, sizeof(shown));
+	if (path[0] != '/' || !base || !base[1] || !strcmp(base, "/.") ||
+	    !strcmp(base, "/..") || (size_t)(base - path) >= sizeof(dir))
+		return refuse(err, errlen,
+			      "image \"%s\": want an absolute path to a file",
+			      shown);
+	memcpy(dir, path, (size_t)(base - path));
+	dir[base - path] = '\0';
+	if (!realpath(dir[0] ? dir : "/", resolved) ||
+	    strlen(resolved) + strlen(base) >= sizeof(resolved))
+		return refuse(err, errlen, "image \"%s\": %s on this node",
+			      shown, strerror(errno));
+	strcat(resolved, base);
+	if (!in_images(p, resolved))
+		return refuse(err, errlen,
+			      "image \"%s\": not in an images folder of this "
+			      "node (%s%s; " MAN ", \"images\")",
+			      shown, p->n_images ? p->images[0] : "none",
+			      p->n_images > 1 ? ", ..." : "");
+	if (lstat(resolved, &st) == 0) {
+		snprintf(err, errlen, "image \"%s\": there is one already",
+			 shown);
+		return BL_ERR_BUSY;
+	}
+	return BL_OK;
+}
+
 static int check_script(const char *setting, const char *script,
 			const char *const *allowed, size_t n, char *err,
 			size_t errlen)

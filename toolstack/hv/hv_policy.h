@@ -51,4 +51,11 @@ int hv_policy_load(const char *path, bool missing_ok, struct hv_policy *p,
 int hv_policy_check(const struct hv_policy *p, libxl_domain_config *cfg,
 		    char *err, size_t errlen) BL_MUST_CHECK;
 
+/* Whether a new image may be made at path (a migration brings a disk):
+ * absolute, its folder inside one of p's images folders once resolved,
+ * and nothing there yet. BL_ERR_DENIED (err says why), or BL_ERR_BUSY
+ * when something is there. */
+int hv_policy_new_image(const struct hv_policy *p, const char *path, char *err,
+			size_t errlen) BL_MUST_CHECK;
+
 #endif

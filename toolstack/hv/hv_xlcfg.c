@@ -509,16 +509,80 @@ int hv_config_admit(const struct hv_policy *policy, const char *text,
 			 "the guest's configuration names another guest");
 		rc = BL_ERR_INVAL;
 	}
-	/* Its disks would not come with it: the image here, if any, is
-	 * another one. Until storage migration is built, never move them. */
-	if (!rc && cfg.num_disks) {
-		snprintf(err, errlen,
-			 "\"%s\" has %d disk%s (%s, %.200s), and moving disks "
-			 "is not built yet: the guest stays where it runs",
-			 name, cfg.num_disks, cfg.num_disks > 1 ? "s" : "",
-			 cfg.disks[0].vdev ? cfg.disks[0].vdev : "?",
-			 cfg.disks[0].pdev_path ? cfg.disks[0].pdev_path : "?");
+	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+bool hv_xvd_devid(const char *vdev, uint32_t *devid_r)
+{
+	const char *p = vdev + 3;
+	uint32_t disk = 0, part = 0;
+	size_t letters = 0;
+
+	if (strncmp(vdev, "xvd", 3))
+		return false;
+	/* Letters: a..z, aa..zz, aaa..: bijective base 26. */
+	for (; *p >= 'a' && *p <= 'z' && letters < 3; p++, letters++)
+		disk = disk * 26 + (uint32_t)(*p - 'a' + 1);
+	if (!letters || (*p >= 'a' && *p <= 'z'))
+		return false;
+	disk--;
+	if (*p) {
+		if (*p == '0' || strlen(p) > 3 ||
+		    strspn(p, "0123456789") != strlen(p))
+			return false;
+		part = (uint32_t)atoi(p);
+	}
+	if (disk < 16 && part < 16)
+		*devid_r = (202u << 8) | (disk << 4) | part;
+	else if (disk < (1u << 20) && part < 256)
+		*devid_r = (1u << 28) | (disk << 8) | part;
+	else
+		return false;
+	return true;
+}
+
+int hv_config_disks(const char *config, size_t len, struct hv_disk *disks,
+		    size_t *n_r, char *err, size_t errlen)
+{
+	libxl_domain_config cfg;
+	int rc;
+
+	libxl_domain_config_init(&cfg);
+	rc = hv_xlcfg_parse("the guest's configuration", config, len, &cfg, err,
+			    errlen);
+	if (!rc && cfg.num_disks > (int)HV_DISKS_MAX) {
+		snprintf(err, errlen, "%d disks: at most %d move with a guest",
+			 cfg.num_disks, HV_DISKS_MAX);
 		rc = BL_ERR_INVAL;
+	}
+	*n_r = 0;
+	for (int i = 0; !rc && i < cfg.num_disks; i++) {
+		const libxl_device_disk *d = &cfg.disks[i];
+		struct hv_disk *o = &disks[i];
+
+		memset(o, 0, sizeof(*o));
+		if (!d->vdev || strlen(d->vdev) >= sizeof(o->vdev) ||
+		    !hv_xvd_devid(d->vdev, &o->devid)) {
+			snprintf(err, errlen,
+				 "disk %d: vdev \"%.40s\": only xvd devices "
+				 "(xvda, xvdb...) are served",
+				 i, d->vdev ? d->vdev : "");
+			rc = BL_ERR_INVAL;
+		} else if (!d->pdev_path || d->pdev_path[0] != '/' ||
+			   strlen(d->pdev_path) >= sizeof(o->path) ||
+			   d->format != LIBXL_DISK_FORMAT_RAW || d->is_cdrom) {
+			snprintf(err, errlen,
+				 "disk %d (%s): only raw image files with an "
+				 "absolute target move with a guest",
+				 i, d->vdev);
+			rc = BL_ERR_INVAL;
+		} else {
+			snprintf(o->vdev, sizeof(o->vdev), "%s", d->vdev);
+			snprintf(o->path, sizeof(o->path), "%s", d->pdev_path);
+			o->readonly = !d->readwrite;
+			*n_r = (size_t)i + 1;
+		}
 	}
 	libxl_domain_config_dispose(&cfg);
 	return rc;

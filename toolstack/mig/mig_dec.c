@@ -248,8 +248,8 @@ static int on_stream_end(struct mig_dec *dec, struct bl_stream *out,
 			     "stream-end: crc32: checksum mismatch");
 	for (uint32_t i = 0; i < dec->ndisks; i++)
 		if (!dec->disks[i].ended) {
-			snprintf(err, errlen, "stream-end: disk %u: no disk-end",
-				 i);
+			snprintf(err, errlen,
+				 "stream-end: disk %u: no disk-end", i);
 			return BL_ERR_PROTO;
 		}
 	dec->over = true;
@@ -374,9 +374,8 @@ static int on_disk_data(struct mig_dec *dec, struct bl_stream *out,
 	return BL_OK;
 }
 
-static int on_disk_end(struct mig_dec *dec, struct bl_stream *out,
-		       uint32_t len, struct mig_ctl *ctl_r, char *err,
-		       size_t errlen)
+static int on_disk_end(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		       struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
 	struct mig_disk_rec *r = &dec->disk;
 	int rc;
@@ -405,10 +404,10 @@ typedef int (*handler_fn)(struct mig_dec *dec, struct bl_stream *out,
 
 /* Every type mig__rec_read() lets through for MIG__PAYLOAD. */
 static const handler_fn handlers[] = {
-    [MIG_REC_RAW] = on_raw,	[MIG_REC_ZERO] = on_zero,
-    [MIG_REC_ZLIB] = on_zlib,	[MIG_REC_STREAM_END] = on_stream_end,
-    [MIG_REC_ABORT] = on_abort, [MIG_REC_FILL] = on_fill,
-    [MIG_REC_DISK] = on_disk,	[MIG_REC_DISK_DATA] = on_disk_data,
+    [MIG_REC_RAW] = on_raw,	      [MIG_REC_ZERO] = on_zero,
+    [MIG_REC_ZLIB] = on_zlib,	      [MIG_REC_STREAM_END] = on_stream_end,
+    [MIG_REC_ABORT] = on_abort,	      [MIG_REC_FILL] = on_fill,
+    [MIG_REC_DISK] = on_disk,	      [MIG_REC_DISK_DATA] = on_disk_data,
     [MIG_REC_DISK_END] = on_disk_end,
 };
 

@@ -62,13 +62,13 @@ enum mig_disk_encoding {
  * uses is in the spec's table. */
 struct mig_disk_rec {
 	uint32_t index;
-	uint64_t sectors;	  /* disk: the image's size in 512-byte sectors */
-	uint64_t allocated;	  /* disk: bytes allocated at the source */
-	uint64_t offset;	  /* disk-data: where the bytes go, in bytes */
-	uint32_t len;		  /* disk-data: how many */
-	const uint8_t *data;	  /* disk-data: the bytes, NULL for zeros; the
-				   * decoder's until its next call */
-	uint64_t bytes;		  /* disk-end: disk-data bytes for the disk */
+	uint64_t sectors;    /* disk: the image's size in 512-byte sectors */
+	uint64_t allocated;  /* disk: bytes allocated at the source */
+	uint64_t offset;     /* disk-data: where the bytes go, in bytes */
+	uint32_t len;	     /* disk-data: how many */
+	const uint8_t *data; /* disk-data: the bytes, NULL for zeros; the
+			      * decoder's until its next call */
+	uint64_t bytes;	     /* disk-end: disk-data bytes for the disk */
 	uint8_t hash[MIG_HASH_LEN]; /* disk-end: the image's at the source */
 };
 
@@ -204,12 +204,12 @@ int mig_dec_ident(const struct mig_dec *dec,
  * more than was decoded, and all of it once stream-end is verified. On
  * BL_OK,
  * ctl_r->type says what was read: a chunk type (call again), a disk
- * record (mig_dec_disk() has it; call again), MIG_REC_STREAM_END (the payload is complete and its checksum verified;
- * the handover follows, with mig_ctl_*), or MIG_REC_ABORT (the source gave
- * up: its code and message are in ctl_r). After either of those, and after
- * an error, which sticks, there is nothing more to decode: later calls
- * return BL_ERR_INVAL, or the error. Errors writing to out are returned as
- * they come, with "output: " before the message. */
+ * record (mig_dec_disk() has it; call again), MIG_REC_STREAM_END (the payload
+ * is complete and its checksum verified; the handover follows, with mig_ctl_*),
+ * or MIG_REC_ABORT (the source gave up: its code and message are in ctl_r).
+ * After either of those, and after an error, which sticks, there is nothing
+ * more to decode: later calls return BL_ERR_INVAL, or the error. Errors writing
+ * to out are returned as they come, with "output: " before the message. */
 int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,
 		 struct mig_ctl *ctl_r, char *err, size_t errlen) BL_MUST_CHECK;
 /* The disk record mig_dec_next() just read (its ctl_r->type was

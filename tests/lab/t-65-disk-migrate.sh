@@ -1,0 +1,64 @@
+# A guest's disk moves with it, live: the disk guest appends records
+# (each fsync'd, then acknowledged on its console) while it migrates
+# node1 -> node2 -> node1. It writes on at each destination; each source's
+# backend was quiesced for the handover and its image is removed after it;
+# destroyed on node1 at last, its image holds every record acknowledged on
+# any node, intact, in order, none twice. (Before t-78, which leaves node2
+# down.)
+. "$(dirname "$0")/../../lab/lib.sh"
+cfg=$(dirname "$0")/../../lab/guest/diskwriter.cfg
+image=/var/lib/blanket/images/diskwriter.img
+guest=diskwriter
+
+acks() { # node log
+	on "$1" sh -c "[ -f $2 ] && sed -n 's/^ack \([0-9]*\).*/\1/p' $2"
+}
+last_ack() { acks "$1" "$2" | tail -n 1; }
+first_ack() { acks "$1" "$2" | head -n 1; }
+acked_past() { # node log n
+	local a
+	a=$(last_ack "$1" "$2")
+	[ -n "$a" ] && [ "$a" -ge "$3" ]
+}
+quiesced() { on "$1" grep -q "quiesced for a migration" /var/log/blanket-blk.log; }
+
+for n in node1 node2; do
+	on "$n" rm -f "$image" "$(console_log $guest)" \
+		"$(console_log $guest incoming)"
+done
+on node1 dd if=/dev/zero of="$image" bs=1M count=0 seek=64 2>/dev/null
+
+blanket create -n node1 "$cfg" | grep -q "created $guest"
+log1=$(console_log $guest)
+wait_for 120 "100 acknowledged records on node1" acked_past node1 "$log1" 100
+
+out=$(blanket migrate --json $guest node2)
+echo "$out"
+grep -q "\"event\": \"done\", \"guest\": \"$guest\", \"from\": \"node1\", \"to\": \"node2\"" <<<"$out"
+quiesced node1
+log2=$(console_log $guest incoming)
+a1=$(last_ack node1 "$log1")
+wait_for 120 "50 more records acknowledged on node2" \
+	acked_past node2 "$log2" $((a1 + 50))
+f2=$(first_ack node2 "$log2")
+echo "node1 -> node2: last ack $a1, first on node2 $f2"
+[ "$f2" -le $((a1 + 1)) ]
+wait_for 30 "node1 to remove the image it handed over" \
+	fails on node1 test -e "$image"
+
+blanket migrate $guest node1
+quiesced node2
+a2=$(last_ack node2 "$log2")
+wait_for 120 "50 more records acknowledged on node1" \
+	acked_past node1 "$log2" $((a2 + 50))
+wait_for 30 "node2 to remove the image it handed over" \
+	fails on node2 test -e "$image"
+
+blanket destroy $guest
+last=$(last_ack node1 "$log2")
+echo "last record acknowledged: $last"
+out=$(on node1 blanket-lab-diskwriter verify "$image")
+echo "$out"
+records=$(sed -n 's/^records \([0-9]*\)$/\1/p' <<<"$out")
+[ "$records" -ge "$last" ]
+on node1 rm -f "$image"
