@@ -109,6 +109,33 @@ wait_beats_past() {
 	wait_for 60 "a heartbeat past $3 in $1:$2" beats_past "$@"
 }
 
+# The disk guest's acknowledged records in a node's console log, one per
+# line (lab/guest/diskwriter.c prints "ack N" once record N is fsync'd).
+disk_acks() {
+	local node=$1 log=$2
+	on "$node" sh -c "[ -f $log ] && sed -n 's/^ack \([0-9]*\).*/\1/p' $log"
+}
+
+last_ack() { disk_acks "$1" "$2" | tail -n 1; }
+first_ack() { disk_acks "$1" "$2" | head -n 1; }
+
+# Whether a node's console log of the disk guest acknowledges record N.
+acked_past() {
+	local last
+	last=$(last_ack "$1" "$2")
+	[ "${last:-0}" -ge "$3" ]
+}
+
+# The disk guest's image, checked once the guest is gone: every record in
+# order and intact, and at least N of them (the last one acknowledged).
+disk_holds() {
+	local node=$1 image=$2 last=$3 out records
+	out=$(on "$node" blanket-lab-diskwriter verify "$image")
+	echo "$out"
+	records=$(sed -n 's/^records \([0-9]*\)$/\1/p' <<<"$out")
+	[ "${records:-0}" -ge "$last" ]
+}
+
 # Whether the heartbeat guest's console, read with blanket console from the
 # host, shows a heartbeat line: it reads until one arrives (or 60 s pass).
 console_shows_beat() {

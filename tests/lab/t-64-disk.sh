@@ -9,8 +9,6 @@
 cfg=$(dirname "$0")/../../lab/guest/diskwriter.cfg
 image=/var/lib/blanket/images/diskwriter.img
 
-acks() { on node1 sh -c "sed -n 's/^ack \([0-9]*\).*/\1/p' $(console_log diskwriter)"; }
-acked_past() { [ "$(acks | tail -n 1)" -ge "$1" ] 2>/dev/null; }
 backend() { on node1 xenstore-read "/local/domain/0/backend/vbd/$domid/51712/$1"; }
 
 blk_processes() { on node1 pidof blanket-blk | wc -w; }
@@ -23,7 +21,9 @@ on node1 dd if=/dev/zero of="$image" bs=1M count=0 seek=64 2>/dev/null
 
 blanket create -n node1 "$cfg" | grep -q 'created diskwriter'
 domid=$(on node1 xl domid diskwriter)
-wait_for 120 "the disk guest's 200th acknowledged record" acked_past 200
+log=$(console_log diskwriter)
+wait_for 120 "the disk guest's 200th acknowledged record" \
+	acked_past node1 "$log" 200
 # The handshake as blkfront sees it: Connected, with what blanket-blk said.
 [ "$(backend state)" = 4 ]
 [ "$(backend sectors)" = $((64 * 2048)) ]
@@ -31,12 +31,9 @@ wait_for 120 "the disk guest's 200th acknowledged record" acked_past 200
 on node1 grep -q "backend/vbd/$domid/51712: connected" /var/log/blanket-blk.log
 
 blanket destroy diskwriter
-last=$(acks | tail -n 1)
+last=$(last_ack node1 "$log")
 echo "last record acknowledged: $last"
-out=$(on node1 blanket-lab-diskwriter verify "$image")
-echo "$out"
-records=$(sed -n 's/^records \([0-9]*\)$/\1/p' <<<"$out")
-[ "$records" -gt "$last" ]
+disk_holds node1 "$image" "$last"
 # Gone with the guest: the disk's process and its nodes.
 wait_for 30 "the disk's backend process to end" only_the_watcher
 wait_for 30 "libxl to remove the disk's backend nodes" \

@@ -10,16 +10,6 @@ cfg=$(dirname "$0")/../../lab/guest/diskwriter.cfg
 image=/var/lib/blanket/images/diskwriter.img
 guest=diskwriter
 
-acks() { # node log
-	on "$1" sh -c "[ -f $2 ] && sed -n 's/^ack \([0-9]*\).*/\1/p' $2"
-}
-last_ack() { acks "$1" "$2" | tail -n 1; }
-first_ack() { acks "$1" "$2" | head -n 1; }
-acked_past() { # node log n
-	local a
-	a=$(last_ack "$1" "$2")
-	[ -n "$a" ] && [ "$a" -ge "$3" ]
-}
 quiesced() { on "$1" grep -q "quiesced for a migration" /var/log/blanket-blk.log; }
 
 for n in node1 node2; do
@@ -57,8 +47,5 @@ wait_for 30 "node2 to remove the image it handed over" \
 blanket destroy $guest
 last=$(last_ack node1 "$log2")
 echo "last record acknowledged: $last"
-out=$(on node1 blanket-lab-diskwriter verify "$image")
-echo "$out"
-records=$(sed -n 's/^records \([0-9]*\)$/\1/p' <<<"$out")
-[ "$records" -ge "$last" ]
+disk_holds node1 "$image" "$last"
 on node1 rm -f "$image"
