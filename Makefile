@@ -26,10 +26,12 @@ MIG_SRC    := $(wildcard toolstack/mig/*.c)
 BLK_XEN    := drivers/blk/blk_disk.c drivers/blk/blk_grant.c
 BLK_SRC    := $(filter-out drivers/blk/main.c $(BLK_XEN), \
                 $(wildcard drivers/blk/*.c))
-# What blanketd takes of it, for live storage migration: the backends'
-# control channel and the image hash.
+# What blanketd takes of it: for live storage migration, the backends'
+# control channel and the image hash; for `blanket info`, the names of
+# the backends' states.
 BLK_MIGRATE := drivers/blk/blk_ctl.c drivers/blk/blk_dirty.c \
-               drivers/blk/blk_hashes.c drivers/blk/blk_image.c
+               drivers/blk/blk_hashes.c drivers/blk/blk_image.c \
+               drivers/blk/blk_xenbus.c
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
@@ -82,7 +84,8 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
-        host-test fuzz fuzz-check bench bench-disk format clean
+        host-test fuzz fuzz-check bench bench-disk bench-disk-migrate format \
+        clean
 .DELETE_ON_ERROR:
 
 all: $(BLANKET) $(BLANKETD) $(BLK) $(LAB) $(AGENT) $(STAMP)
@@ -285,6 +288,9 @@ bench: all lab-image
 
 bench-disk: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/disk
+
+bench-disk-migrate: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/disk-migrate
 
 # The migration stream codec on the host (tests/bench/mig-pipeline runs it).
 $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \

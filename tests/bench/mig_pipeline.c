@@ -61,7 +61,9 @@ static const char *const mode_names[] = {
 static void receive(int fd, enum mode mode, size_t expect)
 {
 	uint64_t got = 0;
-	struct bl_stream in, out = {&count_ops, -1, &got, -1};
+	struct bl_stream in,
+	    out = {
+		.ops = &count_ops, .fd = -1, .impl = &got, .deadline_ms = -1};
 	char err[MIG_MESSAGE_MAX], *buf;
 	struct mig_dec *dec = NULL;
 	struct mig_ctl c;

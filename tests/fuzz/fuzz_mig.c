@@ -48,7 +48,10 @@ static void as_destination(const uint8_t *data, size_t size)
 {
 	char err[MIG_MESSAGE_MAX];
 	size_t written = 0;
-	struct bl_stream in, out = {&null_ops, -1, &written, -1};
+	struct bl_stream in, out = {.ops = &null_ops,
+				    .fd = -1,
+				    .impl = &written,
+				    .deadline_ms = -1};
 	struct mig_dec *dec = NULL;
 	struct stream_mem m;
 	struct mig_stats st;

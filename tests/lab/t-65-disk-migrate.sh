@@ -1,6 +1,7 @@
 # A guest's disk moves with it, live: the disk guest appends records
 # (each fsync'd, then acknowledged on its console) while it migrates
-# node1 -> node2 -> node1. It writes on at each destination; each source's
+# node1 -> node2 -> node1; `blanket info` shows its disk served by
+# blanket-blk on each node, and the migration reports its disk bytes. It writes on at each destination; each source's
 # backend was quiesced for the handover and its image is removed after it;
 # destroyed on node1 at last, its image holds every record acknowledged on
 # any node, intact, in order, none twice. (Before t-78, which leaves node2
@@ -21,11 +22,24 @@ on node1 dd if=/dev/zero of="$image" bs=1M count=0 seek=64 2>/dev/null
 blanket create -n node1 "$cfg" | grep -q "created $guest"
 log1=$(console_log $guest)
 wait_for 120 "100 acknowledged records on node1" acked_past node1 "$log1" 100
+served_here() { # node
+	local info
+	info=$(blanket info $guest)
+	echo "$info"
+	grep -q "^node: *$1\$" <<<"$info"
+	grep -q "^disk: *xvda $image, read-write, blanket-blk, Connected\$" <<<"$info"
+}
+served_here node1
+blanket info --json $guest |
+	grep -q "\"disks\": \[{\"vdev\": \"xvda\", \"devid\": 51712, \"path\": \"$image\", \"readonly\": false, \"backend\": \"blanket-blk\", \"state\": \"Connected\"}\]"
 
 out=$(blanket migrate --json $guest node2)
 echo "$out"
 grep -q "\"event\": \"done\", \"guest\": \"$guest\", \"from\": \"node1\", \"to\": \"node2\"" <<<"$out"
+grep -q '"phase": "disk"' <<<"$out"
+grep -q '"event": "done".*"disk_bytes": [1-9][0-9]*, "disk_wire_bytes": [1-9]' <<<"$out"
 quiesced node1
+wait_for 30 "node2's backend to connect the disk" served_here node2
 log2=$(console_log $guest incoming)
 a1=$(last_ack node1 "$log1")
 wait_for 120 "50 more records acknowledged on node2" \
@@ -36,7 +50,9 @@ echo "node1 -> node2: last ack $a1, first on node2 $f2"
 wait_for 30 "node1 to remove the image it handed over" \
 	fails on node1 test -e "$image"
 
-blanket migrate $guest node1
+out=$(blanket migrate $guest node1)
+echo "$out"
+grep -q "bytes of guest state and [1-9][0-9]* of disks" <<<"$out"
 quiesced node2
 a2=$(last_ack node2 "$log2")
 wait_for 120 "50 more records acknowledged on node1" \

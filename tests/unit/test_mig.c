@@ -557,7 +557,8 @@ static const struct bl_stream_ops broken_ops = {
 static void test_io_errors(void)
 {
 	char err[MIG_MESSAGE_MAX] = "";
-	struct bl_stream s, bad = {&broken_ops, -1, NULL, -1};
+	struct bl_stream s,
+	    bad = {.ops = &broken_ops, .fd = -1, .deadline_ms = -1};
 	struct mig_enc *enc = NULL;
 	struct stream_mem m;
 	uint8_t *p = calloc(1, MIG_CHUNK_MAX);

@@ -119,9 +119,21 @@ static void build_ok_list(struct rpc_msg *m)
 	m->n_guests = 2;
 }
 
+/* Version 3's guest-info answer: the record, and its disks. */
 static void build_ok_guest(struct rpc_msg *m)
 {
 	m->guest = guest_web;
+	m->disks = calloc(2, sizeof(*m->disks));
+	m->n_disks = 2;
+	strcpy(m->disks[0].disk.vdev, "xvda");
+	m->disks[0].disk.devid = 51712;
+	strcpy(m->disks[0].disk.path, "/var/lib/blanket/images/web.img");
+	strcpy(m->disks[0].backend, "blanket-blk");
+	strcpy(m->disks[0].state, "Connected");
+	strcpy(m->disks[1].disk.vdev, "xvdb");
+	m->disks[1].disk.devid = 51728;
+	strcpy(m->disks[1].disk.path, "/var/lib/blanket/images/base.img");
+	m->disks[1].disk.readonly = true;
 }
 
 static void build_migrate(struct rpc_msg *m)
@@ -143,6 +155,8 @@ static void build_migrate_stats(struct rpc_msg *m)
 	m->migrate.downtime_ms = 680;
 	m->migrate.raw_bytes = 135759976;
 	m->migrate.wire_bytes = 15508952;
+	m->migrate.disk_bytes = 68157440;
+	m->migrate.disk_wire_bytes = 67176792;
 }
 
 static void build_receive(struct rpc_msg *m)
@@ -197,37 +211,40 @@ static const struct sample {
 	uint32_t type;
 	uint32_t request; /* for ok */
 	void (*build)(struct rpc_msg *m);
+	bool since_v3; /* its body changed in version 3 */
 } samples[] = {
-    {"node-info", RPC_NODE_INFO, 0, NULL},
-    {"guest-list", RPC_GUEST_LIST, 0, NULL},
-    {"guest-info", RPC_GUEST_INFO, 0, build_name},
-    {"guest-create", RPC_GUEST_CREATE, 0, build_create},
-    {"guest-destroy", RPC_GUEST_DESTROY, 0, build_name},
-    {"guest-shutdown", RPC_GUEST_SHUTDOWN, 0, build_shutdown},
-    {"guest-reboot", RPC_GUEST_REBOOT, 0, build_name},
-    {"guest-pause", RPC_GUEST_PAUSE, 0, build_name},
-    {"guest-unpause", RPC_GUEST_UNPAUSE, 0, build_name},
-    {"guest-console", RPC_GUEST_CONSOLE, 0, build_name},
-    {"console-data", RPC_CONSOLE_DATA, 0, build_console_data},
-    {"console-detach", RPC_CONSOLE_DETACH, 0, NULL},
-    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node},
-    {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list},
-    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest},
-    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest},
-    {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL},
-    {"error", RPC_ERROR, 0, build_error},
-    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate},
-    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats},
-    {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive},
-    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats},
-    {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL},
-    {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive},
-    {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration},
-    {"ok-migrate-status", RPC_OK, RPC_MIGRATE_STATUS, build_ok_status},
-    {"migrate-settled", RPC_MIGRATE_SETTLED, 0, build_migration},
-    {"migrate-resolve", RPC_MIGRATE_RESOLVE, 0, build_resolve},
-    {"ok-migrate-resolve", RPC_OK, RPC_MIGRATE_RESOLVE, build_ok_resolve},
-    {"name-hold", RPC_NAME_HOLD, 0, build_name},
+    {"node-info", RPC_NODE_INFO, 0, NULL, false},
+    {"guest-list", RPC_GUEST_LIST, 0, NULL, false},
+    {"guest-info", RPC_GUEST_INFO, 0, build_name, false},
+    {"guest-create", RPC_GUEST_CREATE, 0, build_create, false},
+    {"guest-destroy", RPC_GUEST_DESTROY, 0, build_name, false},
+    {"guest-shutdown", RPC_GUEST_SHUTDOWN, 0, build_shutdown, false},
+    {"guest-reboot", RPC_GUEST_REBOOT, 0, build_name, false},
+    {"guest-pause", RPC_GUEST_PAUSE, 0, build_name, false},
+    {"guest-unpause", RPC_GUEST_UNPAUSE, 0, build_name, false},
+    {"guest-console", RPC_GUEST_CONSOLE, 0, build_name, false},
+    {"console-data", RPC_CONSOLE_DATA, 0, build_console_data, false},
+    {"console-detach", RPC_CONSOLE_DETACH, 0, NULL, false},
+    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node, false},
+    {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list, false},
+    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest, true},
+    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, true},
+    {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, false},
+    {"error", RPC_ERROR, 0, build_error, false},
+    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, false},
+    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats, true},
+    {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, false},
+    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats, true},
+    {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, false},
+    {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive,
+     false},
+    {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, false},
+    {"ok-migrate-status", RPC_OK, RPC_MIGRATE_STATUS, build_ok_status, false},
+    {"migrate-settled", RPC_MIGRATE_SETTLED, 0, build_migration, false},
+    {"migrate-resolve", RPC_MIGRATE_RESOLVE, 0, build_resolve, false},
+    {"ok-migrate-resolve", RPC_OK, RPC_MIGRATE_RESOLVE, build_ok_resolve,
+     false},
+    {"name-hold", RPC_NAME_HOLD, 0, build_name, false},
 };
 
 static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);
@@ -258,6 +275,21 @@ static void assert_guest_equal(const struct hv_guest *x,
 
 /* Field by field: comparing re-encodings would miss a field that the
  * encoder and decoder both drop. */
+static void assert_disks_equal(const struct rpc_msg *x, const struct rpc_msg *y)
+{
+	CU_ASSERT_EQUAL_FATAL(x->n_disks, y->n_disks);
+	for (uint32_t i = 0; i < x->n_disks; i++) {
+		const struct hv_disk_state *a = &x->disks[i], *b = &y->disks[i];
+
+		CU_ASSERT_STRING_EQUAL(a->disk.vdev, b->disk.vdev);
+		CU_ASSERT_EQUAL(a->disk.devid, b->disk.devid);
+		CU_ASSERT_STRING_EQUAL(a->disk.path, b->disk.path);
+		CU_ASSERT_EQUAL(a->disk.readonly, b->disk.readonly);
+		CU_ASSERT_STRING_EQUAL(a->backend, b->backend);
+		CU_ASSERT_STRING_EQUAL(a->state, b->state);
+	}
+}
+
 static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 {
 	CU_ASSERT_EQUAL(x->type, y->type);
@@ -295,6 +327,9 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.downtime_ms, y->migrate.downtime_ms);
 	CU_ASSERT_EQUAL(x->migrate.raw_bytes, y->migrate.raw_bytes);
 	CU_ASSERT_EQUAL(x->migrate.wire_bytes, y->migrate.wire_bytes);
+	CU_ASSERT_EQUAL(x->migrate.disk_bytes, y->migrate.disk_bytes);
+	CU_ASSERT_EQUAL(x->migrate.disk_wire_bytes, y->migrate.disk_wire_bytes);
+	assert_disks_equal(x, y);
 	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));
 	CU_ASSERT_EQUAL(x->migrate.generation, y->migrate.generation);
 	CU_ASSERT(bl_id_equal(&x->migration, &y->migration));
@@ -353,19 +388,29 @@ static void check_golden(const char *name, const uint8_t *bytes, size_t len)
 static void test_golden_frames(void)
 {
 	uint8_t buf[4096];
+	char name[128];
 	struct bl_stream a, b;
 	struct rpc_msg m;
 	size_t n;
 
 	pair_open(&a, &b);
-	for (size_t i = 0; i < n_samples; i++) {
-		sample_build(i, &m);
-		CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
-		n = drain(&b, buf, sizeof(buf));
-		CU_ASSERT_EQUAL(n % 8, 0);
-		check_golden(samples[i].file, buf, n);
-		rpc_msg_dispose(&m);
+	/* Version 2's frames (its fields only: the files are version 2's,
+	 * kept as they were), and version 3's where they differ. */
+	for (uint32_t v = 2; v <= 3; v++) {
+		a.version = v;
+		for (size_t i = 0; i < n_samples; i++) {
+			sample_build(i, &m);
+			CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+			n = drain(&b, buf, sizeof(buf));
+			CU_ASSERT_EQUAL(n % 8, 0);
+			snprintf(name, sizeof(name), "%s%s",
+				 v == 2 ? "" : "v3-", samples[i].file);
+			if (v == 2 || samples[i].since_v3)
+				check_golden(name, buf, n);
+			rpc_msg_dispose(&m);
+		}
 	}
+	a.version = 0;
 	/* A connection's start, client side: a header and a request. */
 	rpc_header_encode(buf, RPC_VERSION, RPC_MIN_VERSION);
 	sample_build(1, &m); /* guest-list */
@@ -459,31 +504,31 @@ static void test_encode_rejects(void)
 
 	rpc_msg_init(&m);
 	m.type = RPC_GUEST_INFO;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	memset(m.name, 'x', sizeof(m.name)); /* no NUL: too long */
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	strcpy(m.name, "web");
 	m.type = 42;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	m.type = RPC_GUEST_SHUTDOWN;
 	m.flags = 4;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	m.flags = 0;
 	m.timeout_s = RPC_TIMEOUT_MAX + 1;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	m.type = RPC_ERROR;
 	strcpy(m.message, "x");
 	m.code = 0;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	m.type = RPC_OK;
 	m.request = RPC_OK;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	m.request = RPC_GUEST_INFO;
 	m.guest = guest_web;
 	m.guest.state = (enum hv_guest_state)(HV_STATE_UNRESOLVED + 1);
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	m.type = RPC_GUEST_CREATE; /* no source */
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	CU_ASSERT_PTR_NULL(body);
 
 	/* More guests than fit in a body. */
@@ -494,7 +539,7 @@ static void test_encode_rejects(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m.guests);
 	for (uint32_t i = 0; i < m.n_guests; i++)
 		m.guests[i] = guest_db;
-	CU_ASSERT_EQUAL(rpc_msg_encode(&m, &body, &len), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	rpc_msg_dispose(&m);
 }
 
@@ -805,15 +850,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 3 to 4, server 2 to "
-		       "2");
+		       "no common version: client speaks 4 to 5, server 2 to "
+		       "3");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "2");
+		       "3");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 3 to 2");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 4 to 3");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);

@@ -18,7 +18,30 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/json.h"
 
-static void print_guest_json(const char *node, const struct hv_guest *g)
+static void print_disks_json(const struct rpc_msg *m)
+{
+	printf(", \"disks\": [");
+	for (uint32_t i = 0; i < m->n_disks; i++) {
+		const struct hv_disk_state *d = &m->disks[i];
+
+		printf("%s{\"vdev\": ", i ? ", " : "");
+		json_string(stdout, d->disk.vdev);
+		printf(", \"devid\": %u, \"path\": ", d->disk.devid);
+		json_string(stdout, d->disk.path);
+		printf(", \"readonly\": %s, \"backend\": ",
+		       d->disk.readonly ? "true" : "false");
+		json_string(stdout, d->backend[0] ? d->backend : NULL);
+		printf(", \"state\": ");
+		json_string(stdout, d->state[0] ? d->state : NULL);
+		printf("}");
+	}
+	printf("]");
+}
+
+/* A guest record as JSON; with_disks: the record's disks too (guest-info's
+ * answer). */
+static void print_guest_json(const char *node, const struct hv_guest *g,
+			     const struct rpc_msg *with_disks)
 {
 	char id[BL_ID_STR_LEN];
 
@@ -39,6 +62,8 @@ static void print_guest_json(const char *node, const struct hv_guest *g)
 		printf(", \"handed_to\": ");
 		json_string(stdout, g->handed_to[0] ? g->handed_to : NULL);
 	}
+	if (with_disks)
+		print_disks_json(with_disks);
 	printf("}");
 }
 
@@ -56,7 +81,7 @@ static void print_node_json(const struct rpc_msg *info,
 	       (unsigned long long)(info->node_info.free_kib / 1024));
 	for (uint32_t k = 0; k < list->n_guests; k++) {
 		printf("%s\n    ", k ? "," : "");
-		print_guest_json(info->node, &list->guests[k]);
+		print_guest_json(info->node, &list->guests[k], NULL);
 	}
 	printf("%s]}", list->n_guests ? "\n  " : "");
 }
@@ -160,6 +185,20 @@ static void print_guest(const char *node, const struct hv_guest *g)
 	       g->name);
 }
 
+/* A guest record's disks, as text. */
+static void print_disks(const struct rpc_msg *m)
+{
+	for (uint32_t i = 0; i < m->n_disks; i++) {
+		const struct hv_disk_state *d = &m->disks[i];
+
+		printf("disk:       %s %s, %s, %s, %s\n", d->disk.vdev,
+		       d->disk.path,
+		       d->disk.readonly ? "read-only" : "read-write",
+		       d->backend[0] ? d->backend : "(no backend)",
+		       d->state[0] ? d->state : "(no state)");
+	}
+}
+
 int cmd_info(const struct cmd_call *call)
 {
 	struct rpc_msg req, reply;
@@ -172,10 +211,11 @@ int cmd_info(const struct cmd_call *call)
 	req.type = RPC_GUEST_INFO;
 	rc = guest_request(&t, &req, &reply, &i);
 	if (!rc && t.o->json) {
-		print_guest_json(t.c.node[i].name, &reply.guest);
+		print_guest_json(t.c.node[i].name, &reply.guest, &reply);
 		printf("\n");
 	} else if (!rc) {
 		print_guest(t.c.node[i].name, &reply.guest);
+		print_disks(&reply);
 	}
 	rpc_msg_dispose(&reply);
 	guest_target_end(&t);

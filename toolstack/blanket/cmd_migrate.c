@@ -28,18 +28,21 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 		       bl_id_str(&st->migration, id));
 		json_string(stdout, st->phase);
 		printf(", \"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
-		       "\"wire_bytes\": %llu}\n",
+		       "\"wire_bytes\": %llu, \"disk_bytes\": %llu, "
+		       "\"disk_wire_bytes\": %llu}\n",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->raw_bytes,
-		       (unsigned long long)st->wire_bytes);
+		       (unsigned long long)st->wire_bytes,
+		       (unsigned long long)st->disk_bytes,
+		       (unsigned long long)st->disk_wire_bytes);
 		fflush(stdout);
 		return;
 	}
 	fprintf(stderr,
-		"%s%-8s %8.1f MiB sent (%.1f MiB of guest state), "
-		"%.1f MiB/s, %.0f s%s",
+		"%s%-8s %8.1f MiB sent (%.1f MiB of guest state, %.1f MiB of "
+		"disks), %.1f MiB/s, %.0f s%s",
 		tty ? "\r" : "", st->phase, (double)st->wire_bytes / MIB,
-		(double)st->raw_bytes / MIB,
+		(double)st->raw_bytes / MIB, (double)st->disk_bytes / MIB,
 		s > 0 ? (double)st->wire_bytes / MIB / s : 0.0, s,
 		tty ? "" : "\n");
 }
@@ -60,23 +63,31 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		printf(", \"migration\": \"%s\", \"generation\": %llu", id,
 		       (unsigned long long)st->generation);
 		printf(", \"total_ms\": %llu, \"downtime_ms\": %llu, "
-		       "\"raw_bytes\": %llu, \"wire_bytes\": %llu}\n",
+		       "\"raw_bytes\": %llu, \"wire_bytes\": %llu, "
+		       "\"disk_bytes\": %llu, \"disk_wire_bytes\": %llu}\n",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->downtime_ms,
 		       (unsigned long long)st->raw_bytes,
-		       (unsigned long long)st->wire_bytes);
+		       (unsigned long long)st->wire_bytes,
+		       (unsigned long long)st->disk_bytes,
+		       (unsigned long long)st->disk_wire_bytes);
 		return;
 	}
 	printf("migrated %s from %s to %s in %.1f s (migration %s, "
 	       "generation %llu); paused %.1f s (as the toolstack saw it); "
-	       "%llu bytes of guest state, %llu on the wire (%.1f%%)\n",
+	       "%llu bytes of guest state",
 	       guest, from, to, (double)st->elapsed_ms / 1000, id,
 	       (unsigned long long)st->generation,
 	       (double)st->downtime_ms / 1000,
-	       (unsigned long long)st->raw_bytes,
+	       (unsigned long long)st->raw_bytes);
+	if (st->disk_bytes)
+		printf(" and %llu of disks",
+		       (unsigned long long)st->disk_bytes);
+	printf(", %llu on the wire (%.1f%%)\n",
 	       (unsigned long long)st->wire_bytes,
-	       st->raw_bytes
-		   ? 100.0 * (double)st->wire_bytes / (double)st->raw_bytes
+	       st->raw_bytes + st->disk_bytes
+		   ? 100.0 * (double)st->wire_bytes /
+			 (double)(st->raw_bytes + st->disk_bytes)
 		   : 0.0);
 }
 

@@ -50,7 +50,9 @@
 #define BOOT_POLL_MS	    250
 #define MIGRATE_SNDBUF	    (256 * 1024)
 /* Disk rounds before the memory: until one takes fewer chunks than this,
- * or after this many rounds; then one round a second while memory goes. */
+ * or after this many rounds. While the memory goes, a disk with at least
+ * this many chunks dirty gets a round each second; fewer wait for the last
+ * round (a chunk the guest keeps writing goes once, not each second). */
 #define DISK_ROUND_SMALL  64
 #define DISK_ROUNDS_MAX	  8
 #define DISK_ROUND_CHUNKS 256 /* a round's most, while memory goes */
@@ -93,6 +95,8 @@ static void progress(struct source *m, const char *phase)
 	p.migrate.elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
 	p.migrate.raw_bytes = ms.raw_bytes;
 	p.migrate.wire_bytes = ms.wire_bytes;
+	p.migrate.disk_bytes = ms.disk_bytes;
+	p.migrate.disk_wire_bytes = ms.disk_wire;
 	/* The client may have gone: the migration goes on regardless. */
 	if (rpc_send(m->cli, &p))
 		log_debug("progress not sent");
@@ -383,16 +387,21 @@ static int send_disks(struct source *m, char *err, size_t errlen)
 	return rc;
 }
 
-/* A dirty round while the memory goes. */
+/* A dirty round, while the memory goes, for each disk with enough to
+ * send. */
 static int send_disks_dirty(struct source *m)
 {
 	char why[BL_ERRMSG_MAX];
 	uint64_t n;
 	int rc = BL_OK;
 
-	for (size_t i = 0; !rc && i < m->ndisks; i++)
-		rc = disk_send_dirty(&m->disks[i], m->enc, DISK_ROUND_CHUNKS,
-				     &n, why, sizeof(why));
+	for (size_t i = 0; !rc && i < m->ndisks; i++) {
+		rc = disk_send_dirty_count(&m->disks[i], &n, why, sizeof(why));
+		if (!rc && n >= DISK_ROUND_SMALL)
+			rc = disk_send_dirty(&m->disks[i], m->enc,
+					     DISK_ROUND_CHUNKS, &n, why,
+					     sizeof(why));
+	}
 	if (rc)
 		log_warnx("\"%s\": %s", m->req->name, why);
 	return rc;
@@ -587,19 +596,22 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	st_r->downtime_ms = (uint64_t)(fdio_now_ms() - m->suspended);
 	st_r->raw_bytes = ms.raw_bytes;
 	st_r->wire_bytes = ms.wire_bytes;
-	log_info("\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
-		 "the wire; %.1f "
-		 "s writing to the connection, %.1f s in deflate, %llu bytes "
-		 "not deflated for time; after libxl's stream ended: its save "
-		 "returned +%lld ms, restored +%lld ms, started +%lld ms",
-		 m->req->name, m->dst.node, bl_id_str(&m->a.migration, id),
-		 (double)st_r->elapsed_ms / 1000,
-		 (unsigned long long)ms.wire_bytes,
-		 (unsigned long long)ms.raw_bytes, (double)ms.send_ns / 1e9,
-		 (double)ms.deflate_ns / 1e9, (unsigned long long)ms.zlib_slow,
-		 (long long)(m->saved - m->suspended),
-		 (long long)(m->restored - m->suspended),
-		 (long long)st_r->downtime_ms);
+	st_r->disk_bytes = ms.disk_bytes;
+	st_r->disk_wire_bytes = ms.disk_wire;
+	log_info(
+	    "\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
+	    "the wire; disks: %llu bytes of data, %llu on the wire; %.1f "
+	    "s writing to the connection, %.1f s in deflate, %llu bytes "
+	    "not deflated for time; after libxl's stream ended: its save "
+	    "returned +%lld ms, restored +%lld ms, started +%lld ms",
+	    m->req->name, m->dst.node, bl_id_str(&m->a.migration, id),
+	    (double)st_r->elapsed_ms / 1000, (unsigned long long)ms.wire_bytes,
+	    (unsigned long long)ms.raw_bytes, (unsigned long long)ms.disk_bytes,
+	    (unsigned long long)ms.disk_wire, (double)ms.send_ns / 1e9,
+	    (double)ms.deflate_ns / 1e9, (unsigned long long)ms.zlib_slow,
+	    (long long)(m->saved - m->suspended),
+	    (long long)(m->restored - m->suspended),
+	    (long long)st_r->downtime_ms);
 }
 
 int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drivers/blk/blk_ctl.h"
 #include "toolstack/blanketd/access.h"
 #include "toolstack/blanketd/console.h"
 #include "toolstack/blanketd/handover.h"
@@ -94,6 +95,32 @@ static int h_list(struct session *ss, const struct rpc_msg *req,
 	return rc;
 }
 
+/* The disks of the domain named name, for a guest record: what serves
+ * each (blanket-blk, when its migration channel is there). A guest whose
+ * disks cannot be listed is shown without them. */
+static void show_disks(struct session *ss, const char *name,
+		       struct rpc_msg *reply)
+{
+	char why[BL_ERRMSG_MAX], sock[128];
+	struct hv_disk_state *d;
+	size_t n = 0;
+
+	d = calloc(HV_DISKS_MAX, sizeof(*d));
+	if (!d || ss->o->hv->disks(ss->hv, name, d, &n, why, sizeof(why))) {
+		free(d);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		blk_ctl_path(sock, sizeof(sock), BLK_CTL_DIR,
+			     reply->guest.domid, d[i].disk.devid);
+		if (access(sock, F_OK) == 0)
+			snprintf(d[i].backend, sizeof(d[i].backend),
+				 "blanket-blk");
+	}
+	reply->disks = d;
+	reply->n_disks = (uint32_t)n;
+}
+
 static int h_info(struct session *ss, const struct rpc_msg *req,
 		  struct rpc_msg *reply, char *err, size_t errlen)
 {
@@ -104,10 +131,13 @@ static int h_info(struct session *ss, const struct rpc_msg *req,
 	if (rc == BL_ERR_NOTFOUND &&
 	    ss->o->hv->info(ss->hv, away, &reply->guest) == BL_OK) {
 		show_unresolved(ss->o, &reply->guest);
+		show_disks(ss, away, reply);
 		return BL_OK;
 	}
 	if (rc == BL_ERR_NOTFOUND)
 		snprintf(err, errlen, "no guest named \"%s\"", req->name);
+	if (!rc)
+		show_disks(ss, req->name, reply);
 	return rc;
 }
 
@@ -128,6 +158,8 @@ static int h_create(struct session *ss, const struct rpc_msg *req,
 	rc = ss->o->hv->create(ss->hv, ss->o->policy, req->source, req->config,
 			       req->config_len, &reply->guest, err, errlen);
 	names_release(ss->o, name, &claim);
+	if (!rc)
+		show_disks(ss, name, reply);
 	return rc;
 }
 

@@ -29,6 +29,9 @@ struct bl_stream {
 	int fd;		     /* the underlying socket, for poll() */
 	void *impl;	     /* the implementation's state */
 	int64_t deadline_ms; /* absolute fdio_now_ms() deadline, -1: none */
+	/* The version of the protocol the connection agreed on (the node RPC's
+	 * hello sets it); 0: this build's newest. */
+	uint32_t version;
 };
 
 /* A stream over fd; takes ownership of fd (close() closes it). */

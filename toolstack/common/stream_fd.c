@@ -33,4 +33,5 @@ void stream_fd_init(struct bl_stream *s, int fd)
 	s->fd = fd;
 	s->impl = NULL;
 	s->deadline_ms = -1;
+	s->version = 0;
 }

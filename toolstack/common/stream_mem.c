@@ -70,4 +70,5 @@ void stream_mem_init(struct bl_stream *s, struct stream_mem *m)
 	s->fd = -1;
 	s->impl = m;
 	s->deadline_ms = -1;
+	s->version = 0;
 }

@@ -52,6 +52,23 @@ struct hv_node_info {
 	uint32_t nr_cpus;
 };
 
+/* A guest's disk, as its configuration names it. */
+struct hv_disk {
+	char vdev[16];	 /* "xvda" */
+	uint32_t devid;	 /* xenstore's: backend/vbd/DOMID/DEVID */
+	char path[4096]; /* the image */
+	bool readonly;
+};
+#define HV_DISKS_MAX 16
+
+/* A running guest's disk, as its node sees it. */
+struct hv_disk_state {
+	struct hv_disk disk;
+	char backend[16]; /* what serves it: "blanket-blk", "vbd" (xenstore's
+			   * backend type, when nothing more is known) */
+	char state[16];	  /* its backend's xenbus state: "connected", ... */
+};
+
 /* Every call returns BL_OK or a negative enum bl_err; calls that take an
  * err buffer fill it with a message for the user on failure. */
 struct hv_ops {
@@ -114,6 +131,10 @@ struct hv_ops {
 	 * with its generation, and unpause it. */
 	int (*adopt)(void *ctx, const char *name, uint64_t generation,
 		     char *err, size_t errlen);
+	/* The guest's disks (at most HV_DISKS_MAX) and their backends'
+	 * states, in disks[], *n_r of them. */
+	int (*disks)(void *ctx, const char *name, struct hv_disk_state *disks,
+		     size_t *n_r, char *err, size_t errlen);
 };
 
 extern const struct hv_ops hv_libxl_ops;
@@ -137,15 +158,6 @@ int hv_check_name(const char *name, char *err, size_t errlen) BL_MUST_CHECK;
 int hv_config_admit(const struct hv_policy *policy, const char *config,
 		    size_t len, const char *name, char *err,
 		    size_t errlen) BL_MUST_CHECK;
-
-/* A guest's disk, as its configuration names it. */
-struct hv_disk {
-	char vdev[16];	 /* "xvda" */
-	uint32_t devid;	 /* xenstore's: backend/vbd/DOMID/DEVID */
-	char path[4096]; /* the image */
-	bool readonly;
-};
-#define HV_DISKS_MAX 16
 
 /* The disks an xl.cfg(5) text gives, in its order, in disks[HV_DISKS_MAX]
  * (*n_r of them). Each must be a raw file image on an xvd device

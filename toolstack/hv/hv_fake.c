@@ -511,6 +511,27 @@ static int fake_config_text(void *ctx, const char *name, char **text_r,
 	return rc;
 }
 
+/* The disks its configuration names; no backend serves them here. */
+static int fake_disks(void *ctx, const char *name, struct hv_disk_state *disks,
+		      size_t *n_r, char *err, size_t errlen)
+{
+	static struct hv_disk conf[HV_DISKS_MAX];
+	char *text = NULL;
+	int rc = fake_config_text(ctx, name, &text, err, errlen);
+
+	*n_r = 0;
+	if (!rc)
+		rc =
+		    hv_config_disks(text, strlen(text), conf, n_r, err, errlen);
+	free(text);
+	for (size_t i = 0; !rc && i < *n_r; i++) {
+		memset(&disks[i], 0, sizeof(disks[i]));
+		disks[i].disk = conf[i];
+		snprintf(disks[i].backend, sizeof(disks[i].backend), "none");
+	}
+	return rc;
+}
+
 static void set_suspended(struct fake *f, struct hv_guest *g)
 {
 	(void)f;
@@ -645,4 +666,5 @@ const struct hv_ops hv_fake_ops = {
     .rename = fake_rename,
     .restore = fake_restore,
     .adopt = fake_adopt,
+    .disks = fake_disks,
 };

@@ -22,6 +22,7 @@
 #include <xenstore.h>
 #include <xentoollog.h>
 
+#include "drivers/blk/blk_xenbus.h"
 #include "toolstack/hv/hv.h"
 #include "toolstack/hv/hv_xlcfg.h"
 
@@ -731,6 +732,46 @@ static int hl_adopt(void *ctx, const char *name, uint64_t generation, char *err,
 	return rc;
 }
 
+static int hl_disks(void *ctx, const char *name, struct hv_disk_state *disks,
+		    size_t *n_r, char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	libxl_device_disk *list;
+	libxl_diskinfo info;
+	uint32_t domid;
+	int n = 0, rc;
+
+	*n_r = 0;
+	rc = begin(h, name, &domid, err, errlen);
+	if (rc)
+		return rc;
+	list = libxl_device_disk_list(h->ctx, domid, &n);
+	for (int i = 0; i < n && *n_r < HV_DISKS_MAX; i++) {
+		struct hv_disk_state *d = &disks[*n_r];
+
+		memset(d, 0, sizeof(*d));
+		snprintf(d->disk.vdev, sizeof(d->disk.vdev), "%s",
+			 list[i].vdev ? list[i].vdev : "");
+		snprintf(d->disk.path, sizeof(d->disk.path), "%s",
+			 list[i].pdev_path ? list[i].pdev_path : "");
+		d->disk.readonly = !list[i].readwrite;
+		snprintf(d->backend, sizeof(d->backend), "vbd");
+		libxl_diskinfo_init(&info);
+		if (!libxl_device_disk_getinfo(h->ctx, domid, &list[i],
+					       &info)) {
+			d->disk.devid = (uint32_t)info.devid;
+			snprintf(d->state, sizeof(d->state), "%s",
+				 blk_xb_state_name(info.state));
+		}
+		libxl_diskinfo_dispose(&info);
+		(*n_r)++;
+	}
+	for (int i = 0; i < n; i++)
+		libxl_device_disk_dispose(&list[i]);
+	free(list);
+	return BL_OK;
+}
+
 const struct hv_ops hv_libxl_ops = {
     .name = "libxl",
     .open = hl_open,
@@ -754,4 +795,5 @@ const struct hv_ops hv_libxl_ops = {
     .rename = hl_rename,
     .restore = hl_restore,
     .adopt = hl_adopt,
+    .disks = hl_disks,
 };

@@ -182,14 +182,68 @@ static void get_list_result(struct rpc__rd *rd, struct rpc_msg *m)
 		get_guest(rd, &m->guests[i]);
 }
 
+/* A disk of a guest record (version 3). */
+static void put_disk(struct rpc__wr *wr, const struct hv_disk_state *d)
+{
+	put_cstr(wr, d->disk.vdev, sizeof(d->disk.vdev), false);
+	rpc__put_u32(wr, d->disk.devid);
+	put_cstr(wr, d->disk.path, sizeof(d->disk.path), false);
+	rpc__put_u32(wr, d->disk.readonly ? RPC_DISK_READONLY : 0);
+	put_cstr(wr, d->backend, sizeof(d->backend), true);
+	put_cstr(wr, d->state, sizeof(d->state), true);
+}
+
+static void get_disk(struct rpc__rd *rd, struct hv_disk_state *d)
+{
+	uint32_t flags;
+
+	get_cstr(rd, "vdev", d->disk.vdev, sizeof(d->disk.vdev), false);
+	rpc__get_u32(rd, "devid", &d->disk.devid);
+	get_cstr(rd, "path", d->disk.path, sizeof(d->disk.path), false);
+	rpc__get_u32(rd, "disk_flags", &flags);
+	if (flags & ~RPC_DISK_READONLY)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "disk_flags", "unknown flags");
+	d->disk.readonly = flags & RPC_DISK_READONLY;
+	get_cstr(rd, "backend", d->backend, sizeof(d->backend), true);
+	get_cstr(rd, "disk_state", d->state, sizeof(d->state), true);
+}
+
+/* guest-info's and guest-create's: the guest record, then (version 3) its
+ * disks. */
 static void put_guest_result(struct rpc__wr *wr, const struct rpc_msg *m)
 {
 	put_guest(wr, &m->guest);
+	if (wr->version < 3)
+		return;
+	if (m->n_disks > HV_DISKS_MAX || (m->n_disks && !m->disks))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->n_disks);
+	for (uint32_t i = 0; i < m->n_disks && !wr->rc; i++)
+		put_disk(wr, &m->disks[i]);
 }
 
 static void get_guest_result(struct rpc__rd *rd, struct rpc_msg *m)
 {
+	uint32_t n;
+
 	get_guest(rd, &m->guest);
+	if (rd->version < 3)
+		return;
+	rpc__get_u32(rd, "disk_count", &n);
+	if (rd->rc || n == 0)
+		return;
+	if (n > HV_DISKS_MAX) {
+		rpc__rd_fail(rd, BL_ERR_PROTO, "disk_count", "out of range");
+		return;
+	}
+	m->disks = calloc(n, sizeof(*m->disks));
+	if (!m->disks) {
+		rpc__rd_fail(rd, BL_ERR_NOMEM, "disk_count", "out of memory");
+		return;
+	}
+	m->n_disks = n;
+	for (uint32_t i = 0; i < n && !rd->rc; i++)
+		get_disk(rd, &m->disks[i]);
 }
 
 struct result_desc {
@@ -208,6 +262,10 @@ static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
 	rpc__put_u64(wr, st->downtime_ms);
 	rpc__put_u64(wr, st->raw_bytes);
 	rpc__put_u64(wr, st->wire_bytes);
+	if (wr->version < 3)
+		return;
+	rpc__put_u64(wr, st->disk_bytes);
+	rpc__put_u64(wr, st->disk_wire_bytes);
 }
 
 static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
@@ -221,6 +279,10 @@ static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
 	rpc__get_u64(rd, "downtime_ms", &st->downtime_ms);
 	rpc__get_u64(rd, "raw_bytes", &st->raw_bytes);
 	rpc__get_u64(rd, "wire_bytes", &st->wire_bytes);
+	if (rd->version < 3)
+		return;
+	rpc__get_u64(rd, "disk_bytes", &st->disk_bytes);
+	rpc__get_u64(rd, "disk_wire_bytes", &st->disk_wire_bytes);
 }
 
 /* migrate-receive's: the destination's instance, which a source records
@@ -539,10 +601,12 @@ void rpc_msg_dispose(struct rpc_msg *m)
 	free(m->config);
 	free(m->data);
 	free(m->guests);
+	free(m->disks);
 	rpc_msg_init(m);
 }
 
-int rpc_msg_encode(const struct rpc_msg *m, uint8_t **body_r, uint32_t *len_r)
+int rpc_msg_encode(const struct rpc_msg *m, uint32_t version, uint8_t **body_r,
+		   uint32_t *len_r)
 {
 	const struct msg_desc *d = msg_desc(m->type);
 	struct rpc__wr wr;
@@ -550,14 +614,15 @@ int rpc_msg_encode(const struct rpc_msg *m, uint8_t **body_r, uint32_t *len_r)
 	if (!d)
 		return BL_ERR_INVAL;
 	rpc__wr_init(&wr, RPC_MAX_BODY);
+	wr.version = version ? version : RPC_VERSION;
 	rpc__put_u32(&wr, m->id);
 	if (d->put)
 		d->put(&wr, m);
 	return rpc__wr_take(&wr, body_r, len_r);
 }
 
-int rpc_msg_decode(uint32_t type, const uint8_t *body, uint32_t len,
-		   struct rpc_msg *m_r, char *err, size_t errlen)
+int rpc_msg_decode(uint32_t type, uint32_t version, const uint8_t *body,
+		   uint32_t len, struct rpc_msg *m_r, char *err, size_t errlen)
 {
 	const struct msg_desc *d = msg_desc(type);
 	struct rpc__rd rd;
@@ -567,6 +632,7 @@ int rpc_msg_decode(uint32_t type, const uint8_t *body, uint32_t len,
 	rpc_msg_init(m_r);
 	m_r->type = type;
 	rpc__rd_init(&rd, body, len);
+	rd.version = version ? version : RPC_VERSION;
 	rpc__get_u32(&rd, "id", &m_r->id);
 	if (!d) {
 		snprintf(err, errlen, "unknown message type %" PRIu32, type);
@@ -661,7 +727,7 @@ int rpc_send(struct bl_stream *s, const struct rpc_msg *m)
 	uint32_t len = 0;
 	int rc;
 
-	rc = rpc_msg_encode(m, &body, &len);
+	rc = rpc_msg_encode(m, s->version, &body, &len);
 	if (!rc)
 		rc = rpc_send_frame(s, m->type, body, len);
 	free(body);
@@ -676,7 +742,8 @@ int rpc_recv(struct bl_stream *s, struct rpc_msg *m_r, char *err, size_t errlen)
 	rpc_msg_init(m_r);
 	rc = rpc_recv_frame(s, &f, err, errlen);
 	if (!rc)
-		rc = rpc_msg_decode(f.type, f.body, f.len, m_r, err, errlen);
+		rc = rpc_msg_decode(f.type, s->version, f.body, f.len, m_r, err,
+				    errlen);
 	rpc_frame_dispose(&f);
 	return rc;
 }
@@ -769,6 +836,7 @@ int rpc_client_hello(struct bl_stream *s, uint32_t *version_r, char *err,
 		goto out;
 	}
 	*version_r = version;
+	s->version = version;
 out:
 	rpc_msg_dispose(&m);
 	return rc;
@@ -829,5 +897,6 @@ int rpc_server_hello(struct bl_stream *s, uint32_t *version_r, char *err,
 		return wrc;
 	}
 	*version_r = chosen;
+	s->version = chosen;
 	return BL_OK;
 }

@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 2 /* the highest version we speak */
+#define RPC_VERSION 3 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
@@ -71,19 +71,22 @@ enum rpc_migration_status {
 #define RPC_RESOLVE_DISCARD_HERE 0x2u
 
 #define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
+#define RPC_DISK_READONLY	0x1u /* a guest record's disk flag */
 #define RPC_HOST_MAX		256  /* NUL included */
 #define RPC_PHASE_MAX		16   /* NUL included */
 #define RPC_MESSAGE_MAX		512  /* an error reply's text, NUL included */
 
 /* A migration's figures: progress while it runs, the summary at its end. */
 struct rpc_migrate_stats {
-	char phase[RPC_PHASE_MAX]; /* "memory", "handover", "done" */
+	char phase[RPC_PHASE_MAX]; /* "disk", "memory", "handover", "done" */
 	struct bl_id migration;
 	uint64_t generation; /* the guest's at the destination, once done */
 	uint64_t elapsed_ms;
-	uint64_t downtime_ms; /* the source's view: suspended to started */
-	uint64_t raw_bytes;   /* libxl's stream */
-	uint64_t wire_bytes;  /* what went on the connection */
+	uint64_t downtime_ms;	  /* the source's view: suspended to started */
+	uint64_t raw_bytes;	  /* libxl's stream */
+	uint64_t wire_bytes;	  /* what went on the connection */
+	uint64_t disk_bytes;	  /* version 3: disk data sent */
+	uint64_t disk_wire_bytes; /* version 3: its share of wire_bytes */
 };
 
 /* Any message, decoded. Which fields a type uses is in the spec's tables;
@@ -123,7 +126,10 @@ struct rpc_msg {
 	char l0[RPC_L0_MAX];	       /* node-info: what the node runs on */
 	struct hv_node_info node_info; /* node-info */
 	struct hv_guest guest;	       /* guest-info, guest-create */
-	struct hv_guest *guests;       /* guest-list: malloc'd */
+	/* guest-info, guest-create (version 3): the guest's disks, malloc'd */
+	struct hv_disk_state *disks;
+	uint32_t n_disks;
+	struct hv_guest *guests; /* guest-list: malloc'd */
 	uint32_t n_guests;
 	struct bl_id instance; /* migrate-receive, -status: the node's */
 	uint32_t status;       /* migrate-status: enum rpc_migration_status */
@@ -153,12 +159,13 @@ int rpc_header_decode(const uint8_t hdr[RPC_HEADER_LEN], uint32_t *version_r,
 /* The highest version in both ranges, or BL_ERR_VERSION. */
 int rpc_version_pick(uint32_t our_min, uint32_t our_max, uint32_t peer_min,
 		     uint32_t peer_max, uint32_t *version_r) BL_MUST_CHECK;
-/* Send our header, read the server's: on success *version_r is the version
- * the connection speaks. A refusal returns the server's code (BL_ERR_VERSION
- * or BL_ERR_PROTO) with its message in err. */
+/* Send our header, read the server's: on success *version_r (and
+ * s->version) is the version the connection speaks. A refusal returns the
+ * server's code (BL_ERR_VERSION or BL_ERR_PROTO) with its message in err. */
 int rpc_client_hello(struct bl_stream *s, uint32_t *version_r, char *err,
 		     size_t errlen) BL_MUST_CHECK;
-/* Read the client's header and answer it. When it cannot be served, sends
+/* Read the client's header and answer it (s->version: the version
+ * chosen). When it cannot be served, sends
  * the refusal (header version 0 and an ERROR) and returns its code; the
  * caller closes the stream. */
 int rpc_server_hello(struct bl_stream *s, uint32_t *version_r, char *err,
@@ -187,16 +194,19 @@ int rpc_send_frame(struct bl_stream *s, uint32_t type, const void *body,
 int rpc_recv_frame(struct bl_stream *s, struct rpc_frame *f_r, char *err,
 		   size_t errlen) BL_MUST_CHECK;
 
-/* Message bodies. encode: BL_ERR_INVAL for a field the spec does not allow
+/* Message bodies, in protocol version (RPC_MIN_VERSION to RPC_VERSION; 0:
+ * RPC_VERSION). encode: BL_ERR_INVAL for a field the spec does not allow
  * (a name too long or empty, an unknown state or flag, a body over the
  * limit), else *body_r is malloc'd (NULL when *len_r is 0) and the caller
  * frees it. decode: BL_ERR_PROTO for anything the spec calls malformed,
  * BL_ERR_NOMEM; on error *m_r owns nothing, but its type and id say what
- * to echo in the ERROR reply (id 0 if the body held none). */
-int rpc_msg_encode(const struct rpc_msg *m, uint8_t **body_r,
+ * to echo in the ERROR reply (id 0 if the body held none). rpc_send and
+ * rpc_recv use the version their stream's hello agreed. */
+int rpc_msg_encode(const struct rpc_msg *m, uint32_t version, uint8_t **body_r,
 		   uint32_t *len_r) BL_MUST_CHECK;
-int rpc_msg_decode(uint32_t type, const uint8_t *body, uint32_t len,
-		   struct rpc_msg *m_r, char *err, size_t errlen) BL_MUST_CHECK;
+int rpc_msg_decode(uint32_t type, uint32_t version, const uint8_t *body,
+		   uint32_t len, struct rpc_msg *m_r, char *err,
+		   size_t errlen) BL_MUST_CHECK;
 
 /* Encode and send, or receive and decode, one message. */
 int rpc_send(struct bl_stream *s, const struct rpc_msg *m) BL_MUST_CHECK;

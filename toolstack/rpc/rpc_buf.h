@@ -18,8 +18,9 @@ struct rpc__wr {
 	uint8_t *buf; /* malloc'd, owned until rpc__wr_take() */
 	size_t len;
 	size_t cap;
-	size_t max; /* the body limit: growing past it fails */
-	int rc;	    /* BL_OK, or the first failure */
+	size_t max;	  /* the body limit: growing past it fails */
+	int rc;		  /* BL_OK, or the first failure */
+	uint32_t version; /* of the protocol being written */
 };
 
 struct rpc__rd {
@@ -30,6 +31,7 @@ struct rpc__rd {
 			    * BL_ERR_NOMEM from rpc__get_strdup/bytes */
 	const char *field; /* the first failure: the field being read, */
 	const char *why;   /* and the reason (static text, from the spec) */
+	uint32_t version;  /* of the protocol being read */
 };
 
 void rpc__wr_init(struct rpc__wr *wr, size_t max);
