@@ -57,6 +57,10 @@ void blk_ctl_handle(struct blk_ctl *c, const void *req, size_t len,
 		       blk_dirty_take(&c->dirty, 0, &chunk, &sector, &n))
 			reply->v[reply->n++] = chunk;
 		break;
+	case BLK_CTL_COUNT:
+		reply->v[0] = c->tracking ? c->dirty.count : 0;
+		reply->n = 1;
+		break;
 	case BLK_CTL_QUIESCE:
 		c->quiesced = true;
 		break;

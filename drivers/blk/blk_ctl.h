@@ -9,6 +9,7 @@
  * - INFO: [sectors, sectors per chunk].
  * - TRACK: from now on, each write and discard marks its chunks dirty.
  * - TAKE n: up to n dirty chunks (their numbers), unmarked.
+ * - COUNT: [how many chunks are dirty], nothing unmarked.
  * - QUIESCE: take no more requests off the ring (answered once none is in
  *   flight: the backend serves one at a time, so at once).
  * - RESUME: take requests again, and stop tracking.
@@ -39,6 +40,7 @@ enum blk_ctl_op {
 	BLK_CTL_TAKE = 3,
 	BLK_CTL_QUIESCE = 4,
 	BLK_CTL_RESUME = 5,
+	BLK_CTL_COUNT = 6,
 };
 
 struct blk_ctl_req {

@@ -571,6 +571,9 @@ static void test_ctl(void)
 	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TAKE, 10)->n, 0);
 	blk_ctl_written(&c, 120, 16); /* chunks 0 and 1 */
 	blk_ctl_written(&c, 999, 1);  /* chunk 7 */
+	r = ctl(&c, BLK_CTL_COUNT, 0);
+	CU_ASSERT_EQUAL(r->n, 1);
+	CU_ASSERT_EQUAL(r->v[0], 3);
 	r = ctl(&c, BLK_CTL_TAKE, 2);
 	CU_ASSERT_EQUAL(r->n, 2);
 	CU_ASSERT_EQUAL(r->v[0], 0);

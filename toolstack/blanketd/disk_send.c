@@ -160,6 +160,23 @@ int disk_send_dirty(struct disk_send *ds, struct mig_enc *enc, uint32_t max,
 	return BL_OK;
 }
 
+int disk_send_dirty_count(struct disk_send *ds, uint64_t *n_r, char *err,
+			  size_t errlen)
+{
+	char why[BL_ERRMSG_MAX];
+	int rc = blk_ctl_call(ds->ctl_fd, BLK_CTL_COUNT, 0, CTL_TIMEOUT_MS,
+			      &reply, why, sizeof(why));
+
+	if (!rc && reply.n != 1)
+		rc = BL_ERR_PROTO;
+	if (rc) {
+		snprintf(err, errlen, "%s: %.400s", ds->what, why);
+		return rc;
+	}
+	*n_r = reply.v[0];
+	return BL_OK;
+}
+
 int disk_send_finish(struct disk_send *ds, struct mig_enc *enc, char *err,
 		     size_t errlen)
 {

@@ -45,6 +45,9 @@ int disk_send_bulk(struct disk_send *ds, struct mig_enc *enc, char *err,
  * many in *n_r. */
 int disk_send_dirty(struct disk_send *ds, struct mig_enc *enc, uint32_t max,
 		    uint64_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
+/* How many chunks were written since they were sent. */
+int disk_send_dirty_count(struct disk_send *ds, uint64_t *n_r, char *err,
+			  size_t errlen) BL_MUST_CHECK;
 /* The guest is suspended: quiesce its backend, send the rest, and
  * disk-end. */
 int disk_send_finish(struct disk_send *ds, struct mig_enc *enc, char *err,

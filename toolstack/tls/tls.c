@@ -468,6 +468,7 @@ static int handshake(struct tls_ctx *ctx, int fd, const char *expect_name,
 		goto out;
 	*s = hs;
 	s->deadline_ms = -1;
+	s->version = 0;
 	c = NULL;
 	fd = -1;
 out:
