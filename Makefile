@@ -182,7 +182,7 @@ GUEST_FILES = $(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
               $(DISKWRITER)
 
 $(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) $(GUEST_FILES) \
-		$(wildcard lab/image/*)
+		$(wildcard lab/image/*) drivers/blk/blanket-blk-hotplug
 	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab $(GUEST_FILES) \
 		-- $(NODE_PROGRAMS)
 

@@ -124,7 +124,7 @@ t_policy_refuses_programs() {
 	grep -q 'bootloader "/usr/bin/touch": not allowed on this node (node.conf(5), "bootloader": none is)' <<<"$msg"
 	msg=$(refused_create "disk = [ 'format=raw, vdev=xvda, access=rw, script=/usr/bin/id, target=$tmp/images/vmlinuz' ]")
 	echo "$msg"
-	grep -q 'disk 0 script "/usr/bin/id": hotplug scripts are Xen'"'"'s, by name (block)' <<<"$msg"
+	grep -q 'disk 0 script "/usr/bin/id": hotplug scripts are Xen'"'"'s, by name (block, ...)' <<<"$msg"
 	msg=$(refused_create "vif = [ 'bridge=xenbr0,script=/usr/bin/id' ]")
 	grep -q 'vif 0 script "/usr/bin/id": hotplug scripts are Xen'"'"'s, by name (vif-bridge, ...)' <<<"$msg"
 	# Too big for this node's largest guest.

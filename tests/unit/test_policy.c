@@ -211,7 +211,7 @@ static void test_disks(void)
 	    check(guest(at("images/vmlinuz"), extra), err, sizeof(err)),
 	    BL_ERR_DENIED);
 	CU_ASSERT_STRING_EQUAL(err, "disk 0 script \"/usr/bin/id\": hotplug "
-				    "scripts are Xen's, by name (block)");
+				    "scripts are Xen's, by name (block, ...)");
 	snprintf(extra, sizeof(extra),
 		 "disk = [ 'format=raw, vdev=xvda, access=rw, "
 		 "backend=evil, target=%s' ]",

@@ -60,6 +60,9 @@ struct hv_disk {
 	bool readonly;
 };
 #define HV_DISKS_MAX 16
+/* The hotplug script blanket gives a guest's disks (in Xen's scripts
+ * folder); a configuration may name it, or Xen's block. */
+#define HV_DISK_HOTPLUG "blanket-blk"
 
 /* A running guest's disk, as its node sees it. */
 struct hv_disk_state {

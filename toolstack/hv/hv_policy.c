@@ -13,13 +13,14 @@
 #include <sys/stat.h>
 
 #include "toolstack/common/array.h"
+#include "toolstack/hv/hv.h"
 #include "toolstack/common/log.h"
 
 #define MAN "node.conf(5)"
 
 /* Xen's hotplug scripts (/etc/xen/scripts), by name: a guest's device may
  * name one of these and nothing else. */
-static const char *const disk_scripts[] = {"block"};
+static const char *const disk_scripts[] = {"block", HV_DISK_HOTPLUG};
 static const char *const vif_scripts[] = {"vif-bridge", "vif-route", "vif-nat",
 					  "vif-openvswitch"};
 
