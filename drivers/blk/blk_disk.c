@@ -409,19 +409,6 @@ fail:
 	return BL_ERR_IO;
 }
 
-/* A new connection replaces the one before (blanketd's session that held
- * it is gone, or going). */
-static void ctl_accept(struct disk *d)
-{
-	int fd = accept4(d->ctl_listen, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (d->ctl_fd >= 0)
-		close(d->ctl_fd);
-	d->ctl_fd = fd;
-}
-
 static void ctl_closed(struct disk *d)
 {
 	bool was_quiesced = d->ctl.quiesced;
@@ -433,6 +420,19 @@ static void ctl_closed(struct disk *d)
 	if (was_quiesced)
 		log_info("%s: the migration's channel closed: serving again",
 			 d->back);
+}
+
+/* A new connection replaces the one before (blanketd's session that held
+ * it is gone, or going), as if that one had closed. */
+static void ctl_accept(struct disk *d)
+{
+	int fd = accept4(d->ctl_listen, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (d->ctl_fd >= 0)
+		ctl_closed(d);
+	d->ctl_fd = fd;
 }
 
 /* One request, one reply; a channel that misbehaves is closed. */

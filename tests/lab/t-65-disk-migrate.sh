@@ -1,7 +1,9 @@
 # A guest's disk moves with it, live: the disk guest appends records
 # (each fsync'd, then acknowledged on its console) while it migrates
 # node1 -> node2 -> node1; `blanket info` shows its disk served by
-# blanket-blk on each node, and the migration reports its disk bytes. It writes on at each destination; each source's
+# blanket-blk on each node, and the migration reports its disk bytes. The
+# way back keeps node2's image (--keep-source), renamed, holding every
+# record acknowledged there. It writes on at each destination; each source's
 # backend was quiesced for the handover and its image is removed after it;
 # destroyed on node1 at last, its image holds every record acknowledged on
 # any node, intact, in order, none twice. (Before t-78, which leaves node2
@@ -50,15 +52,18 @@ echo "node1 -> node2: last ack $a1, first on node2 $f2"
 wait_for 30 "node1 to remove the image it handed over" \
 	fails on node1 test -e "$image"
 
-out=$(blanket migrate $guest node1)
+out=$(blanket migrate --keep-source $guest node1)
 echo "$out"
 grep -q "bytes of guest state and [1-9][0-9]* of disks" <<<"$out"
 quiesced node2
 a2=$(last_ack node2 "$log2")
 wait_for 120 "50 more records acknowledged on node1" \
 	acked_past node1 "$log2" $((a2 + 50))
-wait_for 30 "node2 to remove the image it handed over" \
+wait_for 30 "node2 to rename the image it handed over" \
 	fails on node2 test -e "$image"
+kept=$(on node2 sh -c "ls $image--moved-*")
+disk_holds node2 "$kept" "$a2"
+on node2 rm -f "$kept"
 
 blanket destroy $guest
 last=$(last_ack node1 "$log2")

@@ -162,12 +162,12 @@ static void test_images(void)
 		CU_ASSERT_FATAL(fd >= 0);
 		close(fd);
 	}
-	CU_ASSERT_EQUAL(
-	    ledger_images_write(&opts, LEDGER_IMAGES_INCOMING, "g", paths, 2),
-	    BL_OK);
-	CU_ASSERT_EQUAL(
-	    ledger_images_write(&opts, LEDGER_IMAGES_HANDED, "g", paths, 1),
-	    BL_OK);
+	CU_ASSERT_EQUAL(ledger_images_write(&opts, LEDGER_IMAGES_INCOMING, "g",
+					    paths, 2, NULL),
+			BL_OK);
+	CU_ASSERT_EQUAL(ledger_images_write(&opts, LEDGER_IMAGES_HANDED, "g",
+					    paths, 1, NULL),
+			BL_OK);
 	CU_ASSERT_EQUAL(
 	    durable_read(dir, "incoming-images-g", text, sizeof(text)), BL_OK);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "b.img\n"));
@@ -187,9 +187,23 @@ static void test_images(void)
 	/* No record: nothing to do. */
 	ledger_images_drop(&opts, LEDGER_IMAGES_INCOMING, "g", true);
 	/* A path no line can hold. */
-	CU_ASSERT_EQUAL(
-	    ledger_images_write(&opts, LEDGER_IMAGES_INCOMING, "g", bad, 1),
-	    BL_ERR_INVAL);
+	/* Kept, renamed: the record says how. */
+	fd = open(paths[0], O_CREAT | O_WRONLY, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL(ledger_images_write(&opts, LEDGER_IMAGES_HANDED, "g",
+					    paths, 1, "--moved-x"),
+			BL_OK);
+	ledger_images_drop(&opts, LEDGER_IMAGES_HANDED, "g", true);
+	CU_ASSERT_NOT_EQUAL(access(paths[0], F_OK), 0);
+	CU_ASSERT_EQUAL(access(scratch_path(dir, "a.img--moved-x"), F_OK), 0);
+	/* A path no line can hold, a suffix that leaves the folder. */
+	CU_ASSERT_EQUAL(ledger_images_write(&opts, LEDGER_IMAGES_INCOMING, "g",
+					    bad, 1, NULL),
+			BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(ledger_images_write(&opts, LEDGER_IMAGES_HANDED, "g",
+					    paths, 1, "/../x"),
+			BL_ERR_INVAL);
 }
 
 static void test_reservations(void)

@@ -195,7 +195,8 @@ int cmd_migrate(const struct cmd_call *call)
 	snprintf(req.node, sizeof(req.node), "%s", dst->name);
 	snprintf(req.host, sizeof(req.host), "%s", dst->peer_host);
 	req.port = (uint32_t)dst->peer_port;
-	req.flags = t.o->no_compress ? RPC_MIGRATE_NO_COMPRESS : 0;
+	req.flags = (t.o->no_compress ? RPC_MIGRATE_NO_COMPRESS : 0) |
+		    (t.o->keep_source ? RPC_MIGRATE_KEEP_SOURCE : 0);
 	req.bandwidth = t.o->bandwidth;
 	rc = catch_interrupts();
 	if (!rc)

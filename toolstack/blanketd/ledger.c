@@ -8,7 +8,8 @@
  *   reserved-NAME       MIGRATION DOMID   (flock'd by its session)
  *   incoming-images-NAME  PATH, one a line: the images a reservation makes
  *   handed-images-NAME    PATH, one a line: the images of a guest handed
- *                         over, removed with its copy
+ *                         over, removed with its copy (or, after a first
+ *                         line "keep SUFFIX", renamed PATH + SUFFIX)
  * IDs are 32 hex digits. Names are guest names, checked before they get
  * here; the file names stay inside the state folder.
  */
@@ -66,7 +67,8 @@ static const char *const images_prefix[] = {
 };
 
 int ledger_images_write(const struct server_opts *o, enum ledger_images kind,
-			const char *name, const char *const *paths, size_t n)
+			const char *name, const char *const *paths, size_t n,
+			const char *keep_suffix)
 {
 	char file[128], *text = malloc(IMAGES_MAX_LEN);
 	size_t len = 0;
@@ -75,6 +77,12 @@ int ledger_images_write(const struct server_opts *o, enum ledger_images kind,
 	if (!text)
 		return BL_ERR_NOMEM;
 	text[0] = '\0';
+	if (keep_suffix && (strchr(keep_suffix, '\n') ||
+			    strchr(keep_suffix, '/') || !keep_suffix[0]))
+		rc = BL_ERR_INVAL;
+	else if (keep_suffix)
+		len = (size_t)snprintf(text, IMAGES_MAX_LEN, "keep %s\n",
+				       keep_suffix);
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (strchr(paths[i], '\n') ||
 		    strlen(paths[i]) + 2 > IMAGES_MAX_LEN - len)
@@ -90,10 +98,30 @@ int ledger_images_write(const struct server_opts *o, enum ledger_images kind,
 	return rc;
 }
 
+/* One image of a record, as it goes: removed, or renamed path + keep. */
+static void image_goes(const char *name, const char *path, const char *keep)
+{
+	char kept[IMAGES_MAX_LEN];
+
+	if (keep) {
+		snprintf(kept, sizeof(kept), "%s%s", path, keep);
+		if (rename(path, kept) < 0 && errno != ENOENT)
+			log_warn("\"%s\": keeping its image %s", name, path);
+		else
+			log_info("\"%s\": its image %s is kept as %s", name,
+				 path, kept);
+	} else if (unlink(path) < 0 && errno != ENOENT) {
+		log_warn("\"%s\": removing its image %s", name, path);
+	} else {
+		log_info("\"%s\": its image %s is removed", name, path);
+	}
+}
+
 void ledger_images_drop(const struct server_opts *o, enum ledger_images kind,
 			const char *name, bool remove_images)
 {
 	char file[128], *text = malloc(IMAGES_MAX_LEN), *line, *save;
+	const char *keep = NULL;
 
 	file_name(file, sizeof(file), images_prefix[kind], name);
 	if (!text || durable_read(o->state_dir, file, text, IMAGES_MAX_LEN)) {
@@ -101,13 +129,12 @@ void ledger_images_drop(const struct server_opts *o, enum ledger_images kind,
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save); remove_images && line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (line[0] != '/')
-			continue;
-		else if (unlink(line) < 0 && errno != ENOENT)
-			log_warn("\"%s\": removing its image %s", name, line);
-		else
-			log_info("\"%s\": its image %s is removed", name, line);
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "keep ", 5))
+			keep = line + 5;
+		else if (line[0] == '/')
+			image_goes(name, line, keep);
+	}
 	if (durable_remove(o->state_dir, file))
 		log_warnx("%s/%s stays", o->state_dir, file);
 	free(text);

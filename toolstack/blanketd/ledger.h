@@ -101,10 +101,13 @@ enum ledger_images {
 	LEDGER_IMAGES_HANDED,
 };
 
+/* keep_suffix (LEDGER_IMAGES_HANDED): when the images go, rename each to
+ * PATH + keep_suffix instead of removing it; NULL: remove. */
 int ledger_images_write(const struct server_opts *o, enum ledger_images kind,
-			const char *name, const char *const *paths,
-			size_t n) BL_MUST_CHECK;
-/* Drop the record; remove_images: the images it names too. */
+			const char *name, const char *const *paths, size_t n,
+			const char *keep_suffix) BL_MUST_CHECK;
+/* Drop the record; remove_images: the images it names too (or rename
+ * them, as the record says). */
 void ledger_images_drop(const struct server_opts *o, enum ledger_images kind,
 			const char *name, bool remove_images);
 

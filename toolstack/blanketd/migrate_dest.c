@@ -7,9 +7,10 @@
  * process (migrate_worker.c), fed by this session's stream decoder
  * (toolstack/mig/). The session reserves NAME for the migration (ledger.h)
  * while it lives, and writes a receipt when it acts on go.
- * Order: refuse a configuration this node's policy does not allow, a name
- * in use or reserved, a migration seen before ->
- * reserve NAME, note the disk images it will make -> OK with this node's
+ * Order: refuse a name in use or reserved, a migration seen before, a disk
+ * image this node may not make -> reserve NAME, make its disk images empty
+ * (noted in the ledger first) -> refuse a configuration this node's policy
+ * does not allow -> OK with this node's
  * instance -> decode the stream: memory into the restore, disks into new
  * images (disk_recv.c), each checked against the source's hash ->
  * stream-end -> restored -> go -> receipt -> rename
@@ -127,7 +128,7 @@ static int make_images(struct dest *d, char *err, size_t errlen)
 	for (size_t i = 0; i < d->ndisks; i++)
 		paths[i] = d->disk_conf[i].path;
 	rc = ledger_images_write(d->o, LEDGER_IMAGES_INCOMING, d->req->name,
-				 paths, d->ndisks);
+				 paths, d->ndisks, NULL);
 	if (rc)
 		snprintf(err, errlen, "cannot note the images of \"%s\": %s",
 			 d->req->name, bl_strerror(rc));

@@ -11,9 +11,10 @@
  * to the destination and check it -> wait until the guest answers a
  * suspend request -> migrate-receive (the migration's ID and the guest's
  * generation; the destination's instance back) -> the disks' bulk pass
- * and dirty rounds (disk_send.c) -> pump the live save, a dirty round
- * each second -> the disks quiesced, their last chunks and disk-end ->
- * stream-end -> restored -> the handover (handover.c) -> the summary.
+ * and dirty rounds (disk_send.c) -> pump the live save, checking each
+ * second for a disk with much to send again -> the disks quiesced, their
+ * last chunks and disk-end -> stream-end -> restored -> the images noted
+ * (ledger.h) -> the handover (handover.c) -> the summary.
  * Until the save suspends the guest nothing needs undoing but the lock
  * and the disks' tracking; from then until go every failure resumes the
  * disks' backends, then the guest, here.
@@ -418,9 +419,11 @@ static int finish_disks(struct source *m, char *err, size_t errlen)
 }
 
 /* Before go: the images of the writable disks, noted in the ledger, to be
- * removed with the copy here once the guest runs elsewhere (handover.c). */
+ * removed with the copy here once the guest runs elsewhere (handover.c),
+ * or kept, renamed IMAGE--moved-MIGRATION (--keep-source). */
 static int note_images(struct source *m, char *err, size_t errlen)
 {
+	char keep[16 + BL_ID_STR_LEN], id[BL_ID_STR_LEN];
 	const char *paths[HV_DISKS_MAX];
 	size_t n = 0;
 	int rc;
@@ -430,8 +433,11 @@ static int note_images(struct source *m, char *err, size_t errlen)
 			paths[n++] = m->disk_conf[i].path;
 	if (!n)
 		return BL_OK;
-	rc = ledger_images_write(m->o, LEDGER_IMAGES_HANDED, m->req->name,
-				 paths, n);
+	snprintf(keep, sizeof(keep), "--moved-%s",
+		 bl_id_str(&m->a.migration, id));
+	rc = ledger_images_write(
+	    m->o, LEDGER_IMAGES_HANDED, m->req->name, paths, n,
+	    m->req->flags & RPC_MIGRATE_KEEP_SOURCE ? keep : NULL);
 	if (rc)
 		snprintf(err, errlen, "cannot note the images of \"%s\": %s",
 			 m->req->name, bl_strerror(rc));

@@ -397,10 +397,17 @@ static void get_shutdown(struct rpc__rd *rd, struct rpc_msg *m)
 		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
 }
 
+/* guest-migrate's flags in a version. */
+static uint32_t migrate_flags(uint32_t version)
+{
+	return RPC_MIGRATE_NO_COMPRESS |
+	       (version >= 3 ? RPC_MIGRATE_KEEP_SOURCE : 0);
+}
+
 static void put_migrate(struct rpc__wr *wr, const struct rpc_msg *m)
 {
 	if (m->port == 0 || m->port > 65535 ||
-	    (m->flags & ~RPC_MIGRATE_NO_COMPRESS))
+	    (m->flags & ~migrate_flags(wr->version)))
 		rpc__wr_fail(wr, BL_ERR_INVAL);
 	put_name(wr, m);
 	put_cstr(wr, m->node, sizeof(m->node), false);
@@ -419,7 +426,7 @@ static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
 	if (!rd->rc && (m->port == 0 || m->port > 65535))
 		rpc__rd_fail(rd, BL_ERR_PROTO, "port", "out of range");
 	rpc__get_u32(rd, "flags", &m->flags);
-	if (m->flags & ~RPC_MIGRATE_NO_COMPRESS)
+	if (m->flags & ~migrate_flags(rd->version))
 		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
 	rpc__get_u64(rd, "bandwidth", &m->bandwidth);
 }

@@ -71,6 +71,8 @@ enum rpc_migration_status {
 #define RPC_RESOLVE_DISCARD_HERE 0x2u
 
 #define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
+/* guest-migrate flag (version 3): keep the source's images, renamed */
+#define RPC_MIGRATE_KEEP_SOURCE 0x2u
 #define RPC_DISK_READONLY	0x1u /* a guest record's disk flag */
 #define RPC_HOST_MAX		256  /* NUL included */
 #define RPC_PHASE_MAX		16   /* NUL included */
