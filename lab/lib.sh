@@ -190,6 +190,23 @@ ssh_setup() {
 	done
 }
 
+# The faults t-75 and t-66 inflict on a migration from node1 to node2
+# before its handover: node2's blanketd killed, then node2's link cut.
+# The test's start_migration starts one and waits until it is under way;
+# its check_survived checks what must hold after each.
+destination_faults() {
+	start_migration
+	on node2 sh -c 'kill -9 $(pidof blanketd)'
+	check_survived
+	# blanketd is back on node2 (init restarts it), serving again.
+	wait_for 60 "node2's blanketd to answer" node_answers node2
+	start_migration
+	on node2 ifconfig eth0 down
+	check_survived
+	on node2 ifconfig eth0 up
+	on node1 ping -c 1 -W 5 "$(node_addr node2)"
+}
+
 # Whether a node's blanketd is down to its one process.
 daemon_alone() { [ "$(on "$1" pidof blanketd | wc -w)" -eq 1 ]; }
 

@@ -35,15 +35,5 @@ check_survived() {
 	wait_daemon_alone node2
 }
 
-start_migration
-on node2 sh -c 'kill -9 $(pidof blanketd)'
-check_survived
-# blanketd is back on node2 (init restarts it), serving again.
-wait_for 60 "node2's blanketd to answer" node_answers node2
-
-start_migration
-on node2 ifconfig eth0 down
-check_survived
-on node2 ifconfig eth0 up
-on node1 ping -c 1 -W 5 "$(node_addr node2)"
+destination_faults
 blanket destroy "$guest"

@@ -438,24 +438,31 @@ static int disk_room(struct mig_enc *enc)
 	return enc->rc;
 }
 
-int mig_enc_disk(struct mig_enc *enc, uint32_t index, uint64_t sectors,
-		 uint64_t allocated)
+/* A disk record whose body is built, counted as the disks'. */
+static int put_disk_record(struct mig_enc *enc, uint32_t type,
+			   const uint8_t *body, uint32_t len)
 {
-	uint8_t body[MIG__DISK_LEN];
 	size_t n;
 	int rc = disk_room(enc);
 
 	if (rc)
 		return rc;
+	n = frame_put(enc->out + enc->out_len, type, body, len);
+	enc->out_len += n;
+	enc->st.disk_wire += n;
+	return BL_OK;
+}
+
+int mig_enc_disk(struct mig_enc *enc, uint32_t index, uint64_t sectors,
+		 uint64_t allocated)
+{
+	uint8_t body[MIG__DISK_LEN];
+
 	frame_store32(body, index);
 	frame_store32(body + 4, 0);
 	frame_store64(body + 8, sectors);
 	frame_store64(body + 16, allocated);
-	n = frame_put(enc->out + enc->out_len, MIG_REC_DISK, body,
-		      sizeof(body));
-	enc->out_len += n;
-	enc->st.disk_wire += n;
-	return BL_OK;
+	return put_disk_record(enc, MIG_REC_DISK, body, sizeof(body));
 }
 
 static bool all_zero(const uint8_t *p, size_t len)
@@ -507,20 +514,12 @@ int mig_enc_disk_end(struct mig_enc *enc, uint32_t index, uint64_t bytes,
 		     const uint8_t hash[MIG_HASH_LEN])
 {
 	uint8_t body[MIG__DISK_END_LEN];
-	size_t n;
-	int rc = disk_room(enc);
 
-	if (rc)
-		return rc;
 	frame_store32(body, index);
 	frame_store32(body + 4, 0);
 	frame_store64(body + 8, bytes);
 	memcpy(body + 16, hash, MIG_HASH_LEN);
-	n = frame_put(enc->out + enc->out_len, MIG_REC_DISK_END, body,
-		      sizeof(body));
-	enc->out_len += n;
-	enc->st.disk_wire += n;
-	return BL_OK;
+	return put_disk_record(enc, MIG_REC_DISK_END, body, sizeof(body));
 }
 
 void mig_enc_stats(const struct mig_enc *enc, struct mig_stats *st_r)
