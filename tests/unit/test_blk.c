@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -555,8 +556,10 @@ static struct blk_ctl_reply *ctl(struct blk_ctl *c, uint32_t op, uint32_t arg)
 static void test_ctl(void)
 {
 	struct blk_ctl_reply *r, bad;
+	char err[BL_ERRMSG_MAX];
 	struct blk_ctl c;
 	size_t len;
+	int sv[2];
 
 	blk_ctl_init(&c, 1000); /* 8 chunks of 128 sectors, the last short */
 	r = ctl(&c, BLK_CTL_INFO, 0);
@@ -596,6 +599,22 @@ static void test_ctl(void)
 	CU_ASSERT_FALSE(c.tracking);
 	/* What the backend cannot read. */
 	CU_ASSERT_EQUAL(ctl(&c, 99, 0)->status, BL_ERR_INVAL);
+	/* What blanketd cannot take from a backend (fuzz_blk_ctl found the
+	 * first: a status of INT_MIN, which bl_strerror once negated). */
+	CU_ASSERT_EQUAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CU_ASSERT_EQUAL(write(sv[1], &(int32_t[]){INT32_MIN, 0}, 8), 8);
+	CU_ASSERT_EQUAL(
+	    blk_ctl_call(sv[0], BLK_CTL_INFO, 0, 1000, &bad, err, sizeof(err)),
+	    INT32_MIN);
+	CU_ASSERT_STRING_EQUAL(err,
+			       "the disk's backend refused: unknown error");
+	CU_ASSERT_EQUAL(
+	    write(sv[1], &(int32_t[]){0, BLK_CTL_VALUES_MAX + 1}, 8), 8);
+	CU_ASSERT_EQUAL(
+	    blk_ctl_call(sv[0], BLK_CTL_TAKE, 1, 1000, &bad, err, sizeof(err)),
+	    BL_ERR_PROTO);
+	close(sv[0]);
+	close(sv[1]);
 	blk_ctl_handle(&c, "abc", 3, &bad, &len);
 	CU_ASSERT_EQUAL(bad.status, BL_ERR_PROTO);
 	CU_ASSERT_EQUAL(len, BLK_CTL_REPLY_HEAD);

@@ -20,7 +20,8 @@ static const char *const err_text[] = {
 
 const char *bl_strerror(int rc)
 {
-	unsigned int i = rc <= 0 ? (unsigned int)-rc : 0;
+	/* Negated as unsigned: -INT_MIN is no int (a peer may send it). */
+	unsigned int i = rc <= 0 ? 0u - (unsigned int)rc : 0;
 
 	if (rc > 0 || i >= sizeof(err_text) / sizeof(err_text[0]))
 		return "unknown error";
