@@ -91,8 +91,9 @@ static int take_back(const struct server_opts *o, void *hv, const char *name,
 }
 
 /* Destroy our copy, NAME--migratedaway, by its domid; then the images of
- * its writable disks (the ledger's record of them): the guest runs
- * elsewhere on its own copies, and these must never be attached again. */
+ * its writable disks go as the ledger's record of them says (removed, or
+ * renamed with --keep-source): the guest runs elsewhere on its own copies,
+ * and these must never be attached again. */
 static int drop_copy(const struct server_opts *o, void *hv, const char *name,
 		     char *err, size_t errlen)
 {
