@@ -56,11 +56,13 @@ check_settled node1
 start_migration node1 node2 '"phase": "handover"'
 on node1 sh -c 'kill -9 $(pidof blanketd)'
 check_settled node1
-# The guest was suspended: the restarted blanketd resumed it, or (if `go`
-# had gone out) asked node2, which runs it. Its log is node1's console.
+# The guest was suspended: the restarted blanketd resumed it (killed before
+# the handover began; after its away record, before the rename; after the
+# rename, before go reached node2, which says so), or (if go was acted on)
+# asked node2, which runs it. Its log is node1's console.
 serial=$BLANKET_LAB_DIR/node1/serial.log
 if [ "$src" = node1 ]; then
-	grep -a "resuming $guest, left suspended" "$serial"
+	grep -a -E "resuming $guest(, left suspended|: its migration stopped before go)|\"$guest\": node node2 never started \"$guest\"" "$serial"
 else
 	grep -a "\"$guest\": node node2 confirms \"$guest\" runs there" "$serial"
 fi
