@@ -52,7 +52,9 @@ struct disk {
 	int ctl_listen, ctl_fd;
 	struct blk_ctl ctl;
 	bool ring_waiting; /* an event came while quiesced */
-	unsigned char buf[BLKIF_MAX_SEGMENTS_PER_REQUEST * BLK_PAGE];
+	struct blk_req indirect; /* an indirect request, its pages taken */
+	unsigned char indirect_pages[BLK_MAX_INDIRECT_PAGES * BLK_PAGE];
+	unsigned char buf[BLK_MAX_SEGS * BLK_PAGE];
 };
 
 /* The nodes publish() writes, and reset() removes. */
@@ -67,6 +69,7 @@ static const char *const published[] = {
     "discard-secure",
     "max-ring-page-order",
     "feature-persistent",
+    "feature-max-indirect-segments",
 };
 
 /* --- xenstore --- */
@@ -151,7 +154,9 @@ static bool publish(struct disk *d)
 		    write_node(d, t, "discard-secure", "0") &&
 		    write_node(d, t, "max-ring-page-order", "%d",
 			       MAX_RING_ORDER) &&
-		    write_node(d, t, "feature-persistent", "0");
+		    write_node(d, t, "feature-persistent", "0") &&
+		    write_node(d, t, "feature-max-indirect-segments", "%u",
+			       BLK_MAX_SEGS);
 		if (!ok) {
 			xs_transaction_end(d->xs, t, true);
 			return false;
@@ -301,6 +306,19 @@ static int handshake(struct disk *d)
 
 /* --- requests --- */
 
+/* A request failed: counted, and logged at powers of two so that a guest
+ * cannot flood the log. */
+static int16_t failed(struct disk *d, const struct blk_req *req,
+		      const char *why)
+{
+	d->io_errors++;
+	if ((d->io_errors & (d->io_errors - 1)) == 0)
+		log_warnx("%s: request at sector %" PRIu64 " failed (%" PRIu64
+			  " so far): %s",
+			  d->back, req->sector, d->io_errors, why);
+	return BLKIF_RSP_ERROR;
+}
+
 static int16_t do_request(struct disk *d, const struct blk_req *req)
 {
 	struct iovec iov = {d->buf, req->nsectors * BLK_SECTOR};
@@ -334,23 +352,34 @@ static int16_t do_request(struct disk *d, const struct blk_req *req)
 			blk_ctl_written(&d->ctl, req->sector, req->nsectors);
 		break;
 	}
-	if (rc) {
-		/* Powers of two: a guest cannot flood the log. */
-		d->io_errors++;
-		if ((d->io_errors & (d->io_errors - 1)) == 0)
-			log_warnx("%s: request at sector %" PRIu64
-				  " failed (%" PRIu64 " so far): %s",
-				  d->back, req->sector, d->io_errors,
-				  err[0] ? err : bl_strerror(rc));
-		return BLKIF_RSP_ERROR;
-	}
+	if (rc)
+		return failed(d, req, err[0] ? err : bl_strerror(rc));
 	return BLKIF_RSP_OKAY;
 }
 
 static void take_request(void *arg, const struct blk_req *req)
 {
 	struct disk *d = arg;
+	char err[BL_ERRMSG_MAX];
+	int16_t status;
 
+	if (req->indirect_pages) {
+		d->indirect = *req;
+		req = &d->indirect;
+		if (blk_grant_copy_pages(&d->g, req->indirect_gref,
+					 req->indirect_pages, d->indirect_pages,
+					 err, sizeof(err))) {
+			blk_ring_respond(&d->ring, req->id, req->operation,
+					 failed(d, req, err));
+			return;
+		}
+		if (blk_req_take_indirect(&d->indirect, d->indirect_pages,
+					  d->img.sectors, &status, err,
+					  sizeof(err))) {
+			blk_ring_refuse(&d->ring, req, status, err);
+			return;
+		}
+	}
 	blk_ring_respond(&d->ring, req->id, req->operation, do_request(d, req));
 }
 
@@ -535,7 +564,7 @@ static void close_disk(struct disk *d)
 
 int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 {
-	static struct disk d; /* one per process; its buffer is 44 KiB */
+	static struct disk d; /* one per process; its buffer is 1 MiB */
 	struct pollfd p[4];
 	char **w;
 	int rc;

@@ -61,7 +61,7 @@ static int copy_mapped(struct blk_grant *g, const struct blk_req *req,
 int blk_grant_copy(struct blk_grant *g, const struct blk_req *req, void *buf,
 		   bool to_guest, char *err, size_t errlen)
 {
-	xengnttab_grant_copy_segment_t op[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	xengnttab_grant_copy_segment_t op[BLK_MAX_SEGS];
 	char *at = buf;
 
 	if (g->no_copy)
@@ -101,6 +101,19 @@ int blk_grant_copy(struct blk_grant *g, const struct blk_req *req, void *buf,
 			return BL_ERR_IO;
 		}
 	return BL_OK;
+}
+
+int blk_grant_copy_pages(struct blk_grant *g, const uint32_t *refs,
+			 unsigned int n, void *buf, char *err, size_t errlen)
+{
+	static struct blk_req whole; /* the pages as a read's segments */
+
+	memset(&whole, 0, sizeof(whole));
+	for (unsigned int i = 0; i < n; i++)
+		whole.seg[i] = (struct blk_seg){refs[i], 0,
+						BLK_SECTORS_PER_PAGE - 1};
+	whole.nsegs = n;
+	return blk_grant_copy(g, &whole, buf, false, err, errlen);
 }
 
 void *blk_grant_map_ring(struct blk_grant *g, const uint32_t *refs,

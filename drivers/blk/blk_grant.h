@@ -30,6 +30,12 @@ void blk_grant_close(struct blk_grant *g);
 int blk_grant_copy(struct blk_grant *g, const struct blk_req *req, void *buf,
 		   bool to_guest, char *err, size_t errlen) BL_MUST_CHECK;
 
+/* Copy the frontend's pages refs[0..n) (n <= BLK_MAX_SEGS) whole into
+ * buf; as blk_grant_copy(). */
+int blk_grant_copy_pages(struct blk_grant *g, const uint32_t *refs,
+			 unsigned int n, void *buf, char *err,
+			 size_t errlen) BL_MUST_CHECK;
+
 /* Map the ring's pages, refs[0..n) of the frontend's, read-write. NULL
  * (errno set) when the frontend granted no such pages. */
 void *blk_grant_map_ring(struct blk_grant *g, const uint32_t *refs,

@@ -68,12 +68,83 @@ static int take_discard(const struct blkif_request *raw,
 	return BL_OK;
 }
 
+/* segs[0..n), req's segments, checked and copied to req; with them its
+ * sectors, from sector on. */
+static int take_segs(const struct blkif_request_segment *segs,
+		     unsigned int n, uint64_t sector, uint64_t sectors,
+		     struct blk_req *req, int16_t *status_r, char *err,
+		     size_t errlen)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct blkif_request_segment *s = &segs[i];
+
+		if (s->first_sect > s->last_sect ||
+		    s->last_sect >= BLK_SECTORS_PER_PAGE)
+			return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
+				      "segment %u: sectors %u..%u of a page's "
+				      "%u",
+				      i, s->first_sect, s->last_sect,
+				      BLK_SECTORS_PER_PAGE);
+		req->seg[i].gref = s->gref;
+		req->seg[i].first = s->first_sect;
+		req->seg[i].last = s->last_sect;
+		total += (uint64_t)(s->last_sect - s->first_sect + 1);
+	}
+	req->nsegs = n;
+	if (!total)
+		return BL_OK; /* a flush alone: its sector means nothing */
+	req->sector = sector;
+	req->nsectors = total;
+	if (!in_image(sector, total, sectors))
+		return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
+			      "%llu sectors at %llu: not within the image",
+			      (unsigned long long)total,
+			      (unsigned long long)sector);
+	return BL_OK;
+}
+
+/* An indirect request's slot: a read or a write of 1 to BLK_MAX_SEGS
+ * segments, listed in pages still to be copied. */
+static int take_indirect(const struct blkif_request *raw,
+			 const struct blk_features *f, struct blk_req *req,
+			 int16_t *status_r, char *err, size_t errlen)
+{
+	struct blkif_request_indirect ind;
+
+	memcpy(&ind, raw, sizeof(ind));
+	req->operation = ind.indirect_op;
+	if (ind.indirect_op == BLKIF_OP_READ)
+		req->op = BLK_OP_READ;
+	else if (ind.indirect_op == BLKIF_OP_WRITE && !f->readonly)
+		req->op = BLK_OP_WRITE;
+	else if (ind.indirect_op == BLKIF_OP_WRITE)
+		return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
+			      "a write to a read-only disk");
+	else
+		return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
+			      "indirect operation %u: only reads and writes",
+			      ind.indirect_op);
+	if (ind.nr_segments == 0 || ind.nr_segments > BLK_MAX_SEGS)
+		return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
+			      "an indirect request of %u segments (1 to %u)",
+			      ind.nr_segments, BLK_MAX_SEGS);
+	req->sector = ind.sector_number;
+	req->indirect_segs = ind.nr_segments;
+	req->indirect_pages = (unsigned int)((ind.nr_segments +
+					      BLK_SEGS_PER_PAGE - 1) /
+					     BLK_SEGS_PER_PAGE);
+	memcpy(req->indirect_gref, ind.indirect_grefs,
+	       req->indirect_pages * sizeof(req->indirect_gref[0]));
+	return BL_OK;
+}
+
 int blk_req_take(const volatile void *slot, const struct blk_features *f,
 		 uint64_t sectors, struct blk_req *req_r, int16_t *status_r,
 		 char *err, size_t errlen)
 {
 	struct blkif_request raw;
-	uint64_t n = 0;
 
 	copy_once(slot, &raw);
 	memset(req_r, 0, sizeof(*req_r));
@@ -96,6 +167,8 @@ int blk_req_take(const volatile void *slot, const struct blk_features *f,
 	case BLKIF_OP_DISCARD:
 		return take_discard(&raw, f, sectors, req_r, status_r, err,
 				    errlen);
+	case BLKIF_OP_INDIRECT:
+		return take_indirect(&raw, f, req_r, status_r, err, errlen);
 	default:
 		return refuse(status_r, BLKIF_RSP_EOPNOTSUPP, err, errlen,
 			      "operation %u is not advertised", raw.operation);
@@ -109,32 +182,23 @@ int blk_req_take(const volatile void *slot, const struct blk_features *f,
 	    req_r->op != BLK_OP_READ)
 		return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
 			      "a write to a read-only disk");
-	for (unsigned int i = 0; i < raw.nr_segments; i++) {
-		const struct blkif_request_segment *s = &raw.seg[i];
+	return take_segs(raw.seg, raw.nr_segments, raw.sector_number, sectors,
+			 req_r, status_r, err, errlen);
+}
 
-		if (s->first_sect > s->last_sect ||
-		    s->last_sect >= BLK_SECTORS_PER_PAGE)
-			return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
-				      "segment %u: sectors %u..%u of a page's "
-				      "%u",
-				      i, s->first_sect, s->last_sect,
-				      BLK_SECTORS_PER_PAGE);
-		req_r->seg[i].gref = s->gref;
-		req_r->seg[i].first = s->first_sect;
-		req_r->seg[i].last = s->last_sect;
-		n += (uint64_t)(s->last_sect - s->first_sect + 1);
-	}
-	req_r->nsegs = raw.nr_segments;
-	if (!n)
-		return BL_OK; /* a flush alone: its sector means nothing */
-	req_r->sector = raw.sector_number;
-	req_r->nsectors = n;
-	if (!in_image(raw.sector_number, n, sectors))
-		return refuse(status_r, BLKIF_RSP_ERROR, err, errlen,
-			      "%llu sectors at %llu: not within the image",
-			      (unsigned long long)n,
-			      (unsigned long long)raw.sector_number);
-	return BL_OK;
+int blk_req_take_indirect(struct blk_req *req, const void *pages,
+			  uint64_t sectors, int16_t *status_r, char *err,
+			  size_t errlen)
+{
+	struct blkif_request_segment segs[BLK_MAX_SEGS];
+	unsigned int n = req->indirect_segs;
+
+	*status_r = BLKIF_RSP_OKAY;
+	memcpy(segs, pages, n * sizeof(segs[0]));
+	req->indirect_pages = 0;
+	req->indirect_segs = 0;
+	return take_segs(segs, n, req->sector, sectors, req, status_r, err,
+			 errlen);
 }
 
 void blk_rsp_put(volatile void *slot, uint64_t id, uint8_t operation,

@@ -28,6 +28,12 @@
 #define BLK_SECTOR	     512u
 #define BLK_PAGE	     4096u
 #define BLK_SECTORS_PER_PAGE (BLK_PAGE / BLK_SECTOR)
+/* feature-max-indirect-segments: an indirect request names up to this many
+ * pages (1 MiB), its segments listed in pages of the guest's (indirect
+ * pages, 512 segments each). */
+#define BLK_MAX_SEGS	       256u
+#define BLK_SEGS_PER_PAGE      (BLK_PAGE / sizeof(struct blkif_request_segment))
+#define BLK_MAX_INDIRECT_PAGES ((BLK_MAX_SEGS + BLK_SEGS_PER_PAGE - 1) / BLK_SEGS_PER_PAGE)
 
 /* What the backend advertises, and so accepts. */
 struct blk_features {
@@ -49,15 +55,22 @@ struct blk_seg {
 	uint8_t first, last;
 };
 
-/* A request, checked: every sector it names lies in the image. */
+/* A request, checked: every sector it names lies in the image. An
+ * indirect one is checked in two steps: blk_req_take() its slot, then,
+ * once its pages are copied off the guest, blk_req_take_indirect() its
+ * segments; until then it has indirect_pages and no segment. */
 struct blk_req {
 	uint64_t id;	   /* the guest's, echoed in the response */
-	uint8_t operation; /* the ring's BLKIF_OP_*, echoed too */
+	uint8_t operation; /* echoed too: the ring's BLKIF_OP_*, or an
+			      indirect request's indirect_op */
 	enum blk_op op;
 	uint64_t sector;    /* first sector */
 	uint64_t nsectors;  /* all segments' sectors, or the discard's */
 	unsigned int nsegs; /* 0 for a flush without data and a discard */
-	struct blk_seg seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	unsigned int indirect_pages; /* pages still to take, or 0 */
+	unsigned int indirect_segs;  /* the segments they list */
+	uint32_t indirect_gref[BLK_MAX_INDIRECT_PAGES];
+	struct blk_seg seg[BLK_MAX_SEGS];
 };
 
 /* Copy slot, a request slot of the shared ring, once; check the copy
@@ -69,6 +82,14 @@ struct blk_req {
 int blk_req_take(const volatile void *slot, const struct blk_features *f,
 		 uint64_t sectors, struct blk_req *req_r, int16_t *status_r,
 		 char *err, size_t errlen) BL_MUST_CHECK;
+
+/* The segments of req, an indirect request blk_req_take() took, from
+ * pages: its req->indirect_pages pages, copied off the guest (so read once
+ * whatever the guest does to them). Checked as a slot's are; the results
+ * are blk_req_take()'s. */
+int blk_req_take_indirect(struct blk_req *req, const void *pages,
+			  uint64_t sectors, int16_t *status_r, char *err,
+			  size_t errlen) BL_MUST_CHECK;
 
 /* Write the response to a request into slot, a response slot of the
  * shared ring: zeroed, then id, operation and status. */

@@ -66,14 +66,20 @@ int blk_ring_take(struct blk_ring *r, blk_ring_take_fn *take, void *arg,
 		r->req_cons++;
 		(*taken_r)++;
 		if (blk_req_take(&e->req, &r->f, r->sectors, &req, &status,
-				 r->last_refusal, sizeof(r->last_refusal))) {
-			r->refused++;
-			blk_ring_respond(r, req.id, req.operation, status);
-			continue;
-		}
-		take(arg, &req);
+				 err, errlen))
+			blk_ring_refuse(r, &req, status, err);
+		else
+			take(arg, &req);
 	}
 	return BL_OK;
+}
+
+void blk_ring_refuse(struct blk_ring *r, const struct blk_req *req,
+		     int16_t status, const char *why)
+{
+	r->refused++;
+	snprintf(r->last_refusal, sizeof(r->last_refusal), "%s", why);
+	blk_ring_respond(r, req->id, req->operation, status);
 }
 
 void blk_ring_respond(struct blk_ring *r, uint64_t id, uint8_t operation,

@@ -37,15 +37,21 @@ typedef void blk_ring_take_fn(void *arg, const struct blk_req *req);
 
 /* Take the requests the frontend has published, in order, as long as the
  * ring has room for their responses. Each checked request goes to take;
- * a refused one is answered at once (r->refused counts them). *taken_r:
- * how many were taken. BL_ERR_PROTO (err says why) when the frontend's
- * index claims more requests than the ring holds. */
+ * a refused one is answered at once (blk_ring_refuse()). An indirect
+ * request reaches take with its pages still to check. *taken_r: how many
+ * were taken. BL_ERR_PROTO (err says why) when the frontend's index claims
+ * more requests than the ring holds; err is scratch space otherwise. */
 int blk_ring_take(struct blk_ring *r, blk_ring_take_fn *take, void *arg,
 		  unsigned int *taken_r, char *err,
 		  size_t errlen) BL_MUST_CHECK;
 /* Answer a request taken (in any order). */
 void blk_ring_respond(struct blk_ring *r, uint64_t id, uint8_t operation,
 		      int16_t status);
+/* Answer a request taken that a later check refused (an indirect one's
+ * segments, blk_req_take_indirect()): counted in r->refused, why noted in
+ * r->last_refusal, as blk_ring_take()'s refusals are. */
+void blk_ring_refuse(struct blk_ring *r, const struct blk_req *req,
+		     int16_t status, const char *why);
 /* Publish the responses: true when the frontend asked for an event. */
 bool blk_ring_push(struct blk_ring *r);
 /* Before waiting for an event: ask for one at the next request, and say

@@ -1,10 +1,12 @@
 /* libFuzzer: a hostile frontend. The input is the guest's side of a blkif
  * ring: the features and image size the backend serves, then a script of
  * writes into the shared ring (indexes and slots alike) between the
- * backend's steps (take, answer, publish, final check). Whatever the guest
+ * backend's steps (take, answer, publish, final check), and writes into
+ * the page an indirect request's segments are read from. Whatever the guest
  * writes, the backend must not crash, must never hold more requests than
  * the ring has slots, and every request it takes must lie in the image
  * and use only what it advertised. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +20,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct pending {
 	struct blk_req req[MAX_PAGES * 128];
 	unsigned int n;
-	const struct blk_ring *ring;
+	struct blk_ring *ring;
+	/* the indirect pages, as the backend copied them off the guest */
+	uint8_t indirect[BLK_MAX_INDIRECT_PAGES * BLK_PAGE];
 };
 
-static void check_taken(void *arg, const struct blk_req *req)
+static void check_taken(void *arg, const struct blk_req *taken)
 {
+	static struct blk_req whole;
 	struct pending *p = arg;
-	const struct blk_ring *r = p->ring;
+	struct blk_ring *r = p->ring;
+	const struct blk_req *req = taken;
+	char err[256];
+	int16_t status;
 
-	if (req->nsegs > BLKIF_MAX_SEGMENTS_PER_REQUEST ||
+	if (taken->indirect_pages) {
+		if (taken->nsegs || taken->indirect_segs == 0 ||
+		    taken->indirect_segs > BLK_MAX_SEGS ||
+		    taken->indirect_pages > BLK_MAX_INDIRECT_PAGES ||
+		    (taken->op != BLK_OP_READ && taken->op != BLK_OP_WRITE))
+			abort();
+		whole = *taken;
+		req = &whole;
+		if (blk_req_take_indirect(&whole, p->indirect, r->sectors,
+					  &status, err, sizeof(err))) {
+			if (status == BLKIF_RSP_OKAY)
+				abort();
+			blk_ring_refuse(r, &whole, status, err);
+			return;
+		}
+		if (whole.indirect_pages || whole.nsegs == 0)
+			abort();
+	} else if (taken->nsegs > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		abort();
+	}
+	if (req->nsegs > BLK_MAX_SEGS ||
 	    req->sector > r->sectors ||
 	    req->nsectors > r->sectors - req->sector)
 		abort();
@@ -43,6 +71,27 @@ static void check_taken(void *arg, const struct blk_req *req)
 	if (p->n >= r->slots)
 		abort(); /* more taken than the ring holds */
 	p->req[p->n++] = *req;
+}
+
+/* The guest writes into buf: an offset (2 bytes), a length (1), the bytes.
+ * false when the input ends first. */
+static bool overwrite(const uint8_t *data, size_t size, size_t *at,
+		      uint8_t *buf, size_t buflen)
+{
+	size_t off, len;
+
+	if (*at + 3 > size)
+		return false;
+	off = ((size_t)data[*at] | (size_t)data[*at + 1] << 8) % buflen;
+	len = data[*at + 2];
+	*at += 3;
+	if (len > size - *at)
+		len = size - *at;
+	if (len > buflen - off)
+		len = buflen - off;
+	memcpy(buf + off, data + *at, len);
+	*at += len;
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,26 +117,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (blk_ring_attach(&r, shared, pages * BLK_PAGE, &f, sectors))
 		abort();
 	p.ring = &r;
+	memset(p.indirect, 0, sizeof(p.indirect));
 	/* Steps: 0 write bytes into the ring, 1 take, 2 answer the oldest
-	 * half, 3 publish, 4 final check. */
+	 * half, 3 publish, 4 final check, 5 write bytes into the indirect
+	 * page. */
 	while (at + 1 < size) {
-		uint8_t step = data[at++] % 5;
-		size_t off, len;
+		uint8_t step = data[at++] % 6;
 
 		switch (step) {
 		case 0:
-			if (at + 3 > size)
+			if (!overwrite(data, size, &at, shared,
+				       pages * BLK_PAGE))
 				return 0;
-			off = ((size_t)data[at] | (size_t)data[at + 1] << 8) %
-			      (pages * BLK_PAGE);
-			len = data[at + 2];
-			at += 3;
-			if (len > size - at)
-				len = size - at;
-			if (len > pages * BLK_PAGE - off)
-				len = pages * BLK_PAGE - off;
-			memcpy(shared + off, data + at, len);
-			at += len;
 			break;
 		case 1:
 			if (blk_ring_take(&r, check_taken, &p, &taken, err,
@@ -109,8 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:
 			(void)blk_ring_push(&r);
 			break;
-		default:
+		case 4:
 			(void)blk_ring_final_check(&r);
+			break;
+		default:
+			if (!overwrite(data, size, &at, p.indirect,
+				       sizeof(p.indirect)))
+				return 0;
 			break;
 		}
 	}
