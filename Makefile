@@ -23,13 +23,15 @@ MIG_SRC    := $(wildcard toolstack/mig/*.c)
 # The block backend (drivers/blk): its pure parts (requests, the ring,
 # images, dirty tracking, the handshake's decisions) go into the tests
 # too; the process (xenstore, grants, event channels) into blanket-blk.
-BLK_XEN    := drivers/blk/blk_disk.c drivers/blk/blk_grant.c
+BLK_XEN    := drivers/blk/blk_batch.c drivers/blk/blk_disk.c \
+              drivers/blk/blk_grant.c
 BLK_SRC    := $(filter-out drivers/blk/main.c $(BLK_XEN), \
                 $(wildcard drivers/blk/*.c))
 # What blanketd takes of it: for live storage migration, the backends'
 # control channel and the image hash; for `blanket info`, the names of
 # the backends' states.
 BLK_MIGRATE := drivers/blk/blk_ctl.c drivers/blk/blk_dirty.c \
+               drivers/blk/blk_mirror.c \
                drivers/blk/blk_hashes.c drivers/blk/blk_image.c \
                drivers/blk/blk_xenbus.c
 # The hypervisor module: hv.c (names) is everyone's; hv_libxl.c (the only

@@ -14,10 +14,12 @@ void blk_ctl_init(struct blk_ctl *c, uint64_t sectors)
 {
 	memset(c, 0, sizeof(*c));
 	c->sectors = sectors;
+	blk_mirror_init(&c->mirror);
 }
 
 static void stop_tracking(struct blk_ctl *c)
 {
+	blk_mirror_stop(&c->mirror);
 	if (c->tracking)
 		blk_dirty_dispose(&c->dirty);
 	c->tracking = false;
@@ -56,9 +58,18 @@ void blk_ctl_handle(struct blk_ctl *c, const void *req, size_t len,
 		while (reply->n < r.arg && reply->n < BLK_CTL_VALUES_MAX &&
 		       blk_dirty_take(&c->dirty, 0, &chunk, &sector, &n))
 			reply->v[reply->n++] = chunk;
+		if (!c->dirty.count)
+			blk_mirror_taken_all(&c->mirror);
 		break;
-	case BLK_CTL_COUNT:
-		reply->v[0] = c->tracking ? c->dirty.count : 0;
+	case BLK_CTL_MIRROR:
+		if (!c->tracking)
+			reply->status = BL_ERR_INVAL;
+		else
+			blk_mirror_start(&c->mirror);
+		break;
+	case BLK_CTL_SENT:
+		blk_mirror_sent(&c->mirror);
+		reply->v[0] = c->mirror.held_total;
 		reply->n = 1;
 		break;
 	case BLK_CTL_QUIESCE:
@@ -75,10 +86,13 @@ out:
 	*len_r = BLK_CTL_REPLY_HEAD + reply->n * sizeof(reply->v[0]);
 }
 
-void blk_ctl_written(struct blk_ctl *c, uint64_t sector, uint64_t nsectors)
+bool blk_ctl_written(struct blk_ctl *c, uint64_t sector, uint64_t nsectors,
+		     uint64_t id, uint8_t operation)
 {
-	if (c->tracking)
-		blk_dirty_mark(&c->dirty, sector, nsectors);
+	if (!c->tracking)
+		return false;
+	blk_dirty_mark(&c->dirty, sector, nsectors);
+	return blk_mirror_landed(&c->mirror, id, operation);
 }
 
 void blk_ctl_closed(struct blk_ctl *c)

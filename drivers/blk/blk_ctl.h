@@ -9,10 +9,15 @@
  * - INFO: [sectors, sectors per chunk].
  * - TRACK: from now on, each write and discard marks its chunks dirty.
  * - TAKE n: up to n dirty chunks (their numbers), unmarked.
- * - COUNT: [how many chunks are dirty], nothing unmarked.
  * - QUIESCE: take no more requests off the ring (answered once none is in
  *   flight: the backend serves one at a time, so at once).
- * - RESUME: take requests again, and stop tracking.
+ * - MIRROR: while tracking, hold each write's response until blanketd
+ *   has sent it (blk_mirror.h); a TAKE that leaves no chunk dirty marks the
+ *   writes landed so far as taken.
+ * - SENT: blanketd sent all it took: the responses of the writes taken go.
+ *   [writes held since MIRROR].
+ * - RESUME: take requests again, stop tracking and mirroring (every
+ *   response held goes).
  * When blanketd's connection ends, the backend resumes: a blanketd that
  * died mid-migration never leaves a disk stalled.
  *
@@ -26,6 +31,7 @@
 #include <stdint.h>
 
 #include "drivers/blk/blk_dirty.h"
+#include "drivers/blk/blk_mirror.h"
 #include "toolstack/common/err.h"
 
 #define BLK_CTL_DIR	    "/run/blanket/blk"
@@ -40,7 +46,8 @@ enum blk_ctl_op {
 	BLK_CTL_TAKE = 3,
 	BLK_CTL_QUIESCE = 4,
 	BLK_CTL_RESUME = 5,
-	BLK_CTL_COUNT = 6,
+	BLK_CTL_MIRROR = 6,
+	BLK_CTL_SENT = 7,
 };
 
 struct blk_ctl_req {
@@ -60,6 +67,7 @@ struct blk_ctl {
 	bool tracking;	  /* dirty holds what was written since TRACK */
 	bool quiesced;	  /* no request is taken off the ring */
 	struct blk_dirty dirty;
+	struct blk_mirror mirror;
 };
 
 void blk_ctl_init(struct blk_ctl *c, uint64_t sectors);
@@ -67,9 +75,12 @@ void blk_ctl_init(struct blk_ctl *c, uint64_t sectors);
  * the reply's length on the wire in *len_r. */
 void blk_ctl_handle(struct blk_ctl *c, const void *req, size_t len,
 		    struct blk_ctl_reply *reply, size_t *len_r);
-/* A write or discard of nsectors at sector landed in the image. */
-void blk_ctl_written(struct blk_ctl *c, uint64_t sector, uint64_t nsectors);
-/* blanketd's connection ended: serve again, track no more. */
+/* A write or discard of nsectors at sector landed in the image, request
+ * id with operation: true when its response is held (mirroring), to go
+ * when blk_mirror_next(&c->mirror) gives it. */
+bool blk_ctl_written(struct blk_ctl *c, uint64_t sector, uint64_t nsectors,
+		     uint64_t id, uint8_t operation);
+/* blanketd's connection ended: serve again, track and mirror no more. */
 void blk_ctl_closed(struct blk_ctl *c);
 
 /* The socket's path for disk devid of domain domid, in dir. */

@@ -21,6 +21,7 @@
 #include <xenevtchn.h>
 #include <xenstore.h>
 
+#include "drivers/blk/blk_batch.h"
 #include "drivers/blk/blk_ctl.h"
 #include "drivers/blk/blk_grant.h"
 #include "drivers/blk/blk_image.h"
@@ -52,9 +53,7 @@ struct disk {
 	int ctl_listen, ctl_fd;
 	struct blk_ctl ctl;
 	bool ring_waiting; /* an event came while quiesced */
-	struct blk_req indirect; /* an indirect request, its pages taken */
-	unsigned char indirect_pages[BLK_MAX_INDIRECT_PAGES * BLK_PAGE];
-	unsigned char buf[BLK_MAX_SEGS * BLK_PAGE];
+	struct blk_batch batch; /* the requests a look at the ring took */
 };
 
 /* The nodes publish() writes, and reset() removes. */
@@ -180,6 +179,7 @@ static void disconnect(struct disk *d)
 	if (d->port >= 0)
 		xenevtchn_unbind(d->xce, (evtchn_port_t)d->port);
 	d->port = -1;
+	blk_mirror_forget(&d->ctl.mirror);
 	blk_grant_unmap_ring(&d->g, d->ring_mem, d->ring_pages);
 	d->ring_mem = NULL;
 }
@@ -308,79 +308,48 @@ static int handshake(struct disk *d)
 
 /* A request failed: counted, and logged at powers of two so that a guest
  * cannot flood the log. */
-static int16_t failed(struct disk *d, const struct blk_req *req,
-		      const char *why)
+static void failed(struct disk *d, const struct blk_req *req, const char *why)
 {
 	d->io_errors++;
 	if ((d->io_errors & (d->io_errors - 1)) == 0)
 		log_warnx("%s: request at sector %" PRIu64 " failed (%" PRIu64
 			  " so far): %s",
 			  d->back, req->sector, d->io_errors, why);
-	return BLKIF_RSP_ERROR;
 }
 
-static int16_t do_request(struct disk *d, const struct blk_req *req)
+/* Serve the batch, and answer each of its requests. */
+static void serve_batch(struct disk *d)
 {
-	struct iovec iov = {d->buf, req->nsectors * BLK_SECTOR};
-	char err[BL_ERRMSG_MAX] = "";
-	int rc = BL_OK;
+	blk_batch_serve(&d->batch, &d->g, &d->img);
+	for (unsigned int i = 0; i < d->batch.n; i++) {
+		const struct blk_batch_item *it = &d->batch.item[i];
 
-	switch (req->op) {
-	case BLK_OP_READ:
-		rc = blk_image_read(&d->img, req->sector, &iov, 1);
-		if (!rc)
-			rc = blk_grant_copy(&d->g, req, d->buf, true, err,
-					    sizeof(err));
-		break;
-	case BLK_OP_WRITE:
-	case BLK_OP_FLUSH:
-		/* A flush with data (a FUA write): the write, then the flush
-		 * that makes it and every write answered before it durable. */
-		if (req->nsegs)
-			rc = blk_grant_copy(&d->g, req, d->buf, false, err,
-					    sizeof(err));
-		if (!rc && req->nsegs)
-			rc = blk_image_write(&d->img, req->sector, &iov, 1);
-		if (!rc && req->op == BLK_OP_FLUSH)
-			rc = blk_image_flush(&d->img);
-		if (!rc && req->nsegs)
-			blk_ctl_written(&d->ctl, req->sector, req->nsectors);
-		break;
-	case BLK_OP_DISCARD:
-		rc = blk_image_discard(&d->img, req->sector, req->nsectors);
-		if (!rc)
-			blk_ctl_written(&d->ctl, req->sector, req->nsectors);
-		break;
+		if (it->refused) {
+			blk_ring_refuse(&d->ring, &it->req, it->status,
+					it->why);
+			continue;
+		}
+		if (it->status)
+			failed(d, &it->req, it->why);
+		else if (blk_batch_wrote(it) &&
+			 blk_ctl_written(&d->ctl, it->req.sector,
+					 it->req.nsectors, it->req.id,
+					 it->req.operation))
+			continue; /* answered once blanketd sent it */
+		blk_ring_respond(&d->ring, it->req.id, it->req.operation,
+				 it->status);
 	}
-	if (rc)
-		return failed(d, req, err[0] ? err : bl_strerror(rc));
-	return BLKIF_RSP_OKAY;
+	blk_batch_init(&d->batch);
 }
 
+/* A request taken off the ring joins the batch; a full batch is served
+ * first (an empty one takes any request). */
 static void take_request(void *arg, const struct blk_req *req)
 {
 	struct disk *d = arg;
-	char err[BL_ERRMSG_MAX];
-	int16_t status;
 
-	if (req->indirect_pages) {
-		d->indirect = *req;
-		req = &d->indirect;
-		if (blk_grant_copy_pages(&d->g, req->indirect_gref,
-					 req->indirect_pages, d->indirect_pages,
-					 err, sizeof(err))) {
-			blk_ring_respond(&d->ring, req->id, req->operation,
-					 failed(d, req, err));
-			return;
-		}
-		if (blk_req_take_indirect(&d->indirect, d->indirect_pages,
-					  d->img.sectors, &status, err,
-					  sizeof(err))) {
-			blk_ring_refuse(&d->ring, req, status, err);
-			return;
-		}
-	}
-	blk_ring_respond(&d->ring, req->id, req->operation, do_request(d, req));
+	while (!blk_batch_add(&d->batch, req))
+		serve_batch(d);
 }
 
 /* Serve what the ring holds until it is empty. */
@@ -400,6 +369,7 @@ static void serve_ring(struct disk *d)
 			set_state(d, XenbusStateClosing);
 			return;
 		}
+		serve_batch(d);
 		if (blk_ring_push(&d->ring))
 			xenevtchn_notify(d->xce, (evtchn_port_t)d->port);
 	} while (blk_ring_final_check(&d->ring));
@@ -438,6 +408,23 @@ fail:
 	return BL_ERR_IO;
 }
 
+/* The responses the mirror lets go, given and published; the ring takes
+ * requests again (it may have been full of held ones). */
+static void release_held(struct disk *d)
+{
+	uint64_t id;
+	uint8_t operation;
+	bool any = false;
+
+	while (blk_mirror_next(&d->ctl.mirror, &id, &operation)) {
+		blk_ring_respond(&d->ring, id, operation, BLKIF_RSP_OKAY);
+		any = true;
+	}
+	if (any && blk_ring_push(&d->ring))
+		xenevtchn_notify(d->xce, (evtchn_port_t)d->port);
+	d->ring_waiting |= any;
+}
+
 static void ctl_closed(struct disk *d)
 {
 	bool was_quiesced = d->ctl.quiesced;
@@ -445,6 +432,7 @@ static void ctl_closed(struct disk *d)
 	close(d->ctl_fd);
 	d->ctl_fd = -1;
 	blk_ctl_closed(&d->ctl);
+	release_held(d);
 	d->ring_waiting = true;
 	if (was_quiesced)
 		log_info("%s: the migration's channel closed: serving again",
@@ -484,6 +472,7 @@ static void ctl_serve(struct disk *d)
 		log_info("%s: serving again", d->back);
 		d->ring_waiting = true;
 	}
+	release_held(d);
 	if (fdio_write(d->ctl_fd, &reply, len, fdio_now_ms() + 5000))
 		ctl_closed(d);
 }
@@ -564,7 +553,7 @@ static void close_disk(struct disk *d)
 
 int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 {
-	static struct disk d; /* one per process; its buffer is 1 MiB */
+	static struct disk d; /* one per process; its batch is 4 MiB */
 	struct pollfd p[4];
 	char **w;
 	int rc;
@@ -575,6 +564,7 @@ int blk_disk_serve(uint32_t domid, uint32_t devid, char *err, size_t errlen)
 	d.port = -1;
 	d.img.fd = -1;
 	d.ctl_listen = d.ctl_fd = -1;
+	blk_batch_init(&d.batch);
 	/* Only what it opens itself, then nothing more (docs/security.md,
 	 * "The disk backends"). */
 	rc = sandbox_close_inherited();

@@ -28,92 +28,68 @@ void blk_grant_close(struct blk_grant *g)
 	g->xgt = NULL;
 }
 
-/* Each segment mapped, copied, unmapped. */
-static int copy_mapped(struct blk_grant *g, const struct blk_req *req,
-		       char *buf, bool to_guest, char *err, size_t errlen)
+/* Each piece mapped, copied, unmapped. */
+static void copy_mapped(struct blk_grant *g, struct blk_copy *c,
+			unsigned int n, bool to_guest)
 {
-	for (unsigned int i = 0; i < req->nsegs; i++) {
-		const struct blk_seg *s = &req->seg[i];
-		uint32_t ref = s->gref;
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t ref = c[i].gref;
 		char *page = xengnttab_map_domain_grant_refs(
 		    g->xgt, 1, g->domid, &ref,
 		    to_guest ? PROT_READ | PROT_WRITE : PROT_READ);
 
 		if (!page) {
-			snprintf(err, errlen,
-				 "segment %u: grant %u of domain %u cannot be "
-				 "mapped: %s",
-				 i, s->gref, g->domid, strerror(errno));
-			return BL_ERR_IO;
+			c[i].status = GNTST_bad_gntref;
+			continue;
 		}
 		if (to_guest)
-			memcpy(page + blk_seg_offset(s), buf, blk_seg_len(s));
+			memcpy(page + c[i].offset, c[i].local, c[i].len);
 		else
-			memcpy(buf, page + blk_seg_offset(s), blk_seg_len(s));
-		buf += blk_seg_len(s);
+			memcpy(c[i].local, page + c[i].offset, c[i].len);
+		c[i].status = GNTST_okay;
 		/* The data has moved; a mapping left behind costs only
-		 * address space, and the request stands. */
+		 * address space. */
 		(void)xengnttab_unmap(g->xgt, page, 1);
 	}
-	return BL_OK;
 }
 
-int blk_grant_copy(struct blk_grant *g, const struct blk_req *req, void *buf,
+int blk_grant_copy(struct blk_grant *g, struct blk_copy *c, unsigned int n,
 		   bool to_guest, char *err, size_t errlen)
 {
-	xengnttab_grant_copy_segment_t op[BLK_MAX_SEGS];
-	char *at = buf;
+	static xengnttab_grant_copy_segment_t op[BLK_GRANT_COPY_MAX];
 
-	if (g->no_copy)
-		return copy_mapped(g, req, buf, to_guest, err, errlen);
-	memset(op, 0, sizeof(op));
-	for (unsigned int i = 0; i < req->nsegs; i++) {
-		const struct blk_seg *s = &req->seg[i];
+	if (g->no_copy) {
+		copy_mapped(g, c, n, to_guest);
+		return BL_OK;
+	}
+	memset(op, 0, n * sizeof(op[0]));
+	for (unsigned int i = 0; i < n; i++) {
 		union xengnttab_copy_ptr *guest =
 		    to_guest ? &op[i].dest : &op[i].source;
 
-		guest->foreign.ref = s->gref;
-		guest->foreign.offset = (uint16_t)blk_seg_offset(s);
+		guest->foreign.ref = c[i].gref;
+		guest->foreign.offset = c[i].offset;
 		guest->foreign.domid = g->domid;
 		if (to_guest)
-			op[i].source.virt = at;
+			op[i].source.virt = c[i].local;
 		else
-			op[i].dest.virt = at;
-		op[i].len = (uint16_t)blk_seg_len(s);
+			op[i].dest.virt = c[i].local;
+		op[i].len = c[i].len;
 		op[i].flags =
 		    to_guest ? GNTCOPY_dest_gref : GNTCOPY_source_gref;
-		at += blk_seg_len(s);
 	}
-	if (xengnttab_grant_copy(g->xgt, req->nsegs, op)) {
+	if (xengnttab_grant_copy(g->xgt, n, op)) {
 		if (errno == ENOSYS || errno == ENOTTY) {
 			g->no_copy = true;
-			return copy_mapped(g, req, buf, to_guest, err, errlen);
+			copy_mapped(g, c, n, to_guest);
+			return BL_OK;
 		}
 		snprintf(err, errlen, "grant copy: %s", strerror(errno));
 		return BL_ERR_IO;
 	}
-	for (unsigned int i = 0; i < req->nsegs; i++)
-		if (op[i].status != GNTST_okay) {
-			snprintf(err, errlen,
-				 "segment %u: grant %u of domain %u: copy "
-				 "status %d",
-				 i, req->seg[i].gref, g->domid, op[i].status);
-			return BL_ERR_IO;
-		}
-	return BL_OK;
-}
-
-int blk_grant_copy_pages(struct blk_grant *g, const uint32_t *refs,
-			 unsigned int n, void *buf, char *err, size_t errlen)
-{
-	static struct blk_req whole; /* the pages as a read's segments */
-
-	memset(&whole, 0, sizeof(whole));
 	for (unsigned int i = 0; i < n; i++)
-		whole.seg[i] = (struct blk_seg){refs[i], 0,
-						BLK_SECTORS_PER_PAGE - 1};
-	whole.nsegs = n;
-	return blk_grant_copy(g, &whole, buf, false, err, errlen);
+		c[i].status = op[i].status;
+	return BL_OK;
 }
 
 void *blk_grant_map_ring(struct blk_grant *g, const uint32_t *refs,

@@ -5,7 +5,9 @@
  * until it refuses; it must never return more values than a reply holds.
  * The rest drives the backend's side: 8-byte requests, with writes marked
  * between them (blk_ctl_handle, blk_ctl_written); a reply must fit its
- * buffer, and every chunk TAKE names must lie in the image. */
+ * buffer, every chunk TAKE names must lie in the image, and the mirror
+ * must let each response it held go once, in order, all of them once the
+ * channel ends. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "drivers/blk/blk_ctl.h"
+#include "drivers/blk/blk_req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +56,9 @@ static void read_replies(const uint8_t *data, size_t len)
 static void serve_requests(const uint8_t *data, size_t len)
 {
 	struct blk_ctl c;
-	uint64_t sectors, chunks;
+	uint64_t sectors, chunks, held = 0, released = 0, id;
+	int64_t last = -1; /* the id released last: they go in order */
+	uint8_t op;
 	size_t out;
 
 	if (len < 2)
@@ -79,10 +84,19 @@ static void serve_requests(const uint8_t *data, size_t len)
 
 			if (n > sectors - s)
 				n = sectors - s;
-			blk_ctl_written(&c, s, n);
+			held += blk_ctl_written(&c, s, n, at, BLKIF_OP_WRITE);
+		}
+		while (blk_mirror_next(&c.mirror, &id, &op)) {
+			if ((int64_t)id <= last || ++released > held)
+				abort();
+			last = (int64_t)id;
 		}
 	}
 	blk_ctl_closed(&c);
+	while (blk_mirror_next(&c.mirror, &id, &op))
+		released++;
+	if (released != held)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -29,6 +29,7 @@ int main(void)
 	suite_policy();
 	suite_sandbox();
 	suite_blk();
+	suite_blk_mirror();
 	suite_blk_xenbus();
 	suite_disk_migrate();
 	CU_basic_set_mode(CU_BRM_NORMAL);

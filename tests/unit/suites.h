@@ -22,6 +22,7 @@ void suite_names(void);
 void suite_policy(void);
 void suite_sandbox(void);
 void suite_blk(void);
+void suite_blk_mirror(void);
 void suite_blk_xenbus(void);
 void suite_disk_migrate(void);
 

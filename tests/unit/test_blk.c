@@ -668,14 +668,13 @@ static void test_ctl(void)
 	CU_ASSERT_EQUAL(r->v[1], 128);
 	/* Nothing tracked yet: no take, and writes are not marked. */
 	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TAKE, 10)->status, BL_ERR_INVAL);
-	blk_ctl_written(&c, 0, 8);
+	CU_ASSERT_FALSE(blk_ctl_written(&c, 0, 8, 1, BLKIF_OP_WRITE));
 	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TRACK, 0)->status, BL_OK);
 	CU_ASSERT_EQUAL(ctl(&c, BLK_CTL_TAKE, 10)->n, 0);
-	blk_ctl_written(&c, 120, 16); /* chunks 0 and 1 */
-	blk_ctl_written(&c, 999, 1);  /* chunk 7 */
-	r = ctl(&c, BLK_CTL_COUNT, 0);
-	CU_ASSERT_EQUAL(r->n, 1);
-	CU_ASSERT_EQUAL(r->v[0], 3);
+	/* chunks 0 and 1, then 7; answered at once, with no mirror */
+	CU_ASSERT_FALSE(blk_ctl_written(&c, 120, 16, 2, BLKIF_OP_WRITE));
+	CU_ASSERT_FALSE(blk_ctl_written(&c, 999, 1, 3, BLKIF_OP_DISCARD));
+	CU_ASSERT_EQUAL(c.dirty.count, 3);
 	r = ctl(&c, BLK_CTL_TAKE, 2);
 	CU_ASSERT_EQUAL(r->n, 2);
 	CU_ASSERT_EQUAL(r->v[0], 0);

@@ -64,6 +64,19 @@ int disk_send_start(struct disk_send *ds, struct mig_enc *enc, uint32_t index,
 	return mig_enc_disk(enc, index, ds->sectors, ds->allocated);
 }
 
+/* One call to the backend; err names the disk and what was asked. */
+static int call(struct disk_send *ds, uint32_t op, uint32_t arg,
+		const char *what, char *err, size_t errlen)
+{
+	char why[BL_ERRMSG_MAX];
+	int rc = blk_ctl_call(ds->ctl_fd, op, arg, CTL_TIMEOUT_MS, &reply, why,
+			      sizeof(why));
+
+	if (rc)
+		snprintf(err, errlen, "%s: %s: %.400s", ds->what, what, why);
+	return rc;
+}
+
 /* Chunk c, read from the image now, hashed and sent. */
 static int send_chunk(struct disk_send *ds, struct mig_enc *enc, uint64_t c,
 		      char *err, size_t errlen)
@@ -121,7 +134,6 @@ int disk_send_bulk(struct disk_send *ds, struct mig_enc *enc, char *err,
 int disk_send_dirty(struct disk_send *ds, struct mig_enc *enc, uint32_t max,
 		    uint64_t *n_r, char *err, size_t errlen)
 {
-	char why[BL_ERRMSG_MAX];
 	int rc;
 
 	/* A round ends, under a writer that never stops, once it has sent as
@@ -132,15 +144,13 @@ int disk_send_dirty(struct disk_send *ds, struct mig_enc *enc, uint32_t max,
 				     : UINT32_MAX);
 	*n_r = 0;
 	while (*n_r < max) {
-		rc = blk_ctl_call(ds->ctl_fd, BLK_CTL_TAKE,
-				  max - *n_r < BLK_CTL_VALUES_MAX
-				      ? (uint32_t)(max - *n_r)
-				      : BLK_CTL_VALUES_MAX,
-				  CTL_TIMEOUT_MS, &reply, why, sizeof(why));
-		if (rc) {
-			snprintf(err, errlen, "%s: %.400s", ds->what, why);
+		rc = call(ds, BLK_CTL_TAKE,
+			  max - *n_r < BLK_CTL_VALUES_MAX
+			      ? (uint32_t)(max - *n_r)
+			      : BLK_CTL_VALUES_MAX,
+			  "taking the chunks written", err, errlen);
+		if (rc)
 			return rc;
-		}
 		if (!reply.n)
 			break;
 		for (uint32_t i = 0; i < reply.n; i++) {
@@ -160,37 +170,40 @@ int disk_send_dirty(struct disk_send *ds, struct mig_enc *enc, uint32_t max,
 	return BL_OK;
 }
 
-int disk_send_dirty_count(struct disk_send *ds, uint64_t *n_r, char *err,
-			  size_t errlen)
+int disk_send_mirror_start(struct disk_send *ds, char *err, size_t errlen)
 {
-	char why[BL_ERRMSG_MAX];
-	int rc = blk_ctl_call(ds->ctl_fd, BLK_CTL_COUNT, 0, CTL_TIMEOUT_MS,
-			      &reply, why, sizeof(why));
+	return call(ds, BLK_CTL_MIRROR, 0, "mirroring", err, errlen);
+}
 
-	if (!rc && reply.n != 1)
-		rc = BL_ERR_PROTO;
-	if (rc) {
-		snprintf(err, errlen, "%s: %.400s", ds->what, why);
+int disk_send_mirror(struct disk_send *ds, struct mig_enc *enc, uint64_t *n_r,
+		     char *err, size_t errlen)
+{
+	int rc = disk_send_dirty(ds, enc, UINT32_MAX, n_r, err, errlen);
+
+	if (rc)
 		return rc;
+	rc = call(ds, BLK_CTL_SENT, 0, "answering the writes sent", err,
+		  errlen);
+	if (!rc && reply.n != 1) {
+		snprintf(err, errlen, "%s: its backend's answer to SENT",
+			 ds->what);
+		rc = BL_ERR_PROTO;
 	}
-	*n_r = reply.v[0];
-	return BL_OK;
+	if (!rc)
+		ds->writes_held = reply.v[0];
+	return rc;
 }
 
 int disk_send_finish(struct disk_send *ds, struct mig_enc *enc, char *err,
 		     size_t errlen)
 {
 	unsigned char hash[BLK_HASH_LEN];
-	char why[BL_ERRMSG_MAX];
 	uint64_t n;
 	int rc;
 
-	rc = blk_ctl_call(ds->ctl_fd, BLK_CTL_QUIESCE, 0, CTL_TIMEOUT_MS,
-			  &reply, why, sizeof(why));
-	if (rc) {
-		snprintf(err, errlen, "%s: quiescing: %.400s", ds->what, why);
+	rc = call(ds, BLK_CTL_QUIESCE, 0, "quiescing", err, errlen);
+	if (rc)
 		return rc;
-	}
 	/* Quiesced, the backend writes nothing more: one pass takes all. */
 	rc = disk_send_dirty(ds, enc, UINT32_MAX, &n, err, errlen);
 	if (!rc && blk_hashes_final(&ds->hashes, hash)) {

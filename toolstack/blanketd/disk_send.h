@@ -5,6 +5,9 @@
  * Order: disk_send_start (the backend tracks writes; the disk record) ->
  * disk_send_bulk (every allocated chunk) -> disk_send_dirty, as often as
  * the caller likes (the chunks written since they were sent) ->
+ * disk_send_mirror_start, once few chunks are dirty (from then on the
+ * backend answers a write only once it was sent) -> disk_send_mirror,
+ * often (what was written, sent; the writes held for it answered) ->
  * disk_send_finish, once the guest is suspended (the backend quiesced,
  * the last dirty chunks, disk-end with the image's hash). After a failed
  * migration, disk_send_close(resume) lets the backend serve again; its
@@ -26,6 +29,7 @@ struct disk_send {
 	struct blk_hashes hashes; /* of what was sent */
 	uint64_t bytes;		  /* disk-data bytes sent */
 	uint64_t chunks_sent;
+	uint64_t writes_held; /* by the mirror, waiting to be sent */
 };
 
 #define DISK_SEND_NONE ((struct disk_send){.img_fd = -1, .ctl_fd = -1})
@@ -45,9 +49,15 @@ int disk_send_bulk(struct disk_send *ds, struct mig_enc *enc, char *err,
  * many in *n_r. */
 int disk_send_dirty(struct disk_send *ds, struct mig_enc *enc, uint32_t max,
 		    uint64_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
-/* How many chunks were written since they were sent. */
-int disk_send_dirty_count(struct disk_send *ds, uint64_t *n_r, char *err,
-			  size_t errlen) BL_MUST_CHECK;
+/* The backend holds each write's response from now on, until
+ * disk_send_mirror has sent what it wrote. */
+int disk_send_mirror_start(struct disk_send *ds, char *err,
+			   size_t errlen) BL_MUST_CHECK;
+/* The chunks written since they were sent, put in the stream (which
+ * carries them ahead of anything put in later); then the backend answers
+ * the writes that wrote them. How many chunks in *n_r. */
+int disk_send_mirror(struct disk_send *ds, struct mig_enc *enc, uint64_t *n_r,
+		     char *err, size_t errlen) BL_MUST_CHECK;
 /* The guest is suspended: quiesce its backend, send the rest, and
  * disk-end. */
 int disk_send_finish(struct disk_send *ds, struct mig_enc *enc, char *err,

@@ -11,9 +11,10 @@
  * to the destination and check it -> wait until the guest answers a
  * suspend request -> migrate-receive (the migration's ID and the guest's
  * generation; the destination's instance back) -> the disks' bulk pass
- * and dirty rounds (disk_send.c) -> pump the live save, checking each
- * second for a disk with much to send again -> the disks quiesced, their
- * last chunks and disk-end -> stream-end -> restored -> the images noted
+ * and dirty rounds (disk_send.c), then their mirror -> pump the live
+ * save, sending what the guest writes every MIRROR_MS (each write is
+ * answered once sent) -> the disks quiesced, their last chunks and
+ * disk-end -> stream-end -> restored -> the images noted
  * (ledger.h) -> the handover (handover.c) -> the summary.
  * Until the save suspends the guest nothing needs undoing but the lock
  * and the disks' tracking; from then until go every failure resumes the
@@ -51,12 +52,13 @@
 #define BOOT_POLL_MS	    250
 #define MIGRATE_SNDBUF	    (256 * 1024)
 /* Disk rounds before the memory: until one takes fewer chunks than this,
- * or after this many rounds. While the memory goes, a disk with at least
- * this many chunks dirty gets a round each second; fewer wait for the last
- * round (a chunk the guest keeps writing goes once, not each second). */
-#define DISK_ROUND_SMALL  64
-#define DISK_ROUNDS_MAX	  8
-#define DISK_ROUND_CHUNKS 256 /* a round's most, while memory goes */
+ * or after this many rounds; then the write-blocking mirror, which sends
+ * what the guest wrote every MIRROR_MS, and answers its writes once sent:
+ * the disk converges whatever the guest's pace, for the guest waits for
+ * the link. */
+#define DISK_ROUND_SMALL 64
+#define DISK_ROUNDS_MAX	 8
+#define MIRROR_MS	 10
 
 /* One migration from here, while it runs. */
 struct source {
@@ -380,6 +382,8 @@ static int send_disks(struct source *m, char *err, size_t errlen)
 		if (sum < DISK_ROUND_SMALL)
 			break;
 	}
+	for (size_t i = 0; !rc && i < m->ndisks; i++)
+		rc = disk_send_mirror_start(&m->disks[i], err, errlen);
 	if (!rc && m->ndisks)
 		log_info("\"%s\": %zu disk%s sent while it runs, %llu chunks "
 			 "again after they were written",
@@ -388,33 +392,42 @@ static int send_disks(struct source *m, char *err, size_t errlen)
 	return rc;
 }
 
-/* A dirty round, while the memory goes, for each disk with enough to
- * send. */
-static int send_disks_dirty(struct source *m)
+/* The mirror's round, while the memory goes: what each disk's guest
+ * wrote, sent; its writes answered. */
+static int mirror_disks(struct source *m)
 {
 	char why[BL_ERRMSG_MAX];
 	uint64_t n;
 	int rc = BL_OK;
 
-	for (size_t i = 0; !rc && i < m->ndisks; i++) {
-		rc = disk_send_dirty_count(&m->disks[i], &n, why, sizeof(why));
-		if (!rc && n >= DISK_ROUND_SMALL)
-			rc = disk_send_dirty(&m->disks[i], m->enc,
-					     DISK_ROUND_CHUNKS, &n, why,
-					     sizeof(why));
-	}
+	for (size_t i = 0; !rc && i < m->ndisks; i++)
+		rc = disk_send_mirror(&m->disks[i], m->enc, &n, why,
+				      sizeof(why));
 	if (rc)
 		log_warnx("\"%s\": %s", m->req->name, why);
 	return rc;
 }
 
-/* The guest is suspended: the disks' last chunks, and their disk-end. */
+/* The guest is suspended: the disks' last chunks, and their disk-end.
+ * The log says how much the mirror throttled the guest, and how little it
+ * left for the downtime. */
 static int finish_disks(struct source *m, char *err, size_t errlen)
 {
 	int rc = BL_OK;
 
-	for (size_t i = 0; !rc && i < m->ndisks; i++)
-		rc = disk_send_finish(&m->disks[i], m->enc, err, errlen);
+	for (size_t i = 0; !rc && i < m->ndisks; i++) {
+		struct disk_send *ds = &m->disks[i];
+		uint64_t before = ds->chunks_sent;
+
+		rc = disk_send_finish(ds, m->enc, err, errlen);
+		if (!rc)
+			log_info("\"%s\": %s: %llu writes waited for the "
+				 "mirror to send them; %llu chunks left for "
+				 "the downtime",
+				 m->req->name, ds->what,
+				 (unsigned long long)ds->writes_held,
+				 (unsigned long long)(ds->chunks_sent - before));
+	}
 	return rc;
 }
 
@@ -476,7 +489,7 @@ static int pace(struct source *m)
  * PAYLOAD_TIMEOUT_MS; a client that cancels or leaves stops it. */
 static int pump_save(struct source *m)
 {
-	int64_t next = fdio_now_ms() + PROGRESS_MS;
+	int64_t next = fdio_now_ms() + PROGRESS_MS, mirror = fdio_now_ms();
 	int rc = BL_OK;
 
 	for (;;) {
@@ -486,13 +499,17 @@ static int pump_save(struct source *m)
 		size_t room;
 		ssize_t r;
 
-		if (poll(p, 2, PROGRESS_MS) < 0 && errno != EINTR)
+		if (poll(p, 2, m->ndisks ? MIRROR_MS : PROGRESS_MS) < 0 &&
+		    errno != EINTR)
 			return BL_ERR_IO;
+		if (m->ndisks && fdio_now_ms() >= mirror) {
+			if (mirror_disks(m))
+				return BL_ERR_IO;
+			mirror = fdio_now_ms() + MIRROR_MS;
+		}
 		if (fdio_now_ms() >= next) {
 			progress(m, "memory");
 			next = fdio_now_ms() + PROGRESS_MS;
-			if (send_disks_dirty(m))
-				return BL_ERR_IO;
 		}
 		if ((p[1].revents || stream_pending(m->cli)) &&
 		    client_cancelled(m->cli))
