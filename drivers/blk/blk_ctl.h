@@ -10,7 +10,8 @@
  * - TRACK: from now on, each write and discard marks its chunks dirty.
  * - TAKE n: up to n dirty chunks (their numbers), unmarked.
  * - QUIESCE: take no more requests off the ring (answered once none is in
- *   flight: the backend serves one at a time, so at once).
+ *   flight: the backend serves what it took before it reads the channel
+ *   again; writes the mirror holds have landed).
  * - MIRROR: while tracking, hold each write's response until blanketd
  *   has sent it (blk_mirror.h); a TAKE that leaves no chunk dirty marks the
  *   writes landed so far as taken.
