@@ -9,9 +9,9 @@
 /* The pieces of one grant copy: one batch at a time per process. */
 static struct blk_copy copies[BLK_GRANT_COPY_MAX];
 
-_Static_assert(BLK_BATCH_REQS * BLK_MAX_SEGS <= BLK_GRANT_COPY_MAX,
+_Static_assert(BLK_BATCH_REQS *BLK_MAX_SEGS <= BLK_GRANT_COPY_MAX,
 	       "a batch's segments fit one grant copy");
-_Static_assert(BLK_MAX_SEGS * BLK_PAGE <= BLK_BATCH_BYTES,
+_Static_assert(BLK_MAX_SEGS *BLK_PAGE <= BLK_BATCH_BYTES,
 	       "the largest request fits an empty batch");
 
 void blk_batch_init(struct blk_batch *b)
@@ -74,8 +74,9 @@ static void take_indirect(struct blk_batch *b, struct blk_grant *g,
 			copies[n++] = (struct blk_copy){
 			    .gref = b->item[i].req.indirect_gref[p],
 			    .len = BLK_PAGE,
-			    .local = b->pages +
-				     (i * BLK_MAX_INDIRECT_PAGES + p) * BLK_PAGE,
+			    .local =
+				b->pages +
+				(i * BLK_MAX_INDIRECT_PAGES + p) * BLK_PAGE,
 			};
 	if (!n)
 		return;
@@ -99,7 +100,8 @@ static void take_indirect(struct blk_batch *b, struct blk_grant *g,
 		if (!it->req.indirect_pages || it->status)
 			continue;
 		if (blk_req_take_indirect(
-			&it->req, b->pages + i * BLK_MAX_INDIRECT_PAGES * BLK_PAGE,
+			&it->req,
+			b->pages + i * BLK_MAX_INDIRECT_PAGES * BLK_PAGE,
 			sectors, &status, it->why, sizeof(it->why))) {
 			it->status = status;
 			it->refused = true;
@@ -136,7 +138,8 @@ static void copy_data(struct blk_batch *b, struct blk_grant *g, bool reads)
 		return;
 	if (blk_grant_copy(g, copies, n, reads, err, sizeof(err))) {
 		for (unsigned int i = 0; i < b->n; i++)
-			if (!b->item[i].status && is_read(&b->item[i]) == reads &&
+			if (!b->item[i].status &&
+			    is_read(&b->item[i]) == reads &&
 			    b->item[i].req.nsegs)
 				fail(&b->item[i], BLKIF_RSP_ERROR, "%s", err);
 		return;
@@ -203,8 +206,9 @@ static void image_pass(struct blk_batch *b, struct blk_image *img)
 		for (j = i + 1; j < b->n && joins(&b->item[j - 1], &b->item[j]);
 		     j++)
 			iov.iov_len += data_len(&b->item[j]);
-		rc = is_read(it) ? blk_image_read(img, it->req.sector, &iov, 1)
-				 : blk_image_write(img, it->req.sector, &iov, 1);
+		rc = is_read(it)
+			 ? blk_image_read(img, it->req.sector, &iov, 1)
+			 : blk_image_write(img, it->req.sector, &iov, 1);
 		if (!rc && b->item[j - 1].req.op == BLK_OP_FLUSH)
 			rc = blk_image_flush(img);
 		for (; rc && i < j; i++)

@@ -16,15 +16,15 @@
 #include "drivers/blk/blk_image.h"
 #include "drivers/blk/blk_req.h"
 
-#define BLK_BATCH_REQS	32u		  /* a one-page ring's slots */
+#define BLK_BATCH_REQS	32u		   /* a one-page ring's slots */
 #define BLK_BATCH_BYTES (4u * 1024 * 1024) /* four of the largest */
 
 struct blk_batch_item {
 	struct blk_req req;
-	size_t at;	  /* its data in the batch's buffer */
-	int16_t status;	  /* BLKIF_RSP_*, once served */
-	bool refused;	  /* its indirect page was, not the I/O */
-	char why[256];	  /* when status is not BLKIF_RSP_OKAY */
+	size_t at;	/* its data in the batch's buffer */
+	int16_t status; /* BLKIF_RSP_*, once served */
+	bool refused;	/* its indirect page was, not the I/O */
+	char why[256];	/* when status is not BLKIF_RSP_OKAY */
 };
 
 struct blk_batch {

@@ -52,7 +52,7 @@ struct disk {
 	 * connection it serves (-1: none) */
 	int ctl_listen, ctl_fd;
 	struct blk_ctl ctl;
-	bool ring_waiting; /* requests may wait: serve the ring */
+	bool ring_waiting;	/* requests may wait: serve the ring */
 	struct blk_batch batch; /* the requests a look at the ring took */
 };
 

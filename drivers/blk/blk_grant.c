@@ -29,8 +29,8 @@ void blk_grant_close(struct blk_grant *g)
 }
 
 /* Each piece mapped, copied, unmapped. */
-static void copy_mapped(struct blk_grant *g, struct blk_copy *c,
-			unsigned int n, bool to_guest)
+static void copy_mapped(struct blk_grant *g, struct blk_copy *c, unsigned int n,
+			bool to_guest)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t ref = c[i].gref;

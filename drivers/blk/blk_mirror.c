@@ -53,8 +53,7 @@ void blk_mirror_forget(struct blk_mirror *m)
 	m->head = m->n = 0;
 }
 
-bool blk_mirror_next(struct blk_mirror *m, uint64_t *id_r,
-		     uint8_t *operation_r)
+bool blk_mirror_next(struct blk_mirror *m, uint64_t *id_r, uint8_t *operation_r)
 {
 	const struct blk_mirror_held *h = &m->q[m->head];
 

@@ -70,10 +70,9 @@ static int take_discard(const struct blkif_request *raw,
 
 /* segs[0..n), req's segments, checked and copied to req; with them its
  * sectors, from sector on. */
-static int take_segs(const struct blkif_request_segment *segs,
-		     unsigned int n, uint64_t sector, uint64_t sectors,
-		     struct blk_req *req, int16_t *status_r, char *err,
-		     size_t errlen)
+static int take_segs(const struct blkif_request_segment *segs, unsigned int n,
+		     uint64_t sector, uint64_t sectors, struct blk_req *req,
+		     int16_t *status_r, char *err, size_t errlen)
 {
 	uint64_t total = 0;
 
@@ -132,9 +131,9 @@ static int take_indirect(const struct blkif_request *raw,
 			      ind.nr_segments, BLK_MAX_SEGS);
 	req->sector = ind.sector_number;
 	req->indirect_segs = ind.nr_segments;
-	req->indirect_pages = (unsigned int)((ind.nr_segments +
-					      BLK_SEGS_PER_PAGE - 1) /
-					     BLK_SEGS_PER_PAGE);
+	req->indirect_pages =
+	    (unsigned int)((ind.nr_segments + BLK_SEGS_PER_PAGE - 1) /
+			   BLK_SEGS_PER_PAGE);
 	memcpy(req->indirect_gref, ind.indirect_grefs,
 	       req->indirect_pages * sizeof(req->indirect_gref[0]));
 	return BL_OK;

@@ -31,9 +31,10 @@
 /* feature-max-indirect-segments: an indirect request names up to this many
  * pages (1 MiB), its segments listed in pages of the guest's (indirect
  * pages, 512 segments each). */
-#define BLK_MAX_SEGS	       256u
-#define BLK_SEGS_PER_PAGE      (BLK_PAGE / sizeof(struct blkif_request_segment))
-#define BLK_MAX_INDIRECT_PAGES ((BLK_MAX_SEGS + BLK_SEGS_PER_PAGE - 1) / BLK_SEGS_PER_PAGE)
+#define BLK_MAX_SEGS	  256u
+#define BLK_SEGS_PER_PAGE (BLK_PAGE / sizeof(struct blkif_request_segment))
+#define BLK_MAX_INDIRECT_PAGES                                                 \
+	((BLK_MAX_SEGS + BLK_SEGS_PER_PAGE - 1) / BLK_SEGS_PER_PAGE)
 
 /* What the backend advertises, and so accepts. */
 struct blk_features {

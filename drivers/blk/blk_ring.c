@@ -65,8 +65,8 @@ int blk_ring_take(struct blk_ring *r, blk_ring_take_fn *take, void *arg,
 
 		r->req_cons++;
 		(*taken_r)++;
-		if (blk_req_take(&e->req, &r->f, r->sectors, &req, &status,
-				 err, errlen))
+		if (blk_req_take(&e->req, &r->f, r->sectors, &req, &status, err,
+				 errlen))
 			blk_ring_refuse(r, &req, status, err);
 		else
 			take(arg, &req);

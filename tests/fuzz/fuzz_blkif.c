@@ -54,8 +54,7 @@ static void check_taken(void *arg, const struct blk_req *taken)
 	} else if (taken->nsegs > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 		abort();
 	}
-	if (req->nsegs > BLK_MAX_SEGS ||
-	    req->sector > r->sectors ||
+	if (req->nsegs > BLK_MAX_SEGS || req->sector > r->sectors ||
 	    req->nsectors > r->sectors - req->sector)
 		abort();
 	if (req->op == BLK_OP_DISCARD && (!r->f.discard || r->f.readonly))

@@ -130,8 +130,8 @@ static void test_req_bad(void)
 	r = rw(BLKIF_OP_FLUSH_DISKCACHE, 0, 0);
 	CU_ASSERT_EQUAL(status_of(&r, &plain, &q), BLKIF_RSP_EOPNOTSUPP);
 	for (uint8_t op = BLKIF_OP_WRITE_BARRIER; op < 255; op++) {
-		if (op == BLKIF_OP_FLUSH_DISKCACHE ||
-		    op == BLKIF_OP_DISCARD || op == BLKIF_OP_INDIRECT)
+		if (op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_DISCARD ||
+		    op == BLKIF_OP_INDIRECT)
 			continue;
 		r = rw(op, 0, 1);
 		CU_ASSERT_EQUAL(status_of(&r, &all, &q), BLKIF_RSP_EOPNOTSUPP);

@@ -215,8 +215,8 @@ static void send_live(struct bl_stream *s, const char *src, struct writer *w,
 				BL_OK);
 	for (int round = 0; mirror && round < 5; round++) {
 		usleep(20000);
-		CU_ASSERT_EQUAL(disk_send_mirror(&ds, enc, &n, err, sizeof(err)),
-				BL_OK);
+		CU_ASSERT_EQUAL(
+		    disk_send_mirror(&ds, enc, &n, err, sizeof(err)), BL_OK);
 	}
 	before = ds.chunks_sent;
 	CU_ASSERT_EQUAL(disk_send_finish(&ds, enc, err, sizeof(err)), BL_OK);

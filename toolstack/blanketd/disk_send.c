@@ -182,8 +182,8 @@ int disk_send_mirror(struct disk_send *ds, struct mig_enc *enc, uint64_t *n_r,
 
 	if (rc)
 		return rc;
-	rc = call(ds, BLK_CTL_SENT, 0, "answering the writes sent", err,
-		  errlen);
+	rc =
+	    call(ds, BLK_CTL_SENT, 0, "answering the writes sent", err, errlen);
 	if (!rc && reply.n != 1) {
 		snprintf(err, errlen, "%s: its backend's answer to SENT",
 			 ds->what);

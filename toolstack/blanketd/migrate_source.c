@@ -421,12 +421,13 @@ static int finish_disks(struct source *m, char *err, size_t errlen)
 
 		rc = disk_send_finish(ds, m->enc, err, errlen);
 		if (!rc)
-			log_info("\"%s\": %s: %llu writes waited for the "
-				 "mirror to send them; %llu chunks left for "
-				 "the downtime",
-				 m->req->name, ds->what,
-				 (unsigned long long)ds->writes_held,
-				 (unsigned long long)(ds->chunks_sent - before));
+			log_info(
+			    "\"%s\": %s: %llu writes waited for the "
+			    "mirror to send them; %llu chunks left for "
+			    "the downtime",
+			    m->req->name, ds->what,
+			    (unsigned long long)ds->writes_held,
+			    (unsigned long long)(ds->chunks_sent - before));
 	}
 	return rc;
 }
