@@ -61,7 +61,7 @@ UNIT_SRC   := $(wildcard tests/unit/*.c)
 C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
               drivers/blk/main.c $(BLK_XEN) \
               lab/main.c $(DAEMON_SRC) lab/agent/agent.c lab/guest/heartbeat.c \
-              lab/guest/diskwriter.c \
+              lab/guest/diskwriter.c lab/guest/netecho.c \
               lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
               $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h lab/guest/*.h \
@@ -75,6 +75,7 @@ STAMP      := $(BUILD)/bin/blanket-lab-stamp
 BLK        := $(BUILD)/bin/blanket-blk
 HEARTBEAT  := $(BUILD)/lab/heartbeat
 DISKWRITER := $(BUILD)/lab/diskwriter
+NETECHO    := $(BUILD)/lab/netecho
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 DOM0_IMAGE := $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
 LAB_IMAGE  := $(BUILD)/lab/xen $(DOM0_IMAGE)
@@ -157,15 +158,20 @@ $(BUILD)/lab/debs.list: config/lab-packages.txt lab/image/fetch-debs | $(SETUP_S
 $(BUILD)/lab/heartbeat.cpio.gz: $(HEARTBEAT) lab/image/mkguest
 	lab/image/mkguest $(HEARTBEAT) $@
 
-# The disk guest loads blkfront, from the node's kernel package.
-$(BUILD)/lab/xen-blkfront.ko: $(BUILD)/lab/debs.list
+# The disk guest loads blkfront, the network guest netfront, from the
+# node's kernel package.
+$(BUILD)/lab/xen-%front.ko: $(BUILD)/lab/debs.list
 	dpkg-deb --fsys-tarfile $$(grep /linux-image- $<) | \
-		tar -xO --wildcards '*/xen-blkfront.ko' >$@.new
+		tar -xO --wildcards '*/xen-$*front.ko' >$@.new
 	mv $@.new $@
 
 $(BUILD)/lab/diskwriter.cpio.gz: $(DISKWRITER) $(BUILD)/lab/xen-blkfront.ko \
 		lab/image/mkguest
 	lab/image/mkguest $(DISKWRITER) $@ $(BUILD)/lab/xen-blkfront.ko
+
+$(BUILD)/lab/netecho.cpio.gz: $(NETECHO) $(BUILD)/lab/xen-netfront.ko \
+		lab/image/mkguest
+	lab/image/mkguest $(NETECHO) $@ $(BUILD)/lab/xen-netfront.ko
 
 xen: $(XEN)
 $(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
@@ -181,10 +187,12 @@ NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD) $(BLK) $(STAMP)
 
 GUEST_FILES = $(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
               $(BUILD)/lab/diskwriter.cpio.gz lab/guest/diskwriter.cfg \
-              $(DISKWRITER)
+              $(DISKWRITER) \
+              $(BUILD)/lab/netecho.cpio.gz lab/guest/netecho.cfg
 
 $(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) $(GUEST_FILES) \
-		$(wildcard lab/image/*) drivers/blk/blanket-blk-hotplug
+		$(wildcard lab/image/*) drivers/blk/blanket-blk-hotplug \
+		drivers/net/blanket-vif-hotplug
 	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab $(GUEST_FILES) \
 		-- $(NODE_PROGRAMS)
 

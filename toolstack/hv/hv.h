@@ -63,6 +63,9 @@ struct hv_disk {
 /* The hotplug script blanket gives a guest's disks (in Xen's scripts
  * folder); a configuration may name it, or Xen's block. */
 #define HV_DISK_HOTPLUG "blanket-blk"
+/* The one it gives their vifs (drivers/net/blanket-vif-hotplug); a
+ * configuration may name it, or one of Xen's vif scripts. */
+#define HV_VIF_HOTPLUG "blanket-vif"
 
 /* A running guest's disk, as its node sees it. */
 struct hv_disk_state {

@@ -294,23 +294,39 @@ static int check_memory(struct hv_libxl *h, const libxl_domain_config *cfg,
 	return BL_OK;
 }
 
-/* Disks with no hotplug script of their own get blanket-blk's
- * (drivers/blk/blanket-blk-hotplug): blanket-blk opens the image itself,
- * and Xen's block script, which makes a loop device nobody uses, costs
- * the guest seconds at each start and each migration's downtime. */
+/* *script, when the configuration named none: blanket's. */
+static int default_script(char **script, const char *blankets, char *err,
+			  size_t errlen)
+{
+	if (*script)
+		return BL_OK;
+	*script = strdup(blankets);
+	if (!*script) {
+		snprintf(err, errlen, "out of memory");
+		return BL_ERR_NOMEM;
+	}
+	return BL_OK;
+}
+
+/* Devices with no hotplug script of their own get blanket's. Disks,
+ * blanket-blk's (drivers/blk/blanket-blk-hotplug): blanket-blk opens the
+ * image itself, and Xen's block script, which makes a loop device nobody
+ * uses, costs the guest seconds at each start and each migration's
+ * downtime. Vifs, blanket-vif (drivers/net/blanket-vif-hotplug): Xen's
+ * vif-bridge uses brctl where there is one, whose sockets a migration's
+ * restore worker may not open. */
 static int use_blanket_hotplug(libxl_domain_config *cfg, char *err,
 			       size_t errlen)
 {
-	for (int i = 0; i < cfg->num_disks; i++) {
-		if (cfg->disks[i].script)
-			continue;
-		cfg->disks[i].script = strdup(HV_DISK_HOTPLUG);
-		if (!cfg->disks[i].script) {
-			snprintf(err, errlen, "out of memory");
-			return BL_ERR_NOMEM;
-		}
-	}
-	return BL_OK;
+	int rc = BL_OK;
+
+	for (int i = 0; !rc && i < cfg->num_disks; i++)
+		rc = default_script(&cfg->disks[i].script, HV_DISK_HOTPLUG, err,
+				    errlen);
+	for (int i = 0; !rc && i < cfg->num_nics; i++)
+		rc = default_script(&cfg->nics[i].script, HV_VIF_HOTPLUG, err,
+				    errlen);
+	return rc;
 }
 
 static int hl_create(void *ctx, const struct hv_policy *policy,

@@ -22,7 +22,7 @@
  * name one of these and nothing else. */
 static const char *const disk_scripts[] = {"block", HV_DISK_HOTPLUG};
 static const char *const vif_scripts[] = {"vif-bridge", "vif-route", "vif-nat",
-					  "vif-openvswitch"};
+					  "vif-openvswitch", HV_VIF_HOTPLUG};
 
 void hv_policy_default(struct hv_policy *p)
 {

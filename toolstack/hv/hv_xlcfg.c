@@ -290,7 +290,7 @@ static int parse_mac(const char *s, libxl_mac mac)
 }
 
 /* One vif spec: comma-separated key=value (mac, bridge, ip, script,
- * vifname), as in xl-network-configuration(5). */
+ * vifname, rate), as in xl-network-configuration(5). */
 static int parse_vif(struct parse *p, int idx, const char *spec,
 		     libxl_device_nic *nic)
 {
@@ -318,6 +318,14 @@ static int parse_vif(struct parse *p, int idx, const char *spec,
 					  eq + 1);
 			continue;
 		}
+		if (!strcmp(tok, "rate")) {
+			if (xlu_vif_parse_rate(p->xlu, eq + 1, nic))
+				rc = fail(p,
+					  "vif %d: bad rate \"%s\" (a rate "
+					  "such as 10Mb/s, or 10Mb/s@20ms)",
+					  idx, eq + 1);
+			continue;
+		}
 		if (!strcmp(tok, "bridge"))
 			dst = &nic->bridge;
 		else if (!strcmp(tok, "ip"))
@@ -327,7 +335,9 @@ static int parse_vif(struct parse *p, int idx, const char *spec,
 		else if (!strcmp(tok, "vifname"))
 			dst = &nic->ifname;
 		if (!dst) {
-			rc = fail(p, "vif %d: setting \"%s\" is not supported",
+			rc = fail(p,
+				  "vif %d: setting \"%s\" is not supported "
+				  "(mac, bridge, ip, rate, script, vifname)",
 				  idx, tok);
 			break;
 		}
@@ -467,8 +477,14 @@ void hv_xlcfg_describe(const libxl_domain_config *cfg, FILE *out)
 				n->mac[5]);
 		else
 			fprintf(out, "(auto)");
-		fprintf(out, " bridge=%s ip=%s script=%s\n", or_none(n->bridge),
-			or_none(n->ip), or_none(n->script));
+		fprintf(out, " bridge=%s ip=%s script=%s vifname=%s",
+			or_none(n->bridge), or_none(n->ip), or_none(n->script),
+			or_none(n->ifname));
+		if (n->rate_bytes_per_interval)
+			fprintf(out, " rate=%lluB/%uus",
+				(unsigned long long)n->rate_bytes_per_interval,
+				n->rate_interval_usecs);
+		fprintf(out, "\n");
 	}
 }
 
@@ -680,6 +696,36 @@ static int put_disk(FILE *out, int i, const libxl_device_disk *d, char *err,
 	return rc;
 }
 
+/* ",rate=..." for a nic with a rate. libxlutil keeps bytes per interval,
+ * floor(B/s * us / 10^6), from a rate of at most 2^32 - 1 units (B, KB,
+ * MB, GB a second): the least such rate that gives the same bytes back,
+ * which one exists for (the file's own). */
+static void put_rate(FILE *f, const libxl_device_nic *n)
+{
+	static const char *const units[] = {"", "K", "M", "G"};
+	unsigned __int128 us = n->rate_interval_usecs, lo, hi, unit = 1;
+
+	if (!n->rate_bytes_per_interval || !us)
+		return;
+	lo =
+	    ((unsigned __int128)n->rate_bytes_per_interval * 1000000 + us - 1) /
+	    us;
+	/* past the last rate that gives them */
+	hi = ((unsigned __int128)(n->rate_bytes_per_interval + 1) * 1000000 +
+	      us - 1) /
+	     us;
+	for (size_t i = 0; i < 4; i++, unit *= 1000) {
+		unsigned __int128 x = (lo + unit - 1) / unit;
+
+		if (x * unit < hi && x <= UINT32_MAX) {
+			fprintf(f, ",rate=%llu%sB/s@%uus",
+				(unsigned long long)x, units[i],
+				n->rate_interval_usecs);
+			return;
+		}
+	}
+}
+
 static int put_vif(FILE *out, const libxl_device_nic *n, char *err,
 		   size_t errlen)
 {
@@ -697,6 +743,7 @@ static int put_vif(FILE *out, const libxl_device_nic *n, char *err,
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (values[i])
 			fprintf(f, ",%s=%s", keys[i], values[i]);
+	put_rate(f, n);
 	fclose(f);
 	rc = spec ? put_quoted(out, '\'', spec, "vif", err, errlen)
 		  : BL_ERR_NOMEM;

@@ -1,0 +1,54 @@
+# Guests' network through their vifs against real Xen: two network guests,
+# created with blanket from an xl.cfg whose vif names a MAC and the node's
+# bridge, one on each node; the one on node2 sends a UDP datagram every
+# 10 ms to the one on node1, which echoes it back, across the link between
+# the nodes (both dom0s bridge it). Each vif is on its node's bridge. Then
+# the echoing guest migrates to node2 while the other counts: its echoes
+# carry on there, with the count and the longest gap printed.
+. "$(dirname "$0")/../../lab/lib.sh"
+cfg=$(dirname "$0")/../../lab/guest/netecho.cfg
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The guest's file under another name, MAC and address (and peer).
+netecho_cfg() { # name mac-last-byte address [peer]
+	sed -e "s/^name = .*/name = \"$1\"/" \
+		-e "s/00:16:3e:00:00:01/00:16:3e:00:00:$2/" \
+		-e "s|net_addr=[^ \"]*|net_addr=$3${4:+ net_peer=$4}|" \
+		"$cfg" >"$tmp/$1.cfg"
+	echo "$tmp/$1.cfg"
+}
+
+# The echo counts the sending guest last printed: "SENT ECHOED GAP-MS".
+counts() { # node log
+	on "$1" sed -n 's/^net sent \([0-9]*\) echoed \([0-9]*\) gap-ms \([0-9]*\).*/\1 \2 \3/p' \
+		"$2" | tail -n 1
+}
+echoed() { counts "$1" "$2" | awk '{print $2}'; }
+echoed_past() { local n; n=$(echoed "$1" "$2"); [ "${n:-0}" -ge "$3" ]; }
+net_up() { on "$1" grep -q '^net up ' "$2"; }
+
+on node1 rm -f "$(console_log net-echo)" "$(console_log net-echo incoming)"
+on node2 rm -f "$(console_log net-echo)" "$(console_log net-echo incoming)" \
+	"$(console_log net-count)"
+blanket create -n node1 "$(netecho_cfg net-echo 0a 10.98.0.10/24)" |
+	grep -q 'created net-echo'
+blanket create -n node2 "$(netecho_cfg net-count 0b 10.98.0.11/24 10.98.0.10)" |
+	grep -q 'created net-count'
+wait_for 120 "the echoing guest's network" net_up node1 "$(console_log net-echo)"
+log=$(console_log net-count)
+wait_for 120 "100 echoes across the nodes" echoed_past node2 "$log" 100
+echo "before: sent, echoed, longest gap (ms): $(counts node2 "$log")"
+# Each vif on its node's bridge, named as libxl names it.
+on node1 ip -o link show master xenbr0 | grep -q "vif$(on node1 xl domid net-echo)\.0"
+on node2 ip -o link show master xenbr0 | grep -q "vif$(on node2 xl domid net-count)\.0"
+
+# The echoing guest moves to node2; the echoes carry on from there.
+blanket migrate net-echo node2
+before=$(echoed node2 "$log")
+wait_for 120 "100 echoes after the move" echoed_past node2 "$log" $((before + 100))
+read -r sent got gap <<<"$(counts node2 "$log")"
+echo "after: sent $sent, echoed $got, lost $((sent - got)), longest gap $gap ms"
+
+blanket destroy net-echo
+blanket destroy net-count
