@@ -39,14 +39,23 @@ wait_for 120 "the echoing guest's network" net_up node1 "$(console_log net-echo)
 log=$(console_log net-count)
 wait_for 120 "100 echoes across the nodes" echoed_past node2 "$log" 100
 echo "before: sent, echoed, longest gap (ms): $(counts node2 "$log")"
-# Each vif on its node's bridge, named as libxl names it.
-on node1 ip -o link show master xenbr0 | grep -q "vif$(on node1 xl domid net-echo)\.0"
-on node2 ip -o link show master xenbr0 | grep -q "vif$(on node2 xl domid net-count)\.0"
+# Each vif on its node's bridge, named as libxl names it, and in blanket
+# info as its node sees it.
+vif_shown() { # guest mac node
+	local domid
+	domid=$(on "$3" xl domid "$1")
+	on "$3" ip -o link show master xenbr0 | grep -q "vif$domid\.0" &&
+		blanket info "$1" |
+		grep -q "^vif: *0 $2, bridge xenbr0, vif$domid\.0, Connected$"
+}
+vif_shown net-echo 00:16:3e:00:00:0a node1
+vif_shown net-count 00:16:3e:00:00:0b node2
 
 # The echoing guest moves to node2; the echoes carry on from there.
 blanket migrate net-echo node2
 before=$(echoed node2 "$log")
 wait_for 120 "100 echoes after the move" echoed_past node2 "$log" $((before + 100))
+vif_shown net-echo 00:16:3e:00:00:0a node2
 read -r sent got gap <<<"$(counts node2 "$log")"
 echo "after: sent $sent, echoed $got, lost $((sent - got)), longest gap $gap ms"
 

@@ -119,7 +119,8 @@ static void build_ok_list(struct rpc_msg *m)
 	m->n_guests = 2;
 }
 
-/* Version 3's guest-info answer: the record, and its disks. */
+/* guest-info's answer: the record, its disks (version 3) and its vifs
+ * (version 4). */
 static void build_ok_guest(struct rpc_msg *m)
 {
 	m->guest = guest_web;
@@ -134,6 +135,14 @@ static void build_ok_guest(struct rpc_msg *m)
 	m->disks[1].disk.devid = 51728;
 	strcpy(m->disks[1].disk.path, "/var/lib/blanket/images/base.img");
 	m->disks[1].disk.readonly = true;
+	m->vifs = calloc(2, sizeof(*m->vifs));
+	m->n_vifs = 2;
+	strcpy(m->vifs[0].mac, "00:16:3e:00:00:0a");
+	strcpy(m->vifs[0].bridge, "xenbr0");
+	strcpy(m->vifs[0].ifname, "vif3.0");
+	strcpy(m->vifs[0].state, "Connected");
+	m->vifs[1].devid = 1;
+	strcpy(m->vifs[1].ifname, "web1");
 }
 
 static void build_migrate(struct rpc_msg *m)
@@ -206,45 +215,46 @@ static void build_error(struct rpc_msg *m)
 	strcpy(m->message, "no guest named web");
 }
 
+#define V3 (1u << 3)
+#define V4 (1u << 4)
+
 static const struct sample {
 	const char *file;
 	uint32_t type;
 	uint32_t request; /* for ok */
 	void (*build)(struct rpc_msg *m);
-	bool since_v3; /* its body changed in version 3 */
+	uint8_t changed; /* the versions its body changed in: bit v */
 } samples[] = {
-    {"node-info", RPC_NODE_INFO, 0, NULL, false},
-    {"guest-list", RPC_GUEST_LIST, 0, NULL, false},
-    {"guest-info", RPC_GUEST_INFO, 0, build_name, false},
-    {"guest-create", RPC_GUEST_CREATE, 0, build_create, false},
-    {"guest-destroy", RPC_GUEST_DESTROY, 0, build_name, false},
-    {"guest-shutdown", RPC_GUEST_SHUTDOWN, 0, build_shutdown, false},
-    {"guest-reboot", RPC_GUEST_REBOOT, 0, build_name, false},
-    {"guest-pause", RPC_GUEST_PAUSE, 0, build_name, false},
-    {"guest-unpause", RPC_GUEST_UNPAUSE, 0, build_name, false},
-    {"guest-console", RPC_GUEST_CONSOLE, 0, build_name, false},
-    {"console-data", RPC_CONSOLE_DATA, 0, build_console_data, false},
-    {"console-detach", RPC_CONSOLE_DETACH, 0, NULL, false},
-    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node, false},
-    {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list, false},
-    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest, true},
-    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, true},
-    {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, false},
-    {"error", RPC_ERROR, 0, build_error, false},
-    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, false},
-    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats, true},
-    {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, false},
-    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats, true},
-    {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, false},
-    {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive,
-     false},
-    {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, false},
-    {"ok-migrate-status", RPC_OK, RPC_MIGRATE_STATUS, build_ok_status, false},
-    {"migrate-settled", RPC_MIGRATE_SETTLED, 0, build_migration, false},
-    {"migrate-resolve", RPC_MIGRATE_RESOLVE, 0, build_resolve, false},
-    {"ok-migrate-resolve", RPC_OK, RPC_MIGRATE_RESOLVE, build_ok_resolve,
-     false},
-    {"name-hold", RPC_NAME_HOLD, 0, build_name, false},
+    {"node-info", RPC_NODE_INFO, 0, NULL, 0},
+    {"guest-list", RPC_GUEST_LIST, 0, NULL, 0},
+    {"guest-info", RPC_GUEST_INFO, 0, build_name, 0},
+    {"guest-create", RPC_GUEST_CREATE, 0, build_create, 0},
+    {"guest-destroy", RPC_GUEST_DESTROY, 0, build_name, 0},
+    {"guest-shutdown", RPC_GUEST_SHUTDOWN, 0, build_shutdown, 0},
+    {"guest-reboot", RPC_GUEST_REBOOT, 0, build_name, 0},
+    {"guest-pause", RPC_GUEST_PAUSE, 0, build_name, 0},
+    {"guest-unpause", RPC_GUEST_UNPAUSE, 0, build_name, 0},
+    {"guest-console", RPC_GUEST_CONSOLE, 0, build_name, 0},
+    {"console-data", RPC_CONSOLE_DATA, 0, build_console_data, 0},
+    {"console-detach", RPC_CONSOLE_DETACH, 0, NULL, 0},
+    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node, 0},
+    {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list, 0},
+    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest, V3 | V4},
+    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, V3 | V4},
+    {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, 0},
+    {"error", RPC_ERROR, 0, build_error, 0},
+    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, 0},
+    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats, V3},
+    {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, 0},
+    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats, V3},
+    {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, 0},
+    {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive, 0},
+    {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, 0},
+    {"ok-migrate-status", RPC_OK, RPC_MIGRATE_STATUS, build_ok_status, 0},
+    {"migrate-settled", RPC_MIGRATE_SETTLED, 0, build_migration, 0},
+    {"migrate-resolve", RPC_MIGRATE_RESOLVE, 0, build_resolve, 0},
+    {"ok-migrate-resolve", RPC_OK, RPC_MIGRATE_RESOLVE, build_ok_resolve, 0},
+    {"name-hold", RPC_NAME_HOLD, 0, build_name, 0},
 };
 
 static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);
@@ -290,6 +300,20 @@ static void assert_disks_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	}
 }
 
+static void assert_vifs_equal(const struct rpc_msg *x, const struct rpc_msg *y)
+{
+	CU_ASSERT_EQUAL_FATAL(x->n_vifs, y->n_vifs);
+	for (uint32_t i = 0; i < x->n_vifs; i++) {
+		const struct hv_vif_state *a = &x->vifs[i], *b = &y->vifs[i];
+
+		CU_ASSERT_EQUAL(a->devid, b->devid);
+		CU_ASSERT_STRING_EQUAL(a->mac, b->mac);
+		CU_ASSERT_STRING_EQUAL(a->bridge, b->bridge);
+		CU_ASSERT_STRING_EQUAL(a->ifname, b->ifname);
+		CU_ASSERT_STRING_EQUAL(a->state, b->state);
+	}
+}
+
 static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 {
 	CU_ASSERT_EQUAL(x->type, y->type);
@@ -330,6 +354,7 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.disk_bytes, y->migrate.disk_bytes);
 	CU_ASSERT_EQUAL(x->migrate.disk_wire_bytes, y->migrate.disk_wire_bytes);
 	assert_disks_equal(x, y);
+	assert_vifs_equal(x, y);
 	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));
 	CU_ASSERT_EQUAL(x->migrate.generation, y->migrate.generation);
 	CU_ASSERT(bl_id_equal(&x->migration, &y->migration));
@@ -395,17 +420,21 @@ static void test_golden_frames(void)
 
 	pair_open(&a, &b);
 	/* Version 2's frames (its fields only: the files are version 2's,
-	 * kept as they were), and version 3's where they differ. */
-	for (uint32_t v = 2; v <= 3; v++) {
+	 * kept as they were), and each later version's where they differ. */
+	for (uint32_t v = 2; v <= RPC_VERSION; v++) {
 		a.version = v;
 		for (size_t i = 0; i < n_samples; i++) {
 			sample_build(i, &m);
 			CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
 			n = drain(&b, buf, sizeof(buf));
 			CU_ASSERT_EQUAL(n % 8, 0);
-			snprintf(name, sizeof(name), "%s%s",
-				 v == 2 ? "" : "v3-", samples[i].file);
-			if (v == 2 || samples[i].since_v3)
+			if (v == 2)
+				snprintf(name, sizeof(name), "%s",
+					 samples[i].file);
+			else
+				snprintf(name, sizeof(name), "v%u-%s", v,
+					 samples[i].file);
+			if (v == 2 || samples[i].changed & (1u << v))
 				check_golden(name, buf, n);
 			rpc_msg_dispose(&m);
 		}
@@ -850,15 +879,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 4 to 5, server 2 to "
-		       "3");
+		       "no common version: client speaks 5 to 6, server 2 to "
+		       "4");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "3");
+		       "4");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 4 to 3");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 5 to 4");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);

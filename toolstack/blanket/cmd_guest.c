@@ -38,10 +38,29 @@ static void print_disks_json(const struct rpc_msg *m)
 	printf("]");
 }
 
-/* A guest record as JSON; with_disks: the record's disks too (guest-info's
- * answer). */
+static void print_vifs_json(const struct rpc_msg *m)
+{
+	printf(", \"vifs\": [");
+	for (uint32_t i = 0; i < m->n_vifs; i++) {
+		const struct hv_vif_state *v = &m->vifs[i];
+
+		printf("%s{\"devid\": %u, \"mac\": ", i ? ", " : "", v->devid);
+		json_string(stdout, v->mac[0] ? v->mac : NULL);
+		printf(", \"bridge\": ");
+		json_string(stdout, v->bridge[0] ? v->bridge : NULL);
+		printf(", \"interface\": ");
+		json_string(stdout, v->ifname[0] ? v->ifname : NULL);
+		printf(", \"state\": ");
+		json_string(stdout, v->state[0] ? v->state : NULL);
+		printf("}");
+	}
+	printf("]");
+}
+
+/* A guest record as JSON; with_devices: the record's disks and vifs too
+ * (guest-info's answer). */
 static void print_guest_json(const char *node, const struct hv_guest *g,
-			     const struct rpc_msg *with_disks)
+			     const struct rpc_msg *with_devices)
 {
 	char id[BL_ID_STR_LEN];
 
@@ -62,8 +81,10 @@ static void print_guest_json(const char *node, const struct hv_guest *g,
 		printf(", \"handed_to\": ");
 		json_string(stdout, g->handed_to[0] ? g->handed_to : NULL);
 	}
-	if (with_disks)
-		print_disks_json(with_disks);
+	if (with_devices) {
+		print_disks_json(with_devices);
+		print_vifs_json(with_devices);
+	}
 	printf("}");
 }
 
@@ -199,6 +220,20 @@ static void print_disks(const struct rpc_msg *m)
 	}
 }
 
+/* A guest record's vifs, as text. */
+static void print_vifs(const struct rpc_msg *m)
+{
+	for (uint32_t i = 0; i < m->n_vifs; i++) {
+		const struct hv_vif_state *v = &m->vifs[i];
+
+		printf("vif:        %u %s, bridge %s, %s, %s\n", v->devid,
+		       v->mac[0] ? v->mac : "(no mac)",
+		       v->bridge[0] ? v->bridge : "(none)",
+		       v->ifname[0] ? v->ifname : "(no interface)",
+		       v->state[0] ? v->state : "(no state)");
+	}
+}
+
 int cmd_info(const struct cmd_call *call)
 {
 	struct rpc_msg req, reply;
@@ -216,6 +251,7 @@ int cmd_info(const struct cmd_call *call)
 	} else if (!rc) {
 		print_guest(t.c.node[i].name, &reply.guest);
 		print_disks(&reply);
+		print_vifs(&reply);
 	}
 	rpc_msg_dispose(&reply);
 	guest_target_end(&t);

@@ -121,6 +121,31 @@ static void show_disks(struct session *ss, const char *name,
 	reply->n_disks = (uint32_t)n;
 }
 
+/* The vifs of the domain named name, for a guest record; a guest whose
+ * vifs cannot be listed is shown without them. */
+static void show_vifs(struct session *ss, const char *name,
+		      struct rpc_msg *reply)
+{
+	char why[BL_ERRMSG_MAX];
+	struct hv_vif_state *v = calloc(HV_VIFS_MAX, sizeof(*v));
+	size_t n = 0;
+
+	if (!v || ss->o->hv->vifs(ss->hv, name, v, &n, why, sizeof(why))) {
+		free(v);
+		return;
+	}
+	reply->vifs = v;
+	reply->n_vifs = (uint32_t)n;
+}
+
+/* A guest record's devices. */
+static void show_devices(struct session *ss, const char *name,
+			 struct rpc_msg *reply)
+{
+	show_disks(ss, name, reply);
+	show_vifs(ss, name, reply);
+}
+
 static int h_info(struct session *ss, const struct rpc_msg *req,
 		  struct rpc_msg *reply, char *err, size_t errlen)
 {
@@ -131,13 +156,13 @@ static int h_info(struct session *ss, const struct rpc_msg *req,
 	if (rc == BL_ERR_NOTFOUND &&
 	    ss->o->hv->info(ss->hv, away, &reply->guest) == BL_OK) {
 		show_unresolved(ss->o, &reply->guest);
-		show_disks(ss, away, reply);
+		show_devices(ss, away, reply);
 		return BL_OK;
 	}
 	if (rc == BL_ERR_NOTFOUND)
 		snprintf(err, errlen, "no guest named \"%s\"", req->name);
 	if (!rc)
-		show_disks(ss, req->name, reply);
+		show_devices(ss, req->name, reply);
 	return rc;
 }
 
@@ -159,7 +184,7 @@ static int h_create(struct session *ss, const struct rpc_msg *req,
 			       req->config_len, &reply->guest, err, errlen);
 	names_release(ss->o, name, &claim);
 	if (!rc)
-		show_disks(ss, name, reply);
+		show_devices(ss, name, reply);
 	return rc;
 }
 

@@ -75,6 +75,16 @@ struct hv_disk_state {
 	char state[16];	  /* its backend's xenbus state: "connected", ... */
 };
 
+#define HV_VIFS_MAX 16
+/* A running guest's vif, as its node sees it. */
+struct hv_vif_state {
+	uint32_t devid;
+	char mac[18];	 /* "00:16:3e:..." */
+	char bridge[32]; /* the bridge it joins, "" for none */
+	char ifname[32]; /* dom0's interface: vifDOMID.DEVID or vifname */
+	char state[16];	 /* its backend's xenbus state */
+};
+
 /* Every call returns BL_OK or a negative enum bl_err; calls that take an
  * err buffer fill it with a message for the user on failure. */
 struct hv_ops {
@@ -141,6 +151,10 @@ struct hv_ops {
 	 * states, in disks[], *n_r of them. */
 	int (*disks)(void *ctx, const char *name, struct hv_disk_state *disks,
 		     size_t *n_r, char *err, size_t errlen);
+	/* The guest's vifs (at most HV_VIFS_MAX) and their backends' states,
+	 * in vifs[], *n_r of them. */
+	int (*vifs)(void *ctx, const char *name, struct hv_vif_state *vifs,
+		    size_t *n_r, char *err, size_t errlen);
 };
 
 extern const struct hv_ops hv_libxl_ops;
@@ -171,6 +185,11 @@ int hv_config_admit(const struct hv_policy *policy, const char *config,
  * otherwise, or for a configuration the parser refuses. */
 int hv_config_disks(const char *config, size_t len, struct hv_disk *disks,
 		    size_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
+/* The vifs an xl.cfg(5) text gives, in its order, in vifs[HV_VIFS_MAX]
+ * (*n_r of them): devid, mac ("" when libxl picks it), bridge and ifname
+ * (vifname=) as the file says; no state. */
+int hv_config_vifs(const char *config, size_t len, struct hv_vif_state *vifs,
+		   size_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
 /* The devid of an xvd device name ("xvdb" -> 51728, "xvdq" -> 268439552):
  * Xen's docs/misc/vbd-interface. false for any other name. */
 bool hv_xvd_devid(const char *vdev, uint32_t *devid_r);

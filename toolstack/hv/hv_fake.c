@@ -532,6 +532,22 @@ static int fake_disks(void *ctx, const char *name, struct hv_disk_state *disks,
 	return rc;
 }
 
+/* The vifs its configuration names; no backend serves them here. */
+static int fake_vifs(void *ctx, const char *name, struct hv_vif_state *vifs,
+		     size_t *n_r, char *err, size_t errlen)
+{
+	char *text = NULL;
+	int rc = fake_config_text(ctx, name, &text, err, errlen);
+
+	*n_r = 0;
+	if (!rc)
+		rc = hv_config_vifs(text, strlen(text), vifs, n_r, err, errlen);
+	free(text);
+	for (size_t i = 0; !rc && i < *n_r; i++)
+		snprintf(vifs[i].state, sizeof(vifs[i].state), "none");
+	return rc;
+}
+
 static void set_suspended(struct fake *f, struct hv_guest *g)
 {
 	(void)f;
@@ -667,4 +683,5 @@ const struct hv_ops hv_fake_ops = {
     .restore = fake_restore,
     .adopt = fake_adopt,
     .disks = fake_disks,
+    .vifs = fake_vifs,
 };

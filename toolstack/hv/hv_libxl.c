@@ -811,6 +811,47 @@ static int hl_disks(void *ctx, const char *name, struct hv_disk_state *disks,
 	return BL_OK;
 }
 
+static int hl_vifs(void *ctx, const char *name, struct hv_vif_state *vifs,
+		   size_t *n_r, char *err, size_t errlen)
+{
+	struct hv_libxl *h = ctx;
+	libxl_device_nic *list;
+	libxl_nicinfo info;
+	uint32_t domid;
+	int n = 0, rc;
+
+	*n_r = 0;
+	rc = begin(h, name, &domid, err, errlen);
+	if (rc)
+		return rc;
+	list = libxl_device_nic_list(h->ctx, domid, &n);
+	for (int i = 0; i < n && *n_r < HV_VIFS_MAX; i++) {
+		const libxl_device_nic *nic = &list[i];
+		struct hv_vif_state *v = &vifs[(*n_r)++];
+
+		memset(v, 0, sizeof(*v));
+		v->devid = (uint32_t)nic->devid;
+		hv_mac_text(nic->mac, v->mac, sizeof(v->mac));
+		snprintf(v->bridge, sizeof(v->bridge), "%s",
+			 nic->bridge ? nic->bridge : "");
+		if (nic->ifname)
+			snprintf(v->ifname, sizeof(v->ifname), "%s",
+				 nic->ifname);
+		else
+			snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u",
+				 domid, v->devid);
+		libxl_nicinfo_init(&info);
+		if (!libxl_device_nic_getinfo(h->ctx, domid, &list[i], &info))
+			snprintf(v->state, sizeof(v->state), "%s",
+				 blk_xb_state_name(info.state));
+		libxl_nicinfo_dispose(&info);
+	}
+	for (int i = 0; i < n; i++)
+		libxl_device_nic_dispose(&list[i]);
+	free(list);
+	return BL_OK;
+}
+
 const struct hv_ops hv_libxl_ops = {
     .name = "libxl",
     .open = hl_open,
@@ -835,4 +876,5 @@ const struct hv_ops hv_libxl_ops = {
     .restore = hl_restore,
     .adopt = hl_adopt,
     .disks = hl_disks,
+    .vifs = hl_vifs,
 };

@@ -360,6 +360,9 @@ static int parse_vifs(struct parse *p, libxl_domain_config *cfg)
 		return BL_OK;
 	if (r)
 		return fail(p, "vif must be a list of network specifications");
+	if (n > (int)HV_VIFS_MAX)
+		return fail(p, "vif: %d network specifications (at most %d)", n,
+			    HV_VIFS_MAX);
 	cfg->nics = calloc((size_t)n, sizeof(*cfg->nics));
 	if (n && !cfg->nics)
 		return BL_ERR_NOMEM;
@@ -435,6 +438,15 @@ static bool mac_is_set(const libxl_mac mac)
 	return false;
 }
 
+void hv_mac_text(const libxl_mac mac, char *buf, size_t len)
+{
+	if (!mac_is_set(mac))
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
 static const char *or_none(const char *s)
 {
 	return s ? s : "(none)";
@@ -469,14 +481,10 @@ void hv_xlcfg_describe(const libxl_domain_config *cfg, FILE *out)
 	}
 	for (int i = 0; i < cfg->num_nics; i++) {
 		const libxl_device_nic *n = &cfg->nics[i];
+		char mac[18];
 
-		fprintf(out, "vif[%d] = mac=", i);
-		if (mac_is_set(n->mac))
-			fprintf(out, "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
-				n->mac[1], n->mac[2], n->mac[3], n->mac[4],
-				n->mac[5]);
-		else
-			fprintf(out, "(auto)");
+		hv_mac_text(n->mac, mac, sizeof(mac));
+		fprintf(out, "vif[%d] = mac=%s", i, mac[0] ? mac : "(auto)");
 		fprintf(out, " bridge=%s ip=%s script=%s vifname=%s",
 			or_none(n->bridge), or_none(n->ip), or_none(n->script),
 			or_none(n->ifname));
@@ -599,6 +607,33 @@ int hv_config_disks(const char *config, size_t len, struct hv_disk *disks,
 			o->readonly = !d->readwrite;
 			*n_r = (size_t)i + 1;
 		}
+	}
+	libxl_domain_config_dispose(&cfg);
+	return rc;
+}
+
+int hv_config_vifs(const char *config, size_t len, struct hv_vif_state *vifs,
+		   size_t *n_r, char *err, size_t errlen)
+{
+	libxl_domain_config cfg;
+	int rc;
+
+	libxl_domain_config_init(&cfg);
+	rc = hv_xlcfg_parse("the guest's configuration", config, len, &cfg, err,
+			    errlen);
+	*n_r = 0;
+	for (int i = 0; !rc && i < cfg.num_nics; i++) {
+		const libxl_device_nic *n = &cfg.nics[i];
+		struct hv_vif_state *o = &vifs[i];
+
+		memset(o, 0, sizeof(*o));
+		o->devid = (uint32_t)n->devid;
+		hv_mac_text(n->mac, o->mac, sizeof(o->mac));
+		snprintf(o->bridge, sizeof(o->bridge), "%s",
+			 n->bridge ? n->bridge : "");
+		snprintf(o->ifname, sizeof(o->ifname), "%s",
+			 n->ifname ? n->ifname : "");
+		*n_r = (size_t)i + 1;
 	}
 	libxl_domain_config_dispose(&cfg);
 	return rc;

@@ -39,4 +39,7 @@ int hv_xlcfg_write(const libxl_domain_config *cfg, FILE *out, char *err,
  * `blanket create --dry-run` shows and the golden tests compare). */
 void hv_xlcfg_describe(const libxl_domain_config *cfg, FILE *out);
 
+/* mac as "00:16:3e:...", in buf; "" when it is unset (libxl picks one). */
+void hv_mac_text(const libxl_mac mac, char *buf, size_t len);
+
 #endif

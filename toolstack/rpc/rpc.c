@@ -208,8 +208,51 @@ static void get_disk(struct rpc__rd *rd, struct hv_disk_state *d)
 	get_cstr(rd, "disk_state", d->state, sizeof(d->state), true);
 }
 
+/* A vif of a guest record (version 4). */
+static void put_vif(struct rpc__wr *wr, const struct hv_vif_state *v)
+{
+	rpc__put_u32(wr, v->devid);
+	put_cstr(wr, v->mac, sizeof(v->mac), true);
+	put_cstr(wr, v->bridge, sizeof(v->bridge), true);
+	put_cstr(wr, v->ifname, sizeof(v->ifname), true);
+	put_cstr(wr, v->state, sizeof(v->state), true);
+}
+
+static void get_vif(struct rpc__rd *rd, struct hv_vif_state *v)
+{
+	rpc__get_u32(rd, "vif_devid", &v->devid);
+	get_cstr(rd, "mac", v->mac, sizeof(v->mac), true);
+	get_cstr(rd, "bridge", v->bridge, sizeof(v->bridge), true);
+	get_cstr(rd, "ifname", v->ifname, sizeof(v->ifname), true);
+	get_cstr(rd, "vif_state", v->state, sizeof(v->state), true);
+}
+
+/* A count (field, at most max) into *n_r; room for that many items of
+ * size bytes, malloc'd (NULL for none), for the caller to read them in. */
+static void *get_items(struct rpc__rd *rd, const char *field, uint32_t max,
+		       size_t size, uint32_t *n_r)
+{
+	uint32_t n;
+	void *items;
+
+	rpc__get_u32(rd, field, &n);
+	if (rd->rc || n == 0)
+		return NULL;
+	if (n > max) {
+		rpc__rd_fail(rd, BL_ERR_PROTO, field, "out of range");
+		return NULL;
+	}
+	items = calloc(n, size);
+	if (!items) {
+		rpc__rd_fail(rd, BL_ERR_NOMEM, field, "out of memory");
+		return NULL;
+	}
+	*n_r = n;
+	return items;
+}
+
 /* guest-info's and guest-create's: the guest record, then (version 3) its
- * disks. */
+ * disks, then (version 4) its vifs. */
 static void put_guest_result(struct rpc__wr *wr, const struct rpc_msg *m)
 {
 	put_guest(wr, &m->guest);
@@ -220,30 +263,30 @@ static void put_guest_result(struct rpc__wr *wr, const struct rpc_msg *m)
 	rpc__put_u32(wr, m->n_disks);
 	for (uint32_t i = 0; i < m->n_disks && !wr->rc; i++)
 		put_disk(wr, &m->disks[i]);
+	if (wr->version < 4)
+		return;
+	if (m->n_vifs > HV_VIFS_MAX || (m->n_vifs && !m->vifs))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->n_vifs);
+	for (uint32_t i = 0; i < m->n_vifs && !wr->rc; i++)
+		put_vif(wr, &m->vifs[i]);
 }
 
 static void get_guest_result(struct rpc__rd *rd, struct rpc_msg *m)
 {
-	uint32_t n;
-
 	get_guest(rd, &m->guest);
 	if (rd->version < 3)
 		return;
-	rpc__get_u32(rd, "disk_count", &n);
-	if (rd->rc || n == 0)
-		return;
-	if (n > HV_DISKS_MAX) {
-		rpc__rd_fail(rd, BL_ERR_PROTO, "disk_count", "out of range");
-		return;
-	}
-	m->disks = calloc(n, sizeof(*m->disks));
-	if (!m->disks) {
-		rpc__rd_fail(rd, BL_ERR_NOMEM, "disk_count", "out of memory");
-		return;
-	}
-	m->n_disks = n;
-	for (uint32_t i = 0; i < n && !rd->rc; i++)
+	m->disks = get_items(rd, "disk_count", HV_DISKS_MAX, sizeof(*m->disks),
+			     &m->n_disks);
+	for (uint32_t i = 0; i < m->n_disks && !rd->rc; i++)
 		get_disk(rd, &m->disks[i]);
+	if (rd->version < 4 || rd->rc)
+		return;
+	m->vifs = get_items(rd, "vif_count", HV_VIFS_MAX, sizeof(*m->vifs),
+			    &m->n_vifs);
+	for (uint32_t i = 0; i < m->n_vifs && !rd->rc; i++)
+		get_vif(rd, &m->vifs[i]);
 }
 
 struct result_desc {
@@ -609,6 +652,7 @@ void rpc_msg_dispose(struct rpc_msg *m)
 	free(m->data);
 	free(m->guests);
 	free(m->disks);
+	free(m->vifs);
 	rpc_msg_init(m);
 }
 

@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 3 /* the highest version we speak */
+#define RPC_VERSION 4 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
@@ -131,6 +131,9 @@ struct rpc_msg {
 	/* guest-info, guest-create (version 3): the guest's disks, malloc'd */
 	struct hv_disk_state *disks;
 	uint32_t n_disks;
+	/* guest-info, guest-create (version 4): the guest's vifs, malloc'd */
+	struct hv_vif_state *vifs;
+	uint32_t n_vifs;
 	struct hv_guest *guests; /* guest-list: malloc'd */
 	uint32_t n_guests;
 	struct bl_id instance; /* migrate-receive, -status: the node's */
