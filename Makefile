@@ -87,7 +87,8 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
-        host-test fuzz fuzz-check bench bench-disk bench-disk-migrate format \
+        host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
+        bench-net-migrate format \
         clean
 .DELETE_ON_ERROR:
 
@@ -301,6 +302,9 @@ bench-disk: all lab-image
 
 bench-disk-migrate: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/disk-migrate
+
+bench-net-migrate: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/net-migrate
 
 # The migration stream codec on the host (tests/bench/mig-pipeline runs it).
 $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \
