@@ -29,7 +29,7 @@ struct disk_send {
 	struct blk_hashes hashes; /* of what was sent */
 	uint64_t bytes;		  /* disk-data bytes sent */
 	uint64_t chunks_sent;
-	uint64_t writes_held; /* by the mirror, waiting to be sent */
+	uint64_t writes_held; /* the mirror held since it began (SENT) */
 };
 
 #define DISK_SEND_NONE ((struct disk_send){.img_fd = -1, .ctl_fd = -1})
