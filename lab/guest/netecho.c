@@ -6,11 +6,13 @@
  * kernel command line, and answers every UDP datagram sent to its port 7
  * with the same bytes (echo). Printed on the console:
  *     net up <address>/<len> mtu <mtu>
- * With net_peer=A.B.C.D it also sends a numbered datagram to that peer's
- * port 7 every net_ms=N milliseconds (default 10) and counts the echoes:
+ * With net_peer=A.B.C.D it also sends a numbered datagram of net_size=N
+ * bytes (8 to 8192, default 8) to that peer's port 7 every net_ms=N
+ * milliseconds (default 10) and counts the echoes that come back whole:
  *     net sent <S> echoed <E> gap-ms <G>
  * once a second, G being the longest time so far between two echoes
- * (from the first echo on).
+ * (from the first echo on). A datagram larger than the link's MTU goes in
+ * IP fragments.
  *
  * Installed as /sbin/poweroff and /sbin/reboot too, as the other guests
  * are.
@@ -36,6 +38,7 @@
 #include "lab/guest/guest_init.h"
 
 #define ECHO_PORT 7
+#define SIZE_MAX_ 8192
 
 static int64_t now_ms(void)
 {
@@ -149,9 +152,31 @@ struct counts {
 	int64_t last_echo, gap; /* -1: no echo yet */
 };
 
-/* Serve echoes, and with a peer send to it every every_ms. */
-static void run(const struct in_addr *peer, long every_ms)
+/* Datagram seq of size bytes: the number, then bytes made from it. */
+static void make_datagram(unsigned char *d, size_t size, uint64_t seq)
 {
+	memcpy(d, &seq, sizeof(seq));
+	for (size_t i = sizeof(seq); i < size; i++)
+		d[i] = (unsigned char)(seq * 7 + i);
+}
+
+/* An echo that came back whole: the size sent, the bytes of its number. */
+static int echo_whole(const unsigned char *d, ssize_t len, size_t size)
+{
+	static unsigned char want[SIZE_MAX_];
+	uint64_t seq;
+
+	if (len != (ssize_t)size)
+		return 0;
+	memcpy(&seq, d, sizeof(seq));
+	make_datagram(want, size, seq);
+	return memcmp(d, want, size) == 0;
+}
+
+/* Serve echoes, and with a peer send to it every every_ms, size bytes. */
+static void run(const struct in_addr *peer, long every_ms, size_t size)
+{
+	static unsigned char out[SIZE_MAX_], buf[SIZE_MAX_ + 1];
 	struct sockaddr_in me = {.sin_family = AF_INET,
 				 .sin_port = htons(ECHO_PORT)};
 	struct sockaddr_in to = {.sin_family = AF_INET,
@@ -173,16 +198,14 @@ static void run(const struct in_addr *peer, long every_ms)
 		struct pollfd p[2] = {{.fd = s, .events = POLLIN},
 				      {.fd = cs, .events = POLLIN}};
 		int64_t now = now_ms(), wait = 1000;
-		unsigned char buf[9000];
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		ssize_t r;
 
 		if (peer && now >= next_send) {
-			uint64_t seq = c.sent++;
-
-			if (sendto(cs, &seq, sizeof(seq), 0,
-				   (struct sockaddr *)&to, sizeof(to)) < 0 &&
+			make_datagram(out, size, c.sent++);
+			if (sendto(cs, out, size, 0, (struct sockaddr *)&to,
+				   sizeof(to)) < 0 &&
 			    errno != ENETUNREACH && errno != EHOSTUNREACH)
 				printf("netecho: send: %s\n", strerror(errno));
 			next_send += every_ms;
@@ -208,7 +231,8 @@ static void run(const struct in_addr *peer, long every_ms)
 				sendto(s, buf, (size_t)r, 0,
 				       (struct sockaddr *)&from, fl);
 		}
-		if (p[1].revents && recv(cs, buf, sizeof(buf), 0) >= 0) {
+		if (p[1].revents &&
+		    echo_whole(buf, recv(cs, buf, sizeof(buf), 0), size)) {
 			now = now_ms();
 			if (c.last_echo >= 0 && now - c.last_echo > c.gap)
 				c.gap = now - c.last_echo;
@@ -221,20 +245,23 @@ static void run(const struct in_addr *peer, long every_ms)
 int main(int argc, char **argv)
 {
 	const char *addr = getenv("net_addr"), *peer = getenv("net_peer");
-	const char *ms = getenv("net_ms");
+	const char *ms = getenv("net_ms"), *sz = getenv("net_size");
 	long every_ms = ms ? strtol(ms, NULL, 10) : 10;
+	long size = sz ? strtol(sz, NULL, 10) : 8;
 	struct in_addr p;
 
 	guest_shutdown_if_asked(argc, argv);
 	guest_console();
 	if (every_ms < 1 || every_ms > 10000)
 		every_ms = 10;
+	if (size < 8 || size > SIZE_MAX_)
+		size = 8;
 	if (peer && inet_pton(AF_INET, peer, &p) != 1) {
 		printf("netecho: net_peer \"%s\": not an IPv4 address\n", peer);
 		peer = NULL;
 	}
 	if (addr && wait_for_eth0() && configure(addr) == 0)
-		run(peer ? &p : NULL, every_ms);
+		run(peer ? &p : NULL, every_ms, (size_t)size);
 	for (;;)
 		pause();
 }

@@ -1,20 +1,22 @@
 # Guests' network through their vifs against real Xen: two network guests,
 # created with blanket from an xl.cfg whose vif names a MAC and the node's
-# bridge, one on each node; the one on node2 sends a UDP datagram every
-# 10 ms to the one on node1, which echoes it back, across the link between
-# the nodes (both dom0s bridge it). Each vif is on its node's bridge. Then
-# the echoing guest migrates to node2 while the other counts: its echoes
-# carry on there, with the count and the longest gap printed.
+# bridge, one on each node; the one on node2 sends a 1,400-byte UDP
+# datagram every 10 ms to the one on node1, which echoes it back, across
+# the link between the nodes (both dom0s bridge it). Each vif is on its
+# node's bridge. Then the echoing guest migrates to node2 while the other
+# counts: its echoes carry on there, with the count and the longest gap
+# printed. Last, 8,000-byte datagrams (IP fragments on a 1,500 link) from
+# a third guest on node1 come back whole.
 . "$(dirname "$0")/../../lab/lib.sh"
 cfg=$(dirname "$0")/../../lab/guest/netecho.cfg
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # The guest's file under another name, MAC and address (and peer).
-netecho_cfg() { # name mac-last-byte address [peer]
+netecho_cfg() { # name mac-last-byte address [peer [size]]
 	sed -e "s/^name = .*/name = \"$1\"/" \
 		-e "s/00:16:3e:00:00:01/00:16:3e:00:00:$2/" \
-		-e "s|net_addr=[^ \"]*|net_addr=$3${4:+ net_peer=$4}|" \
+		-e "s|net_addr=[^ \"]*|net_addr=$3${4:+ net_peer=$4}${5:+ net_size=$5}|" \
 		"$cfg" >"$tmp/$1.cfg"
 	echo "$tmp/$1.cfg"
 }
@@ -33,7 +35,7 @@ on node2 rm -f "$(console_log net-echo)" "$(console_log net-echo incoming)" \
 	"$(console_log net-count)"
 blanket create -n node1 "$(netecho_cfg net-echo 0a 10.98.0.10/24)" |
 	grep -q 'created net-echo'
-blanket create -n node2 "$(netecho_cfg net-count 0b 10.98.0.11/24 10.98.0.10)" |
+blanket create -n node2 "$(netecho_cfg net-count 0b 10.98.0.11/24 10.98.0.10 1400)" |
 	grep -q 'created net-count'
 wait_for 120 "the echoing guest's network" net_up node1 "$(console_log net-echo)"
 log=$(console_log net-count)
@@ -59,5 +61,14 @@ vif_shown net-echo 00:16:3e:00:00:0a node2
 read -r sent got gap <<<"$(counts node2 "$log")"
 echo "after: sent $sent, echoed $got, lost $((sent - got)), longest gap $gap ms"
 
-blanket destroy net-echo
 blanket destroy net-count
+
+# Datagrams five times the link's MTU, node1 to the guest now on node2.
+on node1 rm -f "$(console_log net-big)"
+blanket create -n node1 "$(netecho_cfg net-big 0c 10.98.0.12/24 10.98.0.10 8000)" |
+	grep -q 'created net-big'
+big=$(console_log net-big)
+wait_for 120 "50 whole echoes of 8,000 bytes" echoed_past node1 "$big" 50
+echo "8,000 bytes: sent, echoed, longest gap (ms): $(counts node1 "$big")"
+blanket destroy net-big
+blanket destroy net-echo
