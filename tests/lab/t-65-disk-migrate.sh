@@ -39,7 +39,7 @@ out=$(blanket migrate --json $guest node2)
 echo "$out"
 grep -q "\"event\": \"done\", \"guest\": \"$guest\", \"from\": \"node1\", \"to\": \"node2\"" <<<"$out"
 grep -q '"phase": "disk"' <<<"$out"
-grep -q '"event": "done".*"disk_bytes": [1-9][0-9]*, "disk_wire_bytes": [1-9]' <<<"$out"
+grep -q '"event": "done".*"disk_bytes": [1-9][0-9]*, "disk_wire_bytes": [1-9][0-9]*, "disk_writes_held": [1-9]' <<<"$out"
 quiesced node1
 wait_for 30 "node2's backend to connect the disk" served_here node2
 log2=$(console_log $guest incoming)

@@ -166,6 +166,7 @@ static void build_migrate_stats(struct rpc_msg *m)
 	m->migrate.wire_bytes = 15508952;
 	m->migrate.disk_bytes = 68157440;
 	m->migrate.disk_wire_bytes = 67176792;
+	m->migrate.disk_writes_held = 175;
 }
 
 static void build_receive(struct rpc_msg *m)
@@ -244,9 +245,10 @@ static const struct sample {
     {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, 0},
     {"error", RPC_ERROR, 0, build_error, 0},
     {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, 0},
-    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats, V3},
+    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats, V3 | V4},
     {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, 0},
-    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats, V3},
+    {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats,
+     V3 | V4},
     {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, 0},
     {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive, 0},
     {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, 0},
@@ -353,6 +355,8 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.wire_bytes, y->migrate.wire_bytes);
 	CU_ASSERT_EQUAL(x->migrate.disk_bytes, y->migrate.disk_bytes);
 	CU_ASSERT_EQUAL(x->migrate.disk_wire_bytes, y->migrate.disk_wire_bytes);
+	CU_ASSERT_EQUAL(x->migrate.disk_writes_held,
+			y->migrate.disk_writes_held);
 	assert_disks_equal(x, y);
 	assert_vifs_equal(x, y);
 	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));

@@ -29,12 +29,14 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 		json_string(stdout, st->phase);
 		printf(", \"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
 		       "\"wire_bytes\": %llu, \"disk_bytes\": %llu, "
-		       "\"disk_wire_bytes\": %llu}\n",
+		       "\"disk_wire_bytes\": %llu, \"disk_writes_held\": "
+		       "%llu}\n",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->raw_bytes,
 		       (unsigned long long)st->wire_bytes,
 		       (unsigned long long)st->disk_bytes,
-		       (unsigned long long)st->disk_wire_bytes);
+		       (unsigned long long)st->disk_wire_bytes,
+		       (unsigned long long)st->disk_writes_held);
 		fflush(stdout);
 		return;
 	}
@@ -64,13 +66,15 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		       (unsigned long long)st->generation);
 		printf(", \"total_ms\": %llu, \"downtime_ms\": %llu, "
 		       "\"raw_bytes\": %llu, \"wire_bytes\": %llu, "
-		       "\"disk_bytes\": %llu, \"disk_wire_bytes\": %llu}\n",
+		       "\"disk_bytes\": %llu, \"disk_wire_bytes\": %llu, "
+		       "\"disk_writes_held\": %llu}\n",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->downtime_ms,
 		       (unsigned long long)st->raw_bytes,
 		       (unsigned long long)st->wire_bytes,
 		       (unsigned long long)st->disk_bytes,
-		       (unsigned long long)st->disk_wire_bytes);
+		       (unsigned long long)st->disk_wire_bytes,
+		       (unsigned long long)st->disk_writes_held);
 		return;
 	}
 	printf("migrated %s from %s to %s in %.1f s (migration %s, "
@@ -83,12 +87,16 @@ static void show_summary(const char *guest, const char *from, const char *to,
 	if (st->disk_bytes)
 		printf(" and %llu of disks",
 		       (unsigned long long)st->disk_bytes);
-	printf(", %llu on the wire (%.1f%%)\n",
+	printf(", %llu on the wire (%.1f%%)",
 	       (unsigned long long)st->wire_bytes,
 	       st->raw_bytes + st->disk_bytes
 		   ? 100.0 * (double)st->wire_bytes /
 			 (double)(st->raw_bytes + st->disk_bytes)
 		   : 0.0);
+	if (st->disk_writes_held)
+		printf("; %llu guest writes waited for the disk mirror",
+		       (unsigned long long)st->disk_writes_held);
+	printf("\n");
 }
 
 /* Ctrl-C, as a byte on a pipe the loop polls. */

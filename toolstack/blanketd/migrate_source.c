@@ -84,6 +84,17 @@ struct source {
 
 /* --- talking to the client --- */
 
+/* The guest writes the disks' mirror has held so far: how much it
+ * throttled the guest. */
+static uint64_t writes_held(const struct source *m)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->ndisks; i++)
+		n += m->disks[i].writes_held;
+	return n;
+}
+
 static void progress(struct source *m, const char *phase)
 {
 	struct mig_stats ms = {0};
@@ -100,6 +111,7 @@ static void progress(struct source *m, const char *phase)
 	p.migrate.wire_bytes = ms.wire_bytes;
 	p.migrate.disk_bytes = ms.disk_bytes;
 	p.migrate.disk_wire_bytes = ms.disk_wire;
+	p.migrate.disk_writes_held = writes_held(m);
 	/* The client may have gone: the migration goes on regardless. */
 	if (rpc_send(m->cli, &p))
 		log_debug("progress not sent");
@@ -622,6 +634,7 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	st_r->wire_bytes = ms.wire_bytes;
 	st_r->disk_bytes = ms.disk_bytes;
 	st_r->disk_wire_bytes = ms.disk_wire;
+	st_r->disk_writes_held = writes_held(m);
 	log_info(
 	    "\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
 	    "the wire; disks: %llu bytes of data, %llu on the wire; %.1f "

@@ -309,6 +309,9 @@ static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
 		return;
 	rpc__put_u64(wr, st->disk_bytes);
 	rpc__put_u64(wr, st->disk_wire_bytes);
+	if (wr->version < 4)
+		return;
+	rpc__put_u64(wr, st->disk_writes_held);
 }
 
 static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
@@ -326,6 +329,9 @@ static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
 		return;
 	rpc__get_u64(rd, "disk_bytes", &st->disk_bytes);
 	rpc__get_u64(rd, "disk_wire_bytes", &st->disk_wire_bytes);
+	if (rd->version < 4)
+		return;
+	rpc__get_u64(rd, "disk_writes_held", &st->disk_writes_held);
 }
 
 /* migrate-receive's: the destination's instance, which a source records

@@ -89,6 +89,8 @@ struct rpc_migrate_stats {
 	uint64_t wire_bytes;	  /* what went on the connection */
 	uint64_t disk_bytes;	  /* version 3: disk data sent */
 	uint64_t disk_wire_bytes; /* version 3: its share of wire_bytes */
+	/* version 4: guest writes the disks' mirror held until sent */
+	uint64_t disk_writes_held;
 };
 
 /* Any message, decoded. Which fields a type uses is in the spec's tables;
