@@ -36,9 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,14 +102,6 @@ static int verify(const char *path)
 	}
 	printf("records %llu\n", (unsigned long long)n);
 	return 0;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
 }
 
 static double now_s(void)
@@ -192,21 +181,14 @@ static void bench(long mib)
 /* The disk, once blkfront has found it; -1 after 60 s. */
 static int open_disk(void)
 {
-	int ko, fd;
+	int fd;
 
-	mkdir("/dev", 0755);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) < 0 &&
-	    errno != EBUSY)
-		printf("diskwriter: mount /dev: %s\n", strerror(errno));
-	ko = open("/lib/modules/xen-blkfront.ko", O_RDONLY | O_CLOEXEC);
-	if (ko < 0 || syscall(SYS_finit_module, ko, "", 0) < 0)
-		printf("diskwriter: loading xen-blkfront: %s\n",
-		       strerror(errno));
+	guest_load_frontend("diskwriter", "xen-blkfront");
 	for (int i = 0; i < 600; i++) {
 		fd = open("/dev/xvda", O_RDWR);
 		if (fd >= 0)
 			return fd;
-		sleep_ms(100);
+		guest_sleep_ms(100);
 	}
 	printf("diskwriter: no /dev/xvda after 60 s\n");
 	return -1;
@@ -246,7 +228,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		printf("ack %llu\n", (unsigned long long)seq);
-		sleep_ms(write_ms);
+		guest_sleep_ms(write_ms);
 	}
 	for (;;)
 		pause();

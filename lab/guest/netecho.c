@@ -28,10 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,30 +45,14 @@ static int64_t now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
-}
-
 /* netfront loaded and eth0 there; false after 60 s. */
 static int wait_for_eth0(void)
 {
-	int ko;
-
-	mkdir("/dev", 0755);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) < 0 &&
-	    errno != EBUSY)
-		printf("netecho: mount /dev: %s\n", strerror(errno));
-	ko = open("/lib/modules/xen-netfront.ko", O_RDONLY | O_CLOEXEC);
-	if (ko < 0 || syscall(SYS_finit_module, ko, "", 0) < 0)
-		printf("netecho: loading xen-netfront: %s\n", strerror(errno));
+	guest_load_frontend("netecho", "xen-netfront");
 	for (int i = 0; i < 600; i++) {
 		if (if_nametoindex("eth0"))
 			return 1;
-		sleep_ms(100);
+		guest_sleep_ms(100);
 	}
 	printf("netecho: no eth0 after 60 s\n");
 	return 0;

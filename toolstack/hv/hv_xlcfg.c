@@ -566,15 +566,23 @@ bool hv_xvd_devid(const char *vdev, uint32_t *devid_r)
 	return true;
 }
 
+/* A running guest's configuration, as blanketd keeps it, into *cfg (which
+ * the caller disposes of, parsed or not). */
+static int parse_kept(const char *config, size_t len, libxl_domain_config *cfg,
+		      char *err, size_t errlen)
+{
+	libxl_domain_config_init(cfg);
+	return hv_xlcfg_parse("the guest's configuration", config, len, cfg,
+			      err, errlen);
+}
+
 int hv_config_disks(const char *config, size_t len, struct hv_disk *disks,
 		    size_t *n_r, char *err, size_t errlen)
 {
 	libxl_domain_config cfg;
 	int rc;
 
-	libxl_domain_config_init(&cfg);
-	rc = hv_xlcfg_parse("the guest's configuration", config, len, &cfg, err,
-			    errlen);
+	rc = parse_kept(config, len, &cfg, err, errlen);
 	if (!rc && cfg.num_disks > (int)HV_DISKS_MAX) {
 		snprintf(err, errlen, "%d disks: at most %d move with a guest",
 			 cfg.num_disks, HV_DISKS_MAX);
@@ -618,9 +626,7 @@ int hv_config_vifs(const char *config, size_t len, struct hv_vif_state *vifs,
 	libxl_domain_config cfg;
 	int rc;
 
-	libxl_domain_config_init(&cfg);
-	rc = hv_xlcfg_parse("the guest's configuration", config, len, &cfg, err,
-			    errlen);
+	rc = parse_kept(config, len, &cfg, err, errlen);
 	*n_r = 0;
 	for (int i = 0; !rc && i < cfg.num_nics; i++) {
 		const libxl_device_nic *n = &cfg.nics[i];
