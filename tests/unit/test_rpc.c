@@ -109,6 +109,10 @@ static void build_ok_node(struct rpc_msg *m)
 	m->node_info.total_kib = 4194304;
 	m->node_info.free_kib = 3145728;
 	m->node_info.nr_cpus = 2;
+	/* version 5: its end of the overlay */
+	strcpy(m->overlay.key, "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=");
+	strcpy(m->overlay.addr, "10.200.0.1");
+	m->overlay.port = 51820;
 }
 
 static void build_ok_list(struct rpc_msg *m)
@@ -238,7 +242,7 @@ static const struct sample {
     {"guest-console", RPC_GUEST_CONSOLE, 0, build_name, 0},
     {"console-data", RPC_CONSOLE_DATA, 0, build_console_data, 0},
     {"console-detach", RPC_CONSOLE_DETACH, 0, NULL, 0},
-    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node, 0},
+    {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node, 1u << 5},
     {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list, 0},
     {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest, V3 | V4},
     {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, V3 | V4},
@@ -883,15 +887,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 5 to 6, server 2 to "
-		       "4");
+		       "no common version: client speaks 6 to 7, server 2 to "
+		       "5");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "4");
+		       "5");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 5 to 4");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 6 to 5");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);

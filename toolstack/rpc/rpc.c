@@ -12,6 +12,7 @@
  * in rpc_buf.c; this file checks values (states, flags, empty names). */
 #include "toolstack/rpc/rpc.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,13 @@ static void put_node_result(struct rpc__wr *wr, const struct rpc_msg *m)
 	rpc__put_u64(wr, n->total_kib);
 	rpc__put_u64(wr, n->free_kib);
 	rpc__put_u32(wr, n->nr_cpus);
+	if (wr->version < 5)
+		return;
+	if (!rpc_overlay_valid(&m->overlay))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	put_cstr(wr, m->overlay.key, sizeof(m->overlay.key), true);
+	put_cstr(wr, m->overlay.addr, sizeof(m->overlay.addr), true);
+	rpc__put_u32(wr, m->overlay.port);
 }
 
 static void get_node_result(struct rpc__rd *rd, struct rpc_msg *m)
@@ -149,6 +157,17 @@ static void get_node_result(struct rpc__rd *rd, struct rpc_msg *m)
 	rpc__get_u64(rd, "total_kib", &n->total_kib);
 	rpc__get_u64(rd, "free_kib", &n->free_kib);
 	rpc__get_u32(rd, "nr_cpus", &n->nr_cpus);
+	if (rd->version < 5)
+		return;
+	get_cstr(rd, "overlay_key", m->overlay.key, sizeof(m->overlay.key),
+		 true);
+	get_cstr(rd, "overlay_addr", m->overlay.addr, sizeof(m->overlay.addr),
+		 true);
+	rpc__get_u32(rd, "overlay_port", &m->overlay.port);
+	if (!rd->rc && !rpc_overlay_valid(&m->overlay))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "overlay",
+			     "not a WireGuard key, an IPv4 address and a port, "
+			     "nor all empty");
 }
 
 static void put_list_result(struct rpc__wr *wr, const struct rpc_msg *m)
@@ -637,6 +656,33 @@ const char *rpc_type_name(uint32_t type)
 	const struct msg_desc *d = msg_desc(type);
 
 	return d ? d->name : "unknown";
+}
+
+/* 32 bytes in base64 as wg(8) writes them: 43 characters, the last
+ * carrying 4 bits (its 2 low bits zero), and "=". */
+static bool wg_key_text(const char *k)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *c;
+
+	if (strlen(k) != RPC_OVERLAY_KEY_LEN || k[43] != '=')
+		return false;
+	for (int i = 0; i < 43; i++)
+		if (!k[i] || !(c = strchr(b64, k[i])))
+			return false;
+	c = strchr(b64, k[42]);
+	return ((c - b64) & 3) == 0;
+}
+
+bool rpc_overlay_valid(const struct rpc_overlay *ov)
+{
+	struct in_addr a;
+
+	if (!ov->key[0] && !ov->addr[0] && !ov->port)
+		return true;
+	return wg_key_text(ov->key) && inet_pton(AF_INET, ov->addr, &a) == 1 &&
+	       ov->port >= 1 && ov->port <= 65535;
 }
 
 bool rpc_type_is_request(uint32_t type)

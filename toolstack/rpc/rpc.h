@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 4 /* the highest version we speak */
+#define RPC_VERSION 5 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
@@ -29,6 +29,8 @@
 #define RPC_CONFIG_MAX	     524288u	    /* bytes */
 #define RPC_CONSOLE_MAX	     65536u	    /* bytes per console-data */
 #define RPC_TIMEOUT_MAX	     86400u	    /* guest-shutdown seconds */
+#define RPC_OVERLAY_KEY_LEN  44		    /* a WireGuard key in base64 */
+#define RPC_OVERLAY_ADDR_MAX 16		    /* dotted IPv4, NUL included */
 
 #define RPC_SHUTDOWN_FORCE 0x1u /* destroy after the timeout */
 #define RPC_SHUTDOWN_WAIT  0x2u /* reply once the guest is gone */
@@ -129,7 +131,14 @@ struct rpc_msg {
 	char node[RPC_NODE_NAME_MAX];  /* node-info */
 	char l0[RPC_L0_MAX];	       /* node-info: what the node runs on */
 	struct hv_node_info node_info; /* node-info */
-	struct hv_guest guest;	       /* guest-info, guest-create */
+	/* node-info (version 5): the node's end of the cluster overlay
+	 * (docs/network.md); all empty or 0 when it runs none */
+	struct rpc_overlay {
+		char key[RPC_OVERLAY_KEY_LEN + 1]; /* WireGuard public key */
+		char addr[RPC_OVERLAY_ADDR_MAX];   /* its address on wg0 */
+		uint32_t port;			   /* WireGuard's UDP port */
+	} overlay;
+	struct hv_guest guest; /* guest-info, guest-create */
 	/* guest-info, guest-create (version 3): the guest's disks, malloc'd */
 	struct hv_disk_state *disks;
 	uint32_t n_disks;
@@ -146,6 +155,10 @@ struct rpc_msg {
 	char message[RPC_MESSAGE_MAX];
 };
 
+/* An overlay record a node may send: all empty and 0, or a WireGuard
+ * public key (base64, as wg(8) writes it), a dotted IPv4 address and a
+ * port from 1 to 65535. */
+bool rpc_overlay_valid(const struct rpc_overlay *ov);
 void rpc_msg_init(struct rpc_msg *m);
 void rpc_msg_dispose(struct rpc_msg *m);
 /* Name for logs and error messages ("guest-info"), "unknown" otherwise. */
