@@ -119,8 +119,9 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	push(&a, "-initrd");
 	push(&a,
 	     "%s console=hvc0 earlyprintk=xen blanket.node=node%d "
-	     "blanket.addr=10.99.0.%d/24 blanket.mtu=%d,%s",
-	     img->kernel, n->index, n->index, mtu, img->dom0);
+	     "blanket.addr=10.99.0.%d/24 blanket.mtu=%d "
+	     "blanket.overlay=10.200.0.%d/24,%s",
+	     img->kernel, n->index, n->index, mtu, n->index, img->dom0);
 	switch (w->kind) {
 	case LAB_LINK_SOCKET:
 		push(&a, "-netdev");

@@ -3,8 +3,9 @@
  *
  * As /init of a PV guest: loads xen-netfront (/lib/modules/xen-netfront.ko),
  * waits for eth0, gives it the address net_addr=A.B.C.D/LEN from the
- * kernel command line, and answers every UDP datagram sent to its port 7
- * with the same bytes (echo). Printed on the console:
+ * kernel command line (and the MTU net_mtu=N: the overlay's is the link's
+ * less 110, docs/network.md), and answers every UDP datagram sent to its
+ * port 7 with the same bytes (echo). Printed on the console:
  *     net up <address>/<len> mtu <mtu>
  * With net_peer=A.B.C.D it also sends a numbered datagram of net_size=N
  * bytes (8 to 8192, default 8) to that peer's port 7 every net_ms=N
@@ -14,6 +15,13 @@
  * (from the first echo on). A datagram larger than the link's MTU goes in
  * IP fragments.
  *
+ * It also echoes TCP on port 7, one connection at a time. With
+ * net_tcp=A.B.C.D it streams net_tcp_kib=N KiB (default 4096) through that
+ * peer's TCP echo, checks every byte that comes back, and prints
+ *     tcp sent <bytes> echoed <bytes> ok|BAD in <ms> ms
+ * and with net_ping=A.B.C.D it sends 20 ICMP echo requests, 100 ms apart:
+ *     ping sent 20 replied <R> rtt-us min <a> avg <b> max <c>
+ *
  * Installed as /sbin/poweroff and /sbin/reboot too, as the other guests
  * are.
  */
@@ -22,6 +30,8 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,12 +48,30 @@
 #define ECHO_PORT 7
 #define SIZE_MAX_ 8192
 
-static int64_t now_ms(void)
+static int64_t now_us(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static int64_t now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+static int write_all(int fd, const unsigned char *b, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, b, len);
+
+		if (w <= 0)
+			return -1;
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
 }
 
 /* netfront loaded and eth0 there; false after 60 s. */
@@ -91,8 +120,18 @@ static int mtu_of(int s, const char *name)
 	return ioctl(s, SIOCGIFMTU, &ifr) < 0 ? -1 : ifr.ifr_mtu;
 }
 
-/* eth0 (and lo) up with spec, "A.B.C.D/LEN". */
-static int configure(const char *spec)
+static int set_mtu(int s, const char *name, long mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_mtu = (int)mtu;
+	return ioctl(s, SIOCSIFMTU, &ifr);
+}
+
+/* eth0 (and lo) up with spec, "A.B.C.D/LEN", and mtu unless 0. */
+static int configure(const char *spec, long mtu)
 {
 	char addr[32];
 	const char *slash = strchr(spec, '/');
@@ -116,6 +155,7 @@ static int configure(const char *spec)
 	rc = s < 0 || link_up(s, "lo") < 0 ||
 		     set_addr(s, "eth0", SIOCSIFADDR, a) < 0 ||
 		     set_addr(s, "eth0", SIOCSIFNETMASK, mask) < 0 ||
+		     (mtu && set_mtu(s, "eth0", mtu) < 0) ||
 		     link_up(s, "eth0") < 0
 		 ? -1
 		 : 0;
@@ -223,13 +263,216 @@ static void run(const struct in_addr *peer, long every_ms, size_t size)
 	}
 }
 
+/* The TCP echo: a connection at a time, every byte back. */
+static void tcp_echo_server(void)
+{
+	struct sockaddr_in me = {.sin_family = AF_INET,
+				 .sin_port = htons(ECHO_PORT)};
+	static unsigned char buf[65536];
+	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    listen(s, 4) < 0) {
+		printf("netecho: tcp: %s\n", strerror(errno));
+		return;
+	}
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		ssize_t r;
+
+		while (c >= 0 && (r = read(c, buf, sizeof(buf))) > 0)
+			if (write_all(c, buf, (size_t)r))
+				break;
+		if (c >= 0)
+			close(c);
+	}
+}
+
+/* Byte i of the TCP stream. */
+static unsigned char stream_byte(uint64_t i)
+{
+	return (unsigned char)(i * 13 + (i >> 12));
+}
+
+/* Stream kib KiB through peer's TCP echo, checking what comes back. */
+static void tcp_client(const struct in_addr *peer, long kib)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(ECHO_PORT),
+				 .sin_addr = *peer};
+	static unsigned char out[16384], in[16384];
+	uint64_t total = (uint64_t)kib * 1024, sent = 0, got = 0;
+	int64_t start = now_ms(), give_up = start + 120000;
+	int s = -1, ok = 1;
+
+	/* The peer's server may not be up yet: try for two minutes. */
+	while (now_ms() < give_up) {
+		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(s, (struct sockaddr *)&to, sizeof(to)) == 0)
+			break;
+		close(s);
+		s = -1;
+		guest_sleep_ms(500);
+	}
+	if (s < 0) {
+		printf("tcp failed: no connection to the peer\n");
+		return;
+	}
+	start = now_ms();
+	while (got < total) {
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		ssize_t r;
+
+		if (sent < total && sent - got < sizeof(out) * 4)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, 30000) <= 0)
+			break;
+		if (p.revents & POLLOUT) {
+			size_t n = total - sent < sizeof(out) ? total - sent
+							      : sizeof(out);
+
+			for (size_t i = 0; i < n; i++)
+				out[i] = stream_byte(sent + i);
+			r = write(s, out, n);
+			if (r > 0)
+				sent += (uint64_t)r;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = read(s, in, sizeof(in));
+			if (r <= 0)
+				break;
+			for (ssize_t i = 0; i < r; i++)
+				ok &= in[i] == stream_byte(got + (uint64_t)i);
+			got += (uint64_t)r;
+		}
+	}
+	close(s);
+	printf("tcp sent %llu echoed %llu %s in %lld ms\n",
+	       (unsigned long long)sent, (unsigned long long)got,
+	       ok && got == total ? "ok" : "BAD",
+	       (long long)(now_ms() - start));
+}
+
+static uint16_t icmp_sum(const void *d, size_t len)
+{
+	const uint8_t *b = d;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(b[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* 20 ICMP echo requests to peer, 100 ms apart; the replies' round trips. */
+static void ping(const struct in_addr *peer)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = *peer};
+	int64_t sent_us[20], min = -1, max = 0, sum = 0;
+	int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int replied = 0, n = 20;
+
+	if (s < 0) {
+		printf("ping failed: %s\n", strerror(errno));
+		return;
+	}
+	for (int seq = 0; seq < n; seq++) {
+		struct icmphdr h = {.type = ICMP_ECHO};
+		int64_t end;
+
+		h.un.echo.id = htons(0xb1);
+		h.un.echo.sequence = htons((uint16_t)seq);
+		h.checksum = icmp_sum(&h, sizeof(h));
+		sent_us[seq] = now_us();
+		sendto(s, &h, sizeof(h), 0, (struct sockaddr *)&to, sizeof(to));
+		end = now_ms() + 100;
+		for (int64_t left; (left = end - now_ms()) > 0;) {
+			struct pollfd p = {.fd = s, .events = POLLIN};
+			unsigned char buf[256];
+			const struct icmphdr *r;
+			int64_t rtt;
+			ssize_t len;
+			size_t ihl;
+
+			if (poll(&p, 1, (int)left) <= 0)
+				break;
+			len = recv(s, buf, sizeof(buf), 0);
+			if (len < (ssize_t)sizeof(struct iphdr))
+				continue;
+			ihl = (size_t)(buf[0] & 0xf) * 4;
+			if (len < (ssize_t)(ihl + sizeof(*r)))
+				continue;
+			r = (const struct icmphdr *)(buf + ihl);
+			if (r->type != ICMP_ECHOREPLY ||
+			    r->un.echo.id != htons(0xb1) ||
+			    ntohs(r->un.echo.sequence) >= n)
+				continue;
+			rtt = now_us() - sent_us[ntohs(r->un.echo.sequence)];
+			replied++;
+			sum += rtt;
+			min = min < 0 || rtt < min ? rtt : min;
+			max = rtt > max ? rtt : max;
+		}
+		while (now_ms() < end)
+			guest_sleep_ms((long)(end - now_ms()));
+	}
+	close(s);
+	printf("ping sent %d replied %d rtt-us min %lld avg %lld max %lld\n", n,
+	       replied, (long long)(min < 0 ? 0 : min),
+	       (long long)(replied ? sum / replied : 0), (long long)max);
+}
+
+/* fn(arg) in a process of its own: the echoes go on meanwhile. */
+static void spawn(void (*fn)(const struct in_addr *, long),
+		  const struct in_addr *a, long arg)
+{
+	if (fork() == 0) {
+		fn(a, arg);
+		_exit(0);
+	}
+}
+
+static void ping_one(const struct in_addr *a, long unused)
+{
+	(void)unused;
+	ping(a);
+}
+
+static void tcp_server_one(const struct in_addr *a, long unused)
+{
+	(void)a;
+	(void)unused;
+	tcp_echo_server();
+}
+
+/* An address from the command line's variable, or NULL (said why). */
+static const struct in_addr *addr_of(const char *var, struct in_addr *a)
+{
+	const char *v = getenv(var);
+
+	if (!v)
+		return NULL;
+	if (inet_pton(AF_INET, v, a) != 1) {
+		printf("netecho: %s \"%s\": not an IPv4 address\n", var, v);
+		return NULL;
+	}
+	return a;
+}
+
 int main(int argc, char **argv)
 {
-	const char *addr = getenv("net_addr"), *peer = getenv("net_peer");
-	const char *ms = getenv("net_ms"), *sz = getenv("net_size");
+	const char *addr = getenv("net_addr"), *ms = getenv("net_ms");
+	const char *sz = getenv("net_size"), *kib = getenv("net_tcp_kib");
 	long every_ms = ms ? strtol(ms, NULL, 10) : 10;
 	long size = sz ? strtol(sz, NULL, 10) : 8;
-	struct in_addr p;
+	long tcp_kib = kib ? strtol(kib, NULL, 10) : 4096;
+	long mtu = getenv("net_mtu") ? strtol(getenv("net_mtu"), NULL, 10) : 0;
+	struct in_addr p, t, q;
+	const struct in_addr *peer, *tcp, *pinged;
 
 	guest_shutdown_if_asked(argc, argv);
 	guest_console();
@@ -237,12 +480,24 @@ int main(int argc, char **argv)
 		every_ms = 10;
 	if (size < 8 || size > SIZE_MAX_)
 		size = 8;
-	if (peer && inet_pton(AF_INET, peer, &p) != 1) {
-		printf("netecho: net_peer \"%s\": not an IPv4 address\n", peer);
-		peer = NULL;
+	if (tcp_kib < 1 || tcp_kib > 1048576)
+		tcp_kib = 4096;
+	if (mtu && (mtu < 576 || mtu > 65535)) {
+		printf("netecho: net_mtu %ld: want 576 to 65535\n", mtu);
+		mtu = 0;
 	}
-	if (addr && wait_for_eth0() && configure(addr) == 0)
-		run(peer ? &p : NULL, every_ms, (size_t)size);
+	peer = addr_of("net_peer", &p);
+	tcp = addr_of("net_tcp", &t);
+	pinged = addr_of("net_ping", &q);
+	if (addr && wait_for_eth0() && configure(addr, mtu) == 0) {
+		fflush(stdout);
+		spawn(tcp_server_one, NULL, 0);
+		if (tcp)
+			spawn(tcp_client, tcp, tcp_kib);
+		if (pinged)
+			spawn(ping_one, pinged, 0);
+		run(peer, every_ms, (size_t)size);
+	}
 	for (;;)
 		pause();
 }

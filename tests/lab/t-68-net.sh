@@ -2,7 +2,7 @@
 # created with blanket from an xl.cfg whose vif names a MAC and the node's
 # bridge, one on each node; the one on node2 sends a 1,400-byte UDP
 # datagram every 10 ms to the one on node1, which echoes it back, across
-# the link between the nodes (both dom0s bridge it). Each vif is on its
+# the cluster overlay (t-69 tests the overlay itself). Each vif is on its
 # node's bridge. Then the echoing guest migrates to node2 while the other
 # counts: its echoes carry on there, with the count and the longest gap
 # printed. Last, 8,000-byte datagrams (IP fragments on a 1,500 link) from

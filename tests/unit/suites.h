@@ -25,5 +25,6 @@ void suite_blk(void);
 void suite_blk_mirror(void);
 void suite_blk_xenbus(void);
 void suite_disk_migrate(void);
+void suite_overlay(void);
 
 #endif

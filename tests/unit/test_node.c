@@ -62,7 +62,9 @@ static void test_two_node_socket(void)
 			       "e1000,netdev=link,mac=52:54:00:99:00:02");
 	CU_ASSERT_PTR_NOT_NULL(strstr(arg_after(a2, "-initrd", 0),
 				      "blanket.addr=10.99.0.2/24 "
-				      "blanket.mtu=9000,/img/dom0.cpio.gz"));
+				      "blanket.mtu=9000 "
+				      "blanket.overlay=10.200.0.2/24,"
+				      "/img/dom0.cpio.gz"));
 	node_argv_free(a1);
 	node_argv_free(a2);
 }

@@ -40,6 +40,17 @@ static void print_json(const char *name, bool up, const struct rpc_msg *info,
 		       n->nr_cpus, (unsigned long long)(n->total_kib / 1024),
 		       (unsigned long long)(n->free_kib / 1024),
 		       list->n_guests);
+		printf(", \"overlay\": ");
+		if (info->overlay.key[0]) {
+			printf("{\"address\": ");
+			json_string(stdout, info->overlay.addr);
+			printf(", \"port\": %u, \"public_key\": ",
+			       info->overlay.port);
+			json_string(stdout, info->overlay.key);
+			printf("}");
+		} else {
+			printf("null");
+		}
 	}
 	printf("}");
 }
@@ -60,9 +71,9 @@ int cmd_nodes(const struct cmd_call *call)
 	if (t.o->json)
 		printf("{\"nodes\": [");
 	else
-		printf("%-10s %-9s %-24s %-16s %4s %9s %9s %6s\n", "NODE",
+		printf("%-10s %-9s %-24s %-16s %4s %9s %9s %6s %s\n", "NODE",
 		       "STATE", "L0", "XEN", "CPUS", "MEM(MiB)", "FREE(MiB)",
-		       "GUESTS");
+		       "GUESTS", "OVERLAY");
 	for (int i = lo; i < hi; i++) {
 		const struct hv_node_info *n;
 		struct rpc_msg info, list;
@@ -77,12 +88,14 @@ int cmd_nodes(const struct cmd_call *call)
 			printf("%s\n  ", i > lo ? "," : "");
 			print_json(t.c.node[i].name, up, &info, &list);
 		} else if (up) {
-			printf("%-10s %-9s %-24s %-16s %4u %9llu %9llu %6u\n",
-			       t.c.node[i].name, "up", info.l0, n->xen_version,
-			       n->nr_cpus,
-			       (unsigned long long)(n->total_kib / 1024),
-			       (unsigned long long)(n->free_kib / 1024),
-			       list.n_guests);
+			printf(
+			    "%-10s %-9s %-24s %-16s %4u %9llu %9llu %6u %s\n",
+			    t.c.node[i].name, "up", info.l0, n->xen_version,
+			    n->nr_cpus,
+			    (unsigned long long)(n->total_kib / 1024),
+			    (unsigned long long)(n->free_kib / 1024),
+			    list.n_guests,
+			    info.overlay.key[0] ? info.overlay.addr : "-");
 		} else {
 			printf("%-10s %-9s\n", t.c.node[i].name, "down");
 		}

@@ -11,16 +11,18 @@
 #include "toolstack/hv/hv_policy.h"
 #include "toolstack/common/log.h"
 #include "blanket/probe.h"
+#include "toolstack/blanketd/overlay.h"
 #include "toolstack/blanketd/server.h"
 #include "toolstack/blanketd/slots.h"
 #include "toolstack/client/cluster.h"
 
-#define DEFAULT_PORT_SPEC "0.0.0.0:7400"
-#define DEFAULT_SOCKET	  "/run/blanket/blanketd.sock"
-#define DEFAULT_TLS_DIR	  "/etc/blanket"
-#define DEFAULT_STATE_DIR "/run/blanket"
-#define DEFAULT_PEERS	  DEFAULT_TLS_DIR "/peers.conf"
-#define DEFAULT_CRL	  DEFAULT_TLS_DIR "/crl.pem"
+#define DEFAULT_PORT_SPEC      "0.0.0.0:7400"
+#define DEFAULT_SOCKET	       "/run/blanket/blanketd.sock"
+#define DEFAULT_TLS_DIR	       "/etc/blanket"
+#define DEFAULT_STATE_DIR      "/run/blanket"
+#define DEFAULT_PEERS	       DEFAULT_TLS_DIR "/peers.conf"
+#define DEFAULT_CRL	       DEFAULT_TLS_DIR "/crl.pem"
+#define DEFAULT_OVERLAY_SCRIPT "/usr/lib/blanket/blanket-overlay"
 
 static void usage(FILE *out)
 {
@@ -34,15 +36,20 @@ static void usage(FILE *out)
 	    "[--state-dir DIR]\n"
 	    "                [--peers FILE|none] [--boot-wait S] "
 	    "[--policy FILE]\n"
-	    "                [--crl FILE|none]\n"
+	    "                [--crl FILE|none] [--overlay ADDR/LEN "
+	    "[--overlay-port PORT]\n"
+	    "                [--overlay-script FILE]]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
 	    "          --state-dir %s, --peers %s (when it exists), "
 	    "--boot-wait 60,\n"
-	    "          --policy %s, --crl %s (each when it exists)\n",
+	    "          --policy %s, --crl %s (each when it exists),\n"
+	    "          no overlay; with one: --overlay-port %d, "
+	    "--overlay-script %s\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
-	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE, DEFAULT_CRL);
+	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE, DEFAULT_CRL,
+	    OVERLAY_PORT_DEFAULT, DEFAULT_OVERLAY_SCRIPT);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -80,6 +87,9 @@ int main(int argc, char **argv)
 	    {"boot-wait", required_argument, NULL, 'B'},
 	    {"policy", required_argument, NULL, 'p'},
 	    {"crl", required_argument, NULL, 'r'},
+	    {"overlay", required_argument, NULL, 'O'},
+	    {"overlay-port", required_argument, NULL, 'o'},
+	    {"overlay-script", required_argument, NULL, 'x'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -99,7 +109,9 @@ int main(int argc, char **argv)
 	};
 	static struct hv_policy policy;
 	static struct cluster peers;
-	const char *peers_file = DEFAULT_PEERS;
+	static struct overlay overlay = {.script = DEFAULT_OVERLAY_SCRIPT};
+	const char *peers_file = DEFAULT_PEERS, *overlay_spec = NULL;
+	long overlay_port = OVERLAY_PORT_DEFAULT;
 	bool foreground = false, debug = false;
 	char err[BL_ERRMSG_MAX];
 	char *end;
@@ -175,6 +187,20 @@ int main(int argc, char **argv)
 		case 'r':
 			o.crl_file = none_is_null(optarg);
 			break;
+		case 'O':
+			overlay_spec = optarg;
+			break;
+		case 'o':
+			overlay_port = strtol(optarg, &end, 10);
+			if (*end || overlay_port < 1 || overlay_port > 65535) {
+				fprintf(stderr, "blanketd: --overlay-port "
+						"wants 1 to 65535\n");
+				return 2;
+			}
+			break;
+		case 'x':
+			overlay.script = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -210,7 +236,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.policy = &policy;
+	if (overlay_spec && overlay_parse(overlay_spec, (uint32_t)overlay_port,
+					  &overlay, err, sizeof(err))) {
+		fprintf(stderr, "blanketd: --overlay: %s\n", err);
+		return 2;
+	}
 	log_init("blanketd", !foreground, debug);
+	if (overlay_spec) {
+		if (overlay_key_load(o.state_dir, &overlay, err, sizeof(err))) {
+			log_warnx("--overlay: %s", err);
+			return 2;
+		}
+		overlay.peers_file = o.peers ? peers_file : NULL;
+		o.overlay = &overlay;
+	}
 	/* Without a CRL nothing is revoked: say so. A named one must exist. */
 	if (o.crl_file && access(o.crl_file, F_OK) != 0) {
 		if (strcmp(o.crl_file, DEFAULT_CRL)) {

@@ -30,6 +30,7 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/blanketd/migrate_recover.h"
+#include "toolstack/blanketd/overlay.h"
 #include "toolstack/blanketd/shutdowns.h"
 #include "toolstack/blanketd/slots.h"
 #include "toolstack/hv/hv_policy.h"
@@ -259,13 +260,14 @@ static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
 
 /* Sessions that have ended free their slots; strangers' log lines that
  * were left out are summed up. */
-static void reap_sessions(struct slots *slots)
+static void reap_sessions(struct slots *slots, struct overlay *overlay)
 {
 	int dropped = slots_logs_dropped(slots);
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		slots_release(slots, pid);
+		if (!overlay_reaped(overlay, pid))
+			slots_release(slots, pid);
 	if (dropped)
 		log_warnx("%d more lines about refused or failed connections "
 			  "left out",
@@ -331,7 +333,8 @@ int server_run(struct server_opts *o)
 			reloading = 0;
 			reload(o, &tls);
 		}
-		reap_sessions(slots);
+		reap_sessions(slots, o->overlay);
+		overlay_tick(o, o->overlay);
 		if (p[0].revents & POLLIN)
 			accept_one(o, tls, slots, tcp, false);
 		if (p[1].revents & POLLIN)

@@ -12,6 +12,7 @@
 
 struct tls_ctx;
 struct shutdowns;
+struct overlay;
 
 struct server_opts {
 	const char *node_name;
@@ -34,6 +35,8 @@ struct server_opts {
 	struct hv_policy *policy;
 	/* Forced shutdowns not due yet (set by server_run). */
 	struct shutdowns *shutdowns;
+	/* The cluster overlay (blanketd --overlay), NULL: none. */
+	struct overlay *overlay;
 };
 
 /* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and

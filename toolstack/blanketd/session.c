@@ -23,6 +23,7 @@
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/ledger.h"
 #include "toolstack/blanketd/names.h"
+#include "toolstack/blanketd/overlay.h"
 #include "toolstack/blanketd/shutdowns.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
@@ -59,6 +60,7 @@ static int h_node_info(struct session *ss, const struct rpc_msg *req,
 	(void)errlen;
 	snprintf(reply->node, sizeof(reply->node), "%s", ss->o->node_name);
 	snprintf(reply->l0, sizeof(reply->l0), "%s", ss->o->l0);
+	overlay_describe(ss->o->overlay, &reply->overlay);
 	return ss->o->hv->node_info(ss->hv, &reply->node_info);
 }
 
