@@ -7,8 +7,9 @@
  * Order of a round, in a process of its own every ROUND_MS: read the peers
  * file -> ask each node's blanketd for its overlay record (node-info, over
  * the mutually authenticated TLS the nodes already have) -> a node that
- * does not answer keeps what the last round saw of it; one that answers
- * with no overlay, or one no longer in the file, is dropped -> note what
+ * cannot be reached keeps what the last round saw of it; one that answers
+ * with no overlay, one whose certificate (or ours) is refused (revoked,
+ * say), or one no longer in the file, is dropped -> note what
  * was seen in the state folder, logging who joined and left -> run the
  * script, which makes wg0, the VXLAN device and its flooding entries match
  * (it changes nothing when they already do).
@@ -195,8 +196,15 @@ static bool admissible(const struct overlay *ov, const struct members *ms,
 	return true;
 }
 
+/* A node that could not be reached, as opposed to one that answered, or
+ * whose certificate (or ours) was refused: it may be rebooting. */
+static bool silent(int rc)
+{
+	return rc == BL_ERR_IO || rc == BL_ERR_TIMEOUT || rc == BL_ERR_EOF;
+}
+
 /* Each node of the peers file but this one, asked; a silent one as last
- * seen. */
+ * seen, one refused not at all. */
 static void ask_nodes(const struct server_opts *o, const struct overlay *ov,
 		      const struct cluster *c, const struct members *seen,
 		      struct members *now)
@@ -204,9 +212,11 @@ static void ask_nodes(const struct server_opts *o, const struct overlay *ov,
 	now->n = 0;
 	for (int i = 0; i < c->nodes; i++) {
 		const struct cluster_node *n = &c->node[i];
-		struct member m = {0}, *last;
+		struct member m = {0};
+		const struct member *last;
 		struct rpc_msg req, reply;
 		char why[BL_ERRMSG_MAX];
+		int rc;
 
 		if (!strcmp(n->name, o->node_name))
 			continue;
@@ -216,11 +226,13 @@ static void ask_nodes(const struct server_opts *o, const struct overlay *ov,
 		snprintf(m.name, sizeof(m.name), "%s", n->name);
 		snprintf(m.host, sizeof(m.host), "%s",
 			 n->peer_host[0] ? n->peer_host : n->host);
-		if (!peer_call(o, n, &req, &reply, why, sizeof(why))) {
+		rc = peer_call(o, n, &req, &reply, why, sizeof(why));
+		if (!rc) {
 			m.ov = reply.overlay;
-		} else if ((last = (struct member *)find(seen, n->name))) {
+		} else {
 			log_debug("overlay: %s: %s", n->name, why);
-			m.ov = last->ov;
+			if (silent(rc) && (last = find(seen, n->name)))
+				m.ov = last->ov;
 		}
 		rpc_msg_dispose(&req);
 		rpc_msg_dispose(&reply);
