@@ -88,7 +88,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
-        bench-net-migrate format \
+        bench-net format \
         clean
 .DELETE_ON_ERROR:
 
@@ -171,8 +171,9 @@ $(BUILD)/lab/diskwriter.cpio.gz: $(DISKWRITER) $(BUILD)/lab/xen-blkfront.ko \
 	lab/image/mkguest $(DISKWRITER) $@ $(BUILD)/lab/xen-blkfront.ko
 
 $(BUILD)/lab/netecho.cpio.gz: $(NETECHO) $(BUILD)/lab/xen-netfront.ko \
-		lab/image/mkguest
-	lab/image/mkguest $(NETECHO) $@ $(BUILD)/lab/xen-netfront.ko
+		lab/image/mkguest | $(SETUP_STAMP)
+	lab/image/mkguest $(NETECHO) $@ $(BUILD)/lab/xen-netfront.ko \
+		/usr/bin/iperf3
 
 xen: $(XEN)
 $(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
@@ -304,8 +305,8 @@ bench-disk: all lab-image
 bench-disk-migrate: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/disk-migrate
 
-bench-net-migrate: all lab-image
-	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/net-migrate
+bench-net: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/net
 
 # The migration stream codec on the host (tests/bench/mig-pipeline runs it).
 $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \

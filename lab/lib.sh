@@ -208,7 +208,12 @@ destination_faults() {
 }
 
 # Whether a node's blanketd is down to its one process.
-daemon_alone() { [ "$(on "$1" pidof blanketd | wc -w)" -eq 1 ]; }
+daemon_alone() {
+	# The overlay's rounds (named overlay-round) come and go: not leftovers.
+	[ "$(on "$1" sh -c 'for p in $(pidof blanketd); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = blanketd ] && echo $p
+	done' | wc -l)" -eq 1 ]
+}
 
 # Wait until a node's blanketd is back to its one process: no session,
 # migration worker or resolver left (deadline 30 s).

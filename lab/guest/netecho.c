@@ -19,8 +19,12 @@
  * net_tcp=A.B.C.D it streams net_tcp_kib=N KiB (default 4096) through that
  * peer's TCP echo, checks every byte that comes back, and prints
  *     tcp sent <bytes> echoed <bytes> ok|BAD in <ms> ms
- * and with net_ping=A.B.C.D it sends 20 ICMP echo requests, 100 ms apart:
+ * and with net_ping=A.B.C.D it sends 20 ICMP echo requests (56 bytes of
+ * data, as ping(8)), 100 ms apart:
  *     ping sent 20 replied <R> rtt-us min <a> avg <b> max <c>
+ * With /usr/bin/iperf3 in its initramfs it runs `iperf3 -s`, and with
+ * net_iperf=A.B.C.D `iperf3 -c A.B.C.D -t 10 -f m` (again every 5 s until
+ * it succeeds, for two minutes), printing its lines as "iperf <line>".
  *
  * Installed as /sbin/poweroff and /sbin/reboot too, as the other guests
  * are.
@@ -381,14 +385,18 @@ static void ping(const struct in_addr *peer)
 		return;
 	}
 	for (int seq = 0; seq < n; seq++) {
-		struct icmphdr h = {.type = ICMP_ECHO};
+		struct {
+			struct icmphdr h;
+			unsigned char data[56];
+		} req = {.h.type = ICMP_ECHO};
 		int64_t end;
 
-		h.un.echo.id = htons(0xb1);
-		h.un.echo.sequence = htons((uint16_t)seq);
-		h.checksum = icmp_sum(&h, sizeof(h));
+		req.h.un.echo.id = htons(0xb1);
+		req.h.un.echo.sequence = htons((uint16_t)seq);
+		req.h.checksum = icmp_sum(&req, sizeof(req));
 		sent_us[seq] = now_us();
-		sendto(s, &h, sizeof(h), 0, (struct sockaddr *)&to, sizeof(to));
+		sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&to,
+		       sizeof(to));
 		end = now_ms() + 100;
 		for (int64_t left; (left = end - now_ms()) > 0;) {
 			struct pollfd p = {.fd = s, .events = POLLIN};
@@ -424,6 +432,67 @@ static void ping(const struct in_addr *peer)
 	printf("ping sent %d replied %d rtt-us min %lld avg %lld max %lld\n", n,
 	       replied, (long long)(min < 0 ? 0 : min),
 	       (long long)(replied ? sum / replied : 0), (long long)max);
+}
+
+#define IPERF "/usr/bin/iperf3"
+
+/* iperf3 -s, when the initramfs has it. */
+static void iperf_server(const struct in_addr *a, long unused)
+{
+	(void)a;
+	(void)unused;
+	if (access(IPERF, X_OK) == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(IPERF, "iperf3", "-s", (char *)NULL);
+	}
+}
+
+/* One iperf3 client run, its lines printed; its exit status. */
+static int iperf_once(const char *peer)
+{
+	char line[512];
+	int p[2], status = -1;
+	pid_t pid;
+	FILE *out;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execl(IPERF, "iperf3", "-c", peer, "-t", "10", "-f", "m",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	out = fdopen(p[0], "r");
+	while (out && fgets(line, sizeof(line), out))
+		printf("iperf %s", line);
+	if (out)
+		fclose(out);
+	waitpid(pid, &status, 0);
+	fflush(stdout);
+	return status;
+}
+
+static void iperf_client(const struct in_addr *a, long unused)
+{
+	char peer[INET_ADDRSTRLEN];
+	int64_t give_up = now_ms() + 120000;
+
+	(void)unused;
+	inet_ntop(AF_INET, a, peer, sizeof(peer));
+	if (access(IPERF, X_OK) != 0) {
+		printf("iperf failed: no %s in this guest\n", IPERF);
+		return;
+	}
+	while (iperf_once(peer) != 0 && now_ms() < give_up)
+		guest_sleep_ms(5000);
 }
 
 /* fn(arg) in a process of its own: the echoes go on meanwhile. */
@@ -471,8 +540,8 @@ int main(int argc, char **argv)
 	long size = sz ? strtol(sz, NULL, 10) : 8;
 	long tcp_kib = kib ? strtol(kib, NULL, 10) : 4096;
 	long mtu = getenv("net_mtu") ? strtol(getenv("net_mtu"), NULL, 10) : 0;
-	struct in_addr p, t, q;
-	const struct in_addr *peer, *tcp, *pinged;
+	struct in_addr p, t, q, i;
+	const struct in_addr *peer, *tcp, *pinged, *iperfed;
 
 	guest_shutdown_if_asked(argc, argv);
 	guest_console();
@@ -489,9 +558,13 @@ int main(int argc, char **argv)
 	peer = addr_of("net_peer", &p);
 	tcp = addr_of("net_tcp", &t);
 	pinged = addr_of("net_ping", &q);
+	iperfed = addr_of("net_iperf", &i);
 	if (addr && wait_for_eth0() && configure(addr, mtu) == 0) {
 		fflush(stdout);
 		spawn(tcp_server_one, NULL, 0);
+		spawn(iperf_server, NULL, 0);
+		if (iperfed)
+			spawn(iperf_client, iperfed, 0);
 		if (tcp)
 			spawn(tcp_client, tcp, tcp_kib);
 		if (pinged)

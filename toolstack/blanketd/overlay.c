@@ -10,9 +10,11 @@
  * cannot be reached keeps what the last round saw of it; one that answers
  * with no overlay, one whose certificate (or ours) is refused (revoked,
  * say), or one no longer in the file, is dropped -> note what
- * was seen in the state folder, logging who joined and left -> run the
- * script, which makes wg0, the VXLAN device and its flooding entries match
- * (it changes nothing when they already do).
+ * was seen in the state folder, logging who joined and left -> when that
+ * changed, or the last run is REAPPLY_MS old or failed, run the script,
+ * which makes wg0, the VXLAN device and its flooding entries match (it
+ * changes nothing when they already do; running it again repairs what
+ * changed under it, and follows the link's MTU).
  * The file: OVERLAY_PEERS_FILE, a line a node: NAME KEY HOST PORT ADDR.
  */
 #include "toolstack/blanketd/overlay.h"
@@ -33,8 +35,14 @@
 #include "toolstack/common/log.h"
 #include "toolstack/tls/wg_key.h"
 
-#define ROUND_MS 5000
-#define ARGS_MAX (6 + 3 * CLUSTER_MAX_NODES + 1)
+#define ROUND_MS   5000
+#define REAPPLY_MS 20000	   /* the script runs at least this often */
+#define ROUND_NAME "overlay-round" /* its process name (comm) */
+/* A round's exit status. */
+#define ROUND_UNCHANGED 0 /* nothing new: the script did not run */
+#define ROUND_APPLIED	2 /* the script ran and made it all match */
+#define ROUND_FAILED	1 /* it ran and failed, or never ran */
+#define ARGS_MAX	(6 + 3 * CLUSTER_MAX_NODES + 1)
 
 int overlay_parse(const char *spec, uint32_t port, struct overlay *ov,
 		  char *err, size_t errlen)
@@ -270,8 +278,9 @@ static bool log_changes(const struct members *seen, const struct members *now)
 	return changed;
 }
 
-/* script sync KEYFILE ADDR/LEN PORT BRIDGE [KEY HOST:PORT ADDR]... */
-static void apply(const struct server_opts *o, const struct overlay *ov,
+/* script sync KEYFILE ADDR/LEN PORT BRIDGE [KEY HOST:PORT ADDR]...: true
+ * when it made everything match. */
+static bool apply(const struct server_opts *o, const struct overlay *ov,
 		  const struct members *now)
 {
 	static char bufs[ARGS_MAX][320];
@@ -301,15 +310,22 @@ static void apply(const struct server_opts *o, const struct overlay *ov,
 		log_warn("overlay: %s", argv[0]);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		log_warn("overlay: running %s", ov->script);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return false;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		log_warnx("overlay: %s sync failed (status %d): wg0 or the "
 			  "flooding entries may not match the cluster",
 			  ov->script, status);
+		return false;
+	}
+	return true;
 }
 
-static void run_round(const struct server_opts *o, const struct overlay *ov)
+/* A round; force: run the script whatever changed. Its exit status. */
+static int run_round(const struct server_opts *o, const struct overlay *ov,
+		     bool force)
 {
 	static struct cluster c;
 	static struct members seen, now;
@@ -322,13 +338,17 @@ static void run_round(const struct server_opts *o, const struct overlay *ov)
 				  sizeof(err));
 	if (rc && rc != BL_ERR_NOTFOUND) {
 		log_warnx("overlay: %s: the overlay stays as it is", err);
-		return;
+		return ROUND_FAILED;
 	}
 	read_seen(o->state_dir, &seen);
 	ask_nodes(o, ov, &c, &seen, &now);
-	if (log_changes(&seen, &now))
+	if (log_changes(&seen, &now)) {
 		write_seen(o->state_dir, &now);
-	apply(o, ov, &now);
+		force = true;
+	}
+	if (!force)
+		return ROUND_UNCHANGED;
+	return apply(o, ov, &now) ? ROUND_APPLIED : ROUND_FAILED;
 }
 
 void overlay_tick(const struct server_opts *o, struct overlay *ov)
@@ -346,19 +366,23 @@ void overlay_tick(const struct server_opts *o, struct overlay *ov)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, ROUND_NAME);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_IGN);
-		run_round(o, ov);
-		_exit(0);
+		_exit(run_round(o, ov, now >= ov->reapply_ms));
 	}
 	ov->round = pid;
 }
 
-bool overlay_reaped(struct overlay *ov, pid_t pid)
+bool overlay_reaped(struct overlay *ov, pid_t pid, int status)
 {
 	if (!ov || !ov->round || pid != ov->round)
 		return false;
 	ov->round = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == ROUND_APPLIED)
+		ov->reapply_ms = fdio_now_ms() + REAPPLY_MS;
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != ROUND_UNCHANGED)
+		ov->reapply_ms = 0; /* failed: run the script next round */
 	return true;
 }

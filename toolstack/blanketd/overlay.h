@@ -25,8 +25,9 @@ struct overlay {
 	const char *peers_file;		 /* the cluster's nodes, re-read */
 	const char *script;		 /* drivers/net/blanket-overlay */
 	char public_key[RPC_OVERLAY_KEY_LEN + 1];
-	pid_t round;	 /* the round running, 0: none */
-	int64_t next_ms; /* when the next one starts */
+	pid_t round;	    /* the round running, 0: none */
+	int64_t next_ms;    /* when the next one starts */
+	int64_t reapply_ms; /* when a round runs the script, changed or not */
 };
 
 /* "A.B.C.D/LEN" (LEN 8 to 30) and a port into ov; err names what is
@@ -40,10 +41,12 @@ int overlay_key_load(const char *state_dir, struct overlay *ov, char *err,
 /* What node-info says of it: all empty when ov is NULL. */
 void overlay_describe(const struct overlay *ov, struct rpc_overlay *out);
 /* From the server's loop: start a round when one is due and none runs.
- * A round asks every node in the peers file for its overlay record, then
- * runs the script to make wg0 and the flooding entries match. */
+ * A round (a process named overlay-round) asks every node in the peers
+ * file for its overlay record, then, when that changed or every 20 s, runs
+ * the script to make wg0 and the flooding entries match. */
 void overlay_tick(const struct server_opts *o, struct overlay *ov);
-/* The loop reaped pid: true when it was the round. */
-bool overlay_reaped(struct overlay *ov, pid_t pid);
+/* The loop reaped pid, which ended with status (waitpid's): true when it
+ * was the round. */
+bool overlay_reaped(struct overlay *ov, pid_t pid, int status);
 
 #endif

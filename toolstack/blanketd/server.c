@@ -262,11 +262,11 @@ static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
  * were left out are summed up. */
 static void reap_sessions(struct slots *slots, struct overlay *overlay)
 {
-	int dropped = slots_logs_dropped(slots);
+	int dropped = slots_logs_dropped(slots), status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		if (!overlay_reaped(overlay, pid))
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (!overlay_reaped(overlay, pid, status))
 			slots_release(slots, pid);
 	if (dropped)
 		log_warnx("%d more lines about refused or failed connections "
