@@ -31,7 +31,15 @@ link_mtu() {
 }
 wg_mtu() { [ "$(on "$1" cat /sys/class/net/wg0/mtu)" = "$2" ]; }
 lab_mtu=$(on node1 cat /sys/class/net/xenbr0/mtu)
-trap 'restore_peers; link_mtu $lab_mtu; rm -rf "$tmp"' EXIT
+# However it ends: the peers file and the link as they were, no guest left.
+cleanup() {
+	local g
+	restore_peers
+	link_mtu "$lab_mtu"
+	for g in ov-a ov-b ov-c; do blanket destroy "$g" >/dev/null 2>&1 || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # The guest's file under another name, MAC and command line.
 netecho_cfg() { # name mac-last-byte "net_addr=... net_peer=..."

@@ -20,6 +20,7 @@
 #include "toolstack/blanketd/overlay.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,7 +284,7 @@ static bool log_changes(const struct members *seen, const struct members *now)
 static bool apply(const struct server_opts *o, const struct overlay *ov,
 		  const struct members *now)
 {
-	static char bufs[ARGS_MAX][320];
+	static char bufs[ARGS_MAX][PATH_MAX];
 	char *argv[ARGS_MAX];
 	int argc = 0, status;
 	pid_t pid;
@@ -291,7 +292,7 @@ static bool apply(const struct server_opts *o, const struct overlay *ov,
 #define ARG(...)                                                               \
 	(snprintf(bufs[argc], sizeof(bufs[argc]), __VA_ARGS__),                \
 	 argv[argc] = bufs[argc], argc++)
-	ARG("%s", ov->script);
+	argv[argc++] = (char *)ov->script;
 	ARG("sync");
 	ARG("%s/%s", o->state_dir, OVERLAY_KEY_FILE);
 	ARG("%s/%d", ov->addr, ov->prefix);
