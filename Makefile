@@ -173,7 +173,7 @@ $(BUILD)/lab/diskwriter.cpio.gz: $(DISKWRITER) $(BUILD)/lab/xen-blkfront.ko \
 $(BUILD)/lab/netecho.cpio.gz: $(NETECHO) $(BUILD)/lab/xen-netfront.ko \
 		lab/image/mkguest | $(SETUP_STAMP)
 	lab/image/mkguest $(NETECHO) $@ $(BUILD)/lab/xen-netfront.ko \
-		/usr/bin/iperf3
+		/usr/bin/iperf3 /usr/bin/busybox
 
 xen: $(XEN)
 $(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
@@ -194,7 +194,7 @@ GUEST_FILES = $(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
 
 $(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) $(GUEST_FILES) \
 		$(wildcard lab/image/*) drivers/blk/blanket-blk-hotplug \
-		drivers/net/blanket-vif-hotplug
+		$(wildcard drivers/net/*)
 	lab/image/mkdom0 $(BUILD)/lab/debs.list $(BUILD)/lab $(GUEST_FILES) \
 		-- $(NODE_PROGRAMS)
 
@@ -237,7 +237,8 @@ check-binaries: all
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
 		toolstack/blanketd/ledger.c toolstack/blanketd/access.c \
 		toolstack/blanketd/disk_send.c toolstack/blanketd/disk_recv.c \
-		toolstack/blanketd/overlay.c toolstack/blanketd/peer.c)
+		toolstack/blanketd/overlay.c toolstack/blanketd/peer.c \
+		toolstack/blanketd/dhcp.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 

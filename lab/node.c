@@ -33,6 +33,8 @@ static const struct lab_flavor lab_flavors[] = {
 /* Node memory and dom0's share (LAB-NOTES: two such nodes take ~2.4 GB). */
 #define NODE_MEM_MB 1024
 #define DOM0_MEM    "dom0_mem=512M,max:512M"
+/* Node N serves its guests DHCP from 10.98.0.(250 + N) (docs/lab.md). */
+#define LAB_DHCP_HOST_BASE 250
 /* dom0 listens for the host here; QEMU forwards host ports to them. */
 #define AGENT_ADDR    "10.0.2.15:7000"
 #define BLANKETD_ADDR "10.0.2.15:7400"
@@ -120,8 +122,9 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	push(&a,
 	     "%s console=hvc0 earlyprintk=xen blanket.node=node%d "
 	     "blanket.addr=10.99.0.%d/24 blanket.mtu=%d "
-	     "blanket.overlay=10.200.0.%d/24,%s",
-	     img->kernel, n->index, n->index, mtu, n->index, img->dom0);
+	     "blanket.overlay=10.200.0.%d/24 blanket.dhcp=10.98.0.%d/24,%s",
+	     img->kernel, n->index, n->index, mtu, n->index,
+	     LAB_DHCP_HOST_BASE + n->index, img->dom0);
 	switch (w->kind) {
 	case LAB_LINK_SOCKET:
 		push(&a, "-netdev");

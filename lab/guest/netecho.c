@@ -4,8 +4,10 @@
  * As /init of a PV guest: loads xen-netfront (/lib/modules/xen-netfront.ko),
  * waits for eth0, gives it the address net_addr=A.B.C.D/LEN from the
  * kernel command line (and the MTU net_mtu=N: the overlay's is the link's
- * less 110, docs/network.md), and answers every UDP datagram sent to its
- * port 7 with the same bytes (echo). Printed on the console:
+ * less 110, docs/network.md), or with net_addr=dhcp asks its node's DHCP
+ * service for both (busybox udhcpc at /usr/bin/busybox, with this program
+ * as its script), and answers every UDP datagram sent to its port 7 with
+ * the same bytes (echo). Printed on the console:
  *     net up <address>/<len> mtu <mtu>
  * With net_peer=A.B.C.D it also sends a numbered datagram of net_size=N
  * bytes (8 to 8192, default 8) to that peer's port 7 every net_ms=N
@@ -170,6 +172,55 @@ static int configure(const char *spec, long mtu)
 	if (s >= 0)
 		close(s);
 	return rc;
+}
+
+/* As udhcpc's script: "deconfig" brings eth0 up with no address; "bound"
+ * and "renew" give it the lease's address ($ip/$mask) and the MTU the
+ * server sent ($mtu, option 26). The exit status. */
+static int dhcp_event(const char *event)
+{
+	const char *ip = getenv("ip"), *mask = getenv("mask");
+	const char *mtu = getenv("mtu");
+	char spec[40];
+	int s, rc;
+
+	if (!strcmp(event, "deconfig")) {
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		rc = s < 0 || link_up(s, "eth0") < 0;
+		if (s >= 0)
+			close(s);
+		return rc;
+	}
+	if (strcmp(event, "bound") && strcmp(event, "renew"))
+		return 0;
+	if (!ip || !mask) {
+		printf("netecho: udhcpc's %s carries no ip or mask\n", event);
+		return 1;
+	}
+	snprintf(spec, sizeof(spec), "%s/%s", ip, mask);
+	return configure(spec, mtu ? strtol(mtu, NULL, 10) : 0) ? 1 : 0;
+}
+
+/* eth0's address and MTU from its node's DHCP service: busybox udhcpc,
+ * with this program as its script, a discover a second for a minute. */
+static int configure_dhcp(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl("/usr/bin/busybox", "udhcpc", "-i", "eth0", "-f", "-q",
+		      "-n", "-t", "60", "-T", "1", "-O", "mtu", "-s", "/init",
+		      (char *)NULL);
+		printf("netecho: /usr/bin/busybox: %s\n", strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		printf("netecho: no DHCP lease\n");
+		return -1;
+	}
+	return 0;
 }
 
 struct counts {
@@ -544,6 +595,8 @@ int main(int argc, char **argv)
 	const struct in_addr *peer, *tcp, *pinged, *iperfed;
 
 	guest_shutdown_if_asked(argc, argv);
+	if (getpid() != 1 && argc == 2)
+		return dhcp_event(argv[1]);
 	guest_console();
 	if (every_ms < 1 || every_ms > 10000)
 		every_ms = 10;
@@ -559,7 +612,9 @@ int main(int argc, char **argv)
 	tcp = addr_of("net_tcp", &t);
 	pinged = addr_of("net_ping", &q);
 	iperfed = addr_of("net_iperf", &i);
-	if (addr && wait_for_eth0() && configure(addr, mtu) == 0) {
+	if (addr && wait_for_eth0() &&
+	    (strcmp(addr, "dhcp") ? configure(addr, mtu) : configure_dhcp()) ==
+		0) {
 		fflush(stdout);
 		spawn(tcp_server_one, NULL, 0);
 		spawn(iperf_server, NULL, 0);

@@ -33,6 +33,7 @@ int main(void)
 	suite_blk_xenbus();
 	suite_disk_migrate();
 	suite_overlay();
+	suite_dhcp();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

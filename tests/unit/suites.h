@@ -26,5 +26,6 @@ void suite_blk_mirror(void);
 void suite_blk_xenbus(void);
 void suite_disk_migrate(void);
 void suite_overlay(void);
+void suite_dhcp(void);
 
 #endif

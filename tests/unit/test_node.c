@@ -63,7 +63,8 @@ static void test_two_node_socket(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(arg_after(a2, "-initrd", 0),
 				      "blanket.addr=10.99.0.2/24 "
 				      "blanket.mtu=9000 "
-				      "blanket.overlay=10.200.0.2/24,"
+				      "blanket.overlay=10.200.0.2/24 "
+				      "blanket.dhcp=10.98.0.252/24,"
 				      "/img/dom0.cpio.gz"));
 	node_argv_free(a1);
 	node_argv_free(a2);

@@ -11,6 +11,7 @@
 #include "toolstack/hv/hv_policy.h"
 #include "toolstack/common/log.h"
 #include "blanket/probe.h"
+#include "toolstack/blanketd/dhcp.h"
 #include "toolstack/blanketd/overlay.h"
 #include "toolstack/blanketd/server.h"
 #include "toolstack/blanketd/slots.h"
@@ -23,6 +24,7 @@
 #define DEFAULT_PEERS	       DEFAULT_TLS_DIR "/peers.conf"
 #define DEFAULT_CRL	       DEFAULT_TLS_DIR "/crl.pem"
 #define DEFAULT_OVERLAY_SCRIPT "/usr/lib/blanket/blanket-overlay"
+#define DEFAULT_DHCP_SCRIPT    "/usr/lib/blanket/blanket-dhcp"
 
 static void usage(FILE *out)
 {
@@ -38,7 +40,8 @@ static void usage(FILE *out)
 	    "[--policy FILE]\n"
 	    "                [--crl FILE|none] [--overlay ADDR/LEN "
 	    "[--overlay-port PORT]\n"
-	    "                [--overlay-script FILE]]\n"
+	    "                [--overlay-script FILE]] [--guest-dhcp ADDR/LEN "
+	    "[--dhcp-script FILE]]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
@@ -46,10 +49,11 @@ static void usage(FILE *out)
 	    "--boot-wait 60,\n"
 	    "          --policy %s, --crl %s (each when it exists),\n"
 	    "          no overlay; with one: --overlay-port %d, "
-	    "--overlay-script %s\n",
+	    "--overlay-script %s,\n"
+	    "          no guest DHCP; with it: --dhcp-script %s\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
 	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE, DEFAULT_CRL,
-	    OVERLAY_PORT_DEFAULT, DEFAULT_OVERLAY_SCRIPT);
+	    OVERLAY_PORT_DEFAULT, DEFAULT_OVERLAY_SCRIPT, DEFAULT_DHCP_SCRIPT);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -90,6 +94,8 @@ int main(int argc, char **argv)
 	    {"overlay", required_argument, NULL, 'O'},
 	    {"overlay-port", required_argument, NULL, 'o'},
 	    {"overlay-script", required_argument, NULL, 'x'},
+	    {"guest-dhcp", required_argument, NULL, 'g'},
+	    {"dhcp-script", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -110,7 +116,9 @@ int main(int argc, char **argv)
 	static struct hv_policy policy;
 	static struct cluster peers;
 	static struct overlay overlay = {.script = DEFAULT_OVERLAY_SCRIPT};
+	static struct dhcp dhcp = {.script = DEFAULT_DHCP_SCRIPT};
 	const char *peers_file = DEFAULT_PEERS, *overlay_spec = NULL;
+	const char *dhcp_spec = NULL;
 	long overlay_port = OVERLAY_PORT_DEFAULT;
 	bool foreground = false, debug = false;
 	char err[BL_ERRMSG_MAX];
@@ -201,6 +209,12 @@ int main(int argc, char **argv)
 		case 'x':
 			overlay.script = optarg;
 			break;
+		case 'g':
+			dhcp_spec = optarg;
+			break;
+		case 'G':
+			dhcp.script = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -239,6 +253,13 @@ int main(int argc, char **argv)
 	if (overlay_spec && overlay_parse(overlay_spec, (uint32_t)overlay_port,
 					  &overlay, err, sizeof(err))) {
 		fprintf(stderr, "blanketd: --overlay: %s\n", err);
+		return 2;
+	}
+	if (dhcp_spec &&
+	    dhcp_parse(dhcp_spec, &dhcp, err, sizeof(err)) == BL_OK)
+		o.dhcp = &dhcp;
+	else if (dhcp_spec) {
+		fprintf(stderr, "blanketd: --guest-dhcp: %s\n", err);
 		return 2;
 	}
 	log_init("blanketd", !foreground, debug);

@@ -19,7 +19,6 @@
  */
 #include "toolstack/blanketd/overlay.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include "toolstack/common/durable.h"
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
+#include "toolstack/common/prefix.h"
 #include "toolstack/tls/wg_key.h"
 
 #define ROUND_MS   5000
@@ -48,28 +48,14 @@
 int overlay_parse(const char *spec, uint32_t port, struct overlay *ov,
 		  char *err, size_t errlen)
 {
-	const char *slash = strchr(spec, '/');
-	struct in_addr a;
-	char *end;
-	long len;
+	int rc = prefix_parse(spec, 8, 30, ov->addr, &ov->prefix, err, errlen);
 
-	if (!slash || (size_t)(slash - spec) >= sizeof(ov->addr)) {
-		snprintf(err, errlen, "\"%s\": want A.B.C.D/LEN", spec);
-		return BL_ERR_INVAL;
-	}
-	snprintf(ov->addr, sizeof(ov->addr), "%.*s", (int)(slash - spec), spec);
-	len = strtol(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, ov->addr, &a) != 1 || *end || end == slash + 1 ||
-	    len < 8 || len > 30) {
-		snprintf(err, errlen,
-			 "\"%s\": want A.B.C.D/LEN, LEN from 8 to 30", spec);
-		return BL_ERR_INVAL;
-	}
+	if (rc)
+		return rc;
 	if (port < 1 || port > 65535) {
 		snprintf(err, errlen, "port %u: want 1 to 65535", port);
 		return BL_ERR_INVAL;
 	}
-	ov->prefix = (int)len;
 	ov->port = port;
 	return BL_OK;
 }
@@ -181,13 +167,8 @@ static void write_seen(const char *state_dir, const struct members *ms)
 static bool admissible(const struct overlay *ov, const struct members *ms,
 		       const struct member *m)
 {
-	uint32_t mask = htonl(~0u << (32 - ov->prefix));
-	struct in_addr ours, theirs;
-
-	inet_pton(AF_INET, ov->addr, &ours);
-	inet_pton(AF_INET, m->ov.addr, &theirs);
-	if ((ours.s_addr & mask) != (theirs.s_addr & mask) ||
-	    ours.s_addr == theirs.s_addr ||
+	if (!prefix_holds(ov->addr, ov->prefix, m->ov.addr) ||
+	    !strcmp(ov->addr, m->ov.addr) ||
 	    !strcmp(m->ov.key, ov->public_key)) {
 		log_warnx("overlay: %s's address %s or key clashes with this "
 			  "node's %s/%d: left out",

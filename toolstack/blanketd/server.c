@@ -30,6 +30,7 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/blanketd/migrate_recover.h"
+#include "toolstack/blanketd/dhcp.h"
 #include "toolstack/blanketd/overlay.h"
 #include "toolstack/blanketd/shutdowns.h"
 #include "toolstack/blanketd/slots.h"
@@ -260,13 +261,14 @@ static void accept_one(const struct server_opts *o, struct tls_ctx *tls,
 
 /* Sessions that have ended free their slots; strangers' log lines that
  * were left out are summed up. */
-static void reap_sessions(struct slots *slots, struct overlay *overlay)
+static void reap_sessions(const struct server_opts *o, struct slots *slots)
 {
 	int dropped = slots_logs_dropped(slots), status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		if (!overlay_reaped(overlay, pid, status))
+		if (!overlay_reaped(o->overlay, pid, status) &&
+		    !dhcp_reaped(o->dhcp, pid, status))
 			slots_release(slots, pid);
 	if (dropped)
 		log_warnx("%d more lines about refused or failed connections "
@@ -333,7 +335,7 @@ int server_run(struct server_opts *o)
 			reloading = 0;
 			reload(o, &tls);
 		}
-		reap_sessions(slots, o->overlay);
+		reap_sessions(o, slots);
 		overlay_tick(o, o->overlay);
 		if (p[0].revents & POLLIN)
 			accept_one(o, tls, slots, tcp, false);
@@ -341,6 +343,7 @@ int server_run(struct server_opts *o)
 			accept_one(o, tls, slots, local, true);
 		if (fdio_now_ms() >= next_reap) {
 			reap_guests(o, hv);
+			dhcp_tick(o, o->dhcp, hv);
 			next_reap = fdio_now_ms() + REAP_INTERVAL_MS;
 		}
 	}

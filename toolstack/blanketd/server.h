@@ -12,6 +12,7 @@
 
 struct tls_ctx;
 struct shutdowns;
+struct dhcp;
 struct overlay;
 
 struct server_opts {
@@ -37,6 +38,8 @@ struct server_opts {
 	struct shutdowns *shutdowns;
 	/* The cluster overlay (blanketd --overlay), NULL: none. */
 	struct overlay *overlay;
+	/* The guests' DHCP service (blanketd --guest-dhcp), NULL: none. */
+	struct dhcp *dhcp;
 };
 
 /* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and

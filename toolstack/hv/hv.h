@@ -82,6 +82,7 @@ struct hv_vif_state {
 	char mac[18];	 /* "00:16:3e:..." */
 	char bridge[32]; /* the bridge it joins, "" for none */
 	char ifname[32]; /* dom0's interface: vifDOMID.DEVID or vifname */
+	char ip[16];	 /* ip=, an IPv4 address or "" (configured only) */
 	char state[16];	 /* its backend's xenbus state */
 };
 
@@ -186,8 +187,8 @@ int hv_config_admit(const struct hv_policy *policy, const char *config,
 int hv_config_disks(const char *config, size_t len, struct hv_disk *disks,
 		    size_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
 /* The vifs an xl.cfg(5) text gives, in its order, in vifs[HV_VIFS_MAX]
- * (*n_r of them): devid, mac ("" when libxl picks it), bridge and ifname
- * (vifname=) as the file says; no state. */
+ * (*n_r of them): devid, mac ("" when libxl picks it), bridge, ifname
+ * (vifname=) and ip as the file says; no state. */
 int hv_config_vifs(const char *config, size_t len, struct hv_vif_state *vifs,
 		   size_t *n_r, char *err, size_t errlen) BL_MUST_CHECK;
 /* The devid of an xvd device name ("xvdb" -> 51728, "xvdq" -> 268439552):

@@ -11,6 +11,7 @@
 #include "toolstack/hv/hv.h"
 #include "toolstack/hv/hv_policy.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -289,6 +290,15 @@ static int parse_mac(const char *s, libxl_mac mac)
 	return BL_OK;
 }
 
+/* Whether s is one dotted-quad IPv4 address: what a node's DHCP service
+ * hands the guest (docs/network.md), so nothing else may pass. */
+static bool ipv4_valid(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
 /* One vif spec: comma-separated key=value (mac, bridge, ip, script,
  * vifname, rate), as in xl-network-configuration(5). */
 static int parse_vif(struct parse *p, int idx, const char *spec,
@@ -325,6 +335,13 @@ static int parse_vif(struct parse *p, int idx, const char *spec,
 					  "such as 10Mb/s, or 10Mb/s@20ms)",
 					  idx, eq + 1);
 			continue;
+		}
+		if (!strcmp(tok, "ip") && !ipv4_valid(eq + 1)) {
+			rc = fail(p,
+				  "vif %d: ip \"%s\" is not one IPv4 address "
+				  "(A.B.C.D)",
+				  idx, eq + 1);
+			break;
 		}
 		if (!strcmp(tok, "bridge"))
 			dst = &nic->bridge;
@@ -639,6 +656,7 @@ int hv_config_vifs(const char *config, size_t len, struct hv_vif_state *vifs,
 			 n->bridge ? n->bridge : "");
 		snprintf(o->ifname, sizeof(o->ifname), "%s",
 			 n->ifname ? n->ifname : "");
+		snprintf(o->ip, sizeof(o->ip), "%s", n->ip ? n->ip : "");
 		*n_r = (size_t)i + 1;
 	}
 	libxl_domain_config_dispose(&cfg);
