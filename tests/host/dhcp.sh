@@ -38,7 +38,8 @@ t_guest_dhcp() {
 	printf '#!/bin/sh\n[ "$1" != bound ] || echo "ip=$ip mask=$mask mtu=$mtu router=$router dns=$dns" >%q\n' \
 		"$tmp/lease" >"$tmp/dhcp-event"
 	chmod 755 "$tmp/dhcp-script" "$tmp/dhcp-event"
-	inns env BLANKET_FAKE_HV="$tmp/dhcp.hv" blanketd --foreground --hv fake \
+	# (not through inns: $! must be blanketd's own, for the trap to stop it)
+	ip netns exec "$ns" env BLANKET_FAKE_HV="$tmp/dhcp.hv" blanketd --foreground --hv fake \
 		--name na --listen "127.0.0.1:$port_a" --socket none \
 		--state-dir "$tmp/dhcp.state" --peers none --policy "$tmp/node.conf" \
 		--crl none --ca "$tmp/na/ca.crt" --cert "$tmp/na/na.crt" \
