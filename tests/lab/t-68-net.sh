@@ -59,21 +59,21 @@ wait_for 120 "100 echoes across the nodes" echoed_past node2 "$log" 100
 echo "before: sent, echoed, longest gap (ms): $(counts node2 "$log")"
 # Each vif on its node's bridge, named as libxl names it, and in blanket
 # info as its node sees it.
-vif_shown() { # guest mac node
+vif_shown() { # guest mac node [ip]
 	local domid
 	domid=$(on "$3" xl domid "$1")
 	on "$3" ip -o link show master xenbr0 | grep -q "vif$domid\.0" &&
 		blanket info "$1" |
-		grep -q "^vif: *0 $2, bridge xenbr0, vif$domid\.0, Connected$"
+		grep -q "^vif: *0 $2${4:+ $4}, bridge xenbr0, vif$domid\.0, Connected$"
 }
-vif_shown net-echo 00:16:3e:00:00:0a node1
+vif_shown net-echo 00:16:3e:00:00:0a node1 10.98.0.10
 vif_shown net-count 00:16:3e:00:00:0b node2
 
 # The echoing guest moves to node2; the echoes carry on from there.
 blanket migrate net-echo node2
 before=$(echoed node2 "$log")
 wait_for 120 "100 echoes after the move" echoed_past node2 "$log" $((before + 100))
-vif_shown net-echo 00:16:3e:00:00:0a node2
+vif_shown net-echo 00:16:3e:00:00:0a node2 10.98.0.10
 # The address went with the guest: node2's DHCP service answers for it now,
 # node1's no longer.
 wait_for 30 "node2's DHCP service to take net-echo's address" \

@@ -124,7 +124,7 @@ static void build_ok_list(struct rpc_msg *m)
 }
 
 /* guest-info's answer: the record, its disks (version 3) and its vifs
- * (version 4). */
+ * (version 4; their addresses, version 6). */
 static void build_ok_guest(struct rpc_msg *m)
 {
 	m->guest = guest_web;
@@ -144,6 +144,7 @@ static void build_ok_guest(struct rpc_msg *m)
 	strcpy(m->vifs[0].mac, "00:16:3e:00:00:0a");
 	strcpy(m->vifs[0].bridge, "xenbr0");
 	strcpy(m->vifs[0].ifname, "vif3.0");
+	strcpy(m->vifs[0].ip, "10.98.0.10");
 	strcpy(m->vifs[0].state, "Connected");
 	m->vifs[1].devid = 1;
 	strcpy(m->vifs[1].ifname, "web1");
@@ -222,6 +223,7 @@ static void build_error(struct rpc_msg *m)
 
 #define V3 (1u << 3)
 #define V4 (1u << 4)
+#define V6 (1u << 6)
 
 static const struct sample {
 	const char *file;
@@ -244,8 +246,8 @@ static const struct sample {
     {"console-detach", RPC_CONSOLE_DETACH, 0, NULL, 0},
     {"ok-node-info", RPC_OK, RPC_NODE_INFO, build_ok_node, 1u << 5},
     {"ok-guest-list", RPC_OK, RPC_GUEST_LIST, build_ok_list, 0},
-    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest, V3 | V4},
-    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, V3 | V4},
+    {"ok-guest-info", RPC_OK, RPC_GUEST_INFO, build_ok_guest, V3 | V4 | V6},
+    {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, V3 | V4 | V6},
     {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, 0},
     {"error", RPC_ERROR, 0, build_error, 0},
     {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, 0},
@@ -316,6 +318,7 @@ static void assert_vifs_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 		CU_ASSERT_STRING_EQUAL(a->mac, b->mac);
 		CU_ASSERT_STRING_EQUAL(a->bridge, b->bridge);
 		CU_ASSERT_STRING_EQUAL(a->ifname, b->ifname);
+		CU_ASSERT_STRING_EQUAL(a->ip, b->ip);
 		CU_ASSERT_STRING_EQUAL(a->state, b->state);
 	}
 }
@@ -887,15 +890,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 6 to 7, server 2 to "
-		       "5");
+		       "no common version: client speaks 7 to 8, server 2 to "
+		       "6");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "5");
+		       "6");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 6 to 5");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 7 to 6");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);

@@ -46,6 +46,8 @@ static void print_vifs_json(const struct rpc_msg *m)
 
 		printf("%s{\"devid\": %u, \"mac\": ", i ? ", " : "", v->devid);
 		json_string(stdout, v->mac[0] ? v->mac : NULL);
+		printf(", \"ip\": ");
+		json_string(stdout, v->ip[0] ? v->ip : NULL);
 		printf(", \"bridge\": ");
 		json_string(stdout, v->bridge[0] ? v->bridge : NULL);
 		printf(", \"interface\": ");
@@ -226,9 +228,9 @@ static void print_vifs(const struct rpc_msg *m)
 	for (uint32_t i = 0; i < m->n_vifs; i++) {
 		const struct hv_vif_state *v = &m->vifs[i];
 
-		printf("vif:        %u %s, bridge %s, %s, %s\n", v->devid,
-		       v->mac[0] ? v->mac : "(no mac)",
-		       v->bridge[0] ? v->bridge : "(none)",
+		printf("vif:        %u %s%s%s, bridge %s, %s, %s\n", v->devid,
+		       v->mac[0] ? v->mac : "(no mac)", v->ip[0] ? " " : "",
+		       v->ip, v->bridge[0] ? v->bridge : "(none)",
 		       v->ifname[0] ? v->ifname : "(no interface)",
 		       v->state[0] ? v->state : "(no state)");
 	}

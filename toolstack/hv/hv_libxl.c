@@ -10,6 +10,7 @@
  * Whether a guest can be suspended is read from xenstore (its kernel's
  * control/feature-suspend), which libxl does not offer.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -817,6 +818,7 @@ static int hl_vifs(void *ctx, const char *name, struct hv_vif_state *vifs,
 	struct hv_libxl *h = ctx;
 	libxl_device_nic *list;
 	libxl_nicinfo info;
+	struct in_addr addr;
 	uint32_t domid;
 	int n = 0, rc;
 
@@ -834,6 +836,10 @@ static int hl_vifs(void *ctx, const char *name, struct hv_vif_state *vifs,
 		hv_mac_text(nic->mac, v->mac, sizeof(v->mac));
 		snprintf(v->bridge, sizeof(v->bridge), "%s",
 			 nic->bridge ? nic->bridge : "");
+		/* one IPv4 address, as blanket's parser allows; a domain made
+		 * otherwise (xl's) may have anything there */
+		if (nic->ip && inet_pton(AF_INET, nic->ip, &addr) == 1)
+			snprintf(v->ip, sizeof(v->ip), "%s", nic->ip);
 		if (nic->ifname)
 			snprintf(v->ifname, sizeof(v->ifname), "%s",
 				 nic->ifname);

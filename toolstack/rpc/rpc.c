@@ -227,7 +227,15 @@ static void get_disk(struct rpc__rd *rd, struct hv_disk_state *d)
 	get_cstr(rd, "disk_state", d->state, sizeof(d->state), true);
 }
 
-/* A vif of a guest record (version 4). */
+/* Whether a vif's ip is none or one dotted IPv4 address. */
+static bool vif_ip_valid(const char *ip)
+{
+	struct in_addr a;
+
+	return !*ip || inet_pton(AF_INET, ip, &a) == 1;
+}
+
+/* A vif of a guest record (version 4; its ip, version 6). */
 static void put_vif(struct rpc__wr *wr, const struct hv_vif_state *v)
 {
 	rpc__put_u32(wr, v->devid);
@@ -235,6 +243,11 @@ static void put_vif(struct rpc__wr *wr, const struct hv_vif_state *v)
 	put_cstr(wr, v->bridge, sizeof(v->bridge), true);
 	put_cstr(wr, v->ifname, sizeof(v->ifname), true);
 	put_cstr(wr, v->state, sizeof(v->state), true);
+	if (wr->version < 6)
+		return;
+	if (!vif_ip_valid(v->ip))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	put_cstr(wr, v->ip, sizeof(v->ip), true);
 }
 
 static void get_vif(struct rpc__rd *rd, struct hv_vif_state *v)
@@ -244,6 +257,11 @@ static void get_vif(struct rpc__rd *rd, struct hv_vif_state *v)
 	get_cstr(rd, "bridge", v->bridge, sizeof(v->bridge), true);
 	get_cstr(rd, "ifname", v->ifname, sizeof(v->ifname), true);
 	get_cstr(rd, "vif_state", v->state, sizeof(v->state), true);
+	if (rd->version < 6)
+		return;
+	get_cstr(rd, "vif_ip", v->ip, sizeof(v->ip), true);
+	if (!rd->rc && !vif_ip_valid(v->ip))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "vif_ip", "not an IPv4 address");
 }
 
 /* A count (field, at most max) into *n_r; room for that many items of

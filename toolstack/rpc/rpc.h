@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 5 /* the highest version we speak */
+#define RPC_VERSION 6 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
