@@ -172,6 +172,9 @@ static void build_migrate_stats(struct rpc_msg *m)
 	m->migrate.disk_bytes = 68157440;
 	m->migrate.disk_wire_bytes = 67176792;
 	m->migrate.disk_writes_held = 175;
+	m->migrate.last_round_ms = 212;
+	m->migrate.restore_ms = 391;
+	m->migrate.start_ms = 77;
 }
 
 static void build_receive(struct rpc_msg *m)
@@ -251,10 +254,11 @@ static const struct sample {
     {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, 0},
     {"error", RPC_ERROR, 0, build_error, 0},
     {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, 0},
-    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats, V3 | V4},
+    {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats,
+     V3 | V4 | V6},
     {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, 0},
     {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats,
-     V3 | V4},
+     V3 | V4 | V6},
     {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, 0},
     {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive, 0},
     {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, 0},
@@ -364,6 +368,9 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.disk_wire_bytes, y->migrate.disk_wire_bytes);
 	CU_ASSERT_EQUAL(x->migrate.disk_writes_held,
 			y->migrate.disk_writes_held);
+	CU_ASSERT_EQUAL(x->migrate.last_round_ms, y->migrate.last_round_ms);
+	CU_ASSERT_EQUAL(x->migrate.restore_ms, y->migrate.restore_ms);
+	CU_ASSERT_EQUAL(x->migrate.start_ms, y->migrate.start_ms);
 	assert_disks_equal(x, y);
 	assert_vifs_equal(x, y);
 	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));

@@ -67,22 +67,32 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		printf(", \"total_ms\": %llu, \"downtime_ms\": %llu, "
 		       "\"raw_bytes\": %llu, \"wire_bytes\": %llu, "
 		       "\"disk_bytes\": %llu, \"disk_wire_bytes\": %llu, "
-		       "\"disk_writes_held\": %llu}\n",
+		       "\"disk_writes_held\": %llu, \"downtime_phases\": "
+		       "{\"last_round_ms\": %llu, \"restore_ms\": %llu, "
+		       "\"start_ms\": %llu}}\n",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->downtime_ms,
 		       (unsigned long long)st->raw_bytes,
 		       (unsigned long long)st->wire_bytes,
 		       (unsigned long long)st->disk_bytes,
 		       (unsigned long long)st->disk_wire_bytes,
-		       (unsigned long long)st->disk_writes_held);
+		       (unsigned long long)st->disk_writes_held,
+		       (unsigned long long)st->last_round_ms,
+		       (unsigned long long)st->restore_ms,
+		       (unsigned long long)st->start_ms);
 		return;
 	}
 	printf("migrated %s from %s to %s in %.1f s (migration %s, "
-	       "generation %llu); paused %.1f s (as the toolstack saw it); "
-	       "%llu bytes of guest state",
+	       "generation %llu); paused %.1f s (as the toolstack saw it",
 	       guest, from, to, (double)st->elapsed_ms / 1000, id,
 	       (unsigned long long)st->generation,
-	       (double)st->downtime_ms / 1000,
+	       (double)st->downtime_ms / 1000);
+	if (st->last_round_ms + st->restore_ms + st->start_ms)
+		printf(": last round %.1f s, restore %.1f s, start %.1f s",
+		       (double)st->last_round_ms / 1000,
+		       (double)st->restore_ms / 1000,
+		       (double)st->start_ms / 1000);
+	printf("); %llu bytes of guest state",
 	       (unsigned long long)st->raw_bytes);
 	if (st->disk_bytes)
 		printf(" and %llu of disks",

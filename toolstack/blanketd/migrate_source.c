@@ -50,6 +50,7 @@
 #define RESTORED_TIMEOUT_MS 120000 /* stream-end to restored */
 #define CANCEL_READ_MS	    5000   /* a client's message, once it began */
 #define BOOT_POLL_MS	    250
+#define SUSPEND_POLL_MS	    10 /* how late the downtime's start may be seen */
 #define MIGRATE_SNDBUF	    (256 * 1024)
 /* Disk rounds before the memory: until one takes fewer chunks than this,
  * or after this many rounds; then the write-blocking mirror, which sends
@@ -78,7 +79,8 @@ struct source {
 	size_t ndisks;
 	char lock[512];
 	int lock_fd;
-	/* after libxl's stream ended: its save returned, restored */
+	/* the guest seen suspended (0: not yet), libxl's save returned, the
+	 * destination restored */
 	int64_t suspended, saved, restored;
 };
 
@@ -497,24 +499,43 @@ static int pace(struct source *m)
 	return BL_OK;
 }
 
-/* Pump the saver's bytes into the encoder until it is done. A destination
- * that stops reading (link down, daemon gone) fails the write after
+/* Note when the guest is first seen suspended: its downtime starts there
+ * (libxl's save suspends it before the last round). */
+static void watch_suspend(struct source *m)
+{
+	bool suspended = false;
+
+	if (!m->suspended &&
+	    !m->o->hv->suspended(m->hv, m->domid, &suspended) && suspended)
+		m->suspended = fdio_now_ms();
+}
+
+/* Pump the saver's bytes into the encoder until it is done, watching for
+ * the guest's suspend every SUSPEND_POLL_MS. A destination that stops
+ * reading (link down, daemon gone) fails the write after
  * PAYLOAD_TIMEOUT_MS; a client that cancels or leaves stops it. */
 static int pump_save(struct source *m)
 {
 	int64_t next = fdio_now_ms() + PROGRESS_MS, mirror = fdio_now_ms();
+	int64_t watch = fdio_now_ms();
 	int rc = BL_OK;
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = m->w.fd, .events = POLLIN},
 				      {.fd = m->cli->fd, .events = POLLIN}};
+		int wait = m->suspended ? PROGRESS_MS : SUSPEND_POLL_MS;
 		uint8_t *space;
 		size_t room;
 		ssize_t r;
 
-		if (poll(p, 2, m->ndisks ? MIRROR_MS : PROGRESS_MS) < 0 &&
-		    errno != EINTR)
+		if (m->ndisks && MIRROR_MS < wait)
+			wait = MIRROR_MS;
+		if (poll(p, 2, wait) < 0 && errno != EINTR)
 			return BL_ERR_IO;
+		if (fdio_now_ms() >= watch) {
+			watch_suspend(m);
+			watch = fdio_now_ms() + SUSPEND_POLL_MS;
+		}
 		if (m->ndisks && fdio_now_ms() >= mirror) {
 			if (mirror_disks(m))
 				return BL_ERR_IO;
@@ -575,7 +596,9 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 		return rc;
 	}
 	rc = pump_save(m);
-	m->suspended = fdio_now_ms();
+	watch_suspend(m);
+	if (!m->suspended) /* suspended and saved between two looks */
+		m->suspended = fdio_now_ms();
 	if (migrate_worker_wait(&m->w, "live save", err, errlen) && !rc)
 		rc = BL_ERR_FAIL;
 	else if (rc == BL_ERR_CANCELLED)
@@ -621,6 +644,7 @@ static int await_restored(struct source *m, char *err, size_t errlen)
 static void report(struct source *m, struct rpc_migrate_stats *st_r)
 {
 	char id[BL_ID_STR_LEN];
+	int64_t started = fdio_now_ms();
 	struct mig_stats ms;
 
 	mig_enc_stats(m->enc, &ms);
@@ -628,8 +652,11 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	snprintf(st_r->phase, sizeof(st_r->phase), "done");
 	st_r->migration = m->a.migration;
 	st_r->generation = m->a.generation + 1;
-	st_r->elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
-	st_r->downtime_ms = (uint64_t)(fdio_now_ms() - m->suspended);
+	st_r->elapsed_ms = (uint64_t)(started - m->start);
+	st_r->downtime_ms = (uint64_t)(started - m->suspended);
+	st_r->last_round_ms = (uint64_t)(m->saved - m->suspended);
+	st_r->restore_ms = (uint64_t)(m->restored - m->saved);
+	st_r->start_ms = (uint64_t)(started - m->restored);
 	st_r->raw_bytes = ms.raw_bytes;
 	st_r->wire_bytes = ms.wire_bytes;
 	st_r->disk_bytes = ms.disk_bytes;
@@ -639,16 +666,15 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	    "\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
 	    "the wire; disks: %llu bytes of data, %llu on the wire; %.1f "
 	    "s writing to the connection, %.1f s in deflate, %llu bytes "
-	    "not deflated for time; after libxl's stream ended: its save "
-	    "returned +%lld ms, restored +%lld ms, started +%lld ms",
+	    "not deflated for time; downtime %lld ms: the last round %lld "
+	    "ms, the destination's restore %lld ms, its start %lld ms",
 	    m->req->name, m->dst.node, bl_id_str(&m->a.migration, id),
 	    (double)st_r->elapsed_ms / 1000, (unsigned long long)ms.wire_bytes,
 	    (unsigned long long)ms.raw_bytes, (unsigned long long)ms.disk_bytes,
 	    (unsigned long long)ms.disk_wire, (double)ms.send_ns / 1e9,
 	    (double)ms.deflate_ns / 1e9, (unsigned long long)ms.zlib_slow,
-	    (long long)(m->saved - m->suspended),
-	    (long long)(m->restored - m->suspended),
-	    (long long)st_r->downtime_ms);
+	    (long long)st_r->downtime_ms, (long long)st_r->last_round_ms,
+	    (long long)st_r->restore_ms, (long long)st_r->start_ms);
 }
 
 int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,

@@ -130,6 +130,9 @@ struct hv_ops {
 	/* Whether the guest's kernel answers a suspend request yet (a PV
 	 * guest that is still booting does not). */
 	int (*suspendable)(void *ctx, const char *name, bool *ready_r);
+	/* Whether domain domid has suspended (a live save's last round has
+	 * begun): one hypercall, cheap enough to poll while a save runs. */
+	int (*suspended)(void *ctx, uint32_t domid, bool *suspended_r);
 	/* Live-save the guest into fd: returns once it is suspended and its
 	 * last pages are written. */
 	int (*save_live)(void *ctx, const char *name, int fd, char *err,

@@ -488,6 +488,24 @@ static int fake_suspendable(void *ctx, const char *name, bool *ready_r)
 	return g ? BL_OK : BL_ERR_NOTFOUND;
 }
 
+static int fake_suspended(void *ctx, uint32_t domid, bool *suspended_r)
+{
+	struct fake *f = ctx;
+	int rc = load(f);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->g[i].domid == domid) {
+			*suspended_r = f->g[i].state == HV_STATE_SUSPENDED;
+			unlock(f);
+			return BL_OK;
+		}
+	}
+	unlock(f);
+	return BL_ERR_NOTFOUND;
+}
+
 static int fake_config_text(void *ctx, const char *name, char **text_r,
 			    char *err, size_t errlen)
 {
@@ -677,6 +695,7 @@ const struct hv_ops hv_fake_ops = {
     .reap = fake_reap,
     .config_text = fake_config_text,
     .suspendable = fake_suspendable,
+    .suspended = fake_suspended,
     .save_live = fake_save_live,
     .resume = fake_resume,
     .rename = fake_rename,

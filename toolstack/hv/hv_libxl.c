@@ -636,6 +636,22 @@ static bool migrated_in(struct hv_libxl *h, uint32_t domid)
 	return migrated;
 }
 
+static int hl_suspended(void *ctx, uint32_t domid, bool *suspended_r)
+{
+	struct hv_libxl *h = ctx;
+	libxl_dominfo d;
+
+	libxl_dominfo_init(&d);
+	if (libxl_domain_info(h->ctx, &d, domid)) {
+		libxl_dominfo_dispose(&d);
+		return BL_ERR_NOTFOUND;
+	}
+	*suspended_r =
+	    d.shutdown && d.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
+	libxl_dominfo_dispose(&d);
+	return BL_OK;
+}
+
 /* A PV kernel writes control/feature-suspend once it watches
  * control/shutdown, the node libxl's suspend request goes through; it does
  * not write it again after a resume, so a guest that came in by migration
@@ -876,6 +892,7 @@ const struct hv_ops hv_libxl_ops = {
     .reap = hl_reap,
     .config_text = hl_config_text,
     .suspendable = hl_suspendable,
+    .suspended = hl_suspended,
     .save_live = hl_save_live,
     .resume = hl_resume,
     .rename = hl_rename,

@@ -349,6 +349,11 @@ static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
 	if (wr->version < 4)
 		return;
 	rpc__put_u64(wr, st->disk_writes_held);
+	if (wr->version < 6)
+		return;
+	rpc__put_u64(wr, st->last_round_ms);
+	rpc__put_u64(wr, st->restore_ms);
+	rpc__put_u64(wr, st->start_ms);
 }
 
 static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
@@ -369,6 +374,11 @@ static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
 	if (rd->version < 4)
 		return;
 	rpc__get_u64(rd, "disk_writes_held", &st->disk_writes_held);
+	if (rd->version < 6)
+		return;
+	rpc__get_u64(rd, "last_round_ms", &st->last_round_ms);
+	rpc__get_u64(rd, "restore_ms", &st->restore_ms);
+	rpc__get_u64(rd, "start_ms", &st->start_ms);
 }
 
 /* migrate-receive's: the destination's instance, which a source records

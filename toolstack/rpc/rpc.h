@@ -93,6 +93,11 @@ struct rpc_migrate_stats {
 	uint64_t disk_wire_bytes; /* version 3: its share of wire_bytes */
 	/* version 4: guest writes the disks' mirror held until sent */
 	uint64_t disk_writes_held;
+	/* version 6: where downtime_ms went, the source's view: the last
+	 * round (suspended to libxl's save returning), the destination's
+	 * restore (to restored), and the start (go, rename, unpause: to
+	 * started); they add up to downtime_ms */
+	uint64_t last_round_ms, restore_ms, start_ms;
 };
 
 /* Any message, decoded. Which fields a type uses is in the spec's tables;
