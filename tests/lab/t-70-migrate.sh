@@ -29,6 +29,12 @@ out=$(blanket migrate --json "$guest" node2)
 echo "$out"
 grep -q '"event": "progress"' <<<"$out"
 grep -q '"event": "done", "guest": "hb-move", "from": "node1", "to": "node2"' <<<"$out"
+# Where the downtime went: its parts add up to it.
+field() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" <<<"$out" | tail -n 1; }
+echo "downtime $(field downtime_ms) ms: last round $(field last_round_ms)," \
+	"restore $(field restore_ms), start $(field start_ms)"
+[ "$(field downtime_ms)" -eq $(($(field last_round_ms) + $(field restore_ms) + \
+	$(field start_ms))) ]
 only_on node2 node1
 blanket info "$guest" | grep -q 'generation: 2'
 wait_beats node2 "$(console_log "$guest" incoming)" 5
