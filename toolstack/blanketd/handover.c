@@ -450,7 +450,8 @@ static void undo_rename(const struct server_opts *o, void *hv, const char *name,
 
 int handover_send(const struct server_opts *o, void *hv,
 		  struct client_conn *dst, const struct ledger_away *a,
-		  const char *name, char *err, size_t errlen)
+		  const char *name, int64_t *started_r, char *err,
+		  size_t errlen)
 {
 	char away[HV_NAME_MAX + 16], why[BL_ERRMSG_MAX];
 	struct mig_ctl c;
@@ -479,6 +480,7 @@ int handover_send(const struct server_opts *o, void *hv,
 	if (!rc)
 		rc = mig_ctl_recv(&dst->s, MIG_REC_STARTED, &c, why,
 				  sizeof(why));
+	*started_r = fdio_now_ms();
 	if (!rc && c.type == MIG_REC_ABORT) {
 		/* The destination destroyed its copy before it said so. */
 		snprintf(err, errlen,

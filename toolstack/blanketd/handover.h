@@ -7,6 +7,7 @@
 #define BL_BLANKETD_HANDOVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "toolstack/blanketd/ledger.h"
 #include "toolstack/blanketd/server.h"
@@ -16,10 +17,13 @@
  * destination): hand it over. BL_OK when it runs there and our copy is
  * gone; otherwise err says what happened and where the guest runs
  * (resumed here before go; after go, settled with the destination,
- * unresolved, or left to a resolver). */
+ * unresolved, or left to a resolver). *started_r: when the destination
+ * said the guest runs (fdio_now_ms), the downtime's end; our copy is
+ * destroyed after. */
 int handover_send(const struct server_opts *o, void *hv,
 		  struct client_conn *dst, const struct ledger_away *a,
-		  const char *name, char *err, size_t errlen) BL_MUST_CHECK;
+		  const char *name, int64_t *started_r, char *err,
+		  size_t errlen) BL_MUST_CHECK;
 
 /* Resume name here after a failure before go (unless the save never
  * suspended it); err, which holds the reason, gains where it runs. */

@@ -80,8 +80,8 @@ struct source {
 	char lock[512];
 	int lock_fd;
 	/* the guest seen suspended (0: not yet), libxl's save returned, the
-	 * destination restored */
-	int64_t suspended, saved, restored;
+	 * destination restored, then started it */
+	int64_t suspended, saved, restored, started;
 };
 
 /* --- talking to the client --- */
@@ -644,7 +644,7 @@ static int await_restored(struct source *m, char *err, size_t errlen)
 static void report(struct source *m, struct rpc_migrate_stats *st_r)
 {
 	char id[BL_ID_STR_LEN];
-	int64_t started = fdio_now_ms();
+	int64_t started = m->started;
 	struct mig_stats ms;
 
 	mig_enc_stats(m->enc, &ms);
@@ -652,7 +652,7 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	snprintf(st_r->phase, sizeof(st_r->phase), "done");
 	st_r->migration = m->a.migration;
 	st_r->generation = m->a.generation + 1;
-	st_r->elapsed_ms = (uint64_t)(started - m->start);
+	st_r->elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
 	st_r->downtime_ms = (uint64_t)(started - m->suspended);
 	st_r->last_round_ms = (uint64_t)(m->saved - m->suspended);
 	st_r->restore_ms = (uint64_t)(m->restored - m->saved);
@@ -729,7 +729,8 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 		handover_resume_here(o, hv, req->name, err, errlen);
 		goto out;
 	}
-	rc = handover_send(o, hv, &m.dst, &m.a, req->name, err, errlen);
+	rc = handover_send(o, hv, &m.dst, &m.a, req->name, &m.started, err,
+			   errlen);
 	if (!rc)
 		report(&m, st_r);
 out:
