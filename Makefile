@@ -88,7 +88,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
-        bench-net format \
+        bench-net bench-downtime format \
         clean
 .DELETE_ON_ERROR:
 
@@ -308,6 +308,9 @@ bench-disk-migrate: all lab-image
 
 bench-net: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/net
+
+bench-downtime: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/downtime
 
 # The migration stream codec on the host (tests/bench/mig-pipeline runs it).
 $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \
