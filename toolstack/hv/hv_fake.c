@@ -168,6 +168,14 @@ static struct hv_guest *lookup(struct fake *f, const char *name)
 	return NULL;
 }
 
+static struct hv_guest *lookup_domid(struct fake *f, uint32_t domid)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->g[i].domid == domid)
+			return &f->g[i];
+	return NULL;
+}
+
 /* Load the state file (locked) and find name in it. BL_OK: *g_r is it,
  * and the caller unlocks. Otherwise the file is unlocked again, and err
  * says so when there is no such guest. */
@@ -394,15 +402,15 @@ static int fake_destroy_domid(void *ctx, uint32_t domid, char *err,
 			      size_t errlen)
 {
 	struct fake *f = ctx;
+	struct hv_guest *g;
 	int rc = load(f);
 
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < f->n; i++) {
-		if (f->g[i].domid == domid) {
-			remove_guest(f, &f->g[i]);
-			return save(f);
-		}
+	g = lookup_domid(f, domid);
+	if (g) {
+		remove_guest(f, g);
+		return save(f);
 	}
 	unlock(f);
 	snprintf(err, errlen, "no domain %u", domid);
@@ -491,19 +499,16 @@ static int fake_suspendable(void *ctx, const char *name, bool *ready_r)
 static int fake_suspended(void *ctx, uint32_t domid, bool *suspended_r)
 {
 	struct fake *f = ctx;
+	struct hv_guest *g;
 	int rc = load(f);
 
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < f->n; i++) {
-		if (f->g[i].domid == domid) {
-			*suspended_r = f->g[i].state == HV_STATE_SUSPENDED;
-			unlock(f);
-			return BL_OK;
-		}
-	}
+	g = lookup_domid(f, domid);
+	if (g)
+		*suspended_r = g->state == HV_STATE_SUSPENDED;
 	unlock(f);
-	return BL_ERR_NOTFOUND;
+	return g ? BL_OK : BL_ERR_NOTFOUND;
 }
 
 static int fake_config_text(void *ctx, const char *name, char **text_r,
