@@ -6,10 +6,10 @@
  * Order of a tick: list the guests -> when their names or domids changed,
  * read each one's configuration (a migration's source copy, --migratedaway,
  * is left out: the guest runs elsewhere; one that cannot be read yet, being
- * built, is read again next tick) -> the hosts file's lines for
- * their vifs -> written when they differ -> the script runs when they did,
- * or the last run is RERUN_MS old, in a process of its own; the loop reaps
- * it.
+ * built, is read again next tick, for REREADS_MAX ticks) -> the hosts
+ * file's lines for their vifs -> written when they differ -> the script
+ * runs when they did, or the last run is RERUN_MS old, in a process of its
+ * own; the loop reaps it.
  */
 #include "toolstack/blanketd/dhcp.h"
 
@@ -26,7 +26,8 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 
-#define RERUN_MS 20000 /* the script runs at least this often */
+#define RERUN_MS    20000 /* the script runs at least this often */
+#define REREADS_MAX 30	  /* ticks a configuration is awaited */
 
 int dhcp_parse(const char *spec, struct dhcp *d, char *err, size_t errlen)
 {
@@ -112,8 +113,9 @@ static int guests_vifs(const struct server_opts *o, void *hv,
 				   err, sizeof(err))) {
 			log_debug("dhcp: %s's vifs: %s", g[i].name, err);
 			*whole_r = false;
-		} else
+		} else {
 			*n_r += got;
+		}
 		free(config);
 	}
 	*vifs_r = vifs;
@@ -145,8 +147,11 @@ static void refresh_hosts(const struct server_opts *o, struct dhcp *d, void *hv)
 	free(vifs);
 	if (!text)
 		return;
-	/* Read again next tick until every guest's configuration was. */
-	if (!whole)
+	/* Read again next tick until every guest's configuration was, for
+	 * a while (a domain blanket did not make may have none). */
+	if (whole || ++d->rereads > REREADS_MAX)
+		d->rereads = 0;
+	else
 		seen = 0;
 	if (d->hosts && !strcmp(text, d->hosts)) {
 		d->guests_seen = seen;

@@ -27,6 +27,7 @@ struct dhcp {
 	const char *script;	    /* drivers/net/blanket-dhcp */
 	char *hosts;		    /* the hosts file as last written */
 	uint64_t guests_seen;	    /* a hash of the guests' names, domids */
+	int rereads;		    /* ticks that found one unreadable */
 	bool changed;		    /* hosts written, the script not run */
 	pid_t run;		    /* the script running, 0: none */
 	int64_t rerun_ms;	    /* when it runs again, changed or not */
