@@ -262,19 +262,30 @@ static int fake_list(void *ctx, struct hv_guest **guests_r, size_t *n_r)
 	return BL_OK;
 }
 
-static int fake_info(void *ctx, const char *name, struct hv_guest *guest_r)
+/* A copy of the guest called name (or, name NULL, of domain domid), and
+ * when it answers suspend requests, read under the lock. */
+static int peek(struct fake *f, const char *name, uint32_t domid,
+		struct hv_guest *guest_r, int64_t *ready_at_r)
 {
-	struct fake *f = ctx;
 	struct hv_guest *g;
 	int rc = load(f);
 
 	if (rc)
 		return rc;
-	g = lookup(f, name);
-	if (g)
+	g = name ? lookup(f, name) : lookup_domid(f, domid);
+	if (g) {
 		*guest_r = *g;
+		*ready_at_r = f->ready_at_ms[g - f->g];
+	}
 	unlock(f);
 	return g ? BL_OK : BL_ERR_NOTFOUND;
+}
+
+static int fake_info(void *ctx, const char *name, struct hv_guest *guest_r)
+{
+	int64_t ready_at;
+
+	return peek(ctx, name, 0, guest_r, &ready_at);
 }
 
 /* Where domain domid's configuration is kept. */
@@ -483,32 +494,24 @@ static size_t save_bytes(void)
 
 static int fake_suspendable(void *ctx, const char *name, bool *ready_r)
 {
-	struct fake *f = ctx;
-	struct hv_guest *g;
-	int rc = load(f);
+	struct hv_guest g;
+	int64_t ready_at;
+	int rc = peek(ctx, name, 0, &g, &ready_at);
 
-	if (rc)
-		return rc;
-	g = lookup(f, name);
-	if (g)
-		*ready_r = realtime_ms() >= f->ready_at_ms[g - f->g];
-	unlock(f);
-	return g ? BL_OK : BL_ERR_NOTFOUND;
+	if (!rc)
+		*ready_r = realtime_ms() >= ready_at;
+	return rc;
 }
 
 static int fake_suspended(void *ctx, uint32_t domid, bool *suspended_r)
 {
-	struct fake *f = ctx;
-	struct hv_guest *g;
-	int rc = load(f);
+	struct hv_guest g;
+	int64_t ready_at;
+	int rc = peek(ctx, NULL, domid, &g, &ready_at);
 
-	if (rc)
-		return rc;
-	g = lookup_domid(f, domid);
-	if (g)
-		*suspended_r = g->state == HV_STATE_SUSPENDED;
-	unlock(f);
-	return g ? BL_OK : BL_ERR_NOTFOUND;
+	if (!rc)
+		*suspended_r = g.state == HV_STATE_SUSPENDED;
+	return rc;
 }
 
 static int fake_config_text(void *ctx, const char *name, char **text_r,
