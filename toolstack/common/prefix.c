@@ -7,11 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool ipv4_addr_valid(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
 int prefix_parse(const char *spec, int min, int max, char *addr, int *len_r,
 		 char *err, size_t errlen)
 {
 	const char *slash = strchr(spec, '/');
-	struct in_addr a;
 	char *end;
 	long len;
 
@@ -21,8 +27,8 @@ int prefix_parse(const char *spec, int min, int max, char *addr, int *len_r,
 	}
 	snprintf(addr, PREFIX_ADDR_MAX, "%.*s", (int)(slash - spec), spec);
 	len = strtol(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, addr, &a) != 1 || *end || end == slash + 1 ||
-	    len < min || len > max) {
+	if (!ipv4_addr_valid(addr) || *end || end == slash + 1 || len < min ||
+	    len > max) {
 		snprintf(err, errlen,
 			 "\"%s\": want A.B.C.D/LEN, LEN from %d to %d", spec,
 			 min, max);

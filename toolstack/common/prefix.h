@@ -1,5 +1,5 @@
-/* IPv4 addresses with a prefix length, as the command line gives them
- * ("10.200.0.1/24"). */
+/* IPv4 addresses, alone ("10.98.0.10", as a vif's ip= gives them) or with
+ * a prefix length ("10.200.0.1/24", as the command line gives them). */
 #ifndef BL_PREFIX_H
 #define BL_PREFIX_H
 
@@ -10,6 +10,8 @@
 
 #define PREFIX_ADDR_MAX 16 /* "255.255.255.255" and its NUL */
 
+/* Whether s is one dotted-quad IPv4 address and nothing else. */
+bool ipv4_addr_valid(const char *s);
 /* spec as A.B.C.D/LEN, LEN from min to max: the address into
  * addr[PREFIX_ADDR_MAX], LEN into *len_r; BL_ERR_INVAL with err saying
  * what is wrong. */

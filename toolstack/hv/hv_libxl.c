@@ -10,7 +10,6 @@
  * Whether a guest can be suspended is read from xenstore (its kernel's
  * control/feature-suspend), which libxl does not offer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "drivers/blk/blk_xenbus.h"
 #include "toolstack/hv/hv.h"
 #include "toolstack/hv/hv_xlcfg.h"
+#include "toolstack/common/prefix.h"
 
 #define USERDATA_KEY	    "blanket"
 #define USERDATA_GENERATION "blanket-generation"
@@ -834,7 +834,6 @@ static int hl_vifs(void *ctx, const char *name, struct hv_vif_state *vifs,
 	struct hv_libxl *h = ctx;
 	libxl_device_nic *list;
 	libxl_nicinfo info;
-	struct in_addr addr;
 	uint32_t domid;
 	int n = 0, rc;
 
@@ -854,7 +853,7 @@ static int hl_vifs(void *ctx, const char *name, struct hv_vif_state *vifs,
 			 nic->bridge ? nic->bridge : "");
 		/* one IPv4 address, as blanket's parser allows; a domain made
 		 * otherwise (xl's) may have anything there */
-		if (nic->ip && inet_pton(AF_INET, nic->ip, &addr) == 1)
+		if (nic->ip && ipv4_addr_valid(nic->ip))
 			snprintf(v->ip, sizeof(v->ip), "%s", nic->ip);
 		if (nic->ifname)
 			snprintf(v->ifname, sizeof(v->ifname), "%s",

@@ -10,8 +10,8 @@
 #include "toolstack/hv/hv_xlcfg.h"
 #include "toolstack/hv/hv.h"
 #include "toolstack/hv/hv_policy.h"
+#include "toolstack/common/prefix.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -290,15 +290,6 @@ static int parse_mac(const char *s, libxl_mac mac)
 	return BL_OK;
 }
 
-/* Whether s is one dotted-quad IPv4 address: what a node's DHCP service
- * hands the guest (docs/network.md), so nothing else may pass. */
-static bool ipv4_valid(const char *s)
-{
-	struct in_addr a;
-
-	return inet_pton(AF_INET, s, &a) == 1;
-}
-
 /* One vif spec: comma-separated key=value (mac, bridge, ip, script,
  * vifname, rate), as in xl-network-configuration(5). */
 static int parse_vif(struct parse *p, int idx, const char *spec,
@@ -336,7 +327,7 @@ static int parse_vif(struct parse *p, int idx, const char *spec,
 					  idx, eq + 1);
 			continue;
 		}
-		if (!strcmp(tok, "ip") && !ipv4_valid(eq + 1)) {
+		if (!strcmp(tok, "ip") && !ipv4_addr_valid(eq + 1)) {
 			rc = fail(p,
 				  "vif %d: ip \"%s\" is not one IPv4 address "
 				  "(A.B.C.D)",

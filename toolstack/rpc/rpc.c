@@ -12,7 +12,6 @@
  * in rpc_buf.c; this file checks values (states, flags, empty names). */
 #include "toolstack/rpc/rpc.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "toolstack/rpc/rpc_buf.h"
 #include "toolstack/common/array.h"
 #include "toolstack/common/frame.h"
+#include "toolstack/common/prefix.h"
 
 /* The smallest guest record: a 1-byte name, the fixed fields, an empty
  * migration and an empty handed_to. */
@@ -230,9 +230,7 @@ static void get_disk(struct rpc__rd *rd, struct hv_disk_state *d)
 /* Whether a vif's ip is none or one dotted IPv4 address. */
 static bool vif_ip_valid(const char *ip)
 {
-	struct in_addr a;
-
-	return !*ip || inet_pton(AF_INET, ip, &a) == 1;
+	return !*ip || ipv4_addr_valid(ip);
 }
 
 /* A vif of a guest record (version 4; its ip, version 6). */
@@ -705,11 +703,9 @@ static bool wg_key_text(const char *k)
 
 bool rpc_overlay_valid(const struct rpc_overlay *ov)
 {
-	struct in_addr a;
-
 	if (!ov->key[0] && !ov->addr[0] && !ov->port)
 		return true;
-	return wg_key_text(ov->key) && inet_pton(AF_INET, ov->addr, &a) == 1 &&
+	return wg_key_text(ov->key) && ipv4_addr_valid(ov->addr) &&
 	       ov->port >= 1 && ov->port <= 65535;
 }
 
