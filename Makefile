@@ -238,7 +238,7 @@ $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
 		toolstack/blanketd/ledger.c toolstack/blanketd/access.c \
 		toolstack/blanketd/disk_send.c toolstack/blanketd/disk_recv.c \
 		toolstack/blanketd/overlay.c toolstack/blanketd/peer.c \
-		toolstack/blanketd/dhcp.c)
+		toolstack/blanketd/dhcp.c toolstack/blanketd/converge.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
 

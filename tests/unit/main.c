@@ -34,6 +34,7 @@ int main(void)
 	suite_disk_migrate();
 	suite_overlay();
 	suite_dhcp();
+	suite_precopy();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -27,5 +27,6 @@ void suite_blk_xenbus(void);
 void suite_disk_migrate(void);
 void suite_overlay(void);
 void suite_dhcp(void);
+void suite_precopy(void);
 
 #endif

@@ -175,6 +175,14 @@ static void build_migrate_stats(struct rpc_msg *m)
 	m->migrate.last_round_ms = 212;
 	m->migrate.restore_ms = 391;
 	m->migrate.start_ms = 77;
+	m->migrate.rounds = 6;
+	memcpy(m->migrate.round_pages,
+	       (uint64_t[]){32768, 8192, 8190, 6001, 2210, 388},
+	       6 * sizeof(uint64_t));
+	m->migrate.throttle_round = 3;
+	m->migrate.throttle_pct = 90;
+	m->migrate.throttle_cap = 2;
+	m->migrate.guest_cpu_pct = 18;
 }
 
 static void build_receive(struct rpc_msg *m)
@@ -227,6 +235,7 @@ static void build_error(struct rpc_msg *m)
 #define V3 (1u << 3)
 #define V4 (1u << 4)
 #define V6 (1u << 6)
+#define V7 (1u << 7)
 
 static const struct sample {
 	const char *file;
@@ -255,10 +264,10 @@ static const struct sample {
     {"error", RPC_ERROR, 0, build_error, 0},
     {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, 0},
     {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats,
-     V3 | V4 | V6},
+     V3 | V4 | V6 | V7},
     {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, 0},
     {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats,
-     V3 | V4 | V6},
+     V3 | V4 | V6 | V7},
     {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, 0},
     {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive, 0},
     {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, 0},
@@ -371,6 +380,14 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.last_round_ms, y->migrate.last_round_ms);
 	CU_ASSERT_EQUAL(x->migrate.restore_ms, y->migrate.restore_ms);
 	CU_ASSERT_EQUAL(x->migrate.start_ms, y->migrate.start_ms);
+	CU_ASSERT_EQUAL_FATAL(x->migrate.rounds, y->migrate.rounds);
+	for (uint32_t i = 0; i < x->migrate.rounds; i++)
+		CU_ASSERT_EQUAL(x->migrate.round_pages[i],
+				y->migrate.round_pages[i]);
+	CU_ASSERT_EQUAL(x->migrate.throttle_round, y->migrate.throttle_round);
+	CU_ASSERT_EQUAL(x->migrate.throttle_pct, y->migrate.throttle_pct);
+	CU_ASSERT_EQUAL(x->migrate.throttle_cap, y->migrate.throttle_cap);
+	CU_ASSERT_EQUAL(x->migrate.guest_cpu_pct, y->migrate.guest_cpu_pct);
 	assert_disks_equal(x, y);
 	assert_vifs_equal(x, y);
 	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));
@@ -426,6 +443,31 @@ static void check_golden(const char *name, const uint8_t *bytes, size_t len)
 
 	snprintf(path, sizeof(path), CORPUS_DIR "%s", name);
 	golden_bytes_check(path, bytes, len);
+}
+
+/* guest-migrate's no-throttle flag is version 7's: an older peer would
+ * not know it. */
+static void test_migrate_flags_version(void)
+{
+	struct bl_stream a, b;
+	struct rpc_msg m, got;
+	char err[BL_ERRMSG_MAX];
+
+	pair_open(&a, &b);
+	rpc_msg_init(&m);
+	m.type = RPC_GUEST_MIGRATE;
+	build_migrate(&m);
+	m.flags = RPC_MIGRATE_NO_THROTTLE;
+	a.version = 6;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_ERR_INVAL);
+	a.version = 7;
+	b.version = 7;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(got.flags, RPC_MIGRATE_NO_THROTTLE);
+	rpc_msg_dispose(&got);
+	rpc_msg_dispose(&m);
+	pair_close(&a, &b);
 }
 
 static void test_golden_frames(void)
@@ -897,15 +939,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 7 to 8, server 2 to "
-		       "6");
+		       "no common version: client speaks 8 to 9, server 2 to "
+		       "7");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "6");
+		       "7");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 7 to 6");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 8 to 7");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);
@@ -948,6 +990,8 @@ void suite_rpc(void)
 	CU_add_test(s, "body buffers", test_buffers);
 	CU_add_test(s, "round trip of every message", test_round_trip);
 	CU_add_test(s, "golden frames", test_golden_frames);
+	CU_add_test(s, "guest-migrate's flags by version",
+		    test_migrate_flags_version);
 	CU_add_test(s, "encode rejects", test_encode_rejects);
 	CU_add_test(s, "body rejects", test_body_rejects);
 	CU_add_test(s, "frame rejects", test_frame_rejects);

@@ -13,7 +13,7 @@ struct cli_opts {
 	/* guest and cluster commands */
 	const char *node;    /* -n NODE */
 	const char *cluster; /* --cluster FILE */
-	bool json, force, wait, no_compress, keep_source;
+	bool json, force, wait, no_compress, no_throttle, keep_source;
 	bool resolve, resume_here, discard_here, yes; /* migrate --resolve */
 	int timeout_s;
 	uint64_t bandwidth; /* bytes/s */

@@ -16,6 +16,26 @@
 
 #define MIB (1024.0 * 1024.0)
 
+/* The pre-copy's rounds and auto-converge's throttle, as JSON members. */
+static void json_precopy(const struct rpc_migrate_stats *st)
+{
+	printf(", \"round_pages\": [");
+	for (uint32_t i = 0; i < st->rounds; i++)
+		printf("%s%llu", i ? ", " : "",
+		       (unsigned long long)st->round_pages[i]);
+	printf("], \"throttle\": {\"from_round\": %u, \"pct\": %u, "
+	       "\"cap\": %u, \"guest_cpu_pct\": %u}",
+	       st->throttle_round, st->throttle_pct, st->throttle_cap,
+	       st->guest_cpu_pct);
+}
+
+/* The throttle, for people: "throttled 75% (cap 4% of a CPU)". */
+static void print_throttle(FILE *out, const struct rpc_migrate_stats *st)
+{
+	fprintf(out, "throttled %u%% (cap %u%% of a CPU)", st->throttle_pct,
+		st->throttle_cap);
+}
+
 static void show_progress(const struct rpc_migrate_stats *st, bool json,
 			  bool tty)
 {
@@ -30,23 +50,31 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 		printf(", \"elapsed_ms\": %llu, \"raw_bytes\": %llu, "
 		       "\"wire_bytes\": %llu, \"disk_bytes\": %llu, "
 		       "\"disk_wire_bytes\": %llu, \"disk_writes_held\": "
-		       "%llu}\n",
+		       "%llu",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->raw_bytes,
 		       (unsigned long long)st->wire_bytes,
 		       (unsigned long long)st->disk_bytes,
 		       (unsigned long long)st->disk_wire_bytes,
 		       (unsigned long long)st->disk_writes_held);
+		json_precopy(st);
+		printf("}\n");
 		fflush(stdout);
 		return;
 	}
 	fprintf(stderr,
 		"%s%-8s %8.1f MiB sent (%.1f MiB of guest state, %.1f MiB of "
-		"disks), %.1f MiB/s, %.0f s%s",
+		"disks), %.1f MiB/s, %.0f s",
 		tty ? "\r" : "", st->phase, (double)st->wire_bytes / MIB,
 		(double)st->raw_bytes / MIB, (double)st->disk_bytes / MIB,
-		s > 0 ? (double)st->wire_bytes / MIB / s : 0.0, s,
-		tty ? "" : "\n");
+		s > 0 ? (double)st->wire_bytes / MIB / s : 0.0, s);
+	if (st->rounds)
+		fprintf(stderr, ", round %u", st->rounds);
+	if (st->throttle_round) {
+		fprintf(stderr, ", ");
+		print_throttle(stderr, st);
+	}
+	fprintf(stderr, "%s", tty ? "" : "\n");
 }
 
 static void show_summary(const char *guest, const char *from, const char *to,
@@ -69,7 +97,7 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		       "\"disk_bytes\": %llu, \"disk_wire_bytes\": %llu, "
 		       "\"disk_writes_held\": %llu, \"downtime_phases\": "
 		       "{\"last_round_ms\": %llu, \"restore_ms\": %llu, "
-		       "\"start_ms\": %llu}}\n",
+		       "\"start_ms\": %llu}",
 		       (unsigned long long)st->elapsed_ms,
 		       (unsigned long long)st->downtime_ms,
 		       (unsigned long long)st->raw_bytes,
@@ -80,6 +108,8 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		       (unsigned long long)st->last_round_ms,
 		       (unsigned long long)st->restore_ms,
 		       (unsigned long long)st->start_ms);
+		json_precopy(st);
+		printf("}\n");
 		return;
 	}
 	printf("migrated %s from %s to %s in %.1f s (migration %s, "
@@ -106,6 +136,19 @@ static void show_summary(const char *guest, const char *from, const char *to,
 	if (st->disk_writes_held)
 		printf("; %llu guest writes waited for the disk mirror",
 		       (unsigned long long)st->disk_writes_held);
+	if (st->rounds) {
+		printf("; pre-copy rounds of");
+		for (uint32_t i = 0; i < st->rounds; i++)
+			printf("%s %llu", i ? "," : "",
+			       (unsigned long long)st->round_pages[i]);
+		printf(" pages (the last paused)");
+	}
+	if (st->throttle_round) {
+		printf("; from round %u, ", st->throttle_round);
+		print_throttle(stdout, st);
+		printf(" of the %u%% it used, then its cap put back",
+		       st->guest_cpu_pct);
+	}
 	printf("\n");
 }
 
@@ -214,6 +257,7 @@ int cmd_migrate(const struct cmd_call *call)
 	snprintf(req.host, sizeof(req.host), "%s", dst->peer_host);
 	req.port = (uint32_t)dst->peer_port;
 	req.flags = (t.o->no_compress ? RPC_MIGRATE_NO_COMPRESS : 0) |
+		    (t.o->no_throttle ? RPC_MIGRATE_NO_THROTTLE : 0) |
 		    (t.o->keep_source ? RPC_MIGRATE_KEEP_SOURCE : 0);
 	req.bandwidth = t.o->bandwidth;
 	rc = catch_interrupts();

@@ -53,6 +53,11 @@ static const struct cmd_opt O_NO_COMPRESS = {.name = "no-compress",
 					     .offset = OFF(no_compress),
 					     .help =
 						 "never deflate the stream"};
+static const struct cmd_opt O_NO_THROTTLE = {
+    .name = "no-throttle",
+    .kind = CMD_FLAG,
+    .offset = OFF(no_throttle),
+    .help = "never slow the guest so that its memory converges"};
 static const struct cmd_opt O_KEEP_SOURCE = {
     .name = "keep-source",
     .kind = CMD_FLAG,
@@ -193,8 +198,9 @@ static const struct cmd commands[] = {
     {"console", cmd_console, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
      "Attach to a guest's console (Ctrl-] detaches)"},
     {"migrate", cmd_migrate, NULL,
-     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_KEEP_SOURCE, &O_RESOLVE,
-	      &O_RESUME_HERE, &O_DISCARD_HERE, &O_YES, &O_JSON, &O_CLUSTER),
+     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_NO_THROTTLE, &O_KEEP_SOURCE,
+	      &O_RESOLVE, &O_RESUME_HERE, &O_DISCARD_HERE, &O_YES, &O_JSON,
+	      &O_CLUSTER),
      "GUEST [NODE]",
      "Live-migrate a guest to another node, or settle an unresolved copy"},
     {"pause", cmd_pause, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",

@@ -8,6 +8,9 @@
 #include "toolstack/rpc/rpc.h"
 #include "toolstack/blanketd/server.h"
 
+/* A migration of NAME from here holds STATE_DIR/migrating-NAME. */
+#define MIGRATE_LOCK_PREFIX "migrating-"
+
 /* Move req->name to the node req names, sending migrate-progress to the
  * client on cli as it goes. On BL_OK *st_r is the summary; on error err
  * says what happened and where the guest runs. */

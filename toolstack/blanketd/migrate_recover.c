@@ -8,6 +8,7 @@
 #include "toolstack/blanketd/migrate_recover.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,37 @@ static bool has_suffix(const char *s, const char *suffix, size_t *base_r)
 	return l > n && !strcmp(s + l - n, suffix);
 }
 
-/* No migration survives a restart: their locks go, and so do the files a
- * write cut short left aside (NAME.new: never read as records). */
-static void remove_leftovers(const struct server_opts *o)
+/* A migration's lock, migrating-NAME, holds "cap N" while auto-converge
+ * throttles NAME (migrate_source.c): N, its cap before, goes back. */
+static void unthrottle(const struct server_opts *o, void *hv, int dir,
+		       const char *lock)
+{
+	const char *name = lock + strlen(MIGRATE_LOCK_PREFIX);
+	struct hv_guest g;
+	FILE *in;
+	int fd = openat(dir, lock, O_RDONLY | O_CLOEXEC), cap;
+
+	if (fd < 0 || !(in = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (fscanf(in, "cap %d", &cap) == 1 && cap >= 0 &&
+	    !o->hv->info(hv, name, &g)) {
+		log_warnx(
+		    "putting back %s's cap (%d), throttled by a migration "
+		    "that did not finish",
+		    name, cap);
+		if (o->hv->set_cap(hv, g.domid, cap))
+			log_warnx("%s: setting its cap failed", name);
+	}
+	fclose(in);
+}
+
+/* No migration survives a restart: their locks go, with any throttle they
+ * left, and so do the files a write cut short left aside (NAME.new: never
+ * read as records). */
+static void remove_leftovers(const struct server_opts *o, void *hv)
 {
 	DIR *d = opendir(o->state_dir);
 	struct dirent *e;
@@ -36,11 +65,17 @@ static void remove_leftovers(const struct server_opts *o)
 
 	if (!d)
 		return;
-	while ((e = readdir(d)))
-		if ((!strncmp(e->d_name, "migrating-", 10) ||
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, MIGRATE_LOCK_PREFIX,
+			     strlen(MIGRATE_LOCK_PREFIX)) &&
+		    o->hv->set_cap)
+			unthrottle(o, hv, dirfd(d), e->d_name);
+		if ((!strncmp(e->d_name, MIGRATE_LOCK_PREFIX,
+			      strlen(MIGRATE_LOCK_PREFIX)) ||
 		     has_suffix(e->d_name, ".new", &base)) &&
 		    unlinkat(dirfd(d), e->d_name, 0) < 0)
 			log_warn("%s/%s", o->state_dir, e->d_name);
+	}
 	closedir(d);
 }
 
@@ -131,7 +166,7 @@ void migrate_recover(const struct server_opts *o, void *hv)
 	struct ledger_away a;
 	size_t n = 0, base;
 
-	remove_leftovers(o);
+	remove_leftovers(o, hv);
 	/* The destination's promises first: a receipt's guest is renamed
 	 * before leftovers are destroyed. */
 	ledger_each_receipt(o, keep_promise, &r);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "drivers/blk/blk_ctl.h"
+#include "toolstack/blanketd/converge.h"
 #include "toolstack/blanketd/disk_send.h"
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/ledger.h"
@@ -42,6 +43,7 @@
 #include "toolstack/common/log.h"
 #include "toolstack/common/path.h"
 #include "toolstack/common/rate.h"
+#include "toolstack/mig/mig_precopy.h"
 #include "toolstack/mig/mig_stream.h"
 #include "toolstack/tls/tls.h"
 
@@ -82,6 +84,12 @@ struct source {
 	/* the guest seen suspended (0: not yet), libxl's save returned, the
 	 * destination restored, then started it */
 	int64_t suspended, saved, restored, started;
+	/* libxc's rounds as the stream shows them, and auto-converge: the
+	 * guest's cap before it (cap0) while throttled */
+	struct mig_precopy pre;
+	struct converge conv;
+	bool throttled;
+	int cap0;
 };
 
 /* --- talking to the client --- */
@@ -95,6 +103,19 @@ static uint64_t writes_held(const struct source *m)
 	for (size_t i = 0; i < m->ndisks; i++)
 		n += m->disks[i].writes_held;
 	return n;
+}
+
+/* The rounds so far, and the throttle, into a migration record. */
+static void precopy_stats(const struct source *m, struct rpc_migrate_stats *st)
+{
+	st->rounds =
+	    m->pre.rounds < RPC_ROUNDS_MAX ? m->pre.rounds : RPC_ROUNDS_MAX;
+	for (uint32_t i = 0; i < st->rounds; i++)
+		st->round_pages[i] = mig_precopy_pages(&m->pre, i + 1);
+	st->throttle_round = m->conv.from_round;
+	st->throttle_pct = (uint32_t)m->conv.throttle;
+	st->throttle_cap = (uint32_t)m->conv.cap;
+	st->guest_cpu_pct = (uint32_t)m->conv.used;
 }
 
 static void progress(struct source *m, const char *phase)
@@ -114,6 +135,7 @@ static void progress(struct source *m, const char *phase)
 	p.migrate.disk_bytes = ms.disk_bytes;
 	p.migrate.disk_wire_bytes = ms.disk_wire;
 	p.migrate.disk_writes_held = writes_held(m);
+	precopy_stats(m, &p.migrate);
 	/* The client may have gone: the migration goes on regardless. */
 	if (rpc_send(m->cli, &p))
 		log_debug("progress not sent");
@@ -211,8 +233,8 @@ static int find_disks(struct source *m, char *err, size_t errlen)
 /* One migration of NAME at a time: STATE_DIR/migrating-NAME. */
 static int lock_guest(struct source *m, char *err, size_t errlen)
 {
-	snprintf(m->lock, sizeof(m->lock), "%s/migrating-%s", m->o->state_dir,
-		 m->req->name);
+	snprintf(m->lock, sizeof(m->lock), "%s/" MIGRATE_LOCK_PREFIX "%s",
+		 m->o->state_dir, m->req->name);
 	if (path_mkdirs(m->o->state_dir, 0700)) {
 		snprintf(err, errlen, "cannot create %s", m->o->state_dir);
 		m->lock[0] = '\0';
@@ -510,6 +532,54 @@ static void watch_suspend(struct source *m)
 		m->suspended = fdio_now_ms();
 }
 
+/* Auto-converge (converge.h): step the guest's throttle up when its
+ * rounds do not shrink. The first step notes the cap the guest had in the
+ * migration's lock file, for a blanketd that dies before unthrottle() to
+ * put back at its start (migrate_recover.c). */
+static void throttle(struct source *m)
+{
+	struct hv_guest g;
+	int cap;
+
+	if ((m->req->flags & RPC_MIGRATE_NO_THROTTLE) || m->suspended ||
+	    !m->o->hv->set_cap ||
+	    !converge_due(&m->conv, &m->pre, fdio_now_ms()))
+		return;
+	if (!m->throttled && (m->o->hv->cap(m->hv, m->domid, &m->cap0) ||
+			      dprintf(m->lock_fd, "cap %d\n", m->cap0) < 0)) {
+		log_warnx("\"%s\": cannot read its cap: not throttled",
+			  m->req->name);
+		m->conv.steps = CONVERGE_STEPS;
+		return;
+	}
+	if (m->o->hv->info(m->hv, m->req->name, &g))
+		return;
+	cap = converge_step(&m->conv, fdio_now_ms(), g.cpu_time_ns);
+	m->throttled = true;
+	if (m->o->hv->set_cap(m->hv, m->domid, cap))
+		log_warnx("\"%s\": setting its cap to %d%% failed",
+			  m->req->name, cap);
+	else
+		log_info("\"%s\": pre-copy round %u does not shrink: throttled "
+			 "%d%% (cap %d%% of a CPU; it used %d%%)",
+			 m->req->name, m->conv.round, m->conv.throttle, cap,
+			 m->conv.used);
+}
+
+/* The cap the guest had before auto-converge, back, once its save is over
+ * (it succeeded or not). */
+static void unthrottle(struct source *m)
+{
+	if (!m->throttled)
+		return;
+	if (m->o->hv->set_cap(m->hv, m->domid, m->cap0))
+		log_warnx("\"%s\": putting its cap back to %d failed",
+			  m->req->name, m->cap0);
+	else if (ftruncate(m->lock_fd, 0) < 0)
+		log_warn("%s", m->lock);
+	m->throttled = false;
+}
+
 /* Pump the saver's bytes into the encoder until it is done, watching for
  * the guest's suspend every SUSPEND_POLL_MS. A destination that stops
  * reading (link down, daemon gone) fails the write after
@@ -534,6 +604,7 @@ static int pump_save(struct source *m)
 			return BL_ERR_IO;
 		if (fdio_now_ms() >= watch) {
 			watch_suspend(m);
+			throttle(m);
 			watch = fdio_now_ms() + SUSPEND_POLL_MS;
 		}
 		if (m->ndisks && fdio_now_ms() >= mirror) {
@@ -559,6 +630,7 @@ static int pump_save(struct source *m)
 		if (r <= 0)
 			return r < 0 ? BL_ERR_IO : BL_OK;
 		m->dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
+		mig_precopy_feed(&m->pre, space, (size_t)r);
 		rc = mig_enc_commit(m->enc, (size_t)r);
 		/* libxl has nothing more for now: send what we hold, so the
 		 * link and the destination work while it does (in the last
@@ -576,6 +648,7 @@ static int pump_save(struct source *m)
 static int stream_memory(struct source *m, char *err, size_t errlen)
 {
 	struct mig_ident ident = {m->a.migration, m->a.generation};
+	struct hv_guest g;
 	int rc;
 
 	rc = mig_enc_start(&m->dst.s,
@@ -590,6 +663,10 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 	rc = send_disks(m, err, errlen);
 	if (rc)
 		return rc;
+	mig_precopy_init(&m->pre);
+	converge_init(&m->conv, fdio_now_ms(),
+		      m->o->hv->info(m->hv, m->req->name, &g) ? 0
+							      : g.cpu_time_ns);
 	rc = migrate_worker_start(m->o, save_worker, m->req->name, &m->w);
 	if (rc) {
 		snprintf(err, errlen, "starting the migration failed");
@@ -612,6 +689,9 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 		rc = finish_disks(m, err, errlen);
 	if (!rc)
 		rc = mig_enc_finish(m->enc);
+	/* Off the downtime's path: the guest's cap matters again only if it
+	 * resumes here. */
+	unthrottle(m);
 	return rc;
 }
 
@@ -662,6 +742,7 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	st_r->disk_bytes = ms.disk_bytes;
 	st_r->disk_wire_bytes = ms.disk_wire;
 	st_r->disk_writes_held = writes_held(m);
+	precopy_stats(m, st_r);
 	log_info(
 	    "\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
 	    "the wire; disks: %llu bytes of data, %llu on the wire; %.1f "

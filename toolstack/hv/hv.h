@@ -133,6 +133,11 @@ struct hv_ops {
 	/* Whether domain domid has suspended (a live save's last round has
 	 * begun): one hypercall, cheap enough to poll while a save runs. */
 	int (*suspended)(void *ctx, uint32_t domid, bool *suspended_r);
+	/* Domain domid's scheduler cap, in % of one CPU (0: none), and
+	 * setting it: how auto-converge slows a guest whose pre-copy does not
+	 * keep up (NULL where the hypervisor has no pre-copy to throttle). */
+	int (*cap)(void *ctx, uint32_t domid, int *cap_r);
+	int (*set_cap)(void *ctx, uint32_t domid, int cap);
 	/* Live-save the guest into fd: returns once it is suspended and its
 	 * last pages are written. */
 	int (*save_live)(void *ctx, const char *name, int fd, char *err,

@@ -704,6 +704,7 @@ const struct hv_ops hv_fake_ops = {
     .config_text = fake_config_text,
     .suspendable = fake_suspendable,
     .suspended = fake_suspended,
+    /* no cap, set_cap: its save has no pre-copy rounds to throttle */
     .save_live = fake_save_live,
     .resume = fake_resume,
     .rename = fake_rename,

@@ -652,6 +652,35 @@ static int hl_suspended(void *ctx, uint32_t domid, bool *suspended_r)
 	return BL_OK;
 }
 
+static int hl_cap(void *ctx, uint32_t domid, int *cap_r)
+{
+	struct hv_libxl *h = ctx;
+	libxl_domain_sched_params p;
+	int rc;
+
+	libxl_domain_sched_params_init(&p);
+	rc = libxl_domain_sched_params_get(h->ctx, domid, &p);
+	if (!rc)
+		*cap_r = p.cap;
+	libxl_domain_sched_params_dispose(&p);
+	return rc ? BL_ERR_FAIL : BL_OK;
+}
+
+/* The scheduler's other parameters left as they are (libxl's defaults
+ * mean "unchanged"). */
+static int hl_set_cap(void *ctx, uint32_t domid, int cap)
+{
+	struct hv_libxl *h = ctx;
+	libxl_domain_sched_params p;
+	int rc;
+
+	libxl_domain_sched_params_init(&p);
+	p.cap = cap;
+	rc = libxl_domain_sched_params_set(h->ctx, domid, &p);
+	libxl_domain_sched_params_dispose(&p);
+	return rc ? BL_ERR_FAIL : BL_OK;
+}
+
 /* A PV kernel writes control/feature-suspend once it watches
  * control/shutdown, the node libxl's suspend request goes through; it does
  * not write it again after a resume, so a guest that came in by migration
@@ -892,6 +921,8 @@ const struct hv_ops hv_libxl_ops = {
     .config_text = hl_config_text,
     .suspendable = hl_suspendable,
     .suspended = hl_suspended,
+    .cap = hl_cap,
+    .set_cap = hl_set_cap,
     .save_live = hl_save_live,
     .resume = hl_resume,
     .rename = hl_rename,

@@ -352,6 +352,17 @@ static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
 	rpc__put_u64(wr, st->last_round_ms);
 	rpc__put_u64(wr, st->restore_ms);
 	rpc__put_u64(wr, st->start_ms);
+	if (wr->version < 7)
+		return;
+	if (st->rounds > RPC_ROUNDS_MAX || st->throttle_pct > 100)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, st->rounds);
+	for (uint32_t i = 0; i < st->rounds && i < RPC_ROUNDS_MAX; i++)
+		rpc__put_u64(wr, st->round_pages[i]);
+	rpc__put_u32(wr, st->throttle_round);
+	rpc__put_u32(wr, st->throttle_pct);
+	rpc__put_u32(wr, st->throttle_cap);
+	rpc__put_u32(wr, st->guest_cpu_pct);
 }
 
 static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
@@ -377,6 +388,21 @@ static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
 	rpc__get_u64(rd, "last_round_ms", &st->last_round_ms);
 	rpc__get_u64(rd, "restore_ms", &st->restore_ms);
 	rpc__get_u64(rd, "start_ms", &st->start_ms);
+	if (rd->version < 7)
+		return;
+	rpc__get_u32(rd, "rounds", &st->rounds);
+	if (st->rounds > RPC_ROUNDS_MAX) {
+		rpc__rd_fail(rd, BL_ERR_PROTO, "rounds", "out of range");
+		st->rounds = 0;
+	}
+	for (uint32_t i = 0; i < st->rounds; i++)
+		rpc__get_u64(rd, "round_pages", &st->round_pages[i]);
+	rpc__get_u32(rd, "throttle_round", &st->throttle_round);
+	rpc__get_u32(rd, "throttle_pct", &st->throttle_pct);
+	if (st->throttle_pct > 100)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "throttle_pct", "out of range");
+	rpc__get_u32(rd, "throttle_cap", &st->throttle_cap);
+	rpc__get_u32(rd, "guest_cpu_pct", &st->guest_cpu_pct);
 }
 
 /* migrate-receive's: the destination's instance, which a source records
@@ -495,7 +521,8 @@ static void get_shutdown(struct rpc__rd *rd, struct rpc_msg *m)
 static uint32_t migrate_flags(uint32_t version)
 {
 	return RPC_MIGRATE_NO_COMPRESS |
-	       (version >= 3 ? RPC_MIGRATE_KEEP_SOURCE : 0);
+	       (version >= 3 ? RPC_MIGRATE_KEEP_SOURCE : 0) |
+	       (version >= 7 ? RPC_MIGRATE_NO_THROTTLE : 0);
 }
 
 static void put_migrate(struct rpc__wr *wr, const struct rpc_msg *m)

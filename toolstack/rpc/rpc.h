@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 6 /* the highest version we speak */
+#define RPC_VERSION 7 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
@@ -75,9 +75,12 @@ enum rpc_migration_status {
 #define RPC_MIGRATE_NO_COMPRESS 0x1u /* guest-migrate flag: raw records */
 /* guest-migrate flag (version 3): keep the source's images, renamed */
 #define RPC_MIGRATE_KEEP_SOURCE 0x2u
+/* guest-migrate flag (version 7): no auto-converge */
+#define RPC_MIGRATE_NO_THROTTLE 0x4u
 #define RPC_DISK_READONLY	0x1u /* a guest record's disk flag */
 #define RPC_HOST_MAX		256  /* NUL included */
 #define RPC_PHASE_MAX		16   /* NUL included */
+#define RPC_ROUNDS_MAX		16   /* a migration record's rounds */
 #define RPC_MESSAGE_MAX		512  /* an error reply's text, NUL included */
 
 /* A migration's figures: progress while it runs, the summary at its end. */
@@ -98,6 +101,14 @@ struct rpc_migrate_stats {
 	 * restore (to restored), and the start (go, rename, unpause: to
 	 * started); they add up to downtime_ms */
 	uint64_t last_round_ms, restore_ms, start_ms;
+	/* version 7: libxc's pre-copy rounds so far, the pages each sent
+	 * (the last one with the guest paused, once done), and auto-converge:
+	 * the round it began in (0: the guest was not throttled), the share
+	 * of the guest's CPU withheld, the cap that made it (% of one CPU),
+	 * and what the guest used before */
+	uint32_t rounds;
+	uint64_t round_pages[RPC_ROUNDS_MAX];
+	uint32_t throttle_round, throttle_pct, throttle_cap, guest_cpu_pct;
 };
 
 /* Any message, decoded. Which fields a type uses is in the spec's tables;
