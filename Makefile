@@ -131,7 +131,7 @@ $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 		$(HV_LIBXL) $(NODE_SRC) $(CLIENT_SRC) $(MIG_SRC) $(RPC_SRC) \
 		$(TLS_SRC) $(BLK_MIGRATE) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz
+	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
 
 $(BLK): $(call obj,drivers/blk/main.c $(BLK_XEN) $(BLK_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
@@ -240,7 +240,7 @@ $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
 		toolstack/blanketd/overlay.c toolstack/blanketd/peer.c \
 		toolstack/blanketd/dhcp.c toolstack/blanketd/converge.c)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
 
 unit-test: $(UNIT_TESTS)
 	$(UNIT_TESTS)
@@ -254,7 +254,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HV_SRC) $(HEADERS) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS) -lz
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
 
 # The request dispatcher's fuzzer takes blanketd's sessions too.
 SESSION_SRC := $(filter-out toolstack/blanketd/main.c,$(DAEMON_SRC))
@@ -262,7 +262,7 @@ $(BUILD)/fuzz/fuzz_session: tests/fuzz/fuzz_session.c $(LIB_SRC) $(HV_SRC) \
 		$(SESSION_SRC) $(HEADERS) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SESSION_SRC) \
-		$(SSL_LIBS) $(XEN_LIBS) -lz
+		$(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
 
 fuzz: $(FUZZERS)
 
@@ -317,7 +317,7 @@ $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \
 		tests/unit/payload.c $(MIG_SRC) toolstack/common/stream_fd.c \
 		toolstack/common/fdio.c toolstack/common/err.c)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lz
+	$(CC) $(CFLAGS) -o $@ $^ -lz -lzstd
 
 # Keeps the hypervisors and downloads (build/xen, build/cache).
 clean:

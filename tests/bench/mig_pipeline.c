@@ -203,13 +203,13 @@ static int bench(const char *name, const uint8_t *p, size_t len, enum mode mode)
 	       m->cpu_recv);
 	if (mode != MODE_COPY)
 		fprintf(stderr,
-			"%s, %s: %llu records, zero %.1f MiB, deflated %.1f "
+			"%s, %s: %llu records, zero %.1f MiB, packed %.1f "
 			"MiB of %.1f MiB tried\n",
 			name, mode_names[mode],
 			(unsigned long long)m->st.records,
 			(double)m->st.zero_bytes / mib,
-			(double)m->st.zlib_bytes / mib,
-			(double)m->st.zlib_tried / mib);
+			(double)m->st.packed_bytes / mib,
+			(double)m->st.pack_tried / mib);
 	fflush(stdout);
 	return BL_OK;
 }

@@ -21,7 +21,7 @@ static void small_stream(struct bl_stream *s, uint8_t **p_r, size_t *len_r)
 	size_t len = 3 * PAGE + 3000 + 4000;
 	uint8_t *p = calloc(1, len);
 
-	/* zlib (text), zero, raw (random), fill, zlib (text) */
+	/* zstd (text), zero, raw (random), fill, zstd (text) */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	payload_seed(3);
 	payload_text(p, PAGE);
@@ -32,7 +32,7 @@ static void small_stream(struct bl_stream *s, uint8_t **p_r, size_t *len_r)
 	CU_ASSERT_EQUAL(st.records, 5);
 	CU_ASSERT_EQUAL(st.zero_bytes, PAGE);
 	CU_ASSERT_EQUAL(st.fill_bytes, PAGE);
-	CU_ASSERT_EQUAL(st.zlib_bytes, PAGE + 4000);
+	CU_ASSERT_EQUAL(st.packed_bytes, PAGE + 4000);
 	*p_r = p;
 	*len_r = len;
 }
@@ -112,15 +112,15 @@ static void test_corrupt(void)
 	small_stream(&s, &p, &len);
 	raw = find_rec(m.buf, m.len, MIG_REC_RAW);
 	fill = find_rec(m.buf, m.len, MIG_REC_FILL);
-	zl = find_rec(m.buf, m.len, MIG_REC_ZLIB);
+	zl = find_rec(m.buf, m.len, MIG_REC_ZSTD);
 	end = find_rec(m.buf, m.len, MIG_REC_STREAM_END);
 	/* A payload byte: only the checksum can tell. */
 	expect_corrupt(m.buf, m.len, raw + 8 + 100, 0x01,
 		       "stream-end: crc32: checksum mismatch");
 	expect_corrupt(m.buf, m.len, fill + 8 + 4 + 3, 0x01,
 		       "stream-end: crc32: checksum mismatch");
-	/* A deflated byte: inflate tells first (how depends on the byte). */
-	expect_corrupt(m.buf, m.len, zl + 8 + 4 + 50, 0x10, "zlib: data: ");
+	/* A packed frame's magic: zstd tells first. */
+	expect_corrupt(m.buf, m.len, zl + 8 + 4, 0x01, "zstd: data: corrupt");
 	expect_corrupt(m.buf, m.len, end + 8 + 7, 0x01,
 		       "stream-end: raw_bytes: does not match the payload");
 	expect_corrupt(m.buf, m.len, end + 8 + 15, 0x01,
@@ -161,6 +161,16 @@ static void expect_dec(struct bl_stream *s, int rc, const char *why)
 #define H4                                                                     \
 	"424c414e4b4d4947 00000004 00000000 "                                  \
 	"0000000a 00000018 000102030405060708090a0b0c0d0e0f 0000000000000007 "
+/* Version 5: zstd, with the option (H5Z) or without. */
+#define H5                                                                     \
+	"424c414e4b4d4947 00000005 00000000 "                                  \
+	"0000000a 00000018 000102030405060708090a0b0c0d0e0f 0000000000000007 "
+#define H5Z                                                                    \
+	"424c414e4b4d4947 00000005 00000002 "                                  \
+	"0000000a 00000018 000102030405060708090a0b0c0d0e0f 0000000000000007 "
+/* 64 "a" as zstd frames of 17 bytes: with their content size, without. */
+#define ZS64   "28b52ffd20404500001061610100930016"
+#define ZSNC64 "28b52ffd00484500001061610100930016"
 #define DISK8                                                                  \
 	"0000000c 00000018 00000000 00000000 0000000000000008 "                \
 	"0000000000000000 "
@@ -180,10 +190,36 @@ static const struct bad_stream {
 	int rc;
 	const char *why;
 } bad_streams[] = {
-    {"424c414e4b4d4947 00000005 00000000", BL_ERR_VERSION,
-     "header: version: 5, this reader reads 1 to 4"},
+    {"424c414e4b4d4947 00000006 00000000", BL_ERR_VERSION,
+     "header: version: 6, this reader reads 1 to 5"},
     {"424c414e4b4d4947 00000000 00000000", BL_ERR_VERSION,
-     "header: version: 0, this reader reads 1 to 4"},
+     "header: version: 0, this reader reads 1 to 5"},
+    /* zstd is version 5's. */
+    {"424c414e4b4d4947 00000004 00000002", BL_ERR_PROTO,
+     "header: options: unknown flags"},
+    {H4 "0000000f 00000015 00000040" ZS64 "000000", BL_ERR_PROTO,
+     "unknown record type 15"},
+    {H5Z "0000000f 00000015 00000040" ZS64 "000000 "
+	 "00000004 00000014 0000000000000040 0000000000000001 89b46555 "
+	 "00000000",
+     BL_OK, ""},
+    {H5 "0000000f 00000015 00000040" ZS64 "000000", BL_ERR_PROTO,
+     "zstd: options: zstd is off in the header"},
+    {H5Z "0000000f 00000015 00040001" ZS64 "000000", BL_ERR_PROTO,
+     "zstd: raw_len: out of range"},
+    {H5Z "0000000f 00000015 00000008" ZS64 "000000", BL_ERR_PROTO,
+     "zstd: data: not shorter than raw_len"},
+    {H5Z "0000000f 00000015 00000041" ZS64 "000000", BL_ERR_PROTO,
+     "zstd: data: content size is not raw_len"},
+    {H5Z "0000000f 00000015 00000040" ZSNC64 "000000", BL_ERR_PROTO,
+     "zstd: data: no content size"},
+    {H5Z "0000000f 00000017 00000040" ZS64 "7879 00", BL_ERR_PROTO,
+     "zstd: data: trailing bytes"},
+    {H5Z "0000000f 0000000e 00000040 28b52ffd204045000010 0000", BL_ERR_PROTO,
+     "zstd: data: corrupt"},
+    {H5 DISK8 "0000000d 00000014 00000000 00000003 0000000000000000 00000200 "
+	      "00000000",
+     BL_ERR_PROTO, "disk-data: encoding: zstd is off in the header"},
     /* Disks are version 4's. */
     {H3 DISK8, BL_ERR_PROTO, "unknown record type 12"},
     {H4 DISK8 DATA0 DEND512 SEND0, BL_OK, ""},

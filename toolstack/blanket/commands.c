@@ -52,7 +52,7 @@ static const struct cmd_opt O_NO_COMPRESS = {.name = "no-compress",
 					     .kind = CMD_FLAG,
 					     .offset = OFF(no_compress),
 					     .help =
-						 "never deflate the stream"};
+						 "never compress the stream"};
 static const struct cmd_opt O_NO_THROTTLE = {
     .name = "no-throttle",
     .kind = CMD_FLAG,

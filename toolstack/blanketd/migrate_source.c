@@ -651,11 +651,10 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 	struct hv_guest g;
 	int rc;
 
-	rc = mig_enc_start(&m->dst.s,
-			   m->req->flags & RPC_MIGRATE_NO_COMPRESS
-			       ? MIG_ENC_NO_COMPRESS
-			       : MIG_ENC_TIMED,
-			   &ident, &m->enc);
+	rc = mig_enc_start(
+	    &m->dst.s,
+	    m->req->flags & RPC_MIGRATE_NO_COMPRESS ? MIG_ENC_NO_COMPRESS : 0,
+	    &ident, &m->enc);
 	if (rc) {
 		snprintf(err, errlen, "starting the migration failed");
 		return rc;
@@ -746,16 +745,16 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	log_info(
 	    "\"%s\" to %s (migration %s): %.1f s, %llu of %llu bytes on "
 	    "the wire; disks: %llu bytes of data, %llu on the wire; %.1f "
-	    "s writing to the connection, %.1f s in deflate, %llu bytes "
-	    "not deflated for time; downtime %lld ms: the last round %lld "
+	    "s writing to the connection, %.1f s in zstd; downtime %lld "
+	    "ms: the last round %lld "
 	    "ms, the destination's restore %lld ms, its start %lld ms",
 	    m->req->name, m->dst.node, bl_id_str(&m->a.migration, id),
 	    (double)st_r->elapsed_ms / 1000, (unsigned long long)ms.wire_bytes,
 	    (unsigned long long)ms.raw_bytes, (unsigned long long)ms.disk_bytes,
 	    (unsigned long long)ms.disk_wire, (double)ms.send_ns / 1e9,
-	    (double)ms.deflate_ns / 1e9, (unsigned long long)ms.zlib_slow,
-	    (long long)st_r->downtime_ms, (long long)st_r->last_round_ms,
-	    (long long)st_r->restore_ms, (long long)st_r->start_ms);
+	    (double)ms.pack_ns / 1e9, (long long)st_r->downtime_ms,
+	    (long long)st_r->last_round_ms, (long long)st_r->restore_ms,
+	    (long long)st_r->start_ms);
 }
 
 int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "toolstack/mig/mig_rec.h"
 #include "toolstack/mig/mig_fill.h"
@@ -25,8 +26,9 @@
 struct mig_dec {
 	struct bl_stream *in; /* borrowed */
 	uint32_t version;     /* the header's */
-	uint32_t options;     /* the header's: MIG_OPT_ZLIB */
+	uint32_t options;     /* the header's: MIG_OPT_ZLIB, MIG_OPT_ZSTD */
 	bool z_ready;	      /* z holds inflate's state: inflateEnd() it */
+	ZSTD_DCtx *zd;	      /* with MIG_OPT_ZSTD */
 	bool over;	      /* stream-end or abort was read */
 	int rc;		      /* the first error, returned by later calls */
 	char err[MIG_MESSAGE_MAX]; /* and its message */
@@ -40,7 +42,7 @@ struct mig_dec {
 	struct mig_ident ident;
 	/* disks (version 4): the record just read, and each disk's */
 	struct mig_disk_rec disk;
-	uint8_t *disk_buf; /* a disk-data's bytes inflated, MIG_DISK_CHUNK */
+	uint8_t *disk_buf; /* a disk-data's bytes unpacked, MIG_DISK_CHUNK */
 	uint32_t ndisks;
 	struct {
 		uint64_t sectors;
@@ -225,7 +227,63 @@ static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	if (r != Z_STREAM_END || dec->z.avail_out || dec->z.avail_in)
 		return inflate_err(r, &dec->z, err, errlen);
 	dec->crc = (uint32_t)crc32(dec->crc, dst, n);
-	dec->st.zlib_bytes += n;
+	dec->st.packed_bytes += n;
+	chunk_done(dec, n);
+	return BL_OK;
+}
+
+/* One zstd frame, data[0, len), into dst[0, n): NULL, or what is wrong
+ * with it, as the spec words it after "TYPE: data: ". The frame must say
+ * its content size, n, and hold nothing after its end. */
+static const char *unpack_zstd(struct mig_dec *dec, const uint8_t *data,
+			       size_t len, uint8_t *dst, size_t n)
+{
+	size_t frame = ZSTD_findFrameCompressedSize(data, len), got;
+	unsigned long long size;
+
+	if (ZSTD_isError(frame))
+		return "corrupt";
+	if (frame != len)
+		return "trailing bytes";
+	size = ZSTD_getFrameContentSize(data, len);
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR)
+		return "no content size";
+	if (size != n)
+		return "content size is not raw_len";
+	got = ZSTD_decompressDCtx(dec->zd, dst, n, data, len);
+	if (ZSTD_isError(got) || got != n)
+		return "corrupt";
+	return NULL;
+}
+
+static int on_zstd(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
+		   struct mig_ctl *ctl_r, char *err, size_t errlen)
+{
+	uint32_t n, zlen = len - 4;
+	const char *why;
+	uint8_t *dst;
+	int rc;
+
+	(void)ctl_r;
+	if (!(dec->options & MIG_OPT_ZSTD))
+		return proto(err, errlen,
+			     "zstd: options: zstd is off in the header");
+	rc = raw_len(dec->body, "zstd: raw_len: out of range", &n, err, errlen);
+	if (rc)
+		return rc;
+	if (zlen >= n)
+		return proto(err, errlen,
+			     "zstd: data: not shorter than raw_len");
+	rc = chunk_room(dec, out, n, &dst, err, errlen);
+	if (rc)
+		return rc;
+	why = unpack_zstd(dec, dec->body + 4, zlen, dst, n);
+	if (why) {
+		snprintf(err, errlen, "zstd: data: %s", why);
+		return BL_ERR_PROTO;
+	}
+	dec->crc = (uint32_t)crc32(dec->crc, dst, n);
+	dec->st.packed_bytes += n;
 	chunk_done(dec, n);
 	return BL_OK;
 }
@@ -366,6 +424,19 @@ static int on_disk_data(struct mig_dec *dec, struct bl_stream *out,
 			return proto(err, errlen, "disk-data: data: corrupt");
 		r->data = dec->disk_buf;
 		break;
+	case MIG_DISK_ZSTD:
+		if (!(dec->options & MIG_OPT_ZSTD))
+			return proto(err, errlen,
+				     "disk-data: encoding: zstd is off in the "
+				     "header");
+		if (!dlen || dlen >= r->len)
+			return proto(err, errlen,
+				     "disk-data: data: not shorter than "
+				     "raw_len");
+		if (unpack_zstd(dec, data, dlen, dec->disk_buf, r->len))
+			return proto(err, errlen, "disk-data: data: corrupt");
+		r->data = dec->disk_buf;
+		break;
 	default:
 		return proto(err, errlen, "disk-data: encoding: unknown");
 	}
@@ -408,7 +479,7 @@ static const handler_fn handlers[] = {
     [MIG_REC_ZLIB] = on_zlib,	      [MIG_REC_STREAM_END] = on_stream_end,
     [MIG_REC_ABORT] = on_abort,	      [MIG_REC_FILL] = on_fill,
     [MIG_REC_DISK] = on_disk,	      [MIG_REC_DISK_DATA] = on_disk_data,
-    [MIG_REC_DISK_END] = on_disk_end,
+    [MIG_REC_DISK_END] = on_disk_end, [MIG_REC_ZSTD] = on_zstd,
 };
 
 /* Version 3's migration record, which must come first. */
@@ -462,6 +533,14 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
 		if (inflateInit(&dec->z) != Z_OK)
 			goto out;
 		dec->z_ready = true;
+	}
+	/* One-shot decompression into a buffer of raw_len: the window it may
+	 * ask for is bounded all the same. */
+	if (options & MIG_OPT_ZSTD) {
+		dec->zd = ZSTD_createDCtx();
+		if (!dec->zd || ZSTD_isError(ZSTD_DCtx_setParameter(
+				    dec->zd, ZSTD_d_windowLogMax, 18)))
+			goto out;
 	}
 	if (version >= 3) {
 		rc = read_ident(dec, err, errlen);
@@ -551,6 +630,7 @@ void mig_dec_free(struct mig_dec *dec)
 		return;
 	if (dec->z_ready)
 		inflateEnd(&dec->z);
+	ZSTD_freeDCtx(dec->zd);
 	free(dec->body);
 	free(dec->obuf);
 	free(dec->disk_buf);

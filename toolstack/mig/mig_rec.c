@@ -46,6 +46,7 @@ static const struct mig__rec_desc recs[] = {
 			   4},
     [MIG_REC_DISK_END] = {"disk-end", MIG__DISK_END_LEN, MIG__DISK_END_LEN,
 			  MIG__PAYLOAD, 4},
+    [MIG_REC_ZSTD] = {"zstd", 5, MIG_MAX_BODY, MIG__PAYLOAD, 5},
 };
 
 const struct mig__rec_desc *mig__rec_desc(uint32_t type)
@@ -86,7 +87,7 @@ int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
 			 version, MIG_MIN_VERSION, MIG_VERSION);
 		return BL_ERR_VERSION;
 	}
-	if (options & ~MIG_OPT_ZLIB) {
+	if (options & ~(MIG_OPT_ZLIB | (version >= 5 ? MIG_OPT_ZSTD : 0))) {
 		snprintf(err, errlen, "header: options: unknown flags");
 		return BL_ERR_PROTO;
 	}

@@ -53,6 +53,16 @@ static inline int64_t mig__now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* This thread's CPU time in ns: what compressing costs, however long a
+ * preemption kept it off the CPU. */
+static inline int64_t mig__cpu_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 void mig__header_put(uint8_t hdr[MIG_HEADER_LEN], uint32_t version,
 		     uint32_t options);
 /* The spec's checks, in its order: BL_ERR_PROTO for the magic or options,

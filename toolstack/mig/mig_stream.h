@@ -19,7 +19,7 @@
 #include "toolstack/common/id.h"
 #include "toolstack/common/stream.h"
 
-#define MIG_VERSION	   4 /* the version we write, and the highest we read */
+#define MIG_VERSION	   5 /* the version we write, and the highest we read */
 #define MIG_MIN_VERSION	   1 /* the lowest we read */
 #define MIG_HEADER_LEN	   FRAME_HEADER_LEN
 #define MIG_REC_HEADER_LEN FRAME_REC_HEADER_LEN
@@ -27,12 +27,13 @@
 #define MIG_CHUNK_MAX	   262144u	  /* a chunk's raw_len */
 #define MIG_OPTIONAL	   FRAME_OPTIONAL /* type bit: skip if unknown */
 #define MIG_OPT_ZLIB	   0x1u		  /* header option: zlib records */
-#define MIG_MESSAGE_MAX	   512		  /* abort message, NUL included */
-#define MIG_DOMID_MAX	   32751u	  /* below DOMID_FIRST_RESERVED */
-#define MIG_DISKS_MAX	   16u		  /* disk records in a stream */
-#define MIG_DISK_CHUNK	   65536u	  /* a disk-data record's raw_len */
-#define MIG_DISK_SECTORS   (1ull << 41)	  /* a disk's most: 1 PiB */
-#define MIG_HASH_LEN	   32u		  /* disk-end's hash: SHA-256 */
+#define MIG_OPT_ZSTD	   0x2u	  /* header option (version 5): zstd records */
+#define MIG_MESSAGE_MAX	   512	  /* abort message, NUL included */
+#define MIG_DOMID_MAX	   32751u /* below DOMID_FIRST_RESERVED */
+#define MIG_DISKS_MAX	   16u	  /* disk records in a stream */
+#define MIG_DISK_CHUNK	   65536u /* a disk-data record's raw_len */
+#define MIG_DISK_SECTORS   (1ull << 41) /* a disk's most: 1 PiB */
+#define MIG_HASH_LEN	   32u		/* disk-end's hash: SHA-256 */
 
 enum mig_rec_type {
 	MIG_REC_RAW = 1,
@@ -49,6 +50,7 @@ enum mig_rec_type {
 	MIG_REC_DISK = 12,	/* since version 4 */
 	MIG_REC_DISK_DATA = 13, /* since version 4 */
 	MIG_REC_DISK_END = 14,	/* since version 4 */
+	MIG_REC_ZSTD = 15,	/* since version 5 */
 };
 
 /* disk-data's encodings of its bytes */
@@ -56,6 +58,7 @@ enum mig_disk_encoding {
 	MIG_DISK_RAW = 0,
 	MIG_DISK_ZERO = 1,
 	MIG_DISK_ZLIB = 2,
+	MIG_DISK_ZSTD = 3, /* since version 5 */
 };
 
 /* A disk record as the decoder read it (version 4): which fields a type
@@ -86,22 +89,19 @@ const char *mig_rec_name(uint32_t type);
  * wire bytes are everything on the connection from the header to
  * stream-end, padding included. */
 struct mig_stats {
-	uint64_t raw_bytes;  /* payload bytes */
-	uint64_t wire_bytes; /* header and records */
-	uint64_t records;    /* chunk records */
-	uint64_t zero_bytes; /* payload bytes sent as zero records */
-	uint64_t fill_bytes; /* payload bytes sent as fill records */
-	uint64_t zlib_bytes; /* payload bytes sent as zlib records */
-	uint64_t zlib_tried; /* encoder: bytes it fed deflate (probes too) */
-	uint64_t zlib_slow;  /* encoder (MIG_ENC_TIMED): data bytes not tried
-			      * because deflate would cost more time than it
-			      * saves on the wire */
-	uint64_t send_ns;    /* wall time in writes: the encoder's to the
-			      * connection, the decoder's to its output */
-	uint64_t recv_ns;    /* decoder: wall time reading records */
-	uint64_t deflate_ns; /* encoder: wall time in deflate */
-	uint64_t disk_bytes; /* disk-data bytes, not in raw_bytes */
-	uint64_t disk_wire;  /* the disk records' share of wire_bytes */
+	uint64_t raw_bytes;    /* payload bytes */
+	uint64_t wire_bytes;   /* header and records */
+	uint64_t records;      /* chunk records */
+	uint64_t zero_bytes;   /* payload bytes sent as zero records */
+	uint64_t fill_bytes;   /* payload bytes sent as fill records */
+	uint64_t packed_bytes; /* payload bytes sent as zlib or zstd records */
+	uint64_t pack_tried;   /* encoder: bytes it fed zstd (probes too) */
+	uint64_t send_ns;      /* wall time in writes: the encoder's to the
+				* connection, the decoder's to its output */
+	uint64_t recv_ns;      /* decoder: wall time reading records */
+	uint64_t pack_ns;      /* encoder: wall time in zstd */
+	uint64_t disk_bytes;   /* disk-data bytes, not in raw_bytes */
+	uint64_t disk_wire;    /* the disk records' share of wire_bytes */
 };
 
 /* Control records, decoded. Which fields a type uses is in the spec's
@@ -137,10 +137,6 @@ int mig_ctl_recv(struct bl_stream *s, uint32_t want, struct mig_ctl *c_r,
 struct mig_enc;
 
 #define MIG_ENC_NO_COMPRESS 0x1u /* raw, zero and fill records only */
-/* Deflate only while it pays in time too: while deflating a byte costs less
- * than sending what it saves, both measured on this stream as it goes.
- * Without it, the choice depends on the bytes only (and is reproducible). */
-#define MIG_ENC_TIMED 0x2u
 
 /* Writes the header and the migration record (ident) to s and returns the
  * encoder in *enc_r, the caller's to mig_enc_free(). s stays the caller's
@@ -173,7 +169,8 @@ void mig_enc_free(struct mig_enc *enc);
 
 /* Disks (version 4), in the payload's place, before stream-end: a disk
  * record per disk, numbered from 0 in order, then its disk-data records
- * (each written at once, as zeros, deflated if that pays, or raw), then
+ * (each written at once, as zeros, packed with zstd if that pays, or raw),
+ * then
  * its disk-end. len: a multiple of 512, at most MIG_DISK_CHUNK. The
  * encoder does not check the order: the decoder does. Errors as
  * mig_enc_write()'s. */
