@@ -297,8 +297,10 @@ chaos: all
 chaos-lab: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH tests/chaos/lab
 
+# Loopback, then a link shaped like one between clouds.
 bench: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/migrate
+	PATH=$(BUILDDIR)/bin:$$PATH LINK="100mbit 10ms" lab/bench/migrate
 
 bench-disk: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/disk
