@@ -14,9 +14,8 @@
  *
  * Order of the main loop (encode_chunk): keep back the run of equal words
  * that ends the chunk; then, front to back, find the next fill run, send
- * the stretch before it (compressed with zstd if that pays, else raw), send
- * the run;
- * then move the kept words to the front for the next chunk. */
+ * the stretch before it (packed with zstd if it shrinks, else raw), send
+ * the run; then move the kept words to the front for the next chunk. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +152,7 @@ static bool looks_random(const uint8_t *p, size_t len)
 }
 
 /* Compresses a stretch straight into the output buffer as a zstd record,
- * if that pays; false when it went untried or did not pay (the output
+ * if it shrinks; false when it went untried or did not shrink (the output
  * buffer is then as it was). */
 static bool put_packed(struct mig_enc *enc, const uint8_t *p, size_t len)
 {

@@ -99,7 +99,7 @@ struct mig_stats {
 	uint64_t send_ns;      /* wall time in writes: the encoder's to the
 				* connection, the decoder's to its output */
 	uint64_t recv_ns;      /* decoder: wall time reading records */
-	uint64_t pack_ns;      /* encoder: wall time in zstd */
+	uint64_t pack_ns;      /* encoder: CPU time in zstd */
 	uint64_t disk_bytes;   /* disk-data bytes, not in raw_bytes */
 	uint64_t disk_wire;    /* the disk records' share of wire_bytes */
 };
@@ -169,7 +169,7 @@ void mig_enc_free(struct mig_enc *enc);
 
 /* Disks (version 4), in the payload's place, before stream-end: a disk
  * record per disk, numbered from 0 in order, then its disk-data records
- * (each written at once, as zeros, packed with zstd if that pays, or raw),
+ * (each written at once, as zeros, packed with zstd if it shrinks, or raw),
  * then
  * its disk-end. len: a multiple of 512, at most MIG_DISK_CHUNK. The
  * encoder does not check the order: the decoder does. Errors as
