@@ -395,5 +395,5 @@ void ledger_each_receipt(const struct server_opts *o,
 void ledger_each_reservation(const struct server_opts *o,
 			     void (*fn)(const char *name, void *arg), void *arg)
 {
-	each(o, "reserved-", fn, arg);
+	each(o, LEDGER_RESERVED_PREFIX, fn, arg);
 }

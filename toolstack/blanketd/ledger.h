@@ -27,6 +27,9 @@
 #include "toolstack/client/cluster.h"
 #include "toolstack/common/id.h"
 
+/* A destination's reservation of NAME: STATE_DIR/reserved-NAME. */
+#define LEDGER_RESERVED_PREFIX "reserved-"
+
 /* This node's instance, made on first use. */
 int ledger_instance(const struct server_opts *o,
 		    struct bl_id *id_r) BL_MUST_CHECK;
