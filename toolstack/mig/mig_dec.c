@@ -195,6 +195,41 @@ static int inflate_err(int r, const z_stream *z, char *err, size_t errlen)
 	return proto(err, errlen, "zlib: data: truncated");
 }
 
+/* A packed chunk record's checks, as the spec words them for its type
+ * (name): the header's option (off: the message when it is clear), raw_len,
+ * data shorter than it; then room for the chunk: *n_r bytes at *dst_r. */
+static int packed_chunk(struct mig_dec *dec, struct bl_stream *out,
+			uint32_t len, const char *name, uint32_t option,
+			const char *off, uint32_t *n_r, uint8_t **dst_r,
+			char *err, size_t errlen)
+{
+	char what[64];
+	int rc;
+
+	if (!(dec->options & option)) {
+		snprintf(err, errlen, "%s: options: %s", name, off);
+		return BL_ERR_PROTO;
+	}
+	snprintf(what, sizeof(what), "%s: raw_len: out of range", name);
+	rc = raw_len(dec->body, what, n_r, err, errlen);
+	if (rc)
+		return rc;
+	if (len - 4 >= *n_r) {
+		snprintf(err, errlen, "%s: data: not shorter than raw_len",
+			 name);
+		return BL_ERR_PROTO;
+	}
+	return chunk_room(dec, out, *n_r, dst_r, err, errlen);
+}
+
+/* A packed chunk unpacked into dst: counted, and passed on. */
+static void packed_done(struct mig_dec *dec, const uint8_t *dst, uint32_t n)
+{
+	dec->crc = (uint32_t)crc32(dec->crc, dst, n);
+	dec->st.packed_bytes += n;
+	chunk_done(dec, n);
+}
+
 static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		   struct mig_ctl *ctl_r, char *err, size_t errlen)
 {
@@ -203,16 +238,9 @@ static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	int r, rc;
 
 	(void)ctl_r;
-	if (!(dec->options & MIG_OPT_ZLIB))
-		return proto(err, errlen,
-			     "zlib: options: compression is off in the header");
-	rc = raw_len(dec->body, "zlib: raw_len: out of range", &n, err, errlen);
-	if (rc)
-		return rc;
-	if (zlen >= n)
-		return proto(err, errlen,
-			     "zlib: data: not shorter than raw_len");
-	rc = chunk_room(dec, out, n, &dst, err, errlen);
+	rc = packed_chunk(dec, out, len, "zlib", MIG_OPT_ZLIB,
+			  "compression is off in the header", &n, &dst, err,
+			  errlen);
 	if (rc)
 		return rc;
 	if (inflateReset(&dec->z) != Z_OK) {
@@ -226,9 +254,7 @@ static int on_zlib(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	r = inflate(&dec->z, Z_FINISH);
 	if (r != Z_STREAM_END || dec->z.avail_out || dec->z.avail_in)
 		return inflate_err(r, &dec->z, err, errlen);
-	dec->crc = (uint32_t)crc32(dec->crc, dst, n);
-	dec->st.packed_bytes += n;
-	chunk_done(dec, n);
+	packed_done(dec, dst, n);
 	return BL_OK;
 }
 
@@ -265,16 +291,8 @@ static int on_zstd(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 	int rc;
 
 	(void)ctl_r;
-	if (!(dec->options & MIG_OPT_ZSTD))
-		return proto(err, errlen,
-			     "zstd: options: zstd is off in the header");
-	rc = raw_len(dec->body, "zstd: raw_len: out of range", &n, err, errlen);
-	if (rc)
-		return rc;
-	if (zlen >= n)
-		return proto(err, errlen,
-			     "zstd: data: not shorter than raw_len");
-	rc = chunk_room(dec, out, n, &dst, err, errlen);
+	rc = packed_chunk(dec, out, len, "zstd", MIG_OPT_ZSTD,
+			  "zstd is off in the header", &n, &dst, err, errlen);
 	if (rc)
 		return rc;
 	why = unpack_zstd(dec, dec->body + 4, zlen, dst, n);
@@ -282,9 +300,7 @@ static int on_zstd(struct mig_dec *dec, struct bl_stream *out, uint32_t len,
 		snprintf(err, errlen, "zstd: data: %s", why);
 		return BL_ERR_PROTO;
 	}
-	dec->crc = (uint32_t)crc32(dec->crc, dst, n);
-	dec->st.packed_bytes += n;
-	chunk_done(dec, n);
+	packed_done(dec, dst, n);
 	return BL_OK;
 }
 
