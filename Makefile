@@ -38,6 +38,7 @@ BLK_MIGRATE := drivers/blk/blk_ctl.c drivers/blk/blk_dirty.c \
 # libxl caller) goes into blanketd alone; xl.cfg parsing and the test driver
 # (they build libxl types) into blanketd and the tests.
 HV_SRC     := toolstack/hv/hv_xlcfg.c toolstack/hv/hv_policy.c \
+              toolstack/hv/hv_cmdline.c \
               toolstack/hv/hv_fake.c
 HV_LIBXL   := toolstack/hv/hv_libxl.c
 XEN_LIBS   := -lxlutil -lxenlight -lxentoollog -lxenstore

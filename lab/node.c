@@ -33,6 +33,12 @@ static const struct lab_flavor lab_flavors[] = {
 /* Node memory and dom0's share (LAB-NOTES: two such nodes take ~2.4 GB). */
 #define NODE_MEM_MB 1024
 #define DOM0_MEM    "dom0_mem=512M,max:512M"
+/* Pages reach guests zeroed (scrub-domheap: those a running domain frees
+ * are scrubbed too), so a migration's destination need not write zero pages
+ * (docs/specs/migration-stream.md, "Zero pages at the destination"); free
+ * memory is scrubbed at boot rather than in the idle loop, where under
+ * emulation it made the first migration onto a node take 14.7 s, not 7.6. */
+#define XEN_SCRUB "bootscrub=on scrub-domheap"
 /* Node N serves its guests DHCP from 10.98.0.(250 + N) (docs/lab.md). */
 #define LAB_DHCP_HOST_BASE 250
 /* dom0 listens for the host here; QEMU forwards host ports to them. */
@@ -117,7 +123,8 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	push(&a, "-kernel");
 	push(&a, "%s", img->xen);
 	push(&a, "-append");
-	push(&a, "console=com1 com1=115200,8n1 %s noreboot", DOM0_MEM);
+	push(&a, "console=com1 com1=115200,8n1 %s %s noreboot", DOM0_MEM,
+	     XEN_SCRUB);
 	push(&a, "-initrd");
 	push(&a,
 	     "%s console=hvc0 earlyprintk=xen blanket.node=node%d "

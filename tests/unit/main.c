@@ -35,6 +35,7 @@ int main(void)
 	suite_overlay();
 	suite_dhcp();
 	suite_precopy();
+	suite_elide();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -28,5 +28,6 @@ void suite_disk_migrate(void);
 void suite_overlay(void);
 void suite_dhcp(void);
 void suite_precopy(void);
+void suite_elide(void);
 
 #endif

@@ -1,7 +1,6 @@
 /* libxc's pre-copy rounds read from libxl's stream (mig_precopy), and
- * auto-converge's decisions on them (converge). The streams are built here
- * as Xen's specs lay them out: libxl's header and records, libxc's image
- * and domain headers, page-data records with their frames and pages. */
+ * auto-converge's decisions on them (converge), on streams xcstream.h
+ * builds. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,124 +8,45 @@
 #include <time.h>
 
 #include "tests/unit/suites.h"
+#include "tests/unit/xcstream.h"
 #include "toolstack/blanketd/converge.h"
 #include "toolstack/mig/mig_precopy.h"
 
-#define PAGE 4096
-
-struct buf {
-	uint8_t *p;
-	size_t len;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-	b->p = realloc(b->p, b->len + n);
-	if (!b->p)
-		abort();
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void put_le32(struct buf *b, uint32_t v)
-{
-	uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-			(uint8_t)(v >> 24)};
-
-	put(b, x, 4);
-}
-
-static void put_le64(struct buf *b, uint64_t v)
-{
-	put_le32(b, (uint32_t)v);
-	put_le32(b, (uint32_t)(v >> 32));
-}
-
-static void put_be(struct buf *b, uint64_t v, int bytes)
-{
-	for (int i = bytes - 1; i >= 0; i--) {
-		uint8_t x = (uint8_t)(v >> (8 * i));
-
-		put(b, &x, 1);
-	}
-}
-
-/* A record of either layer with a zero body of len bytes, padded. */
-static void record(struct buf *b, uint32_t type, uint32_t len)
-{
-	uint8_t zero[8] = {0};
-
-	put_le32(b, type);
-	put_le32(b, len);
-	for (uint32_t i = 0; i < ((len + 7) & ~7u); i += 8)
-		put(b, zero, 8);
-}
-
-/* libxl's header, an optional record of its own, libxc's context record,
- * then libxc's image and domain headers and an X86_PV_INFO record. */
-static void stream_start(struct buf *b)
-{
-	put_be(b, 0x4c6962786c466d74ull, 8); /* "LibxlFmt" */
-	put_be(b, 2, 4);
-	put_be(b, 0, 4);
-	record(b, 0x80000001u, 13);
-	record(b, 1, 0);		     /* LIBXC_CONTEXT */
-	put_be(b, 0xffffffffffffffffull, 8); /* marker */
-	put_be(b, 0x58454e46u, 4);	     /* "XENF" */
-	put_be(b, 3, 4);
-	put_be(b, 0, 8);
-	put_le32(b, 1); /* x86 PV */
-	put_le32(b, 12);
-	put_le32(b, 4);
-	put_le32(b, 17);
-	record(b, 2, 8); /* X86_PV_INFO */
-}
-
-/* A page-data record: n frames (type bits type), each with its page. */
-static void page_data(struct buf *b, const uint64_t *pfns, uint32_t n,
+/* A page-data record: n frames (type bits type), each page filled with its
+ * frame's number. */
+static void page_data(struct xcbuf *b, const uint64_t *pfns, uint32_t n,
 		      uint64_t type)
 {
-	uint8_t page[PAGE];
+	uint64_t entries[8];
+	uint8_t fill[8];
 
-	put_le32(b, 1);
-	put_le32(b, 8 + 8 * n + PAGE * n);
-	put_le32(b, n);
-	put_le32(b, 0);
-	for (uint32_t i = 0; i < n; i++)
-		put_le64(b, pfns[i] | type << 60);
 	for (uint32_t i = 0; i < n; i++) {
-		memset(page, (int)pfns[i], sizeof(page));
-		put(b, page, sizeof(page));
+		entries[i] = pfns[i] | type << 60;
+		fill[i] = (uint8_t)pfns[i];
 	}
-}
-
-static void stream_end(struct buf *b)
-{
-	record(b, 0, 0);	   /* libxc's END */
-	record(b, 0x80000002u, 3); /* one of libxl's after it */
-	record(b, 0, 0);	   /* libxl's END */
+	xc_page_data(b, entries, n, fill);
 }
 
 /* Four rounds: the whole of 6 frames in two records, then frames 1 and 4
  * twice (the second time with a record that is not page data between),
  * then frame 4 alone, the paused round. */
-static struct buf four_rounds(void)
+static struct xcbuf four_rounds(void)
 {
 	static const uint64_t all1[] = {0, 1, 2}, all2[] = {3, 4, 5},
 			      dirty[] = {1, 4}, last[] = {4};
-	struct buf b = {0};
+	struct xcbuf b = {0};
 
-	stream_start(&b);
+	xc_stream_start(&b);
 	page_data(&b, all1, 3, 0);
 	page_data(&b, all2, 3, 0);
 	page_data(&b, dirty, 2, 0);
 	page_data(&b, dirty, 1, 0);
-	record(&b, 0xf, 20);
+	xc_record(&b, 0xf, 20);
 	page_data(&b, dirty + 1, 1, 0);
 	page_data(&b, last, 1, 0xf); /* a frame's type bits are not its
 				      * number */
-	record(&b, 7, 4096);	     /* SHARED_INFO */
-	stream_end(&b);
+	xc_record(&b, 7, 4096);	     /* SHARED_INFO */
+	xc_stream_end(&b);
 	return b;
 }
 
@@ -144,7 +64,7 @@ static void check_four(const struct mig_precopy *p)
 
 static void test_rounds_whole(void)
 {
-	struct buf b = four_rounds();
+	struct xcbuf b = four_rounds();
 	struct mig_precopy p;
 
 	mig_precopy_init(&p);
@@ -160,7 +80,7 @@ static void test_rounds_cut(void)
 	const char *again = getenv("BLANKET_SEED");
 	unsigned int seed = again ? (unsigned int)strtoul(again, NULL, 10)
 				  : (unsigned int)time(NULL);
-	struct buf b = four_rounds();
+	struct xcbuf b = four_rounds();
 	struct mig_precopy p;
 
 	fprintf(stderr, "\n  pre-copy cuts seed %u\n", seed);
@@ -190,13 +110,13 @@ static void test_rounds_cut(void)
 static void test_rounds_many(void)
 {
 	static const uint64_t one[] = {7};
-	struct buf b = {0};
+	struct xcbuf b = {0};
 	struct mig_precopy p;
 
-	stream_start(&b);
+	xc_stream_start(&b);
 	for (int i = 0; i < MIG_PRECOPY_ROUNDS_MAX + 3; i++)
 		page_data(&b, one, 1, 0);
-	stream_end(&b);
+	xc_stream_end(&b);
 	mig_precopy_init(&p);
 	mig_precopy_feed(&p, b.p, b.len);
 	CU_ASSERT_FALSE(p.lost);
@@ -211,25 +131,25 @@ static void test_rounds_many(void)
 static void test_rounds_lost(void)
 {
 	static const uint64_t pfns[] = {1, 2};
-	struct buf b = {0};
+	struct xcbuf b = {0};
 	struct mig_precopy p;
 
-	put(&b, "not a libxl stream", 18);
+	xc_put(&b, "not a libxl stream", 18);
 	mig_precopy_init(&p);
 	mig_precopy_feed(&p, b.p, b.len);
 	CU_ASSERT_TRUE(p.lost);
 	CU_ASSERT_EQUAL(p.rounds, 0);
 	free(b.p);
 
-	b = (struct buf){0};
-	stream_start(&b);
+	b = (struct xcbuf){0};
+	xc_stream_start(&b);
 	page_data(&b, pfns, 2, 0);
-	put_le32(&b, 1); /* page data: 3 frames in 24 bytes */
-	put_le32(&b, 24);
-	put_le32(&b, 3);
-	put_le32(&b, 0);
-	put_le64(&b, 9);
-	put_le64(&b, 10);
+	xc_put_le32(&b, 1); /* page data: 3 frames in 24 bytes */
+	xc_put_le32(&b, 24);
+	xc_put_le32(&b, 3);
+	xc_put_le32(&b, 0);
+	xc_put_le64(&b, 9);
+	xc_put_le64(&b, 10);
 	page_data(&b, pfns, 2, 0);
 	mig_precopy_init(&p);
 	mig_precopy_feed(&p, b.p, b.len);

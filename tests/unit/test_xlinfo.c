@@ -1,5 +1,5 @@
 /* `xl info` parsing (blanket/xlinfo.c) and the node check's verdicts
- * (blanket/check.c).
+ * (blanket/check.c), and Xen's command line (toolstack/hv/hv_cmdline.c).
  *
  * tests/golden/xl-info/ holds the output of plain `xl info` on a lab node
  * under each Debian hypervisor: the virt_caps lines as measured in the lab
@@ -13,6 +13,7 @@
 #include "blanket/check.h"
 #include "tests/unit/golden.h"
 #include "tests/unit/suites.h"
+#include "toolstack/hv/hv_cmdline.h"
 #include "blanket/xlinfo.h"
 
 #define XL_DIR "tests/golden/xl-info/"
@@ -174,6 +175,45 @@ static void test_check_verdicts(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.why[CHECK_XEN], "--xl-info"));
 }
 
+/* Boolean options as Xen reads them, and when its pages come zeroed. */
+static void test_xen_cmdline(void)
+{
+	static const struct {
+		const char *cmdline;
+		int want;
+	} cases[] = {
+	    {"", -1},
+	    {"scrub-domheap", 1},
+	    {"console=com1 scrub-domheap noreboot", 1},
+	    {"scrub-domheap=0", 0},
+	    {"scrub-domheap=enable", 1},
+	    {"scrub-domheap=maybe", -1}, /* Xen ignores it */
+	    {"scrub-domheap no-scrub-domheap", 0},
+	    {"no-scrub-domheap scrub-domheap=yes", 1},
+	    {"no-scrub-domheap=0", 1},
+	    {"scrub_domheap", -1}, /* Xen does not fold _ into - */
+	    {"xscrub-domheap scrub-domheapx", -1},
+	    {"  scrub-domheap  ", 1},
+	    {"no-", -1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT_EQUAL(
+		    hv_cmdline_bool(cases[i].cmdline, "scrub-domheap", -1),
+		    cases[i].want);
+	CU_ASSERT_TRUE(
+	    hv_zeroed_pages("4.17.5-blanket", "dom0_mem=512M scrub-domheap"));
+	CU_ASSERT_TRUE(
+	    hv_zeroed_pages("4.17.5-blanket", "bootscrub=idle scrub-domheap"));
+	CU_ASSERT_FALSE(hv_zeroed_pages("4.17.5-blanket", "dom0_mem=512M"));
+	CU_ASSERT_FALSE(
+	    hv_zeroed_pages("4.17.5-blanket", "scrub-domheap bootscrub=off"));
+	CU_ASSERT_FALSE(
+	    hv_zeroed_pages("4.17.5-blanket", "scrub-domheap no-bootscrub"));
+	CU_ASSERT_FALSE(hv_zeroed_pages("4.17.7", "scrub-domheap"));
+	CU_ASSERT_FALSE(hv_zeroed_pages("-blanket4.17", "scrub-domheap"));
+}
+
 void suite_xlinfo(void)
 {
 	CU_pSuite s = CU_add_suite("node check and xl info", NULL, NULL);
@@ -182,4 +222,5 @@ void suite_xlinfo(void)
 	CU_add_test(s, "capability words", test_caps_words);
 	CU_add_test(s, "rejects", test_rejects);
 	CU_add_test(s, "check verdicts", test_check_verdicts);
+	CU_add_test(s, "Xen's command line", test_xen_cmdline);
 }

@@ -50,6 +50,9 @@ struct hv_node_info {
 	uint64_t total_kib;
 	uint64_t free_kib;
 	uint32_t nr_cpus;
+	/* Every page the hypervisor populates a guest with is zero
+	 * (hv_zeroed_pages); this node's alone, not sent in the RPC. */
+	bool zeroed_pages;
 };
 
 /* A guest's disk, as its configuration names it. */

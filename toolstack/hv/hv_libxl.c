@@ -24,6 +24,7 @@
 
 #include "drivers/blk/blk_xenbus.h"
 #include "toolstack/hv/hv.h"
+#include "toolstack/hv/hv_cmdline.h"
 #include "toolstack/hv/hv_xlcfg.h"
 #include "toolstack/common/prefix.h"
 
@@ -131,6 +132,8 @@ static int hl_node_info(void *ctx, struct hv_node_info *info_r)
 	info_r->total_kib = pi.total_pages * 4;
 	info_r->free_kib = pi.free_pages * 4;
 	info_r->nr_cpus = pi.nr_cpus;
+	info_r->zeroed_pages = hv_zeroed_pages(
+	    info_r->xen_version, v->commandline ? v->commandline : "");
 out:
 	libxl_physinfo_dispose(&pi);
 	return rc;

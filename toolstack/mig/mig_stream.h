@@ -102,6 +102,8 @@ struct mig_stats {
 	uint64_t pack_ns;      /* encoder: CPU time in zstd */
 	uint64_t disk_bytes;   /* disk-data bytes, not in raw_bytes */
 	uint64_t disk_wire;    /* the disk records' share of wire_bytes */
+	uint64_t elided_pages; /* destination: zero pages left out of the
+				* restore (mig_elide.h), set by its caller */
 };
 
 /* Control records, decoded. Which fields a type uses is in the spec's

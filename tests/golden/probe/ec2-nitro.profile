@@ -1,7 +1,7 @@
 Boot profile: Amazon EC2, L0 KVM, 7748 MiB, 2 CPUs
 
 Xen command line:
-  console=com1 com1=115200,8n1 dom0_mem=968M,max:968M dom0_max_vcpus=2
+  console=com1 com1=115200,8n1 dom0_mem=968M,max:968M dom0_max_vcpus=2 scrub-domheap
 dom0 kernel command line:
   console=hvc0
 
@@ -14,7 +14,7 @@ menuentry 'Blanket node (Xen) on Amazon EC2' {
 	insmod probe
 	search --no-floppy --set=root --file /boot/xen.gz
 	probe --set=rootuuid --fs-uuid $root
-	multiboot2 /boot/xen.gz console=com1 com1=115200,8n1 dom0_mem=968M,max:968M dom0_max_vcpus=2
+	multiboot2 /boot/xen.gz console=com1 com1=115200,8n1 dom0_mem=968M,max:968M dom0_max_vcpus=2 scrub-domheap
 	module2 /vmlinuz root=UUID=$rootuuid ro console=hvc0
 	module2 /initrd.img
 }

@@ -1,7 +1,7 @@
 Boot profile: Google Compute Engine, L0 KVM, 16009 MiB, 4 CPUs
 
 Xen command line:
-  console=com1 com1=115200,8n1 dom0_mem=2001M,max:2001M dom0_max_vcpus=4
+  console=com1 com1=115200,8n1 dom0_mem=2001M,max:2001M dom0_max_vcpus=4 scrub-domheap
 dom0 kernel command line:
   console=hvc0
 
@@ -14,7 +14,7 @@ menuentry 'Blanket node (Xen) on Google Compute Engine' {
 	insmod probe
 	search --no-floppy --set=root --file /boot/xen.gz
 	probe --set=rootuuid --fs-uuid $root
-	multiboot2 /boot/xen.gz console=com1 com1=115200,8n1 dom0_mem=2001M,max:2001M dom0_max_vcpus=4
+	multiboot2 /boot/xen.gz console=com1 com1=115200,8n1 dom0_mem=2001M,max:2001M dom0_max_vcpus=4 scrub-domheap
 	module2 /vmlinuz root=UUID=$rootuuid ro console=hvc0
 	module2 /initrd.img
 }

@@ -1,0 +1,427 @@
+/* Zero pages at the destination (mig_elide.h).
+ *
+ * A reader of headers, like the pre-copy observer: each state collects
+ * `want` bytes into head, writes them on and names the next state; the
+ * bodies of other records pass through (`skip`). A page-data record is
+ * collected whole, rewritten, and written in its place. Output goes out in
+ * writes of up to OUT_CAP bytes, all of it before a write returns. */
+#include "toolstack/mig/mig_elide.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "toolstack/mig/mig_xc.h"
+
+#define PAGE_DATA_HDR 8	    /* count, reserved; the frame entries follow */
+#define BATCH_MAX     1024u /* pages in a page-data record (libxc's) */
+#define REC_MAX                                                                \
+	(MIG__REC_HDR_LEN + PAGE_DATA_HDR +                                    \
+	 BATCH_MAX * (MIG__PFN_LEN + MIG__PAGE_LEN))
+/* Frames the bitmap covers (guests of up to 1 TiB); any frame above counts
+ * as named before. The bitmap grows to the highest frame named. */
+#define PFN_LIMIT (1ull << 28)
+#define OUT_CAP	  262144u
+/* A frame entry's type: Xen's XEN_DOMCTL_PFINFO_* >> 28, in bits 60-63 */
+#define TYPE_SHIFT  60
+#define TYPE_NOTAB  0x0u
+#define TYPE_BROKEN 0xdu
+#define TYPE_XALLOC 0xeu
+#define TYPE_XTAB   0xfu
+
+enum state {
+	LIBXL_HDR,
+	LIBXL_REC,
+	LIBXC_IHDR,
+	LIBXC_DHDR,
+	LIBXC_REC,
+	PAGE_REC, /* collecting a page-data record into rec */
+	SKIP,
+	PASS, /* lost, or past libxl's end: everything passes through */
+};
+
+struct mig_elide {
+	struct bl_stream s;
+	struct bl_stream *out;
+	int state, after; /* after: the state once skip is done */
+	uint8_t head[MIG__LIBXC_IHDR_LEN];
+	size_t have, want;
+	uint64_t skip;
+	uint8_t *rec; /* the page-data record, header included */
+	size_t rec_have, rec_want, rec_cap;
+	uint8_t *sent; /* bitmap: frames a page-data record named */
+	size_t sent_len;
+	uint8_t *obuf;
+	size_t olen;
+	uint64_t elided;
+	bool lost;
+	int err; /* out's first error: sticks */
+};
+
+static void flush(struct mig_elide *e)
+{
+	if (e->olen && !e->err)
+		e->err = stream_write(e->out, e->obuf, e->olen);
+	e->olen = 0;
+}
+
+static void emit(struct mig_elide *e, const uint8_t *p, size_t n)
+{
+	if (e->olen + n > OUT_CAP)
+		flush(e);
+	if (e->err)
+		return;
+	if (n > OUT_CAP) {
+		e->err = stream_write(e->out, p, n);
+		return;
+	}
+	memcpy(e->obuf + e->olen, p, n);
+	e->olen += n;
+}
+
+static void expect(struct mig_elide *e, enum state s, size_t want)
+{
+	e->state = (int)s;
+	e->want = want;
+	e->have = 0;
+}
+
+/* Pass n bytes through, then collect want bytes in state s. */
+static void skip_then(struct mig_elide *e, uint64_t n, enum state s,
+		      size_t want)
+{
+	expect(e, s, want);
+	if (n) {
+		e->skip = n;
+		e->after = (int)s;
+		e->state = SKIP;
+	}
+}
+
+static void lose(struct mig_elide *e)
+{
+	e->lost = true;
+	e->state = PASS;
+}
+
+static bool type_known(unsigned t)
+{
+	return t <= 4 || (t >= 9 && t <= 12) || t >= TYPE_BROKEN;
+}
+
+static bool type_has_data(unsigned t)
+{
+	return t < TYPE_BROKEN;
+}
+
+static bool page_zero(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return !w && !memcmp(p, p + sizeof(w), MIG__PAGE_LEN - sizeof(w));
+}
+
+static void put_le32(uint8_t *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> 8 * i);
+}
+
+static void put_le64(uint8_t *b, uint64_t v)
+{
+	put_le32(b, (uint32_t)v);
+	put_le32(b + 4, (uint32_t)(v >> 32));
+}
+
+/* Room in the bitmap for frame pfn (below PFN_LIMIT). */
+static bool sent_room(struct mig_elide *e, uint64_t pfn)
+{
+	size_t len = e->sent_len ? e->sent_len : 4096;
+	uint8_t *p;
+
+	if (pfn / 8 < e->sent_len)
+		return true;
+	while (len <= pfn / 8)
+		len *= 2;
+	p = realloc(e->sent, len);
+	if (!p)
+		return false;
+	memset(p + e->sent_len, 0, len - e->sent_len);
+	e->sent = p;
+	e->sent_len = len;
+	return true;
+}
+
+/* Whether frame pfn was named before (or may have been: above the
+ * bitmap, or out of memory for it); names it. */
+static bool named_before(struct mig_elide *e, uint64_t pfn)
+{
+	uint8_t bit;
+	bool was;
+
+	if (pfn >= PFN_LIMIT || !sent_room(e, pfn))
+		return true;
+	bit = (uint8_t)(1u << (pfn % 8));
+	was = e->sent[pfn / 8] & bit;
+	e->sent[pfn / 8] |= bit;
+	return was;
+}
+
+/* The record's frame entries and pages as libxc checks them: count, known
+ * types, and a length of exactly the pages the types carry. */
+static bool page_rec_valid(const uint8_t *body, uint32_t len)
+{
+	uint32_t count;
+	uint64_t pages = 0;
+
+	if (len < PAGE_DATA_HDR)
+		return false;
+	count = mig__le32(body);
+	if (!count || count > BATCH_MAX ||
+	    len < PAGE_DATA_HDR + (uint64_t)MIG__PFN_LEN * count)
+		return false;
+	for (uint32_t i = 0; i < count; i++) {
+		unsigned t = (unsigned)(mig__le64(body + PAGE_DATA_HDR +
+						  MIG__PFN_LEN * i) >>
+					TYPE_SHIFT);
+
+		if (!type_known(t))
+			return false;
+		pages += type_has_data(t);
+	}
+	return len == PAGE_DATA_HDR + (uint64_t)MIG__PFN_LEN * count +
+			  pages * MIG__PAGE_LEN;
+}
+
+/* The record collected: its zero pages of frames not named before become
+ * allocate-only entries without data; the rest is written as it came. */
+static void page_rec(struct mig_elide *e)
+{
+	uint8_t *body = e->rec + MIG__REC_HDR_LEN;
+	uint32_t len = mig__le32(e->rec + 4), count;
+	const uint8_t *data;
+	bool keep[BATCH_MAX];
+	size_t pages = 0, kept = 0, run = 0;
+
+	if (!page_rec_valid(body, len)) {
+		emit(e, e->rec, e->rec_want);
+		lose(e);
+		return;
+	}
+	count = mig__le32(body);
+	data = body + PAGE_DATA_HDR + MIG__PFN_LEN * count;
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t *ent = body + PAGE_DATA_HDR + MIG__PFN_LEN * i;
+		uint64_t v = mig__le64(ent);
+		unsigned t = (unsigned)(v >> TYPE_SHIFT);
+		bool fresh = !named_before(e, v & MIG__PFN_MASK);
+
+		if (!type_has_data(t))
+			continue;
+		keep[pages] = t != TYPE_NOTAB || !fresh ||
+			      !page_zero(data + MIG__PAGE_LEN * pages);
+		if (!keep[pages])
+			put_le64(ent, v | (uint64_t)TYPE_XALLOC << TYPE_SHIFT);
+		kept += keep[pages++];
+	}
+	e->elided += pages - kept;
+	put_le32(e->rec + 4, (uint32_t)(PAGE_DATA_HDR + MIG__PFN_LEN * count +
+					kept * MIG__PAGE_LEN));
+	emit(e, e->rec,
+	     MIG__REC_HDR_LEN + PAGE_DATA_HDR + MIG__PFN_LEN * count);
+	/* the kept pages, a run of consecutive ones per write */
+	for (size_t i = 0; i <= pages; i++) {
+		if (i < pages && keep[i]) {
+			run++;
+			continue;
+		}
+		emit(e, data + MIG__PAGE_LEN * (i - run), MIG__PAGE_LEN * run);
+		run = 0;
+	}
+	expect(e, LIBXC_REC, MIG__REC_HDR_LEN);
+}
+
+/* Room in rec for a record of n bytes. */
+static bool rec_room(struct mig_elide *e, size_t n)
+{
+	uint8_t *p;
+
+	if (n <= e->rec_cap)
+		return true;
+	p = realloc(e->rec, n);
+	if (!p)
+		return false;
+	e->rec = p;
+	e->rec_cap = n;
+	return true;
+}
+
+/* head holds want bytes for the state: pass them on, or begin a page-data
+ * record with them, and act. */
+static void step(struct mig_elide *e)
+{
+	uint32_t type = mig__le32(e->head), len = mig__le32(e->head + 4);
+
+	if (e->state == LIBXC_REC && type == MIG__LIBXC_PAGE_DATA &&
+	    MIG__REC_HDR_LEN + mig__padded(len) <= REC_MAX &&
+	    rec_room(e, MIG__REC_HDR_LEN + mig__padded(len))) {
+		memcpy(e->rec, e->head, MIG__REC_HDR_LEN);
+		e->rec_have = MIG__REC_HDR_LEN;
+		e->rec_want = MIG__REC_HDR_LEN + mig__padded(len);
+		e->state = PAGE_REC;
+		return;
+	}
+	emit(e, e->head, e->want);
+	switch ((enum state)e->state) {
+	case LIBXL_HDR:
+		if (mig__be64(e->head) != MIG__LIBXL_IDENT)
+			lose(e);
+		else
+			expect(e, LIBXL_REC, MIG__REC_HDR_LEN);
+		break;
+	case LIBXL_REC:
+		if (type == MIG__LIBXL_REC_END)
+			e->state = PASS; /* nothing of interest follows */
+		else if (type == MIG__LIBXL_REC_LIBXC)
+			skip_then(e, mig__padded(len), LIBXC_IHDR,
+				  MIG__LIBXC_IHDR_LEN);
+		else
+			skip_then(e, mig__padded(len), LIBXL_REC,
+				  MIG__REC_HDR_LEN);
+		break;
+	case LIBXC_IHDR:
+		if (mig__be64(e->head) != MIG__LIBXC_MARKER ||
+		    (uint32_t)(mig__be64(e->head + 8) >> 32) != MIG__LIBXC_ID)
+			lose(e);
+		else
+			expect(e, LIBXC_DHDR, MIG__LIBXC_DHDR_LEN);
+		break;
+	case LIBXC_DHDR:
+		expect(e, LIBXC_REC, MIG__REC_HDR_LEN);
+		break;
+	case LIBXC_REC:
+		if (type == MIG__LIBXC_PAGE_DATA)
+			lose(e); /* longer than libxc makes them, or no
+				  * memory for it */
+		else if (type == MIG__LIBXC_REC_END)
+			skip_then(e, mig__padded(len), LIBXL_REC,
+				  MIG__REC_HDR_LEN);
+		else
+			skip_then(e, mig__padded(len), LIBXC_REC,
+				  MIG__REC_HDR_LEN);
+		break;
+	case PAGE_REC:
+	case SKIP:
+	case PASS:
+		break;
+	}
+}
+
+static int el_write(struct bl_stream *s, const void *buf, size_t len)
+{
+	struct mig_elide *e = s->impl;
+	const uint8_t *p = buf;
+
+	while (len && !e->err) {
+		size_t n = len;
+
+		if (e->state == PASS) {
+			emit(e, p, n);
+		} else if (e->state == SKIP) {
+			n = e->skip < len ? (size_t)e->skip : len;
+			emit(e, p, n);
+			e->skip -= n;
+			if (!e->skip)
+				e->state = e->after;
+		} else if (e->state == PAGE_REC) {
+			n = e->rec_want - e->rec_have < len
+				? e->rec_want - e->rec_have
+				: len;
+			memcpy(e->rec + e->rec_have, p, n);
+			e->rec_have += n;
+			if (e->rec_have == e->rec_want)
+				page_rec(e);
+		} else {
+			n = e->want - e->have < len ? e->want - e->have : len;
+			memcpy(e->head + e->have, p, n);
+			e->have += n;
+			if (e->have == e->want)
+				step(e);
+		}
+		p += n;
+		len -= n;
+	}
+	flush(e);
+	return e->err;
+}
+
+static int el_read(struct bl_stream *s, void *buf, size_t len)
+{
+	(void)s;
+	(void)buf;
+	(void)len;
+	return BL_ERR_IO; /* a filter for writing */
+}
+
+static void el_close(struct bl_stream *s)
+{
+	struct mig_elide *e = s->impl;
+
+	if (e->state == PAGE_REC)
+		emit(e, e->rec, e->rec_have);
+	else if (e->state != SKIP && e->state != PASS)
+		emit(e, e->head, e->have);
+	flush(e);
+	e->state = PASS;
+}
+
+static const struct bl_stream_ops elide_ops = {
+    .read = el_read,
+    .write = el_write,
+    .close = el_close,
+};
+
+int mig_elide_new(struct bl_stream *out, struct mig_elide **e_r)
+{
+	struct mig_elide *e = calloc(1, sizeof(*e));
+
+	if (e)
+		e->obuf = malloc(OUT_CAP);
+	if (!e || !e->obuf) {
+		mig_elide_free(e);
+		return BL_ERR_NOMEM;
+	}
+	e->s.ops = &elide_ops;
+	e->s.fd = out->fd;
+	e->s.impl = e;
+	e->s.deadline_ms = -1;
+	e->out = out;
+	expect(e, LIBXL_HDR, MIG__LIBXL_HDR_LEN);
+	*e_r = e;
+	return BL_OK;
+}
+
+struct bl_stream *mig_elide_stream(struct mig_elide *e)
+{
+	return &e->s;
+}
+
+uint64_t mig_elide_pages(const struct mig_elide *e)
+{
+	return e->elided;
+}
+
+bool mig_elide_lost(const struct mig_elide *e)
+{
+	return e->lost;
+}
+
+void mig_elide_free(struct mig_elide *e)
+{
+	if (!e)
+		return;
+	free(e->rec);
+	free(e->sent);
+	free(e->obuf);
+	free(e);
+}
