@@ -109,6 +109,15 @@ wait_beats_past() {
 	wait_for 60 "a heartbeat past $3 in $1:$2" beats_past "$@"
 }
 
+# The heartbeat guest checks all its check pages every 32 beats: wait for 40
+# beats in a console log, then assert none failed (a page a move lost, or a
+# zero page not given zeroed).
+memory_intact() {
+	local node=$1 log=$2
+	wait_beats "$node" "$log" 40
+	lacks "memory check failed" on "$node" cat "$log"
+}
+
 # The disk guest's acknowledged records in a node's console log, one per
 # line (lab/guest/diskwriter.c prints "ack N" once record N is fsync'd).
 disk_acks() {

@@ -15,6 +15,13 @@
  *                    2:1). The beat line then ends with " dirtied <MiB>", the
  *                    total so far, so a reader can check the rate reached.
  *
+ * It also keeps CHECK_PAGES pages it never changes once written, every other
+ * one zero (written with data first, so each is a page of its own) and the
+ * rest filled with a byte of their own, and checks CHECK_PER_BEAT of them
+ * each beat, round and round: a page a move lost, or a zero page the
+ * destination did not give zeroed, shows on the console as
+ *     heartbeat: memory check failed: page <n>
+ *
  * Installed as /sbin/poweroff and /sbin/reboot too: a PV guest asked to
  * shut down or reboot (xl, blanket) has its kernel run one of them, which
  * here does it at once.
@@ -60,6 +67,45 @@ static void advance(struct timespec *t, long ns)
 	}
 }
 
+#define CHECK_PAGES    2048 /* 8 MiB */
+#define CHECK_PER_BEAT 64   /* all of them every 32 beats */
+
+/* What check page i holds: zero for even i, else a byte of its own. */
+static uint8_t check_byte(size_t i)
+{
+	return i % 2 ? (uint8_t)(i * 131 % 255 + 1) : 0;
+}
+
+static uint8_t *check_make(void)
+{
+	uint8_t *pages = aligned_alloc(PAGE, (size_t)CHECK_PAGES * PAGE);
+
+	for (size_t i = 0; pages && i < CHECK_PAGES; i++) {
+		memset(pages + i * PAGE, 0xa5, PAGE);
+		/* the write above stays: the page becomes the guest's own */
+		__asm__ volatile("" : : "r"(pages) : "memory");
+		memset(pages + i * PAGE, check_byte(i), PAGE);
+	}
+	return pages;
+}
+
+/* Check the next CHECK_PER_BEAT pages from *next. */
+static void check_some(const uint8_t *pages, size_t *next)
+{
+	for (int n = 0; pages && n < CHECK_PER_BEAT; n++) {
+		const uint8_t *p = pages + *next * PAGE;
+
+		for (size_t b = 0; b < PAGE; b++)
+			if (p[b] != check_byte(*next)) {
+				printf("heartbeat: memory check failed: page "
+				       "%zu\n",
+				       *next);
+				break;
+			}
+		*next = (*next + 1) % CHECK_PAGES;
+	}
+}
+
 /* Memory dirtied at a steady rate. */
 struct dirtier {
 	uint64_t *region;
@@ -100,9 +146,14 @@ int main(int argc, char **argv)
 	long beat_ns = setting("beat_ms", 100, 1, 10000) * 1000000L;
 	struct dirtier d = {.mib_s = setting("dirty_mib_s", 0, 0, 4096),
 			    .state = 88172645463325252ull};
+	uint8_t *check;
+	size_t check_next = 0;
 
 	guest_shutdown_if_asked(argc, argv);
 	guest_console();
+	check = check_make();
+	if (!check)
+		printf("heartbeat: no memory for the memory check\n");
 	if (d.mib_s) {
 		d.pages = (size_t)DIRTY_MIB * 1024 * 1024 / PAGE;
 		d.region = malloc(d.pages * PAGE);
@@ -121,6 +172,7 @@ int main(int argc, char **argv)
 		else
 			printf("heartbeat %llu %lld.%03ld\n", counter++,
 			       (long long)now.tv_sec, now.tv_nsec / 1000000L);
+		check_some(check, &check_next);
 		advance(&next, beat_ns);
 		/* Until the next beat: dirty in 10 ms steps, then sleep. */
 		for (;;) {

@@ -1,5 +1,7 @@
 # blanket migrate: node1 -> node2 -> node1 through the daemons' encrypted
-# channel; the heartbeat continues at last + 1 each time, exactly one copy
+# channel; the heartbeat continues at last + 1 each time, the guest's check
+# pages come through intact (its zero pages too: docs/specs/
+# migration-stream.md, "Zero pages at the destination"), exactly one copy
 # runs, and nothing is left behind (no NAME--incoming, NAME--migratedaway or
 # lock). Bad requests are refused up front with the guest untouched.
 . "$(dirname "$0")/../../lab/lib.sh"
@@ -42,6 +44,7 @@ last=$(last_counter node1 "$(console_log "$guest")")
 first=$(first_counter node2 "$(console_log "$guest" incoming)")
 echo "node1 -> node2: last $last, first $first"
 [ "$first" -eq $((last + 1)) ]
+memory_intact node2 "$(console_log "$guest" incoming)"
 
 blanket migrate --no-compress "$guest" node1
 only_on node1 node2
@@ -51,6 +54,7 @@ last=$(last_counter node2 "$(console_log "$guest" incoming)")
 first=$(first_counter node1 "$(console_log "$guest" incoming)")
 echo "node2 -> node1: last $last, first $first"
 [ "$first" -eq $((last + 1)) ]
+memory_intact node1 "$(console_log "$guest" incoming)"
 log=$(console_log "$guest" incoming)
 wait_beats_past node1 "$log" "$(last_counter node1 "$log")"
 blanket destroy "$guest"
