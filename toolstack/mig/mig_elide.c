@@ -1,10 +1,9 @@
 /* Zero pages at the destination (mig_elide.h).
  *
- * A reader of headers, like the pre-copy observer: each state collects
- * `want` bytes into head, writes them on and names the next state; the
- * bodies of other records pass through (`skip`). A page-data record is
- * collected whole, rewritten, and written in its place. Output goes out in
- * writes of up to OUT_CAP bytes, all of it before a write returns. */
+ * A reader of headers (mig_xc.h), like the pre-copy observer: the headers
+ * of the framing and the bodies of other records pass through; a page-data
+ * record is collected whole, rewritten, and written in its place. Output goes
+ * out in writes of up to OUT_CAP bytes, all of it before a write returns. */
 #include "toolstack/mig/mig_elide.h"
 
 #include <stdlib.h>
@@ -21,20 +20,16 @@
  * as named before. The bitmap grows to the highest frame named. */
 #define PFN_LIMIT (1ull << 28)
 #define OUT_CAP	  262144u
-/* A frame entry's type: Xen's XEN_DOMCTL_PFINFO_* >> 28, in bits 60-63 */
+/* A frame entry's type: Xen's XEN_DOMCTL_PFINFO_* >> 28, in bits 60-63.
+ * NOTAB 0 (a page), L1TAB-L4TAB 1-4 and pinned 9-12 (page tables, with a
+ * page), BROKEN 0xd, XALLOC 0xe and XTAB 0xf (no page). */
 #define TYPE_SHIFT  60
 #define TYPE_NOTAB  0x0u
 #define TYPE_BROKEN 0xdu
 #define TYPE_XALLOC 0xeu
-#define TYPE_XTAB   0xfu
 
 enum state {
-	LIBXL_HDR,
-	LIBXL_REC,
-	LIBXC_IHDR,
-	LIBXC_DHDR,
-	LIBXC_REC,
-	PAGE_REC, /* collecting a page-data record into rec */
+	PAGE_REC = MIG__XC_OWN, /* collecting a page-data record into rec */
 	SKIP,
 	PASS, /* lost, or past libxl's end: everything passes through */
 };
@@ -42,10 +37,7 @@ enum state {
 struct mig_elide {
 	struct bl_stream s;
 	struct bl_stream *out;
-	int state, after; /* after: the state once skip is done */
-	uint8_t head[MIG__LIBXC_IHDR_LEN];
-	size_t have, want;
-	uint64_t skip;
+	struct mig__xc_reader rd;
 	uint8_t *rec; /* the page-data record, header included */
 	size_t rec_have, rec_want, rec_cap;
 	uint8_t *sent; /* bitmap: frames a page-data record named */
@@ -78,29 +70,10 @@ static void emit(struct mig_elide *e, const uint8_t *p, size_t n)
 	e->olen += n;
 }
 
-static void expect(struct mig_elide *e, enum state s, size_t want)
-{
-	e->state = (int)s;
-	e->want = want;
-	e->have = 0;
-}
-
-/* Pass n bytes through, then collect want bytes in state s. */
-static void skip_then(struct mig_elide *e, uint64_t n, enum state s,
-		      size_t want)
-{
-	expect(e, s, want);
-	if (n) {
-		e->skip = n;
-		e->after = (int)s;
-		e->state = SKIP;
-	}
-}
-
 static void lose(struct mig_elide *e)
 {
 	e->lost = true;
-	e->state = PASS;
+	e->rd.state = PASS;
 }
 
 static bool type_known(unsigned t)
@@ -238,7 +211,7 @@ static void page_rec(struct mig_elide *e)
 		emit(e, data + MIG__PAGE_LEN * (i - run), MIG__PAGE_LEN * run);
 		run = 0;
 	}
-	expect(e, LIBXC_REC, MIG__REC_HDR_LEN);
+	mig__xc_expect(&e->rd, MIG__XC_LIBXC_REC, MIG__REC_HDR_LEN);
 }
 
 /* Room in rec for a record of n bytes. */
@@ -256,65 +229,29 @@ static bool rec_room(struct mig_elide *e, size_t n)
 	return true;
 }
 
-/* head holds want bytes for the state: pass them on, or begin a page-data
- * record with them, and act. */
+/* head holds want bytes for a framing state: pass them on, or begin a
+ * page-data record with them, and act. */
 static void step(struct mig_elide *e)
 {
-	uint32_t type = mig__le32(e->head), len = mig__le32(e->head + 4);
+	uint32_t len = mig__le32(e->rd.head + 4);
+	size_t got = e->rd.want; /* before the reader moves on */
+	enum mig__xc_step next = mig__xc_frame(&e->rd);
 
-	if (e->state == LIBXC_REC && type == MIG__LIBXC_PAGE_DATA &&
+	if (next == MIG__XC_PAGE_DATA &&
 	    MIG__REC_HDR_LEN + mig__padded(len) <= REC_MAX &&
 	    rec_room(e, MIG__REC_HDR_LEN + mig__padded(len))) {
-		memcpy(e->rec, e->head, MIG__REC_HDR_LEN);
+		memcpy(e->rec, e->rd.head, MIG__REC_HDR_LEN);
 		e->rec_have = MIG__REC_HDR_LEN;
 		e->rec_want = MIG__REC_HDR_LEN + mig__padded(len);
-		e->state = PAGE_REC;
+		e->rd.state = PAGE_REC;
 		return;
 	}
-	emit(e, e->head, e->want);
-	switch ((enum state)e->state) {
-	case LIBXL_HDR:
-		if (mig__be64(e->head) != MIG__LIBXL_IDENT)
-			lose(e);
-		else
-			expect(e, LIBXL_REC, MIG__REC_HDR_LEN);
-		break;
-	case LIBXL_REC:
-		if (type == MIG__LIBXL_REC_END)
-			e->state = PASS; /* nothing of interest follows */
-		else if (type == MIG__LIBXL_REC_LIBXC)
-			skip_then(e, mig__padded(len), LIBXC_IHDR,
-				  MIG__LIBXC_IHDR_LEN);
-		else
-			skip_then(e, mig__padded(len), LIBXL_REC,
-				  MIG__REC_HDR_LEN);
-		break;
-	case LIBXC_IHDR:
-		if (mig__be64(e->head) != MIG__LIBXC_MARKER ||
-		    (uint32_t)(mig__be64(e->head + 8) >> 32) != MIG__LIBXC_ID)
-			lose(e);
-		else
-			expect(e, LIBXC_DHDR, MIG__LIBXC_DHDR_LEN);
-		break;
-	case LIBXC_DHDR:
-		expect(e, LIBXC_REC, MIG__REC_HDR_LEN);
-		break;
-	case LIBXC_REC:
-		if (type == MIG__LIBXC_PAGE_DATA)
-			lose(e); /* longer than libxc makes them, or no
-				  * memory for it */
-		else if (type == MIG__LIBXC_REC_END)
-			skip_then(e, mig__padded(len), LIBXL_REC,
-				  MIG__REC_HDR_LEN);
-		else
-			skip_then(e, mig__padded(len), LIBXC_REC,
-				  MIG__REC_HDR_LEN);
-		break;
-	case PAGE_REC:
-	case SKIP:
-	case PASS:
-		break;
-	}
+	emit(e, e->rd.head, got);
+	if (next == MIG__XC_END)
+		e->rd.state = PASS; /* nothing of interest follows */
+	else if (next != MIG__XC_GO_ON)
+		lose(e); /* not libxl's stream, or a page-data record longer
+			  * than libxc makes them (or no memory for it) */
 }
 
 static int el_write(struct bl_stream *s, const void *buf, size_t len)
@@ -325,15 +262,15 @@ static int el_write(struct bl_stream *s, const void *buf, size_t len)
 	while (len && !e->err) {
 		size_t n = len;
 
-		if (e->state == PASS) {
+		if (e->rd.state == PASS) {
 			emit(e, p, n);
-		} else if (e->state == SKIP) {
-			n = e->skip < len ? (size_t)e->skip : len;
+		} else if (e->rd.state == SKIP) {
+			n = e->rd.skip < len ? (size_t)e->rd.skip : len;
 			emit(e, p, n);
-			e->skip -= n;
-			if (!e->skip)
-				e->state = e->after;
-		} else if (e->state == PAGE_REC) {
+			e->rd.skip -= n;
+			if (!e->rd.skip)
+				e->rd.state = e->rd.after;
+		} else if (e->rd.state == PAGE_REC) {
 			n = e->rec_want - e->rec_have < len
 				? e->rec_want - e->rec_have
 				: len;
@@ -342,10 +279,12 @@ static int el_write(struct bl_stream *s, const void *buf, size_t len)
 			if (e->rec_have == e->rec_want)
 				page_rec(e);
 		} else {
-			n = e->want - e->have < len ? e->want - e->have : len;
-			memcpy(e->head + e->have, p, n);
-			e->have += n;
-			if (e->have == e->want)
+			n = e->rd.want - e->rd.have < len
+				? e->rd.want - e->rd.have
+				: len;
+			memcpy(e->rd.head + e->rd.have, p, n);
+			e->rd.have += n;
+			if (e->rd.have == e->rd.want)
 				step(e);
 		}
 		p += n;
@@ -367,12 +306,12 @@ static void el_close(struct bl_stream *s)
 {
 	struct mig_elide *e = s->impl;
 
-	if (e->state == PAGE_REC)
+	if (e->rd.state == PAGE_REC)
 		emit(e, e->rec, e->rec_have);
-	else if (e->state != SKIP && e->state != PASS)
-		emit(e, e->head, e->have);
+	else if (e->rd.state != SKIP && e->rd.state != PASS)
+		emit(e, e->rd.head, e->rd.have);
 	flush(e);
-	e->state = PASS;
+	e->rd.state = PASS;
 }
 
 static const struct bl_stream_ops elide_ops = {
@@ -396,7 +335,7 @@ int mig_elide_new(struct bl_stream *out, struct mig_elide **e_r)
 	e->s.impl = e;
 	e->s.deadline_ms = -1;
 	e->out = out;
-	expect(e, LIBXL_HDR, MIG__LIBXL_HDR_LEN);
+	mig__xc_init(&e->rd, SKIP);
 	*e_r = e;
 	return BL_OK;
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "toolstack/mig/mig_xc.h"
+
 /* Rounds counted one by one; any later ones add to the last. libxc 4.17
  * stops after five pre-copy rounds, and one more with the guest paused. */
 #define MIG_PRECOPY_ROUNDS_MAX 16
@@ -29,11 +31,8 @@ struct mig_precopy {
 	unsigned rounds;			/* rounds begun so far */
 	uint64_t pages[MIG_PRECOPY_ROUNDS_MAX]; /* sent, by round */
 	bool lost; /* the stream was not as expected: counting stopped */
-	/* the reader: a header being collected, or bytes being skipped */
-	int state, after; /* after: the state once skip is done */
-	uint8_t head[24];
-	size_t have, want;
-	uint64_t skip;
+	struct mig__xc_reader rd; /* a header being collected, or bytes
+				   * being skipped */
 	uint32_t rec_len;  /* the libxc record being read: its body length */
 	uint32_t count;	   /* the page-data record being read: its pages */
 	uint64_t last_pfn; /* the previous page-data record's last frame */

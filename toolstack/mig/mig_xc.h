@@ -7,6 +7,7 @@
 #ifndef BL_MIG_XC_H
 #define BL_MIG_XC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MIG__LIBXL_IDENT     0x4c6962786c466d74ull /* "LibxlFmt", big-endian */
@@ -50,5 +51,47 @@ static inline uint64_t mig__padded(uint32_t len)
 {
 	return ((uint64_t)len + 7) & ~7ull;
 }
+
+/* The framing states every reader of the stream begins with, in this
+ * order; a reader's own states follow MIG__XC_OWN. */
+enum mig__xc_state {
+	MIG__XC_LIBXL_HDR,
+	MIG__XC_LIBXL_REC,
+	MIG__XC_LIBXC_IHDR,
+	MIG__XC_LIBXC_DHDR,
+	MIG__XC_LIBXC_REC,
+	MIG__XC_OWN,
+};
+
+/* A reader of headers: in each state it collects `want` bytes into head;
+ * between headers it passes over `skip` bytes, in its owner's skip state,
+ * then goes on in state `after`. */
+struct mig__xc_reader {
+	int state, after;
+	uint8_t head[MIG__LIBXC_IHDR_LEN];
+	size_t have, want;
+	uint64_t skip;
+	int skip_state; /* the owner's */
+};
+
+/* A reader at the start of libxl's stream. */
+void mig__xc_init(struct mig__xc_reader *r, int skip_state);
+/* Collect want bytes in state s. */
+void mig__xc_expect(struct mig__xc_reader *r, int s, size_t want);
+/* Pass over n bytes, then collect want bytes in state s. */
+void mig__xc_skip_then(struct mig__xc_reader *r, uint64_t n, int s,
+		       size_t want);
+
+/* What a framing state's header (collected) means for the owner. */
+enum mig__xc_step {
+	MIG__XC_GO_ON,	   /* framing: the reader moved on by itself */
+	MIG__XC_PAGE_DATA, /* a libxc page-data record's header: the owner's */
+	MIG__XC_END,	   /* libxl's end: nothing of interest follows */
+	MIG__XC_LOST,	   /* not the stream expected */
+};
+
+/* Act on the header collected in a framing state (r->state <
+ * MIG__XC_OWN). */
+enum mig__xc_step mig__xc_frame(struct mig__xc_reader *r);
 
 #endif
