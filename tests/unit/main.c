@@ -36,6 +36,7 @@ int main(void)
 	suite_dhcp();
 	suite_precopy();
 	suite_elide();
+	suite_enrol();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -29,5 +29,6 @@ void suite_overlay(void);
 void suite_dhcp(void);
 void suite_precopy(void);
 void suite_elide(void);
+void suite_enrol(void);
 
 #endif

@@ -26,6 +26,9 @@ struct cli_opts {
 	const char *role;
 	struct cmd_list ips;
 	int days;
+	/* enrolment: ca token, ca serve-enrol, node enrol */
+	const char *ttl, *listen, *peers, *token, *server;
+	bool once;
 };
 
 extern const struct cmd_prog blanket_prog;
@@ -55,5 +58,9 @@ int cmd_ca_issue(const struct cmd_call *call);
 int cmd_ca_list(const struct cmd_call *call);
 int cmd_ca_revoke(const struct cmd_call *call);
 int cmd_ca_renew(const struct cmd_call *call);
+/* Enrolment (cmd_enrol.c). */
+int cmd_ca_token(const struct cmd_call *call);
+int cmd_ca_serve_enrol(const struct cmd_call *call);
+int cmd_node_enrol(const struct cmd_call *call);
 
 #endif

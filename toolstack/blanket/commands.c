@@ -158,6 +158,60 @@ static const struct cmd_opt O_OUT = {
     .offset = OFF(out),
     .help = "where NAME.key, NAME.crt and ca.crt go (default .)"};
 
+static const struct cmd_opt O_TTL = {
+    .name = "ttl",
+    .kind = CMD_STRING,
+    .arg = "TIME",
+    .offset = OFF(ttl),
+    .help = "how long the token is good for: N, Ns, Nm, Nh or Nd, 60s to "
+	    "7d (default 1h)"};
+static const struct cmd_opt O_NODE_IP = {
+    .name = "ip",
+    .kind = CMD_LIST,
+    .arg = "ADDR",
+    .offset = OFF(ips),
+    .help = "an address the node is reached at, in its certificate"};
+static const struct cmd_opt O_LISTEN = {
+    .name = "listen",
+    .kind = CMD_STRING,
+    .arg = "ADDR:PORT",
+    .offset = OFF(listen),
+    .help = "where to serve (default 0.0.0.0:7401)"};
+static const struct cmd_opt O_PEERS = {
+    .name = "peers",
+    .kind = CMD_STRING,
+    .arg = "FILE",
+    .offset = OFF(peers),
+    .help = "the cluster's nodes (a peers file) every node gets"};
+static const struct cmd_opt O_ONCE = {.name = "once",
+				      .kind = CMD_FLAG,
+				      .offset = OFF(once),
+				      .help = "stop once a node has enrolled"};
+static const struct cmd_opt O_SERVER = {
+    .name = "server",
+    .kind = CMD_STRING,
+    .arg = "HOST[:PORT]",
+    .offset = OFF(server),
+    .help = "the enrolment server (port 7401 unless given)"};
+static const struct cmd_opt O_TOKEN = {
+    .name = "token",
+    .kind = CMD_STRING,
+    .arg = "TOKEN",
+    .offset = OFF(token),
+    .help = "the one-time token of `blanket ca token`"};
+static const struct cmd_opt O_NODE_NAME = {
+    .name = "name",
+    .kind = CMD_STRING,
+    .arg = "NAME",
+    .offset = OFF(name),
+    .help = "refuse a certificate for any other name"};
+static const struct cmd_opt O_NODE_DIR = {
+    .name = "dir",
+    .kind = CMD_STRING,
+    .arg = "DIR",
+    .offset = OFF(dir),
+    .help = "where the node's files go (default /etc/blanket)"};
+
 static const struct cmd node_commands[] = {
     {"list", cmd_nodes, NULL, CMD_OPTS(&O_JSON, &O_CLUSTER), "",
      "The cluster's nodes: state, L0, Xen, memory, guests"},
@@ -170,6 +224,9 @@ static const struct cmd node_commands[] = {
     {"boot-profile", cmd_node_profile, NULL,
      CMD_OPTS(&O_JSON, &O_FROM, &O_MEMORY_MB, &O_CPUS), "",
      "Xen and dom0 command lines and a GRUB entry for this L0"},
+    {"enrol", cmd_node_enrol, NULL,
+     CMD_OPTS(&O_SERVER, &O_TOKEN, &O_NODE_NAME, &O_NODE_DIR, &O_JSON), "",
+     "Join the cluster with a one-time token: a new key, its certificate"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -185,6 +242,12 @@ static const struct cmd ca_commands[] = {
      "Revoke every certificate of NAME and write the CRL again"},
     {"renew", cmd_ca_renew, NULL, CMD_OPTS(&O_DAYS, &O_CA_DIR, &O_OUT), "NAME",
      "A new key and certificate for NAME, like its last one"},
+    {"token", cmd_ca_token, NULL,
+     CMD_OPTS(&O_TTL, &O_NODE_IP, &O_JSON, &O_CA_DIR), "NAME",
+     "A one-time token with which node NAME enrols itself"},
+    {"serve-enrol", cmd_ca_serve_enrol, NULL,
+     CMD_OPTS(&O_LISTEN, &O_PEERS, &O_ONCE, &O_CA_DIR), "",
+     "Serve enrolment: certify nodes that bring a token"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -88,42 +88,6 @@ static void reload(const struct server_opts *o, struct tls_ctx **tls)
 		log_info("read the CRL again from %s", o->crl_file);
 }
 
-static int listen_tcp(const char *spec, int *fd_r)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	const char *colon = strrchr(spec, ':');
-	char host[64];
-	int one = 1, fd;
-	long port;
-	char *end;
-
-	if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
-		log_warnx("--listen wants ADDRESS:PORT, got \"%s\"", spec);
-		return BL_ERR_INVAL;
-	}
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end || port <= 0 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		log_warnx("--listen wants ADDRESS:PORT, got \"%s\"", spec);
-		return BL_ERR_INVAL;
-	}
-	sa.sin_port = htons((uint16_t)port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return BL_ERR_IO;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 64) < 0) {
-		log_warn("cannot listen on %s", spec);
-		close(fd);
-		return BL_ERR_IO;
-	}
-	*fd_r = fd;
-	return BL_OK;
-}
-
 /* Root only: the socket file is 0600 and the peer's uid is checked. */
 static int listen_unix(const char *path, int *fd_r)
 {
@@ -348,7 +312,7 @@ int server_run(struct server_opts *o)
 		rc = tls_ctx_new(TLS_SERVER, o->ca_file, o->cert_file,
 				 o->key_file, o->crl_file, &tls);
 		if (!rc)
-			rc = listen_tcp(o->listen, &tcp);
+			rc = fdio_listen_tcp("--listen", o->listen, &tcp);
 	}
 	if (!rc && o->socket_path)
 		rc = listen_unix(o->socket_path, &local);

@@ -13,8 +13,7 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/tls/tls.h"
 
-/* A TCP connection to host:port within CLIENT_CONNECT_TIMEOUT_MS. */
-static int tcp_connect(const struct cluster_node *n, int *fd_r, char *err,
+int client_tcp_connect(const struct cluster_node *n, int *fd_r, char *err,
 		       size_t errlen)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -90,7 +89,7 @@ int client_connect(struct tls_ctx *tls, const struct cluster_node *n,
 	struct client_conn conn = {.next_id = 1};
 	int fd, rc;
 
-	rc = tcp_connect(n, &fd, err, errlen);
+	rc = client_tcp_connect(n, &fd, err, errlen);
 	if (rc)
 		return rc;
 	rc = tls_connect(tls, fd, n->name,

@@ -25,6 +25,10 @@ struct client_conn {
 	uint32_t next_id;
 };
 
+/* A TCP connection to n's host:port within CLIENT_CONNECT_TIMEOUT_MS;
+ * on error err says which node and why. */
+int client_tcp_connect(const struct cluster_node *n, int *fd_r, char *err,
+		       size_t errlen) BL_MUST_CHECK;
 /* TLS to node n, checking that its certificate names n. On error err says
  * which node and why; *conn_r is untouched. */
 int client_connect(struct tls_ctx *tls, const struct cluster_node *n,

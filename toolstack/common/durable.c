@@ -94,3 +94,20 @@ int durable_remove(const char *dir, const char *name)
 	}
 	return sync_dir(dir);
 }
+
+int durable_rename(const char *dir, const char *from, const char *to)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	int rc = path_join(src, sizeof(src), dir, from)
+		     ?: path_join(dst, sizeof(dst), dir, to);
+
+	if (rc)
+		return rc;
+	if (rename(src, dst) < 0) {
+		if (errno == ENOENT)
+			return BL_ERR_NOTFOUND;
+		log_warn("cannot rename %s to %s", src, dst);
+		return BL_ERR_IO;
+	}
+	return sync_dir(dir);
+}

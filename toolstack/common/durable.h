@@ -16,6 +16,10 @@ int durable_write(const char *dir, const char *name,
  * missing, BL_ERR_INVAL when longer than len - 1. */
 int durable_read(const char *dir, const char *name, char *buf,
 		 size_t len) BL_MUST_CHECK;
+/* Rename dir/from to dir/to, replacing it: BL_ERR_NOTFOUND when from is
+ * missing (renamed already, by this process or another). */
+int durable_rename(const char *dir, const char *from,
+		   const char *to) BL_MUST_CHECK;
 /* Remove dir/name; a missing file is fine. */
 int durable_remove(const char *dir, const char *name) BL_MUST_CHECK;
 

@@ -1,12 +1,18 @@
 #include "toolstack/common/fdio.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "toolstack/common/log.h"
 
 int64_t fdio_now_ms(void)
 {
@@ -153,4 +159,40 @@ bool fdio_readable(int fd)
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	return poll(&p, 1, 0) > 0;
+}
+
+int fdio_listen_tcp(const char *field, const char *spec, int *fd_r)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	const char *colon = strrchr(spec, ':');
+	char host[64];
+	int one = 1, fd;
+	long port;
+	char *end;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
+		log_warnx("%s wants ADDRESS:PORT, got \"%s\"", field, spec);
+		return BL_ERR_INVAL;
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port <= 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		log_warnx("%s wants ADDRESS:PORT, got \"%s\"", field, spec);
+		return BL_ERR_INVAL;
+	}
+	sa.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return BL_ERR_IO;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 64) < 0) {
+		log_warn("cannot listen on %s", spec);
+		close(fd);
+		return BL_ERR_IO;
+	}
+	*fd_r = fd;
+	return BL_OK;
 }

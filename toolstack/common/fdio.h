@@ -30,6 +30,10 @@ int fdio_write(int fd, const void *buf, size_t len,
 /* On a TCP socket: notice a peer that is gone (its machine dead, the link
  * cut) within about 15 s, idle or not, instead of the kernel's hours. */
 void fdio_tcp_liveness(int fd);
+/* A TCP socket listening on spec, "IPV4-ADDRESS:PORT" (SO_REUSEADDR): an
+ * error names field (an option, "--listen"). BL_ERR_INVAL, BL_ERR_IO. */
+int fdio_listen_tcp(const char *field, const char *spec,
+		    int *fd_r) BL_MUST_CHECK;
 /* Whether a read on fd would find data (or the end) without waiting. */
 bool fdio_readable(int fd);
 

@@ -1,7 +1,8 @@
 /* The cluster CA (ca.h): keys, certificates, and the files they live in.
  *
  * Entry points: ca_init() makes the CA, ca_issue() an identity (recorded in
- * the CA's index, ca_index.c), ca_renew() a new one like the last.
+ * the CA's index, ca_index.c), ca_renew() a new one like the last;
+ * ca_sign_key() certifies a key made elsewhere (enrolment, enrol.c).
  * Both build everything in memory first, then create each file with O_EXCL
  * (never replacing what is there) and remove the files they created when a
  * later step fails, so an error leaves the folder as it was. */
@@ -353,7 +354,7 @@ out:
 	return rc;
 }
 
-static int new_key(EVP_PKEY **key_r)
+int ca_new_key(EVP_PKEY **key_r)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 
@@ -389,7 +390,7 @@ int ca_init(const char *dir, const char *cluster)
 	snprintf(cn, sizeof(cn), "%s%s", CA_CN_PREFIX, cluster);
 	rc = path_mkdirs(dir, 0700);
 	if (!rc)
-		rc = new_key(&key);
+		rc = ca_new_key(&key);
 	if (!rc)
 		rc = make_cert(cn, NULL, key, NULL, key, CA_CA_DAYS, exts,
 			       &cert);
@@ -483,12 +484,49 @@ static int check_ca_copy(const char *path, X509 *ca, bool *copy_r)
 	return rc;
 }
 
-int ca_issue(const char *ca_dir, const struct ca_request *req,
-	     const char *out_dir)
+int ca_signer_open(const char *ca_dir, struct ca_signer *signer)
 {
-	char san[PATH_MAX], ca_cert_path[PATH_MAX], ca_key_path[PATH_MAX];
-	struct out_file key_file = {.fp = NULL}, cert_file = {.fp = NULL},
-			ca_copy = {.fp = NULL};
+	char cert_path[PATH_MAX], key_path[PATH_MAX];
+	X509 *ca = NULL;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	rc = file_path(cert_path, ca_dir, CA_CERT_FILE, "")
+		 ?: file_path(key_path, ca_dir, CA_KEY_FILE, "");
+	if (!rc && snprintf(signer->dir, sizeof(signer->dir), "%s", ca_dir) >=
+		       (int)sizeof(signer->dir))
+		rc = BL_ERR_INVAL;
+	if (!rc)
+		rc = ca_load_cert(cert_path, &ca);
+	if (!rc)
+		rc = ca_load_key(key_path, &key);
+	if (!rc && X509_check_private_key(ca, key) != 1) {
+		tls_log_ssl_errors("%s does not belong to %s", key_path,
+				   cert_path);
+		rc = BL_ERR_INVAL;
+	}
+	if (rc) {
+		X509_free(ca);
+		EVP_PKEY_free(key);
+		return rc;
+	}
+	signer->cert = ca;
+	signer->key = key;
+	return BL_OK;
+}
+
+void ca_signer_close(struct ca_signer *signer)
+{
+	X509_free(signer->cert);
+	EVP_PKEY_free(signer->key);
+	signer->cert = NULL;
+	signer->key = NULL;
+}
+
+int ca_sign_key(const struct ca_signer *signer, const struct ca_request *req,
+		EVP_PKEY *key, X509 **cert_r)
+{
+	char san[PATH_MAX];
 	/* The subjectAltName goes last: a client has none. */
 	struct ext exts[] = {
 	    {NID_basic_constraints, "critical,CA:FALSE"},
@@ -501,17 +539,53 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 	    {NID_subject_alt_name, req->role == CA_ROLE_NODE ? san : NULL},
 	    {0, NULL},
 	};
-	EVP_PKEY *ca_key = NULL, *key = NULL;
-	X509 *ca = NULL, *cert = NULL;
-	int days = req->days ? req->days : ca_role_days(req->role);
-	bool copy = false;
+	X509 *cert = NULL;
 	int rc;
 
 	rc = check_request(req, san);
 	if (!rc)
-		rc = file_path(ca_cert_path, ca_dir, CA_CERT_FILE, "");
+		rc = make_cert(req->name, ca_role_name(req->role), key,
+			       signer->cert, signer->key,
+			       req->days ? req->days : ca_role_days(req->role),
+			       exts, &cert);
 	if (!rc)
-		rc = file_path(ca_key_path, ca_dir, CA_KEY_FILE, "");
+		rc = ca_index_add(signer->dir, cert, req);
+	if (rc) {
+		X509_free(cert);
+		return rc;
+	}
+	*cert_r = cert;
+	return BL_OK;
+}
+
+int ca_pin(X509 *cert, char pin[CA_PIN_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!X509_digest(cert, EVP_sha256(), md, &len) ||
+	    len * 2 != CA_PIN_LEN) {
+		tls_log_ssl_errors("cannot hash a certificate");
+		return BL_ERR_FAIL;
+	}
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(pin + 2 * i, 3, "%02x", md[i]);
+	return BL_OK;
+}
+
+int ca_issue(const char *ca_dir, const struct ca_request *req,
+	     const char *out_dir)
+{
+	char san[PATH_MAX];
+	struct out_file key_file = {.fp = NULL}, cert_file = {.fp = NULL},
+			ca_copy = {.fp = NULL};
+	struct ca_signer signer = {.cert = NULL};
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	bool copy = false;
+	int rc;
+
+	rc = check_request(req, san);
 	if (!rc)
 		rc = file_path(key_file.path, out_dir, req->name, ".key");
 	if (!rc)
@@ -519,33 +593,22 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
 	if (!rc)
 		rc = file_path(ca_copy.path, out_dir, CA_CERT_FILE, "");
 	if (!rc)
-		rc = ca_load_cert(ca_cert_path, &ca);
-	if (!rc)
-		rc = ca_load_key(ca_key_path, &ca_key);
+		rc = ca_signer_open(ca_dir, &signer);
 	if (rc)
 		goto out;
-	if (X509_check_private_key(ca, ca_key) != 1) {
-		tls_log_ssl_errors("%s does not belong to %s", ca_key_path,
-				   ca_cert_path);
-		rc = BL_ERR_INVAL;
-		goto out;
-	}
 	rc = path_mkdirs(out_dir, 0700);
 	if (!rc)
-		rc = check_ca_copy(ca_copy.path, ca, &copy);
+		rc = check_ca_copy(ca_copy.path, signer.cert, &copy);
 	if (!rc)
-		rc = new_key(&key);
+		rc = ca_new_key(&key);
 	if (!rc)
-		rc = make_cert(req->name, ca_role_name(req->role), key, ca,
-			       ca_key, days, exts, &cert);
-	if (!rc)
-		rc = ca_index_add(ca_dir, cert, req);
+		rc = ca_sign_key(&signer, req, key, &cert);
 	if (!rc)
 		rc = out_write_key(&key_file, key);
 	if (!rc)
 		rc = out_write_cert(&cert_file, cert);
 	if (!rc && copy)
-		rc = out_write_cert(&ca_copy, ca);
+		rc = out_write_cert(&ca_copy, signer.cert);
 	if (rc)
 		goto out;
 	key_file.created = cert_file.created = ca_copy.created = false;
@@ -554,9 +617,8 @@ out:
 	out_discard(&cert_file);
 	out_discard(&ca_copy);
 	X509_free(cert);
-	X509_free(ca);
 	EVP_PKEY_free(key);
-	EVP_PKEY_free(ca_key);
+	ca_signer_close(&signer);
 	return rc;
 }
 

@@ -9,6 +9,8 @@
 #ifndef BL_CA_H
 #define BL_CA_H
 
+#include <limits.h>
+
 #include <openssl/types.h>
 
 #include "toolstack/common/err.h"
@@ -25,6 +27,7 @@
 #define CA_NODE_DAYS   730 /* a node's default validity */
 #define CA_CLIENT_DAYS 90  /* a user's or program's: renewed (ca renew) */
 #define CA_MAX_DAYS    3650
+#define CA_PIN_LEN     64 /* a certificate's SHA-256, in hex */
 
 /* What an identity may do: the role is the certificate's subject OU, and
  * each node request names the roles it takes (docs/specs/rpc.md). */
@@ -88,6 +91,34 @@ int ca_issue(const char *ca_dir, const struct ca_request *req,
  * BL_ERR_NOTFOUND when the index has no valid certificate of name. */
 int ca_renew(const char *ca_dir, const char *name, int days,
 	     const char *out_dir) BL_MUST_CHECK;
+
+/* A new P-256 key (EVP_PKEY_free()). */
+int ca_new_key(EVP_PKEY **key_r) BL_MUST_CHECK;
+
+/* The CA of ca_dir, loaded once for a process that signs many times
+ * (`blanket ca serve-enrol`). */
+struct ca_signer {
+	X509 *cert;
+	EVP_PKEY *key;
+	char dir[PATH_MAX];
+};
+
+/* Load ca_dir's certificate and key and check that they belong together:
+ * BL_ERR_NOTFOUND when the CA is missing, BL_ERR_INVAL, BL_ERR_IO (logged).
+ * ca_signer_close() frees what it holds; calling it again is harmless. */
+int ca_signer_open(const char *ca_dir, struct ca_signer *signer) BL_MUST_CHECK;
+void ca_signer_close(struct ca_signer *signer);
+
+/* Certify key (its public half: it may be someone else's, taken from a
+ * certificate request) for req, and record the certificate in the CA's
+ * index. On success *cert_r owns it (X509_free()); BL_ERR_INVAL for a bad
+ * req. */
+int ca_sign_key(const struct ca_signer *signer, const struct ca_request *req,
+		EVP_PKEY *key, X509 **cert_r) BL_MUST_CHECK;
+
+/* cert's SHA-256 over its DER, in lower-case hex: how a token names the CA
+ * a node is to trust (docs/security.md, "Enrolment"). */
+int ca_pin(X509 *cert, char pin[CA_PIN_LEN + 1]) BL_MUST_CHECK;
 
 /* Read the first PEM certificate (private key) in path. On success *cert_r
  * (*key_r) owns it; free with X509_free() (EVP_PKEY_free()). On error

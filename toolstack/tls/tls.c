@@ -40,6 +40,10 @@
 struct tls_ctx {
 	SSL_CTX *ssl_ctx;
 	enum tls_role role;
+	/* Enrolment (tls_ctx_new_enrol_*()): a server that asks for no
+	 * certificate, a client that trusts the CA of pin alone. */
+	bool enrol;
+	char pin[CA_PIN_LEN + 1];
 };
 
 struct tls_conn {
@@ -134,6 +138,63 @@ out:
 	return rc;
 }
 
+/* A context for role with what every one of ours shares: TLS 1.3 and our
+ * suites, no resumption, read-ahead, chains of our CA and one certificate. */
+static int ctx_base(enum tls_role role, struct tls_ctx **ctx_r)
+{
+	struct tls_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return BL_ERR_NOMEM;
+	ctx->role = role;
+	ctx->ssl_ctx = SSL_CTX_new(role == TLS_SERVER ? TLS_server_method()
+						      : TLS_client_method());
+	/* AES-128-GCM first: guest memory is most of what crosses these
+	 * connections, and in the lab's emulated dom0s it encrypts at 77 MB/s
+	 * against AES-256-GCM's 61. It is TLS 1.3's mandatory suite
+	 * (RFC 8446, 9.1), rated by NIST SP 800-57 for use beyond 2030. */
+	if (!ctx->ssl_ctx ||
+	    !SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(ctx->ssl_ctx, TLS_SUITES)) {
+		tls_log_ssl_errors("cannot set up TLS");
+		tls_ctx_free(ctx);
+		return BL_ERR_NOMEM;
+	}
+	/* Short-lived connections between machines that hold their keys: no
+	 * resumption (nothing to gain, tickets to protect), nothing beyond
+	 * the handshake, and chains of exactly our CA and one certificate. */
+	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_TICKET |
+					      SSL_OP_NO_RENEGOTIATION |
+					      SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_num_tickets(ctx->ssl_ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* Bulk transfers (migrations) cost few system calls, which are
+	 * dear in a PV dom0 (each one goes through Xen): reads take all that
+	 * has arrived, not one record at a time. */
+	SSL_CTX_set_read_ahead(ctx->ssl_ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx->ssl_ctx, TLS_READ_BUFFER);
+	SSL_CTX_set_verify_depth(ctx->ssl_ctx, 1);
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx->ssl_ctx),
+				    X509_V_FLAG_X509_STRICT);
+	*ctx_r = ctx;
+	return BL_OK;
+}
+
+/* Serve or present cert with key (whose names are for messages). */
+static int ctx_use_cert(struct tls_ctx *ctx, X509 *cert, EVP_PKEY *key,
+			const char *cert_name, const char *key_name)
+{
+	if (!SSL_CTX_use_certificate(ctx->ssl_ctx, cert) ||
+	    !SSL_CTX_use_PrivateKey(ctx->ssl_ctx, key) ||
+	    !SSL_CTX_check_private_key(ctx->ssl_ctx)) {
+		tls_log_ssl_errors("%s does not belong to %s", key_name,
+				   cert_name);
+		return BL_ERR_INVAL;
+	}
+	return check_own_cert(ctx->ssl_ctx, cert, ctx->role, cert_name);
+}
+
 int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 		const char *key_file, const char *crl_file,
 		struct tls_ctx **ctx_r)
@@ -151,49 +212,21 @@ int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 		rc = ca_load_key(key_file, &key);
 	if (!rc && crl_file)
 		rc = ca_load_crl(crl_file, &crl);
+	if (!rc)
+		rc = ctx_base(role, &ctx);
 	if (rc)
 		goto out;
-	rc = BL_ERR_NOMEM;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		goto out;
-	ctx->role = role;
-	ctx->ssl_ctx = SSL_CTX_new(role == TLS_SERVER ? TLS_server_method()
-						      : TLS_client_method());
-	/* AES-128-GCM first: guest memory is most of what crosses these
-	 * connections, and in the lab's emulated dom0s it encrypts at 77 MB/s
-	 * against AES-256-GCM's 61. It is TLS 1.3's mandatory suite
-	 * (RFC 8446, 9.1), rated by NIST SP 800-57 for use beyond 2030. */
-	if (!ctx->ssl_ctx ||
-	    !SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_ciphersuites(ctx->ssl_ctx, TLS_SUITES) ||
-	    !X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx->ssl_ctx), ca)) {
+	if (!X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx->ssl_ctx), ca)) {
 		tls_log_ssl_errors("cannot set up TLS");
+		rc = BL_ERR_NOMEM;
 		goto out;
 	}
-	/* Short-lived connections between machines that hold their keys: no
-	 * resumption (nothing to gain, tickets to protect), nothing beyond
-	 * the handshake, and chains of exactly our CA and one certificate. */
-	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_TICKET |
-					      SSL_OP_NO_RENEGOTIATION |
-					      SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_num_tickets(ctx->ssl_ctx, 0);
-	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
-	/* Bulk transfers (migrations) cost few system calls, which are
-	 * dear in a PV dom0 (each one goes through Xen): reads take all that
-	 * has arrived, not one record at a time. */
-	SSL_CTX_set_read_ahead(ctx->ssl_ctx, 1);
-	SSL_CTX_set_default_read_buffer_len(ctx->ssl_ctx, TLS_READ_BUFFER);
 	SSL_CTX_set_verify(ctx->ssl_ctx,
 			   role == TLS_SERVER
 			       ? SSL_VERIFY_PEER |
 				     SSL_VERIFY_FAIL_IF_NO_PEER_CERT
 			       : SSL_VERIFY_PEER,
 			   NULL);
-	SSL_CTX_set_verify_depth(ctx->ssl_ctx, 1);
-	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx->ssl_ctx),
-				    X509_V_FLAG_X509_STRICT);
 	/* Revoked identities are refused in the handshake, ours at start. */
 	if (crl &&
 	    (!X509_STORE_add_crl(SSL_CTX_get_cert_store(ctx->ssl_ctx), crl) ||
@@ -203,15 +236,7 @@ int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 		rc = BL_ERR_INVAL;
 		goto out;
 	}
-	if (!SSL_CTX_use_certificate(ctx->ssl_ctx, cert) ||
-	    !SSL_CTX_use_PrivateKey(ctx->ssl_ctx, key) ||
-	    !SSL_CTX_check_private_key(ctx->ssl_ctx)) {
-		tls_log_ssl_errors("%s does not belong to %s", key_file,
-				   cert_file);
-		rc = BL_ERR_INVAL;
-		goto out;
-	}
-	rc = check_own_cert(ctx->ssl_ctx, cert, role, cert_file);
+	rc = ctx_use_cert(ctx, cert, key, cert_file, key_file);
 	if (rc)
 		goto out;
 	*ctx_r = ctx;
@@ -223,6 +248,83 @@ out:
 	X509_free(cert);
 	X509_free(ca);
 	return rc;
+}
+
+int tls_ctx_new_enrol_server(X509 *ca, X509 *cert, EVP_PKEY *key,
+			     struct tls_ctx **ctx_r)
+{
+	struct tls_ctx *ctx = NULL;
+	int rc = ctx_base(TLS_SERVER, &ctx);
+
+	if (rc)
+		return rc;
+	ctx->enrol = true;
+	/* The node checks our chain against the CA its token names: send
+	 * the CA along. Nodes have no certificate yet: ask for none. */
+	if (!X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx->ssl_ctx), ca) ||
+	    !SSL_CTX_add1_chain_cert(ctx->ssl_ctx, ca)) {
+		tls_log_ssl_errors("cannot set up TLS");
+		rc = BL_ERR_NOMEM;
+	}
+	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_NONE, NULL);
+	if (!rc)
+		rc = ctx_use_cert(ctx, cert, key, "the enrolment certificate",
+				  "its key");
+	if (rc) {
+		tls_ctx_free(ctx);
+		return rc;
+	}
+	*ctx_r = ctx;
+	return BL_OK;
+}
+
+/* The enrolling node's verification: trust the one certificate of the
+ * server's chain whose hash is the token's pin, and verify the chain
+ * against it as any other (purpose, host name, validity). */
+static int verify_pinned(X509_STORE_CTX *sc, void *arg)
+{
+	const struct tls_ctx *ctx = arg;
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(sc);
+	STACK_OF(X509) *anchor = sk_X509_new_null();
+	char pin[CA_PIN_LEN + 1];
+	int ok = 0;
+
+	for (int i = 0; anchor && i < sk_X509_num(sent); i++) {
+		X509 *cert = sk_X509_value(sent, i);
+
+		if (ca_pin(cert, pin) == BL_OK && !strcmp(pin, ctx->pin) &&
+		    sk_X509_push(anchor, cert))
+			break;
+	}
+	if (anchor && sk_X509_num(anchor) == 1) {
+		X509_STORE_CTX_set0_trusted_stack(sc, anchor);
+		ok = X509_verify_cert(sc) == 1;
+		X509_STORE_CTX_set0_trusted_stack(sc, NULL);
+	} else {
+		X509_STORE_CTX_set_error(sc, X509_V_ERR_CERT_UNTRUSTED);
+	}
+	sk_X509_free(anchor);
+	return ok;
+}
+
+int tls_ctx_new_enrol_client(const char *pin, struct tls_ctx **ctx_r)
+{
+	struct tls_ctx *ctx = NULL;
+	int rc;
+
+	if (strlen(pin) != CA_PIN_LEN) {
+		log_warnx("a CA pin is %d hex digits", CA_PIN_LEN);
+		return BL_ERR_INVAL;
+	}
+	rc = ctx_base(TLS_CLIENT, &ctx);
+	if (rc)
+		return rc;
+	ctx->enrol = true;
+	snprintf(ctx->pin, sizeof(ctx->pin), "%s", pin);
+	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx->ssl_ctx, verify_pinned, ctx);
+	*ctx_r = ctx;
+	return BL_OK;
 }
 
 void tls_ctx_free(struct tls_ctx *ctx)
@@ -462,8 +564,11 @@ static int handshake(struct tls_ctx *ctx, int fd, const char *expect_name,
 	} while (r != 1 && rc == BL_OK);
 	if (rc == BL_ERR_TIMEOUT)
 		log_warnx("TLS %s with %s timed out", op, c->where);
-	if (!rc)
+	/* An enrolling node has no certificate yet. */
+	if (!rc && !(ctx->enrol && ctx->role == TLS_SERVER))
 		rc = read_peer(ctx, c);
+	else if (!rc)
+		c->role = CA_ROLE_COUNT;
 	if (rc)
 		goto out;
 	*s = hs;
@@ -508,6 +613,21 @@ const char *tls_peer_name(const struct bl_stream *s)
 	const struct tls_conn *c = s->impl;
 
 	return s->ops == &tls_stream_ops && c ? c->peer : NULL;
+}
+
+X509 *tls_peer_ca(const struct bl_stream *s)
+{
+	const struct tls_conn *c = s->impl;
+	STACK_OF(X509) * chain;
+	X509 *ca;
+
+	if (s->ops != &tls_stream_ops || !c)
+		return NULL;
+	chain = SSL_get0_verified_chain(c->ssl);
+	if (!chain || sk_X509_num(chain) < 2)
+		return NULL;
+	ca = sk_X509_value(chain, sk_X509_num(chain) - 1);
+	return X509_up_ref(ca) ? ca : NULL;
 }
 
 enum ca_role tls_peer_role(const struct bl_stream *s)

@@ -36,6 +36,19 @@ int tls_ctx_new(enum tls_role role, const char *ca_file, const char *cert_file,
 		struct tls_ctx **ctx_r) BL_MUST_CHECK;
 void tls_ctx_free(struct tls_ctx *ctx);
 
+/* Enrolment (docs/specs/enrol.md). The server's context serves cert and
+ * key, with the CA ca sent along, and asks for no client certificate
+ * (tls_peer_name() is then "" and tls_peer_role() CA_ROLE_COUNT). The
+ * node's context has no certificate and trusts only the CA certificate,
+ * of those the server sends, whose ca_pin() is pin (CA_PIN_LEN hex
+ * digits); the server's must be a node certificate it issued, naming
+ * the expect_name given to tls_connect(). The references are the
+ * caller's: each context takes its own. */
+int tls_ctx_new_enrol_server(X509 *ca, X509 *cert, EVP_PKEY *key,
+			     struct tls_ctx **ctx_r) BL_MUST_CHECK;
+int tls_ctx_new_enrol_client(const char *pin,
+			     struct tls_ctx **ctx_r) BL_MUST_CHECK;
+
 /* The TLS handshake on the connected socket fd, by deadline_ms (absolute
  * fdio_now_ms(), -1: none). Takes ownership of fd in every case: on success
  * *s is a TLS stream that owns it (stream_close() releases both; its
@@ -56,6 +69,9 @@ int tls_connect(struct tls_ctx *ctx, int fd, const char *expect_name,
 /* The CN of the peer's verified certificate (a valid ca_check_name() name),
  * owned by s; NULL when s is not a TLS stream. */
 const char *tls_peer_name(const struct bl_stream *s);
+/* The CA the peer's certificate was verified against, a new reference
+ * (X509_free()); NULL when s is not a TLS stream or has none. */
+X509 *tls_peer_ca(const struct bl_stream *s);
 /* The role the peer's verified certificate names (its subject OU, ca.h):
  * how a daemon tells node "web" from a user called "web". CA_ROLE_COUNT
  * when s is not a TLS stream. */
