@@ -89,7 +89,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
-        bench-net bench-downtime format \
+        bench-net bench-downtime format install install-xen deb \
         clean
 .DELETE_ON_ERROR:
 
@@ -121,22 +121,22 @@ $(BLANKET): $(call obj,toolstack/blanket/main.c $(CLI_SRC) $(CMD_SRC) \
 		$(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) \
 		toolstack/hv/hv.c $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS)
 
 $(LAB): $(call obj,lab/main.c $(LAB_SRC) $(CMD_SRC) $(CLIENT_SRC) \
 		$(RPC_SRC) $(TLS_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS)
 
 $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 		$(HV_LIBXL) $(NODE_SRC) $(CLIENT_SRC) $(MIG_SRC) $(RPC_SRC) \
 		$(TLS_SRC) $(BLK_MIGRATE) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
 
 $(BLK): $(call obj,drivers/blk/main.c $(BLK_XEN) $(BLK_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lxenstore -lxengnttab -lxenevtchn -lcrypto
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lxenstore -lxengnttab -lxenevtchn -lcrypto
 
 $(AGENT): $(call obj,$(AGENT_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
@@ -321,6 +321,53 @@ $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \
 		toolstack/common/fdio.c toolstack/common/err.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lz -lzstd
+
+# What a node gets (the Debian packages' contents, debian/): `make install
+# DESTDIR=...` the toolstack, `make install-xen` the blanket hypervisor.
+install: $(BLANKET) $(BLANKETD) $(BLK)
+	install -D -m 755 $(BLANKET) $(DESTDIR)/usr/bin/blanket
+	install -D -m 755 $(BLANKETD) $(DESTDIR)/usr/sbin/blanketd
+	install -D -m 755 $(BLK) $(DESTDIR)/usr/sbin/blanket-blk
+	install -D -m 755 drivers/net/blanket-overlay \
+		$(DESTDIR)/usr/lib/blanket/blanket-overlay
+	install -D -m 755 drivers/net/blanket-dhcp \
+		$(DESTDIR)/usr/lib/blanket/blanket-dhcp
+	install -D -m 755 drivers/blk/blanket-blk-hotplug \
+		$(DESTDIR)/etc/xen/scripts/blanket-blk
+	install -D -m 755 drivers/net/blanket-vif-hotplug \
+		$(DESTDIR)/etc/xen/scripts/blanket-vif
+	install -D -m 644 config/blanketd.service \
+		$(DESTDIR)/lib/systemd/system/blanketd.service
+	for page in blanket.1 blanketd.8 blanket-blk.8 cluster.conf.5 \
+			node.conf.5; do \
+		install -D -m 644 docs/man/$$page \
+			$(DESTDIR)/usr/share/man/man$${page##*.}/$$page || exit 1; \
+	done
+
+# Not /boot/xen-*: Debian's GRUB script (20_linux_xen) would make an entry
+# of it, and installing the package must change nothing until the node is
+# enabled (docs/install.md).
+install-xen: $(XEN)
+	install -d $(DESTDIR)/boot/blanket
+	gzip -9n <$(XEN) >$(DESTDIR)/boot/blanket/xen.gz
+	install -D -m 644 $(dir $(XEN))VERSION \
+		$(DESTDIR)/usr/share/blanket-xen/VERSION
+	install -D -m 644 $(dir $(XEN))xen.config \
+		$(DESTDIR)/usr/share/blanket-xen/xen.config
+	install -D -m 755 config/grub/25_blanket \
+		$(DESTDIR)/etc/grub.d/25_blanket
+
+# Debian packages (debian/), built from a copy of the packaging in
+# $(BUILD)/deb with dpkg-buildflags' hardening, then checked with lintian.
+deb: $(XEN) | $(SETUP_STAMP)
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/src
+	cp -a debian $(BUILD)/deb/src/
+	BLANKET_SRC=$(SRCDIR) BLANKET_BUILD=$(BUILDDIR)/deb/build \
+		BLANKET_XEN=$(abspath $(XEN)) \
+		sh -c 'cd $(BUILD)/deb/src && dpkg-buildpackage -b -uc -us'
+	lintian --fail-on error,warning $(BUILD)/deb/*.changes
+	ls -l $(BUILD)/deb/*.deb
 
 # Keeps the hypervisors and downloads (build/xen, build/cache).
 clean:

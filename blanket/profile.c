@@ -213,24 +213,25 @@ static const char *size_problem(const struct probe_result *p, long memory_mb,
 
 static void render_grub(struct profile *pf)
 {
-	/* GRUB finds the file system holding /boot/xen.gz and passes its
-	 * UUID as root: this holds when /boot is on the root file system, as
-	 * on Debian's and Ubuntu's cloud images. */
-	snprintf(pf->grub_entry, sizeof(pf->grub_entry),
-		 "menuentry 'Blanket node (Xen) on %s' {\n"
-		 "\tinsmod part_gpt\n"
-		 "\tinsmod part_msdos\n"
-		 "\tinsmod ext2\n"
-		 "\tinsmod xfs\n"
-		 "\tinsmod probe\n"
-		 "\tsearch --no-floppy --set=root --file /boot/xen.gz\n"
-		 "\tprobe --set=rootuuid --fs-uuid $root\n"
-		 "\tmultiboot2 /boot/xen.gz %s\n"
-		 "\tmodule2 /vmlinuz root=UUID=$rootuuid ro %s\n"
-		 "\tmodule2 /initrd.img\n"
-		 "}\n",
-		 probe_cloud_name(pf->cloud), pf->xen_cmdline,
-		 pf->dom0_cmdline);
+	/* GRUB finds the file system holding the hypervisor (blanket-xen's
+	 * path) and passes its UUID as root: this holds when /boot is on the
+	 * root file system, as on Debian's and Ubuntu's cloud images. The id
+	 * is what `blanket node install` boots once (grub-reboot). */
+	snprintf(
+	    pf->grub_entry, sizeof(pf->grub_entry),
+	    "menuentry 'Blanket node (Xen) on %s' --id " PROFILE_GRUB_ID " {\n"
+	    "\tinsmod part_gpt\n"
+	    "\tinsmod part_msdos\n"
+	    "\tinsmod ext2\n"
+	    "\tinsmod xfs\n"
+	    "\tinsmod probe\n"
+	    "\tsearch --no-floppy --set=root --file " PROFILE_XEN_PATH "\n"
+	    "\tprobe --set=rootuuid --fs-uuid $root\n"
+	    "\tmultiboot2 " PROFILE_XEN_PATH " %s\n"
+	    "\tmodule2 /vmlinuz root=UUID=$rootuuid ro %s\n"
+	    "\tmodule2 /initrd.img\n"
+	    "}\n",
+	    probe_cloud_name(pf->cloud), pf->xen_cmdline, pf->dom0_cmdline);
 }
 
 int profile_build(const struct probe_result *p, long memory_mb, int cpus,
@@ -285,8 +286,8 @@ void profile_print(FILE *out, const struct profile *pf)
 	fprintf(out, "Xen command line:\n  %s\n", pf->xen_cmdline);
 	fprintf(out, "dom0 kernel command line:\n  %s\n\n", pf->dom0_cmdline);
 	fprintf(out,
-		"GRUB menu entry (/etc/grub.d/40_custom; /boot on the root "
-		"file system):\n%s",
+		"GRUB menu entry (`blanket node install` writes it "
+		"to " PROFILE_GRUB_FILE "; /boot on the root file system):\n%s",
 		pf->grub_entry);
 	if (pf->nnotes)
 		fprintf(out, "\nNotes:\n");

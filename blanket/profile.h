@@ -13,6 +13,12 @@
 #define PROFILE_CMDLINE_MAX 512
 #define PROFILE_GRUB_MAX    2048
 #define PROFILE_MAX_NOTES   16
+/* Where blanket-xen puts the hypervisor, the GRUB entry's id, and the file
+ * `blanket node install` writes the entry to (config/grub/25_blanket reads
+ * it). */
+#define PROFILE_XEN_PATH  "/boot/blanket/xen.gz"
+#define PROFILE_GRUB_ID	  "blanket-node"
+#define PROFILE_GRUB_FILE "/etc/blanket/grub-entry.cfg"
 
 struct profile {
 	enum probe_cloud cloud;
