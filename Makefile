@@ -90,6 +90,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
         bench-net bench-downtime format install install-xen deb \
+        install-test \
         clean
 .DELETE_ON_ERROR:
 
@@ -338,6 +339,14 @@ install: $(BLANKET) $(BLANKETD) $(BLK)
 		$(DESTDIR)/etc/xen/scripts/blanket-vif
 	install -D -m 644 config/blanketd.service \
 		$(DESTDIR)/lib/systemd/system/blanketd.service
+	install -D -m 644 config/blanket-node-ready.service \
+		$(DESTDIR)/lib/systemd/system/blanket-node-ready.service
+	for prog in node-install node-ready node-uninstall; do \
+		install -D -m 755 blanket/install/$$prog \
+			$(DESTDIR)/usr/lib/blanket/$$prog || exit 1; \
+	done
+	install -D -m 644 blanket/install/install-lib \
+		$(DESTDIR)/usr/lib/blanket/install-lib
 	for page in blanket.1 blanketd.8 blanket-blk.8 cluster.conf.5 \
 			node.conf.5; do \
 		install -D -m 644 docs/man/$$page \
@@ -368,6 +377,17 @@ deb: $(XEN) | $(SETUP_STAMP)
 		sh -c 'cd $(BUILD)/deb/src && dpkg-buildpackage -b -uc -us'
 	lintian --fail-on error,warning $(BUILD)/deb/*.changes
 	ls -l $(BUILD)/deb/*.deb
+
+# A plain Debian 12 cloud instance becomes a node on first boot, from the
+# packages (tests/install/run; docs/install.md). The instance's disk image
+# is made once per version of its recipe.
+CLOUD_IMAGE := $(BUILD)/install/debian-12.img
+$(CLOUD_IMAGE): lab/install/mkcloudimage | $(SETUP_STAMP)
+	lab/install/mkcloudimage $(BUILD)/install
+
+install-test: deb all lab-image $(CLOUD_IMAGE)
+	PATH=$(BUILDDIR)/bin:$$PATH tests/install/run $(BUILDDIR)/deb \
+		$(BUILDDIR)/install $(BUILDDIR)/lab
 
 # Keeps the hypervisors and downloads (build/xen, build/cache).
 clean:

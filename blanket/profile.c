@@ -4,6 +4,7 @@
  * and whether that is documented, measured in our lab, or assumed. */
 #include "blanket/profile.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -138,11 +139,12 @@ static const struct profile_rule {
     {.when = always, .xen = "scrub-domheap"},
     /* Documented: a PV dom0's console is Xen's (hvc0); ttyS0 is Xen's. */
     {.when = always, .dom0 = "console=hvc0"},
-    /* The lab's nodes and developers' QEMU VMs (lab/node.c boots its nodes
-     * this way). A crash stays on the serial log instead of rebooting in a
-     * loop; dom0's first messages show before hvc0 exists. QEMU TCG needs
+    /* Developers' QEMU VMs and the lab's installed node (tests/install):
+     * dom0's first messages show before hvc0 exists. No noreboot, as on
+     * any instance: a hypervisor or dom0 that fails must reboot, so that
+     * GRUB falls back to plain Linux (docs/install.md). QEMU TCG needs
      * nothing more from Xen: the lab masks smep/smap on QEMU's side. */
-    {.when = plain_qemu, .xen = "noreboot", .dom0 = "earlyprintk=xen"},
+    {.when = plain_qemu, .dom0 = "earlyprintk=xen"},
     /* Known from Xen's source (arch/x86/guest/xen): with CONFIG_XEN_GUEST
      * Xen finds an L0 Xen's CPUID leaves and uses its event channels by
      * itself. Known from the Xen-Blanket design: the L0's PV devices need
@@ -196,8 +198,23 @@ static void append(char *line, const char *words)
 		 words);
 }
 
-static const char *size_problem(const struct probe_result *p, long memory_mb,
-				int cpus)
+/* The x86 vendors Xen 4.17 runs on (xen/arch/x86/cpu/). */
+static bool vendor_known(const char *vendor)
+{
+	static const char *const known[] = {
+	    "GenuineIntel", "AuthenticAMD", "HygonGenuine", "CentaurHauls",
+	    "  Shanghai  ",
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(vendor, known[i]))
+			return true;
+	return false;
+}
+
+/* Why no blanket node can be made of this instance, or NULL. */
+static const char *problem(const struct probe_result *p, long memory_mb,
+			   int cpus)
 {
 	if (p->dom0 && (!memory_mb || !cpus))
 		return "probed from a dom0, whose memory and CPUs are not the "
@@ -208,6 +225,9 @@ static const char *size_problem(const struct probe_result *p, long memory_mb,
 	if (memory_mb < PROFILE_MIN_MEMORY_MB)
 		return "too little memory for a blanket node (768 MiB at "
 		       "least)";
+	if (!vendor_known(p->cpu_vendor))
+		return "the CPU's vendor is none Xen knows (Intel, AMD, Hygon, "
+		       "Centaur, Zhaoxin)";
 	return NULL;
 }
 
@@ -242,7 +262,7 @@ int profile_build(const struct probe_result *p, long memory_mb, int cpus,
 
 	memory_mb = memory_mb ? memory_mb : p->dom0 ? 0 : p->memory_mb;
 	cpus = cpus ? cpus : p->dom0 ? 0 : p->cpus;
-	why = size_problem(p, memory_mb, cpus);
+	why = problem(p, memory_mb, cpus);
 	if (why) {
 		*why_r = why;
 		return BL_ERR_INVAL;
@@ -274,6 +294,50 @@ int profile_build(const struct probe_result *p, long memory_mb, int cpus,
 		if (rule->note && pf->nnotes < PROFILE_MAX_NOTES)
 			pf->notes[pf->nnotes++] = rule->note;
 	}
+	render_grub(pf);
+	return BL_OK;
+}
+
+/* Words a user may add to a command line: they go into grub.cfg, where
+ * quotes, ';', '$', braces or a newline would be GRUB script. */
+static bool args_safe(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(" ,.=:/_+-@", *s))
+			return false;
+	return true;
+}
+
+int profile_add_args(struct profile *pf, const char *xen_args,
+		     const char *dom0_args, const char **why_r)
+{
+	static const char *const bad_chars[] = {
+	    "--xen-args: only letters, digits, spaces and , . = : / _ + - @",
+	    "--dom0-args: only letters, digits, spaces and , . = : / _ + - @",
+	};
+	static const char *const too_long[] = {
+	    "--xen-args: the command line gets too long",
+	    "--dom0-args: the command line gets too long",
+	};
+	const char *args[] = {xen_args, dom0_args};
+	char *lines[] = {pf->xen_cmdline, pf->dom0_cmdline};
+
+	for (int i = 0; i < 2; i++) {
+		if (!args[i] || !args[i][0])
+			continue;
+		if (!args_safe(args[i])) {
+			*why_r = bad_chars[i];
+			return BL_ERR_INVAL;
+		}
+		if (strlen(lines[i]) + 1 + strlen(args[i]) >=
+		    PROFILE_CMDLINE_MAX) {
+			*why_r = too_long[i];
+			return BL_ERR_INVAL;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (args[i] && args[i][0])
+			append(lines[i], args[i]);
 	render_grub(pf);
 	return BL_OK;
 }

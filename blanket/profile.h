@@ -45,6 +45,13 @@ struct profile {
 int profile_build(const struct probe_result *p, long memory_mb, int cpus,
 		  struct profile *pf, const char **why_r) BL_MUST_CHECK;
 
+/* Append words to Xen's and dom0's command lines (either may be NULL) and
+ * render the GRUB entry again. BL_ERR_INVAL with *why_r naming the option
+ * (--xen-args, --dom0-args) for a character GRUB would read as script, or
+ * a line grown too long; pf is then unchanged. */
+int profile_add_args(struct profile *pf, const char *xen_args,
+		     const char *dom0_args, const char **why_r) BL_MUST_CHECK;
+
 void profile_print(FILE *out, const struct profile *pf);
 void profile_print_json(FILE *out, const struct profile *pf);
 

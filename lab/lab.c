@@ -162,7 +162,7 @@ static int check_prerequisites(const struct lab_opts *o,
 							: "qemu-system-x86_64");
 		return BL_ERR_NOTFOUND;
 	}
-	if (o->nodes == 2) {
+	if (o->nodes <= 2) {
 		rc = check_port_free(state_link_port(s), "inter-node link");
 		if (rc)
 			return rc;
@@ -390,7 +390,7 @@ int lab_up(const struct lab_opts *o)
 {
 	char xen[PATH_MAX], kernel[PATH_MAX], dom0[PATH_MAX], sw[PATH_MAX];
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct lab_wiring wiring = {.kind = LAB_LINK_NONE};
+	struct lab_wiring wiring = {.kind = LAB_LINK_SOCKET};
 	struct lab_images img;
 	struct lab_state s, old;
 	int64_t start = fdio_now_ms();
@@ -426,10 +426,11 @@ int lab_up(const struct lab_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (o->nodes == 2) {
-		wiring.kind = LAB_LINK_SOCKET;
+	/* Node1 listens on the link: node2 connects, or, in a lab of one,
+	 * a machine of the test's own (the install test's instance). */
+	if (o->nodes <= 2) {
 		wiring.port = state_link_port(&s);
-	} else if (o->nodes > 2) {
+	} else {
 		snprintf(sw, sizeof(sw), "%s/switch", o->run_dir);
 		wiring.kind = LAB_LINK_SWITCH;
 		wiring.switch_dir = sw;

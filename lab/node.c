@@ -142,10 +142,6 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 		push(&a, "-netdev");
 		push(&a, "vde,id=link,sock=%s", w->switch_dir);
 		break;
-	case LAB_LINK_NONE:
-		push(&a, "-netdev");
-		push(&a, "hubport,id=link,hubid=0");
-		break;
 	}
 	push(&a, "-device");
 	push(&a, "%s,netdev=link,mac=52:54:00:99:00:%02x", f->nic, n->index);

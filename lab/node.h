@@ -18,8 +18,9 @@ struct lab_flavor {
 	const char *nic;  /* QEMU NIC model, for both NICs */
 };
 
-/* How nodes are wired: a QEMU socket pair for two, a switch beyond. */
-enum lab_link_kind { LAB_LINK_NONE, LAB_LINK_SOCKET, LAB_LINK_SWITCH };
+/* How nodes are wired: a QEMU socket that node1 listens on for one or
+ * two (the second connects), a switch beyond. */
+enum lab_link_kind { LAB_LINK_SOCKET, LAB_LINK_SWITCH };
 
 struct lab_node {
 	int index;    /* 1-based: node<index>, 10.99.0.<index> */

@@ -56,7 +56,7 @@ static void test_dom0_size(void)
 	};
 	struct probe_result res;
 
-	golden_probe_text("blanket-probe-record 1\nend\n", &res);
+	CU_ASSERT_EQUAL_FATAL(golden_probe("kvm-cloud", &res), BL_OK);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct profile pf;
 		const char *why = NULL;
@@ -91,6 +91,12 @@ static void test_refusals(void)
 	    profile_build(&res, PROFILE_MIN_MEMORY_MB - 1, 1, &pf, &why),
 	    BL_ERR_INVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "too little"));
+
+	/* A CPU Xen does not run on. */
+	CU_ASSERT_EQUAL_FATAL(golden_probe("kvm-cloud", &res), BL_OK);
+	snprintf(res.cpu_vendor, sizeof(res.cpu_vendor), "VIA VIA VIA ");
+	CU_ASSERT_EQUAL(profile_build(&res, 0, 0, &pf, &why), BL_ERR_INVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "vendor"));
 }
 
 /* Options override the probe's size one by one. */
@@ -107,6 +113,44 @@ static void test_override(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(pf.xen_cmdline, "dom0_max_vcpus=1"));
 }
 
+/* Words added by --xen-args and --dom0-args reach the GRUB entry; what
+ * GRUB would read as script is refused and leaves the profile as it was. */
+static void test_added_args(void)
+{
+	struct probe_result res;
+	struct profile pf, before;
+	const char *why = NULL;
+	char long_args[PROFILE_CMDLINE_MAX];
+
+	CU_ASSERT_EQUAL_FATAL(golden_probe("kvm-cloud", &res), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(profile_build(&res, 0, 0, &pf, &why), BL_OK);
+	CU_ASSERT_EQUAL(
+	    profile_add_args(&pf, "iommu=off", "init=/bin/false", &why), BL_OK);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(pf.grub_entry, "scrub-domheap iommu=off\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(pf.grub_entry, "console=hvc0 init=/bin/false\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pf.grub_entry, "--id blanket-node {"));
+	CU_ASSERT_EQUAL(profile_add_args(&pf, NULL, "", &why), BL_OK);
+
+	before = pf;
+	CU_ASSERT_EQUAL(profile_add_args(&pf, "ok", "x; reboot", &why),
+			BL_ERR_INVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "--dom0-args"));
+	CU_ASSERT_EQUAL(profile_add_args(&pf, "a\nmenuentry", NULL, &why),
+			BL_ERR_INVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "--xen-args"));
+	CU_ASSERT_EQUAL(profile_add_args(&pf, "$root", NULL, &why),
+			BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(profile_add_args(&pf, "}", NULL, &why), BL_ERR_INVAL);
+	memset(long_args, 'a', sizeof(long_args) - 1);
+	long_args[sizeof(long_args) - 1] = '\0';
+	CU_ASSERT_EQUAL(profile_add_args(&pf, NULL, long_args, &why),
+			BL_ERR_INVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "too long"));
+	CU_ASSERT_EQUAL(memcmp(&before, &pf, sizeof(pf)), 0);
+}
+
 void suite_profile(void)
 {
 	CU_pSuite s = CU_add_suite("node boot-profile", NULL, NULL);
@@ -114,5 +158,6 @@ void suite_profile(void)
 	CU_add_test(s, "golden profiles", test_golden_profiles);
 	CU_add_test(s, "dom0 size", test_dom0_size);
 	CU_add_test(s, "refusals", test_refusals);
+	CU_add_test(s, "added command line words", test_added_args);
 	CU_add_test(s, "override", test_override);
 }

@@ -26,7 +26,10 @@ struct cli_opts {
 	const char *role;
 	struct cmd_list ips;
 	int days;
-	/* enrolment: ca token, ca serve-enrol, node enrol */
+	/* node boot-profile, node install */
+	const char *xen_args, *dom0_args, *packages;
+	bool grub, no_reboot;
+	/* enrolment: ca token, ca serve-enrol, node enrol, node install */
 	const char *ttl, *listen, *peers, *token, *server;
 	bool once;
 };
@@ -58,9 +61,17 @@ int cmd_ca_issue(const struct cmd_call *call);
 int cmd_ca_list(const struct cmd_call *call);
 int cmd_ca_revoke(const struct cmd_call *call);
 int cmd_ca_renew(const struct cmd_call *call);
+/* For the CA's commands: say how to make a CA when rc is BL_ERR_NOTFOUND
+ * (none in dir); returns EXIT_FAIL. And t (seconds since the epoch) in UTC,
+ * as strftime's format writes it. */
+int cmd_ca_missing(const struct cmd_call *call, const char *dir, int rc);
+void cmd_ca_time(int64_t t, const char *format, char *buf, size_t size);
 /* Enrolment (cmd_enrol.c). */
 int cmd_ca_token(const struct cmd_call *call);
 int cmd_ca_serve_enrol(const struct cmd_call *call);
 int cmd_node_enrol(const struct cmd_call *call);
+/* Installing a node (cmd_install.c). */
+int cmd_node_install(const struct cmd_call *call);
+int cmd_node_uninstall(const struct cmd_call *call);
 
 #endif

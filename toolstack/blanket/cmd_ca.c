@@ -14,8 +14,7 @@
 #define DEFAULT_CLUSTER "blanket"
 #define DEFAULT_OUT	"."
 
-/* A CA that is not there: say how to make one. */
-static int no_ca(const struct cmd_call *call, const char *dir, int rc)
+int cmd_ca_missing(const struct cmd_call *call, const char *dir, int rc)
 {
 	if (rc == BL_ERR_NOTFOUND)
 		fprintf(stderr,
@@ -76,7 +75,7 @@ int cmd_ca_issue(const struct cmd_call *call)
 	}
 	rc = ca_issue(dir, &req, out);
 	if (rc)
-		return no_ca(call, dir, rc);
+		return cmd_ca_missing(call, dir, rc);
 	printf("issued %s certificate \"%s\", valid %d days:\n",
 	       ca_role_name(req.role), req.name,
 	       req.days ? req.days : ca_role_days(req.role));
@@ -92,12 +91,12 @@ int cmd_ca_issue(const struct cmd_call *call)
 	return EXIT_OK;
 }
 
-static void date_of(int64_t t, char *buf, size_t size)
+void cmd_ca_time(int64_t t, const char *format, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	strftime(buf, size, "%Y-%m-%d", gmtime_r(&tt, &tm));
+	strftime(buf, size, format, gmtime_r(&tt, &tm));
 }
 
 int cmd_ca_list(const struct cmd_call *call)
@@ -110,7 +109,7 @@ int cmd_ca_list(const struct cmd_call *call)
 	size_t n = 0;
 
 	if (access(dir, F_OK) != 0)
-		return no_ca(call, dir, BL_ERR_NOTFOUND);
+		return cmd_ca_missing(call, dir, BL_ERR_NOTFOUND);
 	if (ca_index_read(dir, &recs, &n))
 		return EXIT_FAIL;
 	if (!o->json)
@@ -124,7 +123,7 @@ int cmd_ca_list(const struct cmd_call *call)
 				     : r->not_after <= now ? "expired"
 							   : "valid";
 
-		date_of(r->not_after, expires, sizeof(expires));
+		cmd_ca_time(r->not_after, "%Y-%m-%d", expires, sizeof(expires));
 		if (!o->json) {
 			printf("%-24s %-9s %-11s %-8s %s\n", r->name,
 			       ca_role_name(r->role), expires, status,
@@ -153,7 +152,7 @@ int cmd_ca_revoke(const struct cmd_call *call)
 	if (ca_check_name("NAME", name))
 		return EXIT_USAGE;
 	if (access(dir, F_OK) != 0)
-		return no_ca(call, dir, BL_ERR_NOTFOUND);
+		return cmd_ca_missing(call, dir, BL_ERR_NOTFOUND);
 	rc = ca_revoke(dir, name, &count);
 	if (rc == BL_ERR_NOTFOUND) {
 		fprintf(stderr,
@@ -182,7 +181,7 @@ int cmd_ca_renew(const struct cmd_call *call)
 	if (ca_check_name("NAME", name))
 		return EXIT_USAGE;
 	if (access(dir, F_OK) != 0)
-		return no_ca(call, dir, BL_ERR_NOTFOUND);
+		return cmd_ca_missing(call, dir, BL_ERR_NOTFOUND);
 	rc = ca_renew(dir, name, o->days, out);
 	if (rc)
 		return EXIT_FAIL;

@@ -36,14 +36,6 @@
 #define NODE_CERT_FILE	 "node.crt"
 #define NODE_PEERS_FILE	 "peers.conf"
 
-static void time_of(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
-}
-
 int cmd_ca_token(const struct cmd_call *call)
 {
 	const struct cli_opts *o = call->opts;
@@ -63,15 +55,11 @@ int cmd_ca_token(const struct cmd_call *call)
 		snprintf(g.ips[g.n_ips++], ENROL_IP_MAX, "%s", o->ips.v[i]);
 	}
 	rc = enrol_token_create(dir, &g, ttl_s, (int64_t)time(NULL), &t);
-	if (rc == BL_ERR_NOTFOUND)
-		fprintf(stderr,
-			"%s: no CA in %s; create it with `blanket ca init`, "
-			"or name another with --dir\n",
-			call->who, dir);
 	if (rc)
-		return rc == BL_ERR_INVAL ? EXIT_USAGE : EXIT_FAIL;
+		return rc == BL_ERR_INVAL ? EXIT_USAGE
+					  : cmd_ca_missing(call, dir, rc);
 	enrol_token_format(&t, text);
-	time_of(g.expires, expires, sizeof(expires));
+	cmd_ca_time(g.expires, "%Y-%m-%dT%H:%M:%SZ", expires, sizeof(expires));
 	if (o->json) {
 		printf("{\"name\": ");
 		json_string(stdout, g.name);
@@ -181,10 +169,7 @@ int cmd_ca_serve_enrol(const struct cmd_call *call)
 	}
 	rc = ca_signer_open(dir, &srv.ca);
 	if (rc == BL_ERR_NOTFOUND)
-		fprintf(stderr,
-			"%s: no CA in %s; create it with `blanket ca init`, "
-			"or name another with --dir\n",
-			call->who, dir);
+		cmd_ca_missing(call, dir, rc);
 	if (!rc)
 		rc = ca_pin(srv.ca.cert, pin) ?: server_tls(&srv, &tls) ?:
 		     fdio_listen_tcp("--listen", listen, &lfd);

@@ -135,7 +135,13 @@ int cmd_node_profile(const struct cmd_call *call)
 		fprintf(stderr, "%s: %s\n", call->who, why);
 		return EXIT_FAIL;
 	}
-	if (o->json)
+	if (profile_add_args(&pf, o->xen_args, o->dom0_args, &why)) {
+		fprintf(stderr, "%s: %s\n", call->who, why);
+		return EXIT_USAGE;
+	}
+	if (o->grub)
+		fputs(pf.grub_entry, stdout);
+	else if (o->json)
 		profile_print_json(stdout, &pf);
 	else
 		profile_print(stdout, &pf);

@@ -212,6 +212,36 @@ static const struct cmd_opt O_NODE_DIR = {
     .offset = OFF(dir),
     .help = "where the node's files go (default /etc/blanket)"};
 
+static const struct cmd_opt O_XEN_ARGS = {
+    .name = "xen-args",
+    .kind = CMD_STRING,
+    .arg = "ARGS",
+    .offset = OFF(xen_args),
+    .help = "more words for Xen's command line"};
+static const struct cmd_opt O_DOM0_ARGS = {
+    .name = "dom0-args",
+    .kind = CMD_STRING,
+    .arg = "ARGS",
+    .offset = OFF(dom0_args),
+    .help = "more words for dom0's kernel command line"};
+static const struct cmd_opt O_GRUB = {.name = "grub",
+				      .kind = CMD_FLAG,
+				      .offset = OFF(grub),
+				      .help =
+					  "print the GRUB menu entry alone"};
+static const struct cmd_opt O_PACKAGES = {
+    .name = "packages",
+    .kind = CMD_STRING,
+    .arg = "DIR|URL",
+    .offset = OFF(packages),
+    .help = "install blanket's packages from this folder or apt "
+	    "repository first"};
+static const struct cmd_opt O_NO_REBOOT = {
+    .name = "no-reboot",
+    .kind = CMD_FLAG,
+    .offset = OFF(no_reboot),
+    .help = "stop before the reboot into Xen"};
+
 static const struct cmd node_commands[] = {
     {"list", cmd_nodes, NULL, CMD_OPTS(&O_JSON, &O_CLUSTER), "",
      "The cluster's nodes: state, L0, Xen, memory, guests"},
@@ -222,11 +252,19 @@ static const struct cmd node_commands[] = {
     {"check", cmd_node_check, NULL, CMD_OPTS(&O_JSON, &O_FROM, &O_XL_INFO), "",
      "Say whether this node can run and live-migrate PV guests"},
     {"boot-profile", cmd_node_profile, NULL,
-     CMD_OPTS(&O_JSON, &O_FROM, &O_MEMORY_MB, &O_CPUS), "",
-     "Xen and dom0 command lines and a GRUB entry for this L0"},
+     CMD_OPTS(&O_JSON, &O_GRUB, &O_FROM, &O_MEMORY_MB, &O_CPUS, &O_XEN_ARGS,
+	      &O_DOM0_ARGS),
+     "", "Xen and dom0 command lines and a GRUB entry for this L0"},
     {"enrol", cmd_node_enrol, NULL,
      CMD_OPTS(&O_SERVER, &O_TOKEN, &O_NODE_NAME, &O_NODE_DIR, &O_JSON), "",
      "Join the cluster with a one-time token: a new key, its certificate"},
+    {"install", cmd_node_install, NULL,
+     CMD_OPTS(&O_SERVER, &O_TOKEN, &O_NODE_NAME, &O_PACKAGES, &O_XEN_ARGS,
+	      &O_DOM0_ARGS, &O_NO_REBOOT),
+     "",
+     "Make this instance a blanket node: packages, GRUB, enrolment, reboot"},
+    {"uninstall", cmd_node_uninstall, NULL, NULL, "",
+     "Put this instance back to plain Linux: GRUB, services, identity"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

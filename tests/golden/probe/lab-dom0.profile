@@ -1,7 +1,7 @@
 Boot profile: QEMU, L0 hidden, 1024 MiB, 1 CPU
 
 Xen command line:
-  console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpus=1 scrub-domheap noreboot
+  console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpus=1 scrub-domheap
 dom0 kernel command line:
   console=hvc0 earlyprintk=xen
 
@@ -14,7 +14,7 @@ menuentry 'Blanket node (Xen) on QEMU' --id blanket-node {
 	insmod probe
 	search --no-floppy --set=root --file /boot/blanket/xen.gz
 	probe --set=rootuuid --fs-uuid $root
-	multiboot2 /boot/blanket/xen.gz console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpus=1 scrub-domheap noreboot
+	multiboot2 /boot/blanket/xen.gz console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpus=1 scrub-domheap
 	module2 /vmlinuz root=UUID=$rootuuid ro console=hvc0 earlyprintk=xen
 	module2 /initrd.img
 }
