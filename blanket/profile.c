@@ -202,8 +202,8 @@ static void append(char *line, const char *words)
 static bool vendor_known(const char *vendor)
 {
 	static const char *const known[] = {
-	    "GenuineIntel", "AuthenticAMD", "HygonGenuine", "CentaurHauls",
-	    "  Shanghai  ",
+	    "GenuineIntel", "AuthenticAMD", "HygonGenuine",
+	    "CentaurHauls", "  Shanghai  ",
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
