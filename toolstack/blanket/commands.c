@@ -234,8 +234,8 @@ static const struct cmd_opt O_PACKAGES = {
     .kind = CMD_STRING,
     .arg = "DIR|URL",
     .offset = OFF(packages),
-    .help = "install blanket's packages from this folder or apt "
-	    "repository first"};
+    .help = "install blanket's packages first, from this flat apt "
+	    "repository (a folder or a URL)"};
 static const struct cmd_opt O_NO_REBOOT = {
     .name = "no-reboot",
     .kind = CMD_FLAG,
