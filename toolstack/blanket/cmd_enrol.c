@@ -2,10 +2,7 @@
  * `blanket ca serve-enrol` on the CA's machine, `blanket node enrol` on the
  * new node. The protocol is toolstack/tls/enrol.c, the tokens
  * enrol_token.c. */
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,19 +80,6 @@ int cmd_ca_token(const struct cmd_call *call)
 	return EXIT_OK;
 }
 
-/* "10.0.0.5:41234" for the log. */
-static void peer_of(int fd, char *buf, size_t size)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	char ip[INET_ADDRSTRLEN] = "?";
-
-	if (getpeername(fd, (struct sockaddr *)&sa, &len) == 0 &&
-	    sa.sin_family == AF_INET)
-		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-	snprintf(buf, size, "%s:%u", ip, (unsigned int)ntohs(sa.sin_port));
-}
-
 /* The server's own identity: a key that lives in this process only, and a
  * node certificate for ENROL_SERVER_NAME, valid a day (in the index). */
 static int server_tls(const struct enrol_server *srv, struct tls_ctx **tls_r)
@@ -124,7 +108,7 @@ static int serve_one(const struct enrol_server *srv, struct tls_ctx *tls,
 	struct bl_stream s;
 	int rc;
 
-	peer_of(fd, peer, sizeof(peer));
+	fdio_peer_name(fd, peer, sizeof(peer));
 	rc = tls_accept(tls, fd, fdio_now_ms() + HANDSHAKE_MS, &s);
 	if (rc) {
 		printf("%s: no TLS handshake: %s\n", peer, bl_strerror(rc));
@@ -151,18 +135,11 @@ int cmd_ca_serve_enrol(const struct cmd_call *call)
 	int lfd = -1, rc, status = EXIT_FAIL;
 
 	if (o->peers) {
-		int fd = open(o->peers, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			log_warn("--peers %s", o->peers);
-			return EXIT_FAIL;
-		}
-		rc = fdio_read_all(fd, ENROL_BODY_MAX, &peers, &len);
-		close(fd);
+		rc = fdio_read_file(o->peers, ENROL_BODY_MAX, &peers, &len);
 		if (rc) {
-			log_warnx("--peers %s: cannot read it (at most %u "
-				  "bytes)",
-				  o->peers, ENROL_BODY_MAX);
+			log_warnx("--peers %s: cannot read it (%s)", o->peers,
+				  rc == BL_ERR_INVAL ? "more than 256 KiB"
+						     : bl_strerror(rc));
 			return EXIT_FAIL;
 		}
 		srv.peers = peers;

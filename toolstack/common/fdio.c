@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -118,6 +119,18 @@ out:
 	return rc;
 }
 
+int fdio_read_file(const char *path, size_t max, char **buf_r, size_t *len_r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return errno == ENOENT ? BL_ERR_NOTFOUND : BL_ERR_IO;
+	rc = fdio_read_all(fd, max, buf_r, len_r);
+	close(fd);
+	return rc;
+}
+
 int fdio_write(int fd, const void *buf, size_t len, int64_t deadline_ms)
 {
 	size_t done = 0;
@@ -195,4 +208,25 @@ int fdio_listen_tcp(const char *field, const char *spec, int *fd_r)
 	}
 	*fd_r = fd;
 	return BL_OK;
+}
+
+void fdio_peer_name(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &in4->sin_addr, addr, sizeof(addr));
+		snprintf(buf, size, "%s:%u", addr, ntohs(in4->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+		snprintf(buf, size, "[%s]:%u", addr, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, size, "local peer");
+	}
 }

@@ -24,6 +24,10 @@ int fdio_read(int fd, void *buf, size_t len, int64_t deadline_ms,
  * BL_ERR_IO; on error *buf_r is untouched. */
 int fdio_read_all(int fd, size_t max, char **buf_r,
 		  size_t *len_r) BL_MUST_CHECK;
+/* fdio_read_all() of the file at path. BL_ERR_NOTFOUND when it is missing,
+ * BL_ERR_IO (errno kept) when it cannot be opened. */
+int fdio_read_file(const char *path, size_t max, char **buf_r,
+		   size_t *len_r) BL_MUST_CHECK;
 /* Write exactly len bytes; BL_OK, BL_ERR_TIMEOUT or BL_ERR_IO. */
 int fdio_write(int fd, const void *buf, size_t len,
 	       int64_t deadline_ms) BL_MUST_CHECK;
@@ -34,6 +38,9 @@ void fdio_tcp_liveness(int fd);
  * error names field (an option, "--listen"). BL_ERR_INVAL, BL_ERR_IO. */
 int fdio_listen_tcp(const char *field, const char *spec,
 		    int *fd_r) BL_MUST_CHECK;
+/* The peer of socket fd for logs: "10.99.0.2:41234", "[fd00::2]:41234",
+ * or "local peer" (a UNIX socket, or no peer). */
+void fdio_peer_name(int fd, char *buf, size_t size);
 /* Whether a read on fd would find data (or the end) without waiting. */
 bool fdio_readable(int fd);
 

@@ -520,18 +520,14 @@ static int fake_config_text(void *ctx, const char *name, char **text_r,
 	char path[PATH_MAX];
 	struct hv_guest g;
 	size_t len;
-	int fd, rc;
+	int rc;
 
 	if (fake_info(ctx, name, &g)) {
 		snprintf(err, errlen, "no guest named \"%s\"", name);
 		return BL_ERR_NOTFOUND;
 	}
 	config_path(g.domid, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = fd < 0 ? BL_ERR_NOTFOUND
-		    : fdio_read_all(fd, 1u << 20, text_r, &len);
-	if (fd >= 0)
-		close(fd);
+	rc = fdio_read_file(path, 1u << 20, text_r, &len);
 	if (rc)
 		snprintf(err, errlen, "no configuration kept for \"%s\"", name);
 	return rc;

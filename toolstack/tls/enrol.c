@@ -3,7 +3,6 @@
  * (enrol_token.h), "csr" the node's PKCS#10 certificate request. */
 #include "toolstack/tls/enrol.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,7 +238,7 @@ static int issue(const struct enrol_server *srv, const struct enrol_grant *g,
 	struct ca_request req;
 	X509 *cert = NULL;
 	size_t len = 0;
-	int rc, fd;
+	int rc;
 
 	ca_request_init(&req);
 	req.name = g->name;
@@ -258,13 +257,8 @@ static int issue(const struct enrol_server *srv, const struct enrol_grant *g,
 		return BL_ERR_NOMEM;
 	/* Read at each enrolment: a revocation since the server started
 	 * reaches the next node. */
-	fd = open(crl, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return BL_ERR_IO;
-	rc =
-	    fdio_read_all(fd, ENROL_BODY_MAX, &reply->rec[ENROL_REC_CRL], &len);
-	close(fd);
-	return rc;
+	return fdio_read_file(crl, ENROL_BODY_MAX, &reply->rec[ENROL_REC_CRL],
+			      &len);
 }
 
 int enrol_answer(const struct enrol_server *srv, struct bl_stream *s,

@@ -9,7 +9,6 @@
  * wants the socket waits in poll() for at most the deadline that is left. */
 #include "toolstack/tls/tls.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -335,28 +334,6 @@ void tls_ctx_free(struct tls_ctx *ctx)
 	free(ctx);
 }
 
-/* "10.99.0.2:41234", "[fd00::2]:41234" or "local peer", for logs. */
-static void describe_peer(int fd, char *buf, size_t size)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char addr[INET6_ADDRSTRLEN] = "?";
-	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
-		ss.ss_family = AF_UNSPEC;
-	if (ss.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &in4->sin_addr, addr, sizeof(addr));
-		snprintf(buf, size, "%s:%u", addr, ntohs(in4->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
-		snprintf(buf, size, "[%s]:%u", addr, ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, size, "local peer");
-	}
-}
-
 /* Wait until fd is ready for what OpenSSL wants; BL_OK, BL_ERR_TIMEOUT or
  * BL_ERR_IO. */
 static int wait_fd(int fd, int ssl_err, int64_t deadline_ms)
@@ -540,7 +517,7 @@ static int handshake(struct tls_ctx *ctx, int fd, const char *expect_name,
 	if (!c)
 		goto out;
 	hs.impl = c;
-	describe_peer(fd, c->addr, sizeof(c->addr));
+	fdio_peer_name(fd, c->addr, sizeof(c->addr));
 	snprintf(c->where, sizeof(c->where), "%s", c->addr);
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
