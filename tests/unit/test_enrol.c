@@ -11,9 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "tests/unit/scratch.h"
@@ -283,15 +281,6 @@ static int ask(const struct enrol_token *t, const char *name, EVP_PKEY *key,
 	return rc;
 }
 
-static X509 *pem_cert(const char *pem)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509 *cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
-
-	BIO_free(b);
-	return cert;
-}
-
 static void test_exchange(void)
 {
 	struct enrol_token t = new_token("node9", NOW);
@@ -321,7 +310,7 @@ static void test_exchange(void)
 	CU_ASSERT_STRING_EQUAL(reply.rec[ENROL_REC_PEERS], srv.peers);
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(reply.rec[ENROL_REC_CRL], "-----BEGIN X509 CRL-----"));
-	cert = pem_cert(reply.rec[ENROL_REC_CERT]);
+	cert = ca_cert_from_text(reply.rec[ENROL_REC_CERT]);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cert);
 	CU_ASSERT_EQUAL(X509_check_private_key(cert, key), 1);
 	CU_ASSERT_EQUAL(X509_check_host(cert, "node9", 0, 0, NULL), 1);
@@ -331,7 +320,7 @@ static void test_exchange(void)
 	GENERAL_NAMES_free(san);
 	CU_ASSERT_EQUAL(X509_verify(cert, X509_get0_pubkey(srv.ca.cert)), 1);
 	X509_free(cert);
-	cert = pem_cert(reply.rec[ENROL_REC_CA]);
+	cert = ca_cert_from_text(reply.rec[ENROL_REC_CA]);
 	CU_ASSERT_EQUAL(ca_pin(cert, pin), BL_OK);
 	CU_ASSERT_STRING_EQUAL(pin, t.pin);
 	X509_free(cert);

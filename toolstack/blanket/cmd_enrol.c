@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "toolstack/blanket/cli.h"
@@ -241,38 +240,26 @@ static int enrolled_already(const char *dir, const char *pin, char *name)
 	return rc;
 }
 
-/* key as PEM text (malloc'd). */
-static int key_pem(EVP_PKEY *key, char **pem_r)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data = NULL;
-	long len = 0;
-
-	if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
-		len = BIO_get_mem_data(b, &data);
-	*pem_r = len > 0 ? strndup(data, (size_t)len) : NULL;
-	BIO_free(b);
-	return *pem_r ? BL_OK : BL_ERR_NOMEM;
-}
-
 /* The node's files, its key last: blanketd starts once node.key is
  * there (docs/install.md). */
 static int write_identity(const char *dir, const struct enrol_msg *reply,
 			  EVP_PKEY *key)
 {
-	char *pem = NULL;
+	char *pem;
 	int rc = durable_write(dir, CA_CRL_FILE, reply->rec[ENROL_REC_CRL]) ?:
 		 durable_write(dir, CA_CERT_FILE, reply->rec[ENROL_REC_CA]) ?:
 		 durable_write(dir, NODE_PEERS_FILE,
 			       reply->rec[ENROL_REC_PEERS]) ?:
-		 durable_write(dir, NODE_CERT_FILE,
-			       reply->rec[ENROL_REC_CERT]) ?:
-		 key_pem(key, &pem) ?: durable_write(dir, NODE_KEY_FILE, pem);
+		 durable_write(dir, NODE_CERT_FILE, reply->rec[ENROL_REC_CERT]);
 
-	if (pem) {
-		OPENSSL_cleanse(pem, strlen(pem));
-		free(pem);
-	}
+	if (rc)
+		return rc;
+	pem = ca_key_text(key);
+	if (!pem)
+		return BL_ERR_NOMEM;
+	rc = durable_write(dir, NODE_KEY_FILE, pem);
+	OPENSSL_cleanse(pem, strlen(pem));
+	free(pem);
 	return rc;
 }
 
@@ -309,7 +296,6 @@ int cmd_node_enrol(const struct cmd_call *call)
 	struct bl_stream s;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
-	BIO *b = NULL;
 	int fd = -1, rc;
 
 	if (!o->token || !o->server) {
@@ -350,8 +336,7 @@ int cmd_node_enrol(const struct cmd_call *call)
 		stream_close(&s);
 	}
 	if (!rc) {
-		b = BIO_new_mem_buf(reply.rec[ENROL_REC_CERT], -1);
-		cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+		cert = ca_cert_from_text(reply.rec[ENROL_REC_CERT]);
 		rc = cert && !cert_name(cert, name) ? BL_OK : BL_ERR_PROTO;
 	}
 	if (!rc)
@@ -362,7 +347,6 @@ int cmd_node_enrol(const struct cmd_call *call)
 	else
 		print_enrolled(o, name, dir, false);
 	X509_free(cert);
-	BIO_free(b);
 	enrol_msg_dispose(&reply);
 	EVP_PKEY_free(key);
 	tls_ctx_free(tls);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -170,6 +171,47 @@ int ca_load_cert(const char *path, X509 **cert_r)
 	}
 	*cert_r = cert;
 	return BL_OK;
+}
+
+/* What b holds, as a malloc'd NUL-terminated text; NULL when empty or out
+ * of memory. */
+static char *bio_text(BIO *b)
+{
+	char *data = NULL;
+	long len = b ? BIO_get_mem_data(b, &data) : 0;
+
+	return len > 0 ? strndup(data, (size_t)len) : NULL;
+}
+
+char *ca_cert_text(X509 *cert)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *text = b && PEM_write_bio_X509(b, cert) ? bio_text(b) : NULL;
+
+	BIO_free(b);
+	return text;
+}
+
+char *ca_key_text(EVP_PKEY *key)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *text =
+	    b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
+		? bio_text(b)
+		: NULL;
+
+	BIO_free(b);
+	return text;
+}
+
+X509 *ca_cert_from_text(const char *text)
+{
+	BIO *b = BIO_new_mem_buf(text, -1);
+	X509 *cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	ERR_clear_error();
+	return cert;
 }
 
 int ca_load_crl(const char *path, X509_CRL **crl_r)

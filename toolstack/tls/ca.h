@@ -128,5 +128,10 @@ int ca_load_cert(const char *path, X509 **cert_r) BL_MUST_CHECK;
 int ca_load_key(const char *path, EVP_PKEY **key_r) BL_MUST_CHECK;
 /* The same for a PEM CRL (X509_CRL_free()). */
 int ca_load_crl(const char *path, X509_CRL **crl_r) BL_MUST_CHECK;
+/* cert (key) as a PEM text, malloc'd; NULL when out of memory. */
+char *ca_cert_text(X509 *cert);
+char *ca_key_text(EVP_PKEY *key);
+/* The first PEM certificate in text (X509_free()); NULL when none is. */
+X509 *ca_cert_from_text(const char *text);
 
 #endif

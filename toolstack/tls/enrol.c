@@ -160,24 +160,6 @@ int enrol_write(struct bl_stream *s, const struct enrol_msg *m)
 	return rc;
 }
 
-/* cert as a malloc'd PEM text into *pem_r. */
-static int cert_pem(X509 *cert, char **pem_r)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data = NULL, *pem = NULL;
-	long len = 0;
-
-	if (b && PEM_write_bio_X509(b, cert))
-		len = BIO_get_mem_data(b, &data);
-	if (len > 0)
-		pem = strndup(data, (size_t)len);
-	BIO_free(b);
-	if (!pem)
-		return BL_ERR_NOMEM;
-	*pem_r = pem;
-	return BL_OK;
-}
-
 /* The node's request: signed with its own key, a P-256 one, naming no
  * other name than the grant's. On success *key_r is a new reference. */
 static int check_csr(const char *pem, const char *name, EVP_PKEY **key_r,
@@ -245,11 +227,16 @@ static int issue(const struct enrol_server *srv, const struct enrol_grant *g,
 	req.role = CA_ROLE_NODE;
 	for (int i = 0; i < g->n_ips; i++)
 		req.ips[req.n_ips++] = g->ips[i];
-	rc = ca_sign_key(&srv->ca, &req, key, &cert) ?:
-	     cert_pem(cert, &reply->rec[ENROL_REC_CERT]) ?:
-	     cert_pem(srv->ca.cert, &reply->rec[ENROL_REC_CA]) ?:
-	     path_join(crl, sizeof(crl), srv->ca.dir, CA_CRL_FILE);
+	rc = ca_sign_key(&srv->ca, &req, key, &cert);
+	if (!rc) {
+		reply->rec[ENROL_REC_CERT] = ca_cert_text(cert);
+		reply->rec[ENROL_REC_CA] = ca_cert_text(srv->ca.cert);
+		if (!reply->rec[ENROL_REC_CERT] || !reply->rec[ENROL_REC_CA])
+			rc = BL_ERR_NOMEM;
+	}
 	X509_free(cert);
+	if (!rc)
+		rc = path_join(crl, sizeof(crl), srv->ca.dir, CA_CRL_FILE);
 	if (rc)
 		return rc;
 	reply->rec[ENROL_REC_PEERS] = strdup(srv->peers);
@@ -353,10 +340,8 @@ static int make_csr(EVP_PKEY *key, const char *name, char **pem_r)
 static int check_reply(const struct enrol_msg *reply, const char *pin,
 		       EVP_PKEY *key, char *err, size_t errlen)
 {
-	BIO *cb = BIO_new_mem_buf(reply->rec[ENROL_REC_CERT], -1);
-	BIO *ab = BIO_new_mem_buf(reply->rec[ENROL_REC_CA], -1);
-	X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
-	X509 *ca = ab ? PEM_read_bio_X509(ab, NULL, NULL, NULL) : NULL;
+	X509 *cert = ca_cert_from_text(reply->rec[ENROL_REC_CERT]);
+	X509 *ca = ca_cert_from_text(reply->rec[ENROL_REC_CA]);
 	char got[CA_PIN_LEN + 1] = "";
 	int rc = BL_ERR_PROTO;
 
@@ -374,8 +359,6 @@ static int check_reply(const struct enrol_msg *reply, const char *pin,
 		rc = BL_OK;
 	X509_free(cert);
 	X509_free(ca);
-	BIO_free(cb);
-	BIO_free(ab);
 	ERR_clear_error();
 	return rc;
 }
