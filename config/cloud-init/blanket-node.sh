@@ -35,6 +35,8 @@ http://* | https://*) source=$PACKAGES ;;
 	exit 2
 	;;
 esac
+# The blanket package first, for `blanket node install`, which then adds
+# the same source again and installs the rest from it.
 if ! command -v blanket >/dev/null; then
 	say "installing the blanket package from $PACKAGES"
 	# Only this source: an instance without the internet must not wait
