@@ -20,6 +20,9 @@ RPC_SRC    := $(wildcard toolstack/rpc/*.c)
 TLS_SRC    := $(wildcard toolstack/tls/*.c)
 CLIENT_SRC := $(wildcard toolstack/client/*.c)
 MIG_SRC    := $(wildcard toolstack/mig/*.c)
+# blanket bench: its model, workloads, statistics and report; the CLI runs
+# L0's workloads, blanketd L1's, the benchmark guest L2's.
+BENCH_SRC  := $(wildcard toolstack/bench/*.c)
 # The block backend (drivers/blk): its pure parts (requests, the ring,
 # images, dirty tracking, the handshake's decisions) go into the tests
 # too; the process (xenstore, grants, event channels) into blanket-blk.
@@ -55,7 +58,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 # What the unit tests and fuzzers link: every source but the programs'
 # main() and blanketd's libxl driver.
 LIB_SRC     = $(NODE_SRC) $(CLI_SRC) $(CMD_SRC) $(CLIENT_SRC) $(RPC_SRC) \
-              $(TLS_SRC) $(LAB_SRC) $(MIG_SRC) $(BLK_SRC) toolstack/hv/hv.c \
+              $(TLS_SRC) $(BENCH_SRC) $(LAB_SRC) $(MIG_SRC) $(BLK_SRC) toolstack/hv/hv.c \
               $(COMMON_SRC)
 SSL_LIBS   := -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -63,6 +66,7 @@ C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
               drivers/blk/main.c $(BLK_XEN) \
               lab/main.c $(DAEMON_SRC) lab/agent/agent.c lab/guest/heartbeat.c \
               lab/guest/diskwriter.c lab/guest/netecho.c \
+              lab/guest/benchguest.c \
               lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
               $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h lab/guest/*.h \
@@ -77,6 +81,7 @@ BLK        := $(BUILD)/bin/blanket-blk
 HEARTBEAT  := $(BUILD)/lab/heartbeat
 DISKWRITER := $(BUILD)/lab/diskwriter
 NETECHO    := $(BUILD)/lab/netecho
+BENCHGUEST := $(BUILD)/lab/benchguest
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 DOM0_IMAGE := $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
 LAB_IMAGE  := $(BUILD)/lab/xen $(DOM0_IMAGE)
@@ -119,10 +124,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The node's CLI: nothing of the lab, nothing of the migration codec.
 $(BLANKET): $(call obj,toolstack/blanket/main.c $(CLI_SRC) $(CMD_SRC) \
-		$(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) \
+		$(NODE_SRC) $(CLIENT_SRC) $(RPC_SRC) $(TLS_SRC) $(BENCH_SRC) \
 		toolstack/hv/hv.c $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) -lm
 
 $(LAB): $(call obj,lab/main.c $(LAB_SRC) $(CMD_SRC) $(CLIENT_SRC) \
 		$(RPC_SRC) $(TLS_SRC) $(COMMON_SRC))
@@ -131,9 +136,9 @@ $(LAB): $(call obj,lab/main.c $(LAB_SRC) $(CMD_SRC) $(CLIENT_SRC) \
 
 $(BLANKETD): $(call obj,$(DAEMON_SRC) toolstack/hv/hv.c $(HV_SRC) \
 		$(HV_LIBXL) $(NODE_SRC) $(CLIENT_SRC) $(MIG_SRC) $(RPC_SRC) \
-		$(TLS_SRC) $(BLK_MIGRATE) $(COMMON_SRC))
+		$(TLS_SRC) $(BLK_MIGRATE) $(BENCH_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd -lm
 
 $(BLK): $(call obj,drivers/blk/main.c $(BLK_XEN) $(BLK_SRC) $(COMMON_SRC))
 	@mkdir -p $(@D)
@@ -151,6 +156,24 @@ $(STAMP): $(call obj,lab/stamp/stamp.c)
 $(BUILD)/lab/%: lab/guest/%.c lab/guest/guest_init.h | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $<
+
+# netecho pings with blanket bench's ICMP echo: one copy of it, linked in.
+NETECHO_SRC := lab/guest/netecho.c toolstack/bench/workload.c \
+               toolstack/bench/net.c
+$(NETECHO): $(NETECHO_SRC) lab/guest/guest_init.h lab/guest/guest_net.h \
+		toolstack/bench/workload.h toolstack/common/err.h | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $(NETECHO_SRC)
+
+# blanket bench's L2 guest (docs/bench.md): the workloads blanket and
+# blanketd run on L0 and L1, linked in.
+BENCHGUEST_SRC := lab/guest/benchguest.c toolstack/bench/bench.c \
+                  toolstack/bench/workload.c toolstack/bench/net.c
+$(BENCHGUEST): $(BENCHGUEST_SRC) lab/guest/guest_init.h lab/guest/guest_net.h \
+		toolstack/bench/bench.h toolstack/bench/workload.h \
+		toolstack/common/err.h | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $(BENCHGUEST_SRC)
 
 # Node image: Debian packages (cached in $(BUILD)/cache), then the images.
 $(BUILD)/lab/debs.list: config/lab-packages.txt lab/image/fetch-debs | $(SETUP_STAMP)
@@ -177,6 +200,11 @@ $(BUILD)/lab/netecho.cpio.gz: $(NETECHO) $(BUILD)/lab/xen-netfront.ko \
 	lab/image/mkguest $(NETECHO) $@ $(BUILD)/lab/xen-netfront.ko \
 		/usr/bin/iperf3 /usr/bin/busybox
 
+$(BUILD)/lab/benchguest.cpio.gz: $(BENCHGUEST) $(BUILD)/lab/xen-blkfront.ko \
+		$(BUILD)/lab/xen-netfront.ko lab/image/mkguest
+	lab/image/mkguest $(BENCHGUEST) $@ $(BUILD)/lab/xen-blkfront.ko \
+		$(BUILD)/lab/xen-netfront.ko
+
 xen: $(XEN)
 $(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
 	blanket/xen/build config/xen-blanket.config patches/xen \
@@ -192,7 +220,8 @@ NODE_PROGRAMS = $(AGENT) $(BLANKET) $(BLANKETD) $(BLK) $(STAMP)
 GUEST_FILES = $(BUILD)/lab/heartbeat.cpio.gz lab/guest/heartbeat.cfg \
               $(BUILD)/lab/diskwriter.cpio.gz lab/guest/diskwriter.cfg \
               $(DISKWRITER) \
-              $(BUILD)/lab/netecho.cpio.gz lab/guest/netecho.cfg
+              $(BUILD)/lab/netecho.cpio.gz lab/guest/netecho.cfg \
+              $(BUILD)/lab/benchguest.cpio.gz
 
 $(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) $(GUEST_FILES) \
 		$(wildcard lab/image/*) drivers/blk/blanket-blk-hotplug \
@@ -242,7 +271,7 @@ $(UNIT_TESTS): $(call obj,$(UNIT_SRC) $(LIB_SRC) $(HV_SRC) \
 		toolstack/blanketd/overlay.c toolstack/blanketd/peer.c \
 		toolstack/blanketd/dhcp.c toolstack/blanketd/converge.c)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd -lm
 
 unit-test: $(UNIT_TESTS)
 	$(UNIT_TESTS)
@@ -256,7 +285,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HV_SRC) $(HEADERS) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SSL_LIBS) $(XEN_LIBS) -lz -lzstd -lm
 
 # The request dispatcher's fuzzer takes blanketd's sessions too.
 SESSION_SRC := $(filter-out toolstack/blanketd/main.c,$(DAEMON_SRC))
@@ -264,7 +293,7 @@ $(BUILD)/fuzz/fuzz_session: tests/fuzz/fuzz_session.c $(LIB_SRC) $(HV_SRC) \
 		$(SESSION_SRC) $(HEADERS) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(HV_SRC) $(SESSION_SRC) \
-		$(SSL_LIBS) $(XEN_LIBS) -lz -lzstd
+		$(SSL_LIBS) $(XEN_LIBS) -lz -lzstd -lm
 
 fuzz: $(FUZZERS)
 

@@ -36,8 +36,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +48,8 @@
 #include <unistd.h>
 
 #include "lab/guest/guest_init.h"
+#include "lab/guest/guest_net.h"
+#include "toolstack/bench/workload.h"
 
 #define ECHO_PORT 7
 #define SIZE_MAX_ 8192
@@ -80,100 +80,6 @@ static int write_all(int fd, const unsigned char *b, size_t len)
 	return 0;
 }
 
-/* netfront loaded and eth0 there; false after 60 s. */
-static int wait_for_eth0(void)
-{
-	guest_load_frontend("netecho", "xen-netfront");
-	for (int i = 0; i < 600; i++) {
-		if (if_nametoindex("eth0"))
-			return 1;
-		guest_sleep_ms(100);
-	}
-	printf("netecho: no eth0 after 60 s\n");
-	return 0;
-}
-
-static int set_addr(int s, const char *name, unsigned long req,
-		    struct in_addr a)
-{
-	struct ifreq ifr;
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a};
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
-	return ioctl(s, req, &ifr);
-}
-
-static int link_up(int s, const char *name)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return -1;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	return ioctl(s, SIOCSIFFLAGS, &ifr);
-}
-
-static int mtu_of(int s, const char *name)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	return ioctl(s, SIOCGIFMTU, &ifr) < 0 ? -1 : ifr.ifr_mtu;
-}
-
-static int set_mtu(int s, const char *name, long mtu)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_mtu = (int)mtu;
-	return ioctl(s, SIOCSIFMTU, &ifr);
-}
-
-/* eth0 (and lo) up with spec, "A.B.C.D/LEN", and mtu unless 0. */
-static int configure(const char *spec, long mtu)
-{
-	char addr[32];
-	const char *slash = strchr(spec, '/');
-	long len = slash ? strtol(slash + 1, NULL, 10) : -1;
-	struct in_addr a, mask;
-	int s, rc;
-
-	if (!slash || (size_t)(slash - spec) >= sizeof(addr) || len < 1 ||
-	    len > 32) {
-		printf("netecho: net_addr \"%s\": not A.B.C.D/LEN\n", spec);
-		return -1;
-	}
-	memcpy(addr, spec, (size_t)(slash - spec));
-	addr[slash - spec] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1) {
-		printf("netecho: net_addr \"%s\": not A.B.C.D/LEN\n", spec);
-		return -1;
-	}
-	mask.s_addr = htonl(len == 32 ? 0xffffffffu : ~(0xffffffffu >> len));
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	rc = s < 0 || link_up(s, "lo") < 0 ||
-		     set_addr(s, "eth0", SIOCSIFADDR, a) < 0 ||
-		     set_addr(s, "eth0", SIOCSIFNETMASK, mask) < 0 ||
-		     (mtu && set_mtu(s, "eth0", mtu) < 0) ||
-		     link_up(s, "eth0") < 0
-		 ? -1
-		 : 0;
-	if (rc)
-		printf("netecho: configuring eth0: %s\n", strerror(errno));
-	else
-		printf("net up %s mtu %d\n", spec, mtu_of(s, "eth0"));
-	if (s >= 0)
-		close(s);
-	return rc;
-}
-
 /* As udhcpc's script: "deconfig" brings eth0 up with no address; "bound"
  * and "renew" give it the lease's address ($ip/$mask) and the MTU the
  * server sent ($mtu, option 26). The exit status. */
@@ -186,7 +92,7 @@ static int dhcp_event(const char *event)
 
 	if (!strcmp(event, "deconfig")) {
 		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		rc = s < 0 || link_up(s, "eth0") < 0;
+		rc = s < 0 || guest_net_link_up(s, "eth0") < 0;
 		if (s >= 0)
 			close(s);
 		return rc;
@@ -198,7 +104,10 @@ static int dhcp_event(const char *event)
 		return 1;
 	}
 	snprintf(spec, sizeof(spec), "%s/%s", ip, mask);
-	return configure(spec, mtu ? strtol(mtu, NULL, 10) : 0) ? 1 : 0;
+	return guest_net_configure("netecho", spec,
+				   mtu ? strtol(mtu, NULL, 10) : 0)
+		   ? 1
+		   : 0;
 }
 
 /* eth0's address and MTU from its node's DHCP service: busybox udhcpc,
@@ -409,82 +318,6 @@ static void tcp_client(const struct in_addr *peer, long kib)
 	       (long long)(now_ms() - start));
 }
 
-static uint16_t icmp_sum(const void *d, size_t len)
-{
-	const uint8_t *b = d;
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(b[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-/* 20 ICMP echo requests to peer, 100 ms apart; the replies' round trips. */
-static void ping(const struct in_addr *peer)
-{
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = *peer};
-	int64_t sent_us[20], min = -1, max = 0, sum = 0;
-	int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
-	int replied = 0, n = 20;
-
-	if (s < 0) {
-		printf("ping failed: %s\n", strerror(errno));
-		return;
-	}
-	for (int seq = 0; seq < n; seq++) {
-		struct {
-			struct icmphdr h;
-			unsigned char data[56];
-		} req = {.h.type = ICMP_ECHO};
-		int64_t end;
-
-		req.h.un.echo.id = htons(0xb1);
-		req.h.un.echo.sequence = htons((uint16_t)seq);
-		req.h.checksum = icmp_sum(&req, sizeof(req));
-		sent_us[seq] = now_us();
-		sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&to,
-		       sizeof(to));
-		end = now_ms() + 100;
-		for (int64_t left; (left = end - now_ms()) > 0;) {
-			struct pollfd p = {.fd = s, .events = POLLIN};
-			unsigned char buf[256];
-			const struct icmphdr *r;
-			int64_t rtt;
-			ssize_t len;
-			size_t ihl;
-
-			if (poll(&p, 1, (int)left) <= 0)
-				break;
-			len = recv(s, buf, sizeof(buf), 0);
-			if (len < (ssize_t)sizeof(struct iphdr))
-				continue;
-			ihl = (size_t)(buf[0] & 0xf) * 4;
-			if (len < (ssize_t)(ihl + sizeof(*r)))
-				continue;
-			r = (const struct icmphdr *)(buf + ihl);
-			if (r->type != ICMP_ECHOREPLY ||
-			    r->un.echo.id != htons(0xb1) ||
-			    ntohs(r->un.echo.sequence) >= n)
-				continue;
-			rtt = now_us() - sent_us[ntohs(r->un.echo.sequence)];
-			replied++;
-			sum += rtt;
-			min = min < 0 || rtt < min ? rtt : min;
-			max = rtt > max ? rtt : max;
-		}
-		while (now_ms() < end)
-			guest_sleep_ms((long)(end - now_ms()));
-	}
-	close(s);
-	printf("ping sent %d replied %d rtt-us min %lld avg %lld max %lld\n", n,
-	       replied, (long long)(min < 0 ? 0 : min),
-	       (long long)(replied ? sum / replied : 0), (long long)max);
-}
-
 #define IPERF "/usr/bin/iperf3"
 
 /* iperf3 -s, when the initramfs has it. */
@@ -556,10 +389,22 @@ static void spawn(void (*fn)(const struct in_addr *, long),
 	}
 }
 
+/* 20 ICMP echo requests to a, 100 ms apart, with blanket bench's echo
+ * (a reply later than a second is lost); the replies' round trips. */
 static void ping_one(const struct in_addr *a, long unused)
 {
+	struct bench_ping_result res;
+	char why[BL_ERRMSG_MAX];
+
 	(void)unused;
-	ping(a);
+	if (bench_ping(*a, 20, BENCH_PING_INTERVAL_MS, BENCH_PING_TIMEOUT_MS,
+		       &res, why, sizeof(why))) {
+		printf("ping failed: %s\n", why);
+		return;
+	}
+	printf("ping sent %u replied %u rtt-us min %lld avg %lld max %lld\n",
+	       res.sent, res.replied, (long long)res.min_us,
+	       (long long)res.avg_us, (long long)res.max_us);
 }
 
 static void tcp_server_one(const struct in_addr *a, long unused)
@@ -612,9 +457,9 @@ int main(int argc, char **argv)
 	tcp = addr_of("net_tcp", &t);
 	pinged = addr_of("net_ping", &q);
 	iperfed = addr_of("net_iperf", &i);
-	if (addr && wait_for_eth0() &&
-	    (strcmp(addr, "dhcp") ? configure(addr, mtu) : configure_dhcp()) ==
-		0) {
+	if (addr && guest_net_wait_eth0("netecho") &&
+	    (strcmp(addr, "dhcp") ? guest_net_configure("netecho", addr, mtu)
+				  : configure_dhcp()) == 0) {
 		fflush(stdout);
 		spawn(tcp_server_one, NULL, 0);
 		spawn(iperf_server, NULL, 0);

@@ -37,6 +37,8 @@ int main(void)
 	suite_precopy();
 	suite_elide();
 	suite_enrol();
+	suite_bench();
+	suite_bench_workload();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

@@ -8,7 +8,7 @@
 #include "toolstack/blanketd/access.h"
 #include "toolstack/rpc/rpc.h"
 
-#define RPC_TYPE_LAST RPC_NAME_HOLD
+#define RPC_TYPE_LAST RPC_BENCH_SERVE
 
 /* The request type named name, 0 for none. */
 static uint32_t type_named(const char *name)

@@ -6,6 +6,7 @@
  * change fails here; to rewrite the files on purpose, run the tests with
  * BL_GOLDEN_UPDATE=1. */
 #include <CUnit/CUnit.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,32 @@ static void build_error(struct rpc_msg *m)
 	strcpy(m->message, "no guest named web");
 }
 
+static void build_bench_run(struct rpc_msg *m)
+{
+	m->workload = RPC_BENCH_NET_THROUGHPUT;
+	m->seconds = 10;
+	strcpy(m->host, "10.99.0.2");
+	m->port = 7402;
+}
+
+static void build_ok_bench_run(struct rpc_msg *m)
+{
+	m->n_bench_values = 3;
+	m->bench_values[0] = 81234.5;
+	m->bench_values[1] = 120000.25;
+	m->bench_values[2] = 2932;
+}
+
+static void build_bench_serve(struct rpc_msg *m)
+{
+	m->seconds = 120;
+}
+
+static void build_ok_bench_serve(struct rpc_msg *m)
+{
+	m->port = 41234;
+}
+
 #define V3 (1u << 3)
 #define V4 (1u << 4)
 #define V6 (1u << 6)
@@ -276,6 +303,10 @@ static const struct sample {
     {"migrate-resolve", RPC_MIGRATE_RESOLVE, 0, build_resolve, 0},
     {"ok-migrate-resolve", RPC_OK, RPC_MIGRATE_RESOLVE, build_ok_resolve, 0},
     {"name-hold", RPC_NAME_HOLD, 0, build_name, 0},
+    {"bench-run", RPC_BENCH_RUN, 0, build_bench_run, 0},
+    {"ok-bench-run", RPC_OK, RPC_BENCH_RUN, build_ok_bench_run, 0},
+    {"bench-serve", RPC_BENCH_SERVE, 0, build_bench_serve, 0},
+    {"ok-bench-serve", RPC_OK, RPC_BENCH_SERVE, build_ok_bench_serve, 0},
 };
 
 static const size_t n_samples = sizeof(samples) / sizeof(samples[0]);
@@ -396,6 +427,12 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->generation, y->generation);
 	CU_ASSERT(bl_id_equal(&x->instance, &y->instance));
 	CU_ASSERT_EQUAL(x->status, y->status);
+	CU_ASSERT_EQUAL(x->workload, y->workload);
+	CU_ASSERT_EQUAL(x->amount, y->amount);
+	CU_ASSERT_EQUAL(x->seconds, y->seconds);
+	CU_ASSERT_EQUAL_FATAL(x->n_bench_values, y->n_bench_values);
+	for (uint32_t i = 0; i < x->n_bench_values; i++)
+		CU_ASSERT_EQUAL(x->bench_values[i], y->bench_values[i]);
 }
 
 static void test_round_trip(void)
@@ -616,6 +653,18 @@ static void test_encode_rejects(void)
 	m.guest = guest_web;
 	m.guest.state = (enum hv_guest_state)(HV_STATE_UNRESOLVED + 1);
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
+	m.type = RPC_OK; /* a figure JSON could not carry */
+	m.request = RPC_BENCH_RUN;
+	m.n_bench_values = 1;
+	m.bench_values[0] = NAN;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
+	m.n_bench_values = 0;
+	m.type = RPC_BENCH_RUN; /* a network workload needs a host */
+	m.workload = RPC_BENCH_NET_RR;
+	m.seconds = 5;
+	m.port = 7;
+	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
+	m.workload = 0;
 	m.type = RPC_GUEST_CREATE; /* no source */
 	CU_ASSERT_EQUAL(rpc_msg_encode(&m, 0, &body, &len), BL_ERR_INVAL);
 	CU_ASSERT_PTR_NULL(body);
@@ -741,6 +790,24 @@ static void test_body_rejects(void)
 	expect_reject(RPC_OK, 2, "ok: cpu_time_ns: truncated",
 		      "iiisiilillissiili", 2, RPC_GUEST_LIST, 2, "w", 12, 0, z,
 		      1, z, z, 0, "", "vvvvvvvvvvvvvvvvvvvvvvvvv", 13, 0, z, 1);
+	expect_reject(RPC_BENCH_RUN, 8, "bench-run: workload: out of range",
+		      "iilisi", 8, 6, z, 0, "", 0);
+	expect_reject(RPC_BENCH_RUN, 8, "bench-run: amount: out of range",
+		      "iilisi", 8, RPC_BENCH_CPU, RPC_BENCH_CPU_MAX + 1, 0, "",
+		      0);
+	expect_reject(RPC_BENCH_RUN, 8, "bench-run: seconds: out of range",
+		      "iilisi", 8, RPC_BENCH_DISK, (uint64_t)1 << 20, 0, "", 0);
+	expect_reject(RPC_BENCH_RUN, 8,
+		      "bench-run: host: not a dotted IPv4 address", "iilisi", 8,
+		      RPC_BENCH_NET_RTT, (uint64_t)5, 0, "node2.example", 0);
+	expect_reject(RPC_BENCH_RUN, 8, "bench-run: port: out of range",
+		      "iilisi", 8, RPC_BENCH_NET_RR, z, 10, "10.99.0.2", 0);
+	expect_reject(RPC_BENCH_SERVE, 8, "bench-serve: seconds: out of range",
+		      "ii", 8, RPC_BENCH_SECONDS_MAX + 1);
+	expect_reject(RPC_OK, 8, "ok: n_values: out of range", "iii", 8,
+		      RPC_BENCH_RUN, RPC_BENCH_VALUES_MAX + 1);
+	expect_reject(RPC_OK, 8, "ok: value: not finite", "iiil", 8,
+		      RPC_BENCH_RUN, 1, (uint64_t)0x7ff8000000000000ull);
 	expect_reject(42, 7, "unknown message type 42", "is", 7, "web");
 	expect_reject(0, 0, "unknown message type 0", "");
 }
@@ -939,15 +1006,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 8 to 9, server 2 to "
-		       "7");
+		       "no common version: client speaks 9 to 10, server 2 to "
+		       "8");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "7");
+		       "8");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 8 to 7");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 9 to 8");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);

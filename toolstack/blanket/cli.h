@@ -32,6 +32,9 @@ struct cli_opts {
 	/* enrolment: ca token, ca serve-enrol, node enrol, node install */
 	const char *ttl, *listen, *peers, *token, *server;
 	bool once;
+	/* bench */
+	const char *layers, *peer, *scratch, *disk_image;
+	int runs, seconds, disk_mib;
 };
 
 extern const struct cmd_prog blanket_prog;
@@ -70,6 +73,8 @@ void cmd_ca_time(int64_t t, const char *format, char *buf, size_t size);
 int cmd_ca_token(const struct cmd_call *call);
 int cmd_ca_serve_enrol(const struct cmd_call *call);
 int cmd_node_enrol(const struct cmd_call *call);
+/* Measuring what nesting costs (cmd_bench.c). */
+int cmd_bench(const struct cmd_call *call);
 /* Installing a node (cmd_install.c). */
 int cmd_node_install(const struct cmd_call *call);
 int cmd_node_uninstall(const struct cmd_call *call);

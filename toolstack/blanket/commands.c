@@ -242,6 +242,70 @@ static const struct cmd_opt O_NO_REBOOT = {
     .offset = OFF(no_reboot),
     .help = "stop before the reboot into Xen"};
 
+/* bench */
+static const struct cmd_opt O_BENCH_NODE = {
+    .name = "node",
+    .short_name = 'n',
+    .kind = CMD_STRING,
+    .arg = "NODE",
+    .offset = OFF(node),
+    .help = "the node to measure (default: the cluster file's first)"};
+static const struct cmd_opt O_PEER = {
+    .name = "peer",
+    .kind = CMD_STRING,
+    .arg = "NODE",
+    .offset = OFF(peer),
+    .help = "the node the network is measured against (default: another)"};
+static const struct cmd_opt O_LAYERS = {
+    .name = "layers",
+    .kind = CMD_STRING,
+    .arg = "LIST",
+    .offset = OFF(layers),
+    .help = "l0 (this machine), l1 (dom0), l2 (a guest) (default l1,l2)"};
+static const struct cmd_opt O_RUNS = {.name = "runs",
+				      .kind = CMD_INT,
+				      .arg = "N",
+				      .offset = OFF(runs),
+				      .min = 1,
+				      .max = 100,
+				      .help =
+					  "samples of each figure (default 5)"};
+static const struct cmd_opt O_SECONDS = {
+    .name = "seconds",
+    .kind = CMD_INT,
+    .arg = "S",
+    .offset = OFF(seconds),
+    .min = 1,
+    .max = 60,
+    .help = "each network run and random-read run (default 5)"};
+static const struct cmd_opt O_DISK_MIB = {
+    .name = "disk-mib",
+    .kind = CMD_INT,
+    .arg = "MIB",
+    .offset = OFF(disk_mib),
+    .min = 1,
+    .max = 16384,
+    .help = "the file written and read on each layer (default 64)"};
+static const struct cmd_opt O_SCRATCH = {
+    .name = "scratch",
+    .kind = CMD_STRING,
+    .arg = "DIR",
+    .offset = OFF(scratch),
+    .help = "L0's folder for the disk figures (default /var/tmp)"};
+static const struct cmd_opt O_DISK_IMAGE = {
+    .name = "disk-image",
+    .kind = CMD_STRING,
+    .arg = "PATH",
+    .offset = OFF(disk_image),
+    .help = "L2's disk on the node (default /var/lib/blanket/images/"
+	    "bench.img)"};
+static const struct cmd_opt O_REPORT = {
+    .name = "out",
+    .kind = CMD_STRING,
+    .arg = "DIR",
+    .offset = OFF(out),
+    .help = "the report's folder (default ./bench-NODE-DATE-TIME)"};
+
 static const struct cmd node_commands[] = {
     {"list", cmd_nodes, NULL, CMD_OPTS(&O_JSON, &O_CLUSTER), "",
      "The cluster's nodes: state, L0, Xen, memory, guests"},
@@ -317,6 +381,11 @@ static const struct cmd commands[] = {
      "Destroy a guest at once"},
     {"node", NULL, node_commands, NULL, NULL,
      "The cluster's nodes, and this node and its L0 cloud"},
+    {"bench", cmd_bench, NULL,
+     CMD_OPTS(&O_BENCH_NODE, &O_PEER, &O_LAYERS, &O_RUNS, &O_SECONDS,
+	      &O_DISK_MIB, &O_SCRATCH, &O_DISK_IMAGE, &O_REPORT, &O_JSON,
+	      &O_CLUSTER),
+     "", "Measure what nesting costs: CPU, network, disk on L0, L1, L2"},
     {"ca", NULL, ca_commands, NULL, NULL,
      "The cluster CA: issue, list, revoke and renew identities"},
     {"help", cmd_help, NULL, NULL, "[COMMAND...]", "Show help"},

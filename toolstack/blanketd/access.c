@@ -30,6 +30,8 @@ static const unsigned int allowed[] = {
     [RPC_MIGRATE_SETTLED] = NODE,
     [RPC_MIGRATE_RESOLVE] = OPERATOR,
     [RPC_NAME_HOLD] = NODE,
+    [RPC_BENCH_RUN] = OPERATOR,
+    [RPC_BENCH_SERVE] = OPERATOR,
 };
 
 bool access_allows(enum ca_role role, uint32_t type)

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 	    "[--overlay-port PORT]\n"
 	    "                [--overlay-script FILE]] [--guest-dhcp ADDR/LEN "
 	    "[--dhcp-script FILE]]\n"
+	    "                [--no-bench]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
@@ -50,7 +51,8 @@ static void usage(FILE *out)
 	    "          --policy %s, --crl %s (each when it exists),\n"
 	    "          no overlay; with one: --overlay-port %d, "
 	    "--overlay-script %s,\n"
-	    "          no guest DHCP; with it: --dhcp-script %s\n",
+	    "          no guest DHCP; with it: --dhcp-script %s,\n"
+	    "          benchmarks served (blanket bench) unless --no-bench\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
 	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE, DEFAULT_CRL,
 	    OVERLAY_PORT_DEFAULT, DEFAULT_OVERLAY_SCRIPT, DEFAULT_DHCP_SCRIPT);
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
 	    {"overlay-script", required_argument, NULL, 'x'},
 	    {"guest-dhcp", required_argument, NULL, 'g'},
 	    {"dhcp-script", required_argument, NULL, 'G'},
+	    {"no-bench", no_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
 	    .boot_wait_s = 60,
 	    .policy_file = POLICY_DEFAULT_FILE,
 	    .crl_file = DEFAULT_CRL,
+	    .bench = true,
 	};
 	static struct hv_policy policy;
 	static struct cluster peers;
@@ -191,6 +195,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.policy_file = optarg;
+			break;
+		case 'b':
+			o.bench = false;
 			break;
 		case 'r':
 			o.crl_file = none_is_null(optarg);

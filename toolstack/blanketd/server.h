@@ -40,6 +40,8 @@ struct server_opts {
 	struct overlay *overlay;
 	/* The guests' DHCP service (blanketd --guest-dhcp), NULL: none. */
 	struct dhcp *dhcp;
+	/* bench-run and bench-serve are served (not blanketd --no-bench). */
+	bool bench;
 };
 
 /* Serve until SIGTERM/SIGINT: accept, fork a session per connection, and

@@ -19,6 +19,7 @@
 
 #include "drivers/blk/blk_ctl.h"
 #include "toolstack/blanketd/access.h"
+#include "toolstack/blanketd/benchmarks.h"
 #include "toolstack/blanketd/console.h"
 #include "toolstack/blanketd/handover.h"
 #include "toolstack/blanketd/ledger.h"
@@ -46,6 +47,7 @@ struct session {
 	void *hv;	   /* NULL when the hypervisor could not be opened */
 	int held;	   /* name-hold's lock, -1: none */
 	char held_name[HV_NAME_MAX];
+	struct bench_server bench; /* bench-serve's */
 };
 
 /* Handlers fill reply (an OK) or return an error with err set. */
@@ -311,6 +313,24 @@ static int h_migrate_resolve(struct session *ss, const struct rpc_msg *req,
 	return rc;
 }
 
+/* The workload may run longer than a reply's usual time: the reply's
+ * deadline starts once it is done. */
+static int h_bench_run(struct session *ss, const struct rpc_msg *req,
+		       struct rpc_msg *reply, char *err, size_t errlen)
+{
+	int rc = benchmarks_run(ss->o, req, reply, err, errlen);
+
+	ss->s->deadline_ms = fdio_now_ms() + REPLY_TIMEOUT_MS;
+	return rc;
+}
+
+static int h_bench_serve(struct session *ss, const struct rpc_msg *req,
+			 struct rpc_msg *reply, char *err, size_t errlen)
+{
+	return benchmarks_serve(ss->o, &ss->bench, ss->s->fd, req, reply, err,
+				errlen);
+}
+
 static const handler_fn handlers[] = {
     [RPC_NODE_INFO] = h_node_info,
     [RPC_GUEST_LIST] = h_list,
@@ -325,6 +345,8 @@ static const handler_fn handlers[] = {
     [RPC_MIGRATE_SETTLED] = h_migrate_settled,
     [RPC_MIGRATE_RESOLVE] = h_migrate_resolve,
     [RPC_NAME_HOLD] = h_name_hold,
+    [RPC_BENCH_RUN] = h_bench_run,
+    [RPC_BENCH_SERVE] = h_bench_serve,
 };
 
 /* Open the guest's console and reply; BL_OK means the connection is now a
@@ -444,11 +466,13 @@ void session_run(const struct server_opts *o, struct bl_stream *s,
 		log_warnx("%s: refused: %s", peer, err);
 		return;
 	}
+	benchmarks_server_init(&ss.bench);
 	if (o->hv->open(&ss.hv))
 		log_warnx("cannot open the %s hypervisor", o->hv->name);
 	while (serve_one(&ss) == BL_OK)
 		;
 	names_let_go(o, ss.held_name, ss.held);
+	benchmarks_server_stop(&ss.bench);
 	if (ss.hv)
 		o->hv->close(ss.hv);
 }

@@ -13,6 +13,7 @@
 #include "toolstack/rpc/rpc.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,6 +448,56 @@ static void get_outcome(struct rpc__rd *rd, struct rpc_msg *m)
 	get_cstr(rd, "message", m->message, sizeof(m->message), false);
 }
 
+/* bench-run's result: its figures, each a finite IEEE 754 binary64 sent
+ * as its bits. */
+static void put_bench_values(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	uint64_t bits;
+
+	if (m->n_bench_values > RPC_BENCH_VALUES_MAX)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->n_bench_values);
+	for (uint32_t i = 0; i < m->n_bench_values && !wr->rc; i++) {
+		if (!isfinite(m->bench_values[i]))
+			rpc__wr_fail(wr, BL_ERR_INVAL);
+		memcpy(&bits, &m->bench_values[i], sizeof(bits));
+		rpc__put_u64(wr, bits);
+	}
+}
+
+static void get_bench_values(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	uint64_t bits;
+
+	rpc__get_u32(rd, "n_values", &m->n_bench_values);
+	if (m->n_bench_values > RPC_BENCH_VALUES_MAX) {
+		m->n_bench_values = 0;
+		rpc__rd_fail(rd, BL_ERR_PROTO, "n_values", "out of range");
+		return;
+	}
+	for (uint32_t i = 0; i < m->n_bench_values && !rd->rc; i++) {
+		rpc__get_u64(rd, "value", &bits);
+		memcpy(&m->bench_values[i], &bits, sizeof(bits));
+		if (!rd->rc && !isfinite(m->bench_values[i]))
+			rpc__rd_fail(rd, BL_ERR_PROTO, "value", "not finite");
+	}
+}
+
+/* bench-serve's result: the port it listens on. */
+static void put_bench_port(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (m->port < 1 || m->port > 65535)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->port);
+}
+
+static void get_bench_port(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	rpc__get_u32(rd, "port", &m->port);
+	if (!rd->rc && (m->port < 1 || m->port > 65535))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "port", "out of range");
+}
+
 /* Requests missing here have an empty result. */
 static const struct result_desc results[] = {
     [RPC_GUEST_MIGRATE] = {put_migrate_stats, get_migrate_stats},
@@ -457,6 +508,8 @@ static const struct result_desc results[] = {
     [RPC_MIGRATE_RECEIVE] = {put_instance, get_instance},
     [RPC_MIGRATE_STATUS] = {put_status_result, get_status_result},
     [RPC_MIGRATE_RESOLVE] = {put_outcome, get_outcome},
+    [RPC_BENCH_RUN] = {put_bench_values, get_bench_values},
+    [RPC_BENCH_SERVE] = {put_bench_port, get_bench_port},
 };
 
 static const struct result_desc *result_desc(uint32_t request)
@@ -602,6 +655,81 @@ static void get_resolve(struct rpc__rd *rd, struct rpc_msg *m)
 		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
 }
 
+/* bench-run: what the spec allows each workload. Empty on success, else
+ * the field at fault. */
+static const char *bench_run_fault(const struct rpc_msg *m)
+{
+	bool net = m->workload == RPC_BENCH_NET_THROUGHPUT ||
+		   m->workload == RPC_BENCH_NET_RR ||
+		   m->workload == RPC_BENCH_NET_RTT;
+	bool timed = m->workload == RPC_BENCH_DISK ||
+		     m->workload == RPC_BENCH_NET_THROUGHPUT ||
+		     m->workload == RPC_BENCH_NET_RR;
+	bool with_port = timed && net;
+
+	if (m->workload < RPC_BENCH_CPU || m->workload > RPC_BENCH_NET_RTT)
+		return "workload";
+	if (m->seconds > RPC_BENCH_SECONDS_MAX || (timed && !m->seconds))
+		return "seconds";
+	if (net && !ipv4_addr_valid(m->host))
+		return "host";
+	if (with_port ? m->port < 1 || m->port > 65535 : m->port != 0)
+		return "port";
+	if (m->workload == RPC_BENCH_CPU &&
+	    (m->amount < 1 || m->amount > RPC_BENCH_CPU_MAX))
+		return "amount";
+	if (m->workload == RPC_BENCH_DISK &&
+	    (m->amount < RPC_BENCH_DISK_MIN || m->amount > RPC_BENCH_DISK_MAX))
+		return "amount";
+	if (m->workload == RPC_BENCH_NET_RTT &&
+	    (m->amount < 1 || m->amount > RPC_BENCH_ECHOES_MAX))
+		return "amount";
+	return "";
+}
+
+/* bench-run: workload, amount, seconds, host, port. */
+static void put_bench_run(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (*bench_run_fault(m))
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->workload);
+	rpc__put_u64(wr, m->amount);
+	rpc__put_u32(wr, m->seconds);
+	put_cstr(wr, m->host, sizeof(m->host), true);
+	rpc__put_u32(wr, m->port);
+}
+
+static void get_bench_run(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	const char *fault;
+
+	rpc__get_u32(rd, "workload", &m->workload);
+	rpc__get_u64(rd, "amount", &m->amount);
+	rpc__get_u32(rd, "seconds", &m->seconds);
+	get_cstr(rd, "host", m->host, sizeof(m->host), true);
+	rpc__get_u32(rd, "port", &m->port);
+	if (!rd->rc && *(fault = bench_run_fault(m)))
+		rpc__rd_fail(rd, BL_ERR_PROTO, fault,
+			     strcmp(fault, "host")
+				 ? "out of range"
+				 : "not a dotted IPv4 address");
+}
+
+/* bench-serve: seconds. */
+static void put_bench_serve(struct rpc__wr *wr, const struct rpc_msg *m)
+{
+	if (!m->seconds || m->seconds > RPC_BENCH_SECONDS_MAX)
+		rpc__wr_fail(wr, BL_ERR_INVAL);
+	rpc__put_u32(wr, m->seconds);
+}
+
+static void get_bench_serve(struct rpc__rd *rd, struct rpc_msg *m)
+{
+	rpc__get_u32(rd, "seconds", &m->seconds);
+	if (!rd->rc && (!m->seconds || m->seconds > RPC_BENCH_SECONDS_MAX))
+		rpc__rd_fail(rd, BL_ERR_PROTO, "seconds", "out of range");
+}
+
 static void put_console_data(struct rpc__wr *wr, const struct rpc_msg *m)
 {
 	rpc__put_bytes(wr, m->data, m->data_len, RPC_CONSOLE_MAX);
@@ -695,6 +823,8 @@ static const struct msg_desc msgs[] = {
 			     get_migration},
     [RPC_MIGRATE_RESOLVE] = {"migrate-resolve", true, put_resolve, get_resolve},
     [RPC_NAME_HOLD] = {"name-hold", true, put_name, get_name},
+    [RPC_BENCH_RUN] = {"bench-run", true, put_bench_run, get_bench_run},
+    [RPC_BENCH_SERVE] = {"bench-serve", true, put_bench_serve, get_bench_serve},
 };
 
 static const struct msg_desc *msg_desc(uint32_t type)

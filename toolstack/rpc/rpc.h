@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 7 /* the highest version we speak */
+#define RPC_VERSION 8 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
@@ -58,7 +58,26 @@ enum rpc_type {
 	RPC_MIGRATE_SETTLED = 20, /* since version 2 */
 	RPC_MIGRATE_RESOLVE = 21, /* since version 2 */
 	RPC_NAME_HOLD = 22,	  /* since version 2 */
+	RPC_BENCH_RUN = 23,	  /* since version 8 */
+	RPC_BENCH_SERVE = 24,	  /* since version 8 */
 };
+
+/* bench-run's workloads (blanket bench, docs/bench.md): what runs in the
+ * node's dom0, and the figures its result carries, in order. */
+enum rpc_bench_workload {
+	RPC_BENCH_CPU = 1,	      /* amount iterations: seconds */
+	RPC_BENCH_DISK = 2,	      /* amount bytes, seconds of random
+				       * reads: write, read KiB/s, IOPS */
+	RPC_BENCH_NET_THROUGHPUT = 3, /* host, port, seconds: Mbit/s */
+	RPC_BENCH_NET_RR = 4,	      /* host, port, seconds: per 10 s */
+	RPC_BENCH_NET_RTT = 5,	      /* host, amount echoes: ms */
+};
+#define RPC_BENCH_VALUES_MAX  4
+#define RPC_BENCH_SECONDS_MAX 600u	     /* bench-run's and bench-serve's */
+#define RPC_BENCH_CPU_MAX     10000000000ull /* iterations */
+#define RPC_BENCH_DISK_MIN    1048576ull     /* bytes */
+#define RPC_BENCH_DISK_MAX    17179869184ull /* 16 GiB */
+#define RPC_BENCH_ECHOES_MAX  1000u
 
 /* What a destination knows of a migration (migrate-status). */
 enum rpc_migration_status {
@@ -163,6 +182,14 @@ struct rpc_msg {
 	uint32_t n_vifs;
 	struct hv_guest *guests; /* guest-list: malloc'd */
 	uint32_t n_guests;
+	/* bench-run: enum rpc_bench_workload, its amount and seconds (and
+	 * host, port above); bench-serve: seconds */
+	uint32_t workload;
+	uint64_t amount;
+	uint32_t seconds;
+	/* the ok of bench-run: its figures; of bench-serve: port, above */
+	double bench_values[RPC_BENCH_VALUES_MAX];
+	uint32_t n_bench_values;
 	struct bl_id instance; /* migrate-receive, -status: the node's */
 	uint32_t status;       /* migrate-status: enum rpc_migration_status */
 
