@@ -94,7 +94,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
-        bench-net bench-downtime format install install-xen deb \
+        bench-net bench-nesting bench-downtime format install install-xen deb \
         install-test \
         clean
 .DELETE_ON_ERROR:
@@ -341,6 +341,9 @@ bench-disk-migrate: all lab-image
 
 bench-net: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/net
+
+bench-nesting: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/nesting
 
 bench-downtime: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/downtime

@@ -10,6 +10,7 @@
 #include "tests/unit/scratch.h"
 #include "tests/unit/suites.h"
 #include "toolstack/bench/bench.h"
+#include "toolstack/bench/guest_line.h"
 #include "toolstack/bench/report.h"
 #include "toolstack/bench/stats.h"
 #include "toolstack/common/path.h"
@@ -696,6 +697,60 @@ static void test_report(void)
 	bench_run_dispose(&run);
 }
 
+/* What a guest may print, and what it may not make of it. */
+static void test_guest_lines(void)
+{
+	static const char *const other[] = {
+	    "",
+	    "bench",
+	    "bench result",
+	    "bench result cpu",
+	    "bench result cpu 1",
+	    "bench result cpu 1 ",
+	    "bench result cpu 0 1.5",
+	    "bench result cpu 1001 1.5",
+	    "bench result cpu 1 -1",
+	    "bench result cpu 1 nan",
+	    "bench result cpu 1 inf",
+	    "bench result cpu 1 1.5x",
+	    "bench result cpu 1  1.5",
+	    "bench result gpu 1 1.5",
+	    "bench result cpu +1 1.5",
+	    "bench result cpu 99999999999999999999 1",
+	    "bench missing cpu",
+	    "bench missing cpu ",
+	    "bench done ",
+	    "benchguest: ",
+	    "Linux version 6.1.0",
+	    "bench  done"};
+	struct bench_line l;
+
+	bench_line_parse("bench result disk-read 3 1.5e+05", &l);
+	CU_ASSERT_EQUAL(l.kind, BENCH_LINE_RESULT);
+	CU_ASSERT_EQUAL(l.metric, BENCH_DISK_READ);
+	CU_ASSERT_EQUAL(l.run, 3);
+	CU_ASSERT_DOUBLE_EQUAL(l.value, 150000, 1e-9);
+	bench_line_parse("bench missing net-rr peer\x1b[2Jgone", &l);
+	CU_ASSERT_EQUAL(l.kind, BENCH_LINE_MISSING);
+	CU_ASSERT_EQUAL(l.metric, BENCH_NET_RR);
+	CU_ASSERT_STRING_EQUAL(l.why, "peer?[2Jgone");
+	bench_line_parse("benchguest: no eth0 after 60 s", &l);
+	CU_ASSERT_EQUAL(l.kind, BENCH_LINE_COMPLAINT);
+	CU_ASSERT_STRING_EQUAL(l.why, "benchguest: no eth0 after 60 s");
+	bench_line_parse("bench waiting", &l);
+	CU_ASSERT_EQUAL(l.kind, BENCH_LINE_WAITING);
+	bench_line_parse("bench serving", &l);
+	CU_ASSERT_EQUAL(l.kind, BENCH_LINE_SERVING);
+	bench_line_parse("bench done", &l);
+	CU_ASSERT_EQUAL(l.kind, BENCH_LINE_DONE);
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		bench_line_parse(other[i], &l);
+		if (l.kind != BENCH_LINE_OTHER)
+			CU_FAIL(other[i]);
+		CU_ASSERT_EQUAL(l.run, 0);
+	}
+}
+
 void suite_bench(void)
 {
 	CU_pSuite s =
@@ -708,4 +763,5 @@ void suite_bench(void)
 	CU_add_test(s, "metric and layer tables", test_tables);
 	CU_add_test(s, "series", test_series);
 	CU_add_test(s, "the report folder", test_report);
+	CU_add_test(s, "the benchmark guest's console lines", test_guest_lines);
 }

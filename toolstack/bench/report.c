@@ -414,9 +414,10 @@ int bench_table_print(FILE *out, const struct bench_run *run)
 {
 	char buf[32];
 
-	fprintf(out, "blanket bench: %s, %s, %u runs\n%-16s",
+	fprintf(out, "blanket bench: %s, %s, %u run%s\n%-16s",
 		run->node[0] ? run->node : "(unnamed node)",
-		run->when[0] ? run->when : "(no date)", run->runs, "");
+		run->when[0] ? run->when : "(no date)", run->runs,
+		run->runs == 1 ? "" : "s", "");
 	for (int m = 0; m < BENCH_METRICS; m++)
 		fprintf(out, "%12s", metric_short[m]);
 	fprintf(out, "\n%-16s", "");

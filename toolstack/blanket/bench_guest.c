@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolstack/bench/guest_line.h"
 #include "toolstack/blanket/bench_layers.h"
 #include "toolstack/common/fdio.h"
 
@@ -184,63 +185,52 @@ static int console_send(struct console *c, const char *text)
 	return rc;
 }
 
-/* Lines until one starting with want; a line of the guest's own
- * complaints ("benchguest: ...") fails it. */
-static int console_wait(struct console *c, const char *want, int64_t ms,
-			char *why, size_t whylen)
+/* Lines until one of kind want; the guest's own complaint
+ * ("benchguest: ...") fails it. */
+static int console_wait(struct console *c, enum bench_line_kind want,
+			int64_t ms, char *why, size_t whylen)
 {
 	int64_t deadline = fdio_now_ms() + ms;
+	struct bench_line l;
 	char line[512];
 	int rc;
 
 	while (!(
 	    rc = console_line(c, line, sizeof(line), deadline, why, whylen))) {
-		if (!strncmp(line, want, strlen(want)))
+		bench_line_parse(line, &l);
+		if (l.kind == want)
 			return BL_OK;
-		if (!strncmp(line, "benchguest: ", 12)) {
-			snprintf(why, whylen, "%s", line);
+		if (l.kind == BENCH_LINE_COMPLAINT) {
+			snprintf(why, whylen, "%s", l.why);
 			return BL_ERR_FAIL;
 		}
 	}
 	return rc;
 }
 
-/* "bench result METRIC RUN VALUE" or "bench missing METRIC WHY" into the
- * tally. */
-static void take_line(struct bench_tally *tl, const struct bench_plan *plan,
-		      const char *line)
-{
-	char id[32], rest[BENCH_MISSING_MAX];
-	unsigned run;
-	double v;
-	int m;
-
-	if (sscanf(line, "bench result %31s %u %lf", id, &run, &v) == 3 &&
-	    (m = bench_metric_by_id(id)) >= 0)
-		bench_tally_add(tl, plan, (enum bench_metric)m, run, BL_OK, v,
-				"");
-	else if (sscanf(line, "bench missing %31s %159[^\n]", id, rest) == 2 &&
-		 (m = bench_metric_by_id(id)) >= 0)
-		bench_tally_add(tl, plan, (enum bench_metric)m, 0, BL_ERR_FAIL,
-				0, rest);
-}
-
 /* The measured guest's figures, from "go" to "bench done". */
 static int measure(struct console *c, struct bench_tally *tl,
 		   const struct bench_plan *plan, char *why, size_t whylen)
 {
+	struct bench_line l;
 	char line[512];
 	int rc;
 
-	rc = console_wait(c, "bench waiting", BOOT_MS, why, whylen);
+	rc = console_wait(c, BENCH_LINE_WAITING, BOOT_MS, why, whylen);
 	if (!rc)
 		rc = console_send(c, "go\n");
 	while (!rc) {
 		rc = console_line(c, line, sizeof(line),
 				  fdio_now_ms() + SILENCE_MS, why, whylen);
-		if (rc || !strcmp(line, "bench done"))
+		bench_line_parse(rc ? "" : line, &l);
+		if (l.kind == BENCH_LINE_DONE)
 			break;
-		take_line(tl, plan, line);
+		if (l.kind == BENCH_LINE_RESULT)
+			bench_tally_add(tl, plan, l.metric, l.run, BL_OK,
+					l.value, "");
+		else if (l.kind == BENCH_LINE_MISSING)
+			bench_tally_add(tl, plan, l.metric, 0, BL_ERR_FAIL, 0,
+					l.why);
 	}
 	return rc;
 }
@@ -278,7 +268,7 @@ void bench_guest(struct guest_target *t, int i, int p,
 		if (!rc)
 			rc = console_open(t, p, SERVING, &c, why, sizeof(why));
 		if (!rc)
-			rc = console_wait(&c, "bench serving", BOOT_MS, why,
+			rc = console_wait(&c, BENCH_LINE_SERVING, BOOT_MS, why,
 					  sizeof(why));
 		console_close(&c);
 		if (!rc)

@@ -4,20 +4,10 @@
 #define BL_BLANKETD_BENCHMARKS_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
+#include "toolstack/bench/server.h"
 #include "toolstack/blanketd/server.h"
 #include "toolstack/rpc/rpc.h"
-
-/* A benchmark server a session started, stopped when the session ends. */
-struct bench_server {
-	pid_t pid;  /* -1: none */
-	int stop_w; /* closing it stops the server */
-};
-
-void benchmarks_server_init(struct bench_server *b);
-/* Stops and reaps the session's server, if it runs; idempotent. */
-void benchmarks_server_stop(struct bench_server *b);
 
 /* Runs req's workload here and fills reply's figures. Disk workloads use
  * a file in the first images folder of the node's policy: the storage
@@ -26,8 +16,8 @@ int benchmarks_run(const struct server_opts *o, const struct rpc_msg *req,
 		   struct rpc_msg *reply, char *err,
 		   size_t errlen) BL_MUST_CHECK;
 /* Starts a server on every address of the node for req's seconds, or
- * until benchmarks_server_stop (one a session: a second replaces the
- * first), and puts its port in reply. */
+ * until bench_server_stop (one a session: a second replaces the first),
+ * and puts its port in reply. */
 int benchmarks_serve(const struct server_opts *o, struct bench_server *b,
 		     int session_fd, const struct rpc_msg *req,
 		     struct rpc_msg *reply, char *err,

@@ -466,13 +466,13 @@ void session_run(const struct server_opts *o, struct bl_stream *s,
 		log_warnx("%s: refused: %s", peer, err);
 		return;
 	}
-	benchmarks_server_init(&ss.bench);
+	bench_server_init(&ss.bench);
 	if (o->hv->open(&ss.hv))
 		log_warnx("cannot open the %s hypervisor", o->hv->name);
 	while (serve_one(&ss) == BL_OK)
 		;
 	names_let_go(o, ss.held_name, ss.held);
-	benchmarks_server_stop(&ss.bench);
+	bench_server_stop(&ss.bench);
 	if (ss.hv)
 		o->hv->close(ss.hv);
 }
