@@ -25,3 +25,15 @@ t_bench_l0_l1() {
 	grep -q 'bench-run is for operators only, and victor is a viewer' \
 		"$tmp/viewer.err"
 }
+
+# The peer's benchmark server outlives its session's idle minute: the
+# client measures against it and asks nb nothing meanwhile. (4 runs of
+# three 9 s workloads: about 110 s.)
+t_bench_peer_outlives_idle() {
+	local out=$tmp/bench-long
+	blanket bench -n na --peer nb --layers l1 --runs 4 --seconds 9 \
+		--disk-mib 2 --out "$out" 2>"$tmp/bench-long.err"
+	cat "$tmp/bench-long.err"
+	[ "$(grep -c '^bench: L1 na: net-rr [0-9]/4: ' "$tmp/bench-long.err")" = 4 ]
+	grep -Eq '^\| L1 \| [0-9]' "$out/report.md"
+}

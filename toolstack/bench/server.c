@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "toolstack/bench/workload.h"
+#include "toolstack/common/fdio.h"
 
 void bench_server_init(struct bench_server *b)
 {
 	b->pid = -1;
 	b->stop_w = -1;
+	b->until_ms = 0;
 }
 
 int bench_server_start(struct bench_server *b, const char *addr, double seconds,
@@ -40,6 +42,7 @@ int bench_server_start(struct bench_server *b, const char *addr, double seconds,
 	}
 	b->pid = pid;
 	b->stop_w = stop[1];
+	b->until_ms = fdio_now_ms() + (int64_t)(seconds * 1000);
 	stop[1] = -1;
 out:
 	close(fd);

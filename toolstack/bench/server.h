@@ -11,8 +11,9 @@
 #include "toolstack/common/err.h"
 
 struct bench_server {
-	pid_t pid;  /* -1: none */
-	int stop_w; /* closing it stops the child */
+	pid_t pid;	  /* -1: none */
+	int stop_w;	  /* closing it stops the child */
+	int64_t until_ms; /* when it stops by itself (fdio_now_ms) */
 };
 
 void bench_server_init(struct bench_server *b);

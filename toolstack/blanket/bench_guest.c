@@ -235,12 +235,59 @@ static int measure(struct console *c, struct bench_tally *tl,
 	return rc;
 }
 
+/* The serving guest on peer p, up and listening: BL_OK, or why not. */
+static int start_serving(struct guest_target *t, int p, unsigned net,
+			 const struct bench_plan *plan, bool *created_r,
+			 char *why, size_t whylen)
+{
+	char cfg[2048], extra[256], mac[32];
+	struct console c;
+	int rc;
+
+	snprintf(mac, sizeof(mac), "00:16:3e:b7:%02x:01", net);
+	snprintf(extra, sizeof(extra),
+		 "bench=serve net_addr=169.254.%u.1/16 net_mtu=%d", net,
+		 GUEST_MTU);
+	guest_config(cfg, sizeof(cfg), SERVING, plan, mac, NULL, extra);
+	rc = create(t, p, cfg, why, whylen);
+	*created_r = !rc;
+	if (rc)
+		return rc;
+	rc = console_open(t, p, SERVING, &c, why, whylen);
+	if (!rc)
+		rc = console_wait(&c, BENCH_LINE_SERVING, BOOT_MS, why, whylen);
+	console_close(&c);
+	return rc;
+}
+
+/* The measured guest's configuration; with_peer: its network figures
+ * against the serving guest. */
+static void measured_config(char *cfg, size_t size, unsigned net,
+			    const struct bench_plan *plan, bool with_peer)
+{
+	char extra[512], mac[32];
+	int n;
+
+	snprintf(mac, sizeof(mac), "00:16:3e:b7:%02x:02", net);
+	n = snprintf(extra, sizeof(extra),
+		     "bench=measure net_addr=169.254.%u.2/16 net_mtu=%d "
+		     "bench_runs=%u bench_cpu=%llu bench_disk=%llu "
+		     "bench_seconds=%u bench_echoes=%u",
+		     net, GUEST_MTU, plan->runs,
+		     (unsigned long long)plan->cpu_iterations,
+		     (unsigned long long)plan->disk_bytes, plan->seconds,
+		     plan->echoes);
+	if (with_peer && n > 0 && (size_t)n < sizeof(extra))
+		snprintf(extra + n, sizeof(extra) - (size_t)n,
+			 " bench_peer=169.254.%u.1", net);
+	guest_config(cfg, size, MEASURED, plan, mac, plan->disk_image, extra);
+}
+
 void bench_guest(struct guest_target *t, int i, int p,
 		 const struct bench_plan *plan, struct bench_series *s)
 {
-	char layer[96], why[BL_ERRMSG_MAX] = "", cfg[2048], extra[512];
-	char peer_extra[128] = "";
-	bool measured = false, serving = false;
+	char layer[96], why[BL_ERRMSG_MAX] = "", cfg[2048];
+	bool measured = false, serving = false, with_peer = false;
 	struct console c = {.open = false};
 	struct bench_tally tl;
 	unsigned net;
@@ -248,59 +295,24 @@ void bench_guest(struct guest_target *t, int i, int p,
 
 	snprintf(layer, sizeof(layer), "L2 %s", t->c.node[i].name);
 	bench_tally_init(&tl, layer, s);
-	/* One link-local /24 of 169.254.0.0/16 a run, picked at random: two
+	/* The two guests' addresses, 169.254.N.1 and .2, N random: two
 	 * benches at once on one overlay would rarely meet. */
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	net = 1 + (unsigned)rand() % 254;
-	rc = BL_OK;
-	if (p >= 0) {
-		char mac[32];
-
-		snprintf(mac, sizeof(mac), "00:16:3e:b7:%02x:01", net);
-		snprintf(extra, sizeof(extra),
-			 "bench=serve net_addr=169.254.%u.1/16 net_mtu=%d", net,
-			 GUEST_MTU);
-		guest_config(cfg, sizeof(cfg), SERVING, plan, mac, NULL, extra);
+	if (p < 0) {
+		snprintf(why, sizeof(why),
+			 "no peer node: the cluster file has no other node");
+	} else {
 		fprintf(stderr, "bench: %s: a serving guest on %s\n", layer,
 			t->c.node[p].name);
-		rc = create(t, p, cfg, why, sizeof(why));
-		serving = !rc;
-		if (!rc)
-			rc = console_open(t, p, SERVING, &c, why, sizeof(why));
-		if (!rc)
-			rc = console_wait(&c, BENCH_LINE_SERVING, BOOT_MS, why,
-					  sizeof(why));
-		console_close(&c);
-		if (!rc)
-			snprintf(peer_extra, sizeof(peer_extra),
-				 " bench_peer=169.254.%u.1", net);
-		else
-			fprintf(stderr, "bench: %s: no network figures: %s\n",
-				layer, why);
+		with_peer =
+		    !start_serving(t, p, net, plan, &serving, why, sizeof(why));
 	}
-	if (!peer_extra[0]) {
-		for (int m = BENCH_NET_THROUGHPUT; m <= BENCH_NET_RTT; m++)
-			bench_tally_add(
-			    &tl, plan, (enum bench_metric)m, 0, BL_ERR_FAIL, 0,
-			    p < 0 ? "no peer node: the cluster file "
-				    "has no other node"
-				  : why);
-	}
-	{
-		char mac[32];
-
-		snprintf(mac, sizeof(mac), "00:16:3e:b7:%02x:02", net);
-		snprintf(extra, sizeof(extra),
-			 "bench=measure net_addr=169.254.%u.2/16 net_mtu=%d "
-			 "bench_runs=%u bench_cpu=%llu bench_disk=%llu "
-			 "bench_seconds=%u bench_echoes=%u%s",
-			 net, GUEST_MTU, plan->runs,
-			 (unsigned long long)plan->cpu_iterations,
-			 (unsigned long long)plan->disk_bytes, plan->seconds,
-			 plan->echoes, peer_extra);
-		guest_config(cfg, sizeof(cfg), MEASURED, plan, mac,
-			     plan->disk_image, extra);
-	}
+	for (int m = BENCH_NET_THROUGHPUT; !with_peer && m <= BENCH_NET_RTT;
+	     m++)
+		bench_tally_add(&tl, plan, (enum bench_metric)m, 0, BL_ERR_FAIL,
+				0, why);
+	measured_config(cfg, sizeof(cfg), net, plan, with_peer);
 	fprintf(stderr, "bench: %s: the measured guest\n", layer);
 	rc = create(t, i, cfg, why, sizeof(why));
 	measured = !rc;

@@ -34,7 +34,8 @@
 #include "toolstack/common/array.h"
 
 /* A connection idle for this long between requests is closed: it holds
- * one of the node's sessions (slots.h). Not one that holds a name. */
+ * one of the node's sessions (slots.h). Not one that holds a name, nor
+ * one whose benchmark server runs (until it stops by itself). */
 #define IDLE_TIMEOUT_MS 60000
 /* Replies must go out within this. */
 #define REPLY_TIMEOUT_MS 30000
@@ -386,6 +387,12 @@ static int serve_one(struct session *ss)
 	 * creates would let a second copy be made (found by the chaos run). */
 	ss->s->deadline_ms =
 	    ss->held >= 0 ? -1 : fdio_now_ms() + IDLE_TIMEOUT_MS;
+	/* Nor one whose benchmark server still runs: its client measures
+	 * against it and has nothing to ask meanwhile (found by a bench of
+	 * ten runs, whose peer's server stopped after a minute). */
+	if (ss->held < 0 && ss->bench.pid > 0 &&
+	    ss->bench.until_ms > ss->s->deadline_ms)
+		ss->s->deadline_ms = ss->bench.until_ms;
 	rc = rpc_recv(ss->s, &req, err, sizeof(err));
 	ss->s->deadline_ms = fdio_now_ms() + REPLY_TIMEOUT_MS;
 	if (rc == BL_ERR_PROTO || (!rc && !rpc_type_is_request(req.type))) {
