@@ -14,14 +14,14 @@
 void bench_local(const struct bench_plan *plan, struct bench_series *s)
 {
 	char why[BL_ERRMSG_MAX], srv_why[BL_ERRMSG_MAX], path[4096];
-	struct bench_disk_result d;
+	struct bench_disk_result d = {0};
 	struct bench_tally t;
 	struct bench_server srv;
 	int rc, srv_rc;
 	uint64_t count;
 	unsigned lost;
 	uint16_t port = 0;
-	double v, pi;
+	double v = 0, pi;
 
 	bench_tally_init(&t, "L0 this machine", s);
 	snprintf(path, sizeof(path), "%s/.blanket-bench-%d", plan->scratch,

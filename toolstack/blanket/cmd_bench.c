@@ -87,13 +87,21 @@ static void describe(struct guest_target *t, int i, struct bench_run *run)
 	rpc_msg_init(&req);
 	rpc_msg_init(&reply);
 	req.type = RPC_NODE_INFO;
+	/* The probe names QEMU when no accelerator's signature shows: a
+	 * node under software emulation, as the lab's are. */
 	if (guest_target_call(t, i, &req, &reply, false) == BL_OK)
 		snprintf(run->setting, sizeof(run->setting),
-			 "node %s: Xen %s on %s, %u CPUs, %llu MiB",
+			 "node %s: Xen %s on %s, %u CPU%s, %llu MiB%s",
 			 t->c.node[i].name, reply.node_info.xen_version,
 			 reply.l0[0] ? reply.l0 : "an unknown L0",
 			 reply.node_info.nr_cpus,
-			 (unsigned long long)reply.node_info.total_kib / 1024);
+			 reply.node_info.nr_cpus == 1 ? "" : "s",
+			 (unsigned long long)reply.node_info.total_kib / 1024,
+			 strncmp(reply.l0, "QEMU", 4)
+			     ? ""
+			     : ". Its L0 is QEMU without an accelerator: these "
+			       "figures describe software emulation, not a "
+			       "cloud");
 	else
 		snprintf(run->setting, sizeof(run->setting), "node %s",
 			 t->c.node[i].name);

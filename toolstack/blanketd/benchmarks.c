@@ -39,7 +39,7 @@ static int disk_file(const struct server_opts *o, char *path, size_t size,
 int benchmarks_run(const struct server_opts *o, const struct rpc_msg *req,
 		   struct rpc_msg *reply, char *err, size_t errlen)
 {
-	struct bench_disk_result disk;
+	struct bench_disk_result disk = {0};
 	char path[PATH_MAX];
 	double *v = reply->bench_values, pi;
 	uint64_t count;
