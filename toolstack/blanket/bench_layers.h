@@ -22,9 +22,6 @@ struct bench_plan {
 	const char *disk_image;	 /* L2's disk, on the node */
 };
 
-/* One layer's series. */
-typedef struct bench_series bench_layer_series[BENCH_METRICS];
-
 /* Samples of one metric as they come: progress on stderr, a failed run
  * noted and the run going on. */
 struct bench_tally {
