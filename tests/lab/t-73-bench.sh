@@ -3,6 +3,8 @@
 # on node1, its network against one on node2), and a report with every
 # layer and metric measured, its pictures, and the thesis beside it.
 # Figures under emulation are not checked, only that they were measured.
+# It runs before t-75 to t-78: they inject faults, and t-78 leaves node2
+# dead.
 . "$(dirname "$0")/../../lab/lib.sh"
 out=$LAB_TEST_TMP/bench
 blanket bench -n node1 --peer node2 --layers l0,l1,l2 --runs 2 --seconds 1 \
