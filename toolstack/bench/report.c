@@ -115,6 +115,16 @@ static void md_units(FILE *out)
 	      out);
 }
 
+/* Ends a "| Layer | metric... |" header row with its rule: the layer's
+ * column left, each metric's right. */
+static void md_metric_rule(FILE *out)
+{
+	fputs("\n|---|", out);
+	for (int m = 0; m < BENCH_METRICS; m++)
+		fputs("---:|", out);
+	fputc('\n', out);
+}
+
 /* Table 5.1's shape, this run's means; missing cells get a footnote. */
 static void md_results(FILE *out, const struct bench_run *run)
 {
@@ -127,10 +137,7 @@ static void md_results(FILE *out, const struct bench_run *run)
 	for (int m = 0; m < BENCH_METRICS; m++)
 		fprintf(out, " %s (%s) |", metric_short[m],
 			bench_metric_info(m)->unit);
-	fputs("\n|---|", out);
-	for (int m = 0; m < BENCH_METRICS; m++)
-		fputs("---:|", out);
-	fputc('\n', out);
+	md_metric_rule(out);
 	for (int l = 0; l < BENCH_LAYERS; l++) {
 		fprintf(out, "| %s |", bench_layer_name(l));
 		for (int m = 0; m < BENCH_METRICS; m++) {
@@ -261,10 +268,7 @@ static void md_thesis(FILE *out)
 	      out);
 	for (int m = 0; m < BENCH_METRICS; m++)
 		fprintf(out, " %s |", thesis_column[m]);
-	fputs("\n|---|", out);
-	for (int m = 0; m < BENCH_METRICS; m++)
-		fputs("---:|", out);
-	fputc('\n', out);
+	md_metric_rule(out);
 	for (int l = 0; l < BENCH_LAYERS; l++) {
 		fprintf(out, "| %s |", bench_layer_name(l));
 		for (int m = 0; m < BENCH_METRICS; m++)
