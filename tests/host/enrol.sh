@@ -9,16 +9,27 @@ port_e=$((port_a + 12))
 grep '^node' "$tmp/cluster.conf" >"$tmp/enrol-peers.conf"
 
 # Start `blanket ca serve-enrol` on port $1 (more options follow); prints
-# its pid. Its output goes to $tmp/enrol-PORT.log.
+# its pid. Its output goes to $tmp/enrol-PORT.log; an earlier server's log
+# on that port moves aside first, so that its "serving" line cannot stand
+# for the new server's.
 serve_enrol() {
-	local port=$1
+	local port=$1 log="$tmp/enrol-$1.log"
 	shift
+	[ ! -e "$log" ] || mv "$log" "$log.$(date +%s%N)"
 	blanket ca serve-enrol --dir "$tmp/ca" --listen "127.0.0.1:$port" \
 		"$@" >>"$tmp/enrol-$port.log" 2>&1 &
 	echo $! >>"$tmp/pids"
 	echo $!
 }
 serves() { grep -q "serving enrolment on 127.0.0.1:$1" "$tmp/enrol-$1.log" 2>/dev/null; }
+# Stop the enrolment servers $@ and wait until they have let go of their ports.
+stop_enrol() {
+	local pid
+	kill "$@"
+	for pid; do
+		wait_for 30 "enrolment server $pid to exit" exited "$pid"
+	done
+}
 
 t_enrolled_node_joins() {
 	local token pid ne_pid
@@ -96,7 +107,7 @@ t_enrol_refusals() {
 	blanket node enrol --server "127.0.0.1:$port_enrol" \
 		--token "$(blanket ca token nk --dir "$tmp/ca" 2>/dev/null)" \
 		--dir "$tmp/nk" | grep -q 'enrolled as node "nk"'
-	kill "$pid"
+	stop_enrol "$pid"
 }
 
 # Two servers of one CA, two nodes with one token, at once: one enrols.
@@ -121,5 +132,5 @@ t_enrol_token_once_across_servers() {
 		[ "$ok" -eq 1 ]
 		[ "$(ls "$tmp"/race$round-*/node.key | wc -l)" -eq 1 ]
 	done
-	kill "$p1" "$p2"
+	stop_enrol "$p1" "$p2"
 }
