@@ -139,7 +139,9 @@ int client_call(struct client_conn *conn, struct rpc_msg *req,
 	int rc;
 
 	req->id = conn->next_id++;
-	conn->s.deadline_ms = fdio_now_ms() + CLIENT_CALL_TIMEOUT_MS;
+	conn->s.deadline_ms = fdio_now_ms() + (req->type == RPC_GUEST_CREATE
+						   ? CLIENT_CREATE_TIMEOUT_MS
+						   : CLIENT_CALL_TIMEOUT_MS);
 	rc = rpc_send(&conn->s, req);
 	if (!rc)
 		rc = rpc_recv(&conn->s, reply_r, why, sizeof(why));

@@ -16,6 +16,10 @@
 /* Bounded waits: a node that is down is named, not waited for. */
 #define CLIENT_CONNECT_TIMEOUT_MS 5000
 #define CLIENT_CALL_TIMEOUT_MS	  120000
+/* A create waits for libxl to build the domain and run its devices'
+ * hotplug scripts, which on a loaded node (or an emulated one) take
+ * minutes. */
+#define CLIENT_CREATE_TIMEOUT_MS 600000
 
 struct tls_ctx;
 
@@ -37,9 +41,10 @@ int client_connect(struct tls_ctx *tls, const struct cluster_node *n,
 /* This machine's blanketd over its UNIX socket (root only). */
 int client_connect_local(const char *path, struct client_conn *conn_r,
 			 char *err, size_t errlen) BL_MUST_CHECK;
-/* Send req (its id is set here) and read the reply into *reply_r (init'd
- * by the caller, disposed by the caller). An ERROR reply returns its code
- * with its message in err ("node2: no guest named ..."). */
+/* Send req (its id is set here) and read the reply, within
+ * CLIENT_CALL_TIMEOUT_MS (CLIENT_CREATE_TIMEOUT_MS for a guest-create), into
+ * *reply_r (init'd by the caller, disposed by the caller). An ERROR reply
+ * returns its code with its message in err ("node2: no guest named ..."). */
 int client_call(struct client_conn *conn, struct rpc_msg *req,
 		struct rpc_msg *reply_r, char *err,
 		size_t errlen) BL_MUST_CHECK;
