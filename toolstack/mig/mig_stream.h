@@ -28,6 +28,7 @@
 #define MIG_OPTIONAL	   FRAME_OPTIONAL /* type bit: skip if unknown */
 #define MIG_OPT_ZLIB	   0x1u		  /* header option: zlib records */
 #define MIG_OPT_ZSTD	   0x2u	  /* header option (version 5): zstd records */
+#define MIG_OPT_DELTA	   0x4u	  /* header option (planned, v6): deltas */
 #define MIG_MESSAGE_MAX	   512	  /* abort message, NUL included */
 #define MIG_DOMID_MAX	   32751u /* below DOMID_FIRST_RESERVED */
 #define MIG_DISKS_MAX	   16u	  /* disk records in a stream */
