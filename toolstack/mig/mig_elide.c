@@ -11,22 +11,13 @@
 
 #include "toolstack/mig/mig_xc.h"
 
-#define PAGE_DATA_HDR 8	    /* count, reserved; the frame entries follow */
-#define BATCH_MAX     1024u /* pages in a page-data record (libxc's) */
 #define REC_MAX                                                                \
-	(MIG__REC_HDR_LEN + PAGE_DATA_HDR +                                    \
-	 BATCH_MAX * (MIG__PFN_LEN + MIG__PAGE_LEN))
+	(MIG__REC_HDR_LEN + MIG__PAGE_DATA_HDR +                               \
+	 MIG__BATCH_MAX * (MIG__PFN_LEN + MIG__PAGE_LEN))
 /* Frames the bitmap covers (guests of up to 1 TiB); any frame above counts
  * as named before. The bitmap grows to the highest frame named. */
 #define PFN_LIMIT (1ull << 28)
 #define OUT_CAP	  262144u
-/* A frame entry's type: Xen's XEN_DOMCTL_PFINFO_* >> 28, in bits 60-63.
- * NOTAB 0 (a page), L1TAB-L4TAB 1-4 and pinned 9-12 (page tables, with a
- * page), BROKEN 0xd, XALLOC 0xe and XTAB 0xf (no page). */
-#define TYPE_SHIFT  60
-#define TYPE_NOTAB  0x0u
-#define TYPE_BROKEN 0xdu
-#define TYPE_XALLOC 0xeu
 
 enum state {
 	PAGE_REC = MIG__XC_OWN, /* collecting a page-data record into rec */
@@ -76,34 +67,12 @@ static void lose(struct mig_elide *e)
 	e->rd.state = PASS;
 }
 
-static bool type_known(unsigned t)
-{
-	return t <= 4 || (t >= 9 && t <= 12) || t >= TYPE_BROKEN;
-}
-
-static bool type_has_data(unsigned t)
-{
-	return t < TYPE_BROKEN;
-}
-
 static bool page_zero(const uint8_t *p)
 {
 	uint64_t w;
 
 	memcpy(&w, p, sizeof(w));
 	return !w && !memcmp(p, p + sizeof(w), MIG__PAGE_LEN - sizeof(w));
-}
-
-static void put_le32(uint8_t *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> 8 * i);
-}
-
-static void put_le64(uint8_t *b, uint64_t v)
-{
-	put_le32(b, (uint32_t)v);
-	put_le32(b + 4, (uint32_t)(v >> 32));
 }
 
 /* Room in the bitmap for frame pfn (below PFN_LIMIT). */
@@ -140,32 +109,6 @@ static bool named_before(struct mig_elide *e, uint64_t pfn)
 	return was;
 }
 
-/* The record's frame entries and pages as libxc checks them: count, known
- * types, and a length of exactly the pages the types carry. */
-static bool page_rec_valid(const uint8_t *body, uint32_t len)
-{
-	uint32_t count;
-	uint64_t pages = 0;
-
-	if (len < PAGE_DATA_HDR)
-		return false;
-	count = mig__le32(body);
-	if (!count || count > BATCH_MAX ||
-	    len < PAGE_DATA_HDR + (uint64_t)MIG__PFN_LEN * count)
-		return false;
-	for (uint32_t i = 0; i < count; i++) {
-		unsigned t = (unsigned)(mig__le64(body + PAGE_DATA_HDR +
-						  MIG__PFN_LEN * i) >>
-					TYPE_SHIFT);
-
-		if (!type_known(t))
-			return false;
-		pages += type_has_data(t);
-	}
-	return len == PAGE_DATA_HDR + (uint64_t)MIG__PFN_LEN * count +
-			  pages * MIG__PAGE_LEN;
-}
-
 /* The record collected: its zero pages of frames not named before become
  * allocate-only entries without data; the rest is written as it came. */
 static void page_rec(struct mig_elide *e)
@@ -173,35 +116,37 @@ static void page_rec(struct mig_elide *e)
 	uint8_t *body = e->rec + MIG__REC_HDR_LEN;
 	uint32_t len = mig__le32(e->rec + 4), count;
 	const uint8_t *data;
-	bool keep[BATCH_MAX];
+	bool keep[MIG__BATCH_MAX];
 	size_t pages = 0, kept = 0, run = 0;
 
-	if (!page_rec_valid(body, len)) {
+	if (!mig__xc_page_rec_valid(body, len)) {
 		emit(e, e->rec, e->rec_want);
 		lose(e);
 		return;
 	}
 	count = mig__le32(body);
-	data = body + PAGE_DATA_HDR + MIG__PFN_LEN * count;
+	data = body + MIG__PAGE_DATA_HDR + MIG__PFN_LEN * count;
 	for (uint32_t i = 0; i < count; i++) {
-		uint8_t *ent = body + PAGE_DATA_HDR + MIG__PFN_LEN * i;
+		uint8_t *ent = body + MIG__PAGE_DATA_HDR + MIG__PFN_LEN * i;
 		uint64_t v = mig__le64(ent);
-		unsigned t = (unsigned)(v >> TYPE_SHIFT);
+		unsigned t = (unsigned)(v >> MIG__TYPE_SHIFT);
 		bool fresh = !named_before(e, v & MIG__PFN_MASK);
 
-		if (!type_has_data(t))
+		if (!mig__xc_type_has_data(t))
 			continue;
-		keep[pages] = t != TYPE_NOTAB || !fresh ||
+		keep[pages] = t != MIG__TYPE_NOTAB || !fresh ||
 			      !page_zero(data + MIG__PAGE_LEN * pages);
 		if (!keep[pages])
-			put_le64(ent, v | (uint64_t)TYPE_XALLOC << TYPE_SHIFT);
+			mig__put_le64(ent, v | (uint64_t)MIG__TYPE_XALLOC
+						   << MIG__TYPE_SHIFT);
 		kept += keep[pages++];
 	}
 	e->elided += pages - kept;
-	put_le32(e->rec + 4, (uint32_t)(PAGE_DATA_HDR + MIG__PFN_LEN * count +
-					kept * MIG__PAGE_LEN));
+	mig__put_le32(e->rec + 4,
+		      (uint32_t)(MIG__PAGE_DATA_HDR + MIG__PFN_LEN * count +
+				 kept * MIG__PAGE_LEN));
 	emit(e, e->rec,
-	     MIG__REC_HDR_LEN + PAGE_DATA_HDR + MIG__PFN_LEN * count);
+	     MIG__REC_HDR_LEN + MIG__PAGE_DATA_HDR + MIG__PFN_LEN * count);
 	/* the kept pages, a run of consecutive ones per write */
 	for (size_t i = 0; i <= pages; i++) {
 		if (i < pages && keep[i]) {

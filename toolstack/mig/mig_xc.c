@@ -72,3 +72,38 @@ enum mig__xc_step mig__xc_frame(struct mig__xc_reader *r)
 	}
 	return MIG__XC_LOST; /* not a framing state */
 }
+
+bool mig__xc_type_known(unsigned t)
+{
+	return t <= 4 || (t >= 9 && t <= 12) ||
+	       (t >= MIG__TYPE_BROKEN && t <= 0xf);
+}
+
+bool mig__xc_type_has_data(unsigned t)
+{
+	return t < MIG__TYPE_BROKEN;
+}
+
+bool mig__xc_page_rec_valid(const uint8_t *body, uint32_t len)
+{
+	uint32_t count;
+	uint64_t pages = 0;
+
+	if (len < MIG__PAGE_DATA_HDR)
+		return false;
+	count = mig__le32(body);
+	if (!count || count > MIG__BATCH_MAX ||
+	    len < MIG__PAGE_DATA_HDR + (uint64_t)MIG__PFN_LEN * count)
+		return false;
+	for (uint32_t i = 0; i < count; i++) {
+		unsigned t = (unsigned)(mig__le64(body + MIG__PAGE_DATA_HDR +
+						  MIG__PFN_LEN * i) >>
+					MIG__TYPE_SHIFT);
+
+		if (!mig__xc_type_known(t))
+			return false;
+		pages += mig__xc_type_has_data(t);
+	}
+	return len == MIG__PAGE_DATA_HDR + (uint64_t)MIG__PFN_LEN * count +
+			  pages * MIG__PAGE_LEN;
+}

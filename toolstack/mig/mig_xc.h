@@ -7,6 +7,7 @@
 #ifndef BL_MIG_XC_H
 #define BL_MIG_XC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,15 @@
 #define MIG__PFN_LEN	     8
 #define MIG__PFN_MASK	     0x000fffffffffffffull
 #define MIG__PAGE_LEN	     4096u
+#define MIG__PAGE_DATA_HDR   8	   /* count, reserved; the frames follow */
+#define MIG__BATCH_MAX	     1024u /* pages in a page-data record (libxc's) */
+/* A frame entry's type: Xen's XEN_DOMCTL_PFINFO_* >> 28, in bits 60-63.
+ * NOTAB 0 (a page), L1TAB-L4TAB 1-4 and pinned 9-12 (page tables, with a
+ * page), BROKEN 0xd, XALLOC 0xe and XTAB 0xf (no page). */
+#define MIG__TYPE_SHIFT	 60
+#define MIG__TYPE_NOTAB	 0x0u
+#define MIG__TYPE_BROKEN 0xdu
+#define MIG__TYPE_XALLOC 0xeu
 
 static inline uint32_t mig__le32(const uint8_t *b)
 {
@@ -44,6 +54,24 @@ static inline uint64_t mig__be64(const uint8_t *b)
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | b[i];
 	return v;
+}
+
+static inline void mig__put_le16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static inline void mig__put_le32(uint8_t *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> 8 * i);
+}
+
+static inline void mig__put_le64(uint8_t *b, uint64_t v)
+{
+	mig__put_le32(b, (uint32_t)v);
+	mig__put_le32(b + 4, (uint32_t)(v >> 32));
 }
 
 /* A record body's length on the wire: padded to 8 bytes. */
@@ -93,5 +121,14 @@ enum mig__xc_step {
 /* Act on the header collected in a framing state (r->state <
  * MIG__XC_OWN). */
 enum mig__xc_step mig__xc_frame(struct mig__xc_reader *r);
+
+/* Whether libxc knows frame type t, and whether an entry of it carries a
+ * page. */
+bool mig__xc_type_known(unsigned t);
+bool mig__xc_type_has_data(unsigned t);
+/* A page-data record's body (len bytes) as libxc's restore checks it: a
+ * count of 1 to MIG__BATCH_MAX, known types, and a length of exactly the
+ * frames and the pages their types carry. */
+bool mig__xc_page_rec_valid(const uint8_t *body, uint32_t len);
 
 #endif
