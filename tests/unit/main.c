@@ -36,6 +36,7 @@ int main(void)
 	suite_dhcp();
 	suite_precopy();
 	suite_elide();
+	suite_delta();
 	suite_enrol();
 	suite_bench();
 	suite_bench_workload();

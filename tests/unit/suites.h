@@ -29,6 +29,7 @@ void suite_overlay(void);
 void suite_dhcp(void);
 void suite_precopy(void);
 void suite_elide(void);
+void suite_delta(void);
 void suite_enrol(void);
 void suite_bench(void);
 void suite_bench_workload(void);
