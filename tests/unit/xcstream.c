@@ -90,6 +90,24 @@ void xc_page_data(struct xcbuf *b, const uint64_t *entries, uint32_t n,
 		}
 }
 
+void xc_page_data_pages(struct xcbuf *b, const uint64_t *entries, uint32_t n,
+			const uint8_t *const *pages)
+{
+	uint32_t with = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		with += has_data(entries[i]);
+	xc_put_le32(b, 1);
+	xc_put_le32(b, 8 + 8 * n + XC_PAGE * with);
+	xc_put_le32(b, n);
+	xc_put_le32(b, 0);
+	for (uint32_t i = 0; i < n; i++)
+		xc_put_le64(b, entries[i]);
+	for (uint32_t i = 0; i < n; i++)
+		if (has_data(entries[i]))
+			xc_put(b, pages[i], XC_PAGE);
+}
+
 void xc_stream_end(struct xcbuf *b)
 {
 	xc_record(b, 0, 0);	      /* libxc's END */

@@ -11,6 +11,7 @@
 /* A frame entry's type bits (Xen's XEN_DOMCTL_PFINFO_* >> 28) */
 #define XC_NOTAB  0x0ull
 #define XC_L1TAB  0x1ull
+#define XC_BROKEN 0xdull
 #define XC_XALLOC 0xeull
 #define XC_XTAB	  0xfull
 
@@ -31,6 +32,10 @@ void xc_stream_start(struct xcbuf *b);
  * a type with data has a page of bytes fill[i], in order. */
 void xc_page_data(struct xcbuf *b, const uint64_t *entries, uint32_t n,
 		  const uint8_t *fill);
+/* A page-data record: n frame entries; each entry of a type with data
+ * has the page pages[i] (XC_PAGE bytes), in order. */
+void xc_page_data_pages(struct xcbuf *b, const uint64_t *entries, uint32_t n,
+			const uint8_t *const *pages);
 /* libxc's end, one of libxl's records after it, libxl's end. */
 void xc_stream_end(struct xcbuf *b);
 
