@@ -396,7 +396,6 @@ static void test_delta_named(void)
 	CU_ASSERT_EQUAL(rec_types(&p.enc, types, 16), 7);
 	CU_ASSERT(!memcmp(types, want, sizeof(want)));
 	seed_file("three-rounds", &p.enc);
-	seed_file("three-rounds-plain", &in);
 	piped_free(&p);
 	free(in.p);
 }
@@ -497,6 +496,8 @@ static void test_delta_small_cache(void)
 	xc_page_data_pages(&in, ent, 1, pp);
 	xc_stream_end(&in);
 	pipe2(&in, 100, 0, &p);
+	seed_file("one-page-twice", &p.enc);
+	seed_file("one-page-twice-plain", &in);
 	CU_ASSERT(same(&p.out, &in));
 	CU_ASSERT_EQUAL(p.st.hits, 1);
 	piped_free(&p);
@@ -537,6 +538,30 @@ static void test_delta_plain(void)
 		piped_free(&p);
 		free(in[i].p);
 	}
+}
+
+/* A record of our range in libxc's stream is not libxc's: the source
+ * passes the stream as it is from there (and the destination refuses it:
+ * it cannot tell it from ours). */
+static void test_delta_mine_at_source(void)
+{
+	static const uint64_t one[] = {E(1, XC_NOTAB)};
+	static const uint8_t fill[] = {1};
+	struct xcbuf in = {0};
+	struct piped p;
+
+	xc_stream_start(&in);
+	xc_page_data(&in, one, 1, fill);
+	xc_record(&in, 0x0bd00002u, 16);
+	xc_page_data(&in, one, 1, fill);
+	xc_stream_end(&in);
+	pipe2(&in, 4 * XC_PAGE, 0, &p);
+	CU_ASSERT(p.lost);
+	CU_ASSERT_EQUAL(p.st.hits, 0);
+	CU_ASSERT_EQUAL(p.enc.len, in.len + 16); /* delta-cache, no more */
+	CU_ASSERT_EQUAL(p.rc, BL_ERR_PROTO);
+	piped_free(&p);
+	free(in.p);
 }
 
 /* --- the destination's refusals --- */
@@ -757,6 +782,8 @@ void suite_delta(void)
 	CU_add_test(s, "sparse changes shrink", test_delta_sparse);
 	CU_add_test(s, "a small cache", test_delta_small_cache);
 	CU_add_test(s, "plain streams pass", test_delta_plain);
+	CU_add_test(s, "a record of ours from libxl",
+		    test_delta_mine_at_source);
 	CU_add_test(s, "the destination's refusals", test_delta_refusals);
 	CU_add_test(s, "random streams (seeded)", test_delta_random);
 }
