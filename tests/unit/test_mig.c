@@ -2,11 +2,10 @@
  * encoder and decoder, over memory and a socketpair, fill runs and their
  * CRC, stream errors, and the golden streams.
  *
- * The golden streams in tests/golden/mig/ are this version's (5); those in
- * tests/golden/mig/v4/, v3/, v2/ and v1/ were written by versions 4 to 1
- * and stay for ever as the
- * N-1 test vectors: they are only read. To rewrite this version's on
- * purpose, run the tests with BL_GOLDEN_UPDATE=1. */
+ * The golden streams in tests/golden/mig/ are this version's (6); those in
+ * tests/golden/mig/v5/, v4/, v3/, v2/ and v1/ were written by versions 5
+ * to 1 and stay for ever as the N-1 test vectors: they are only read. To
+ * rewrite this version's on purpose, run the tests with BL_GOLDEN_UPDATE=1. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +16,13 @@
 #include <zlib.h>
 
 #include "toolstack/common/fdio.h"
+#include "toolstack/mig/mig_delta.h"
 #include "toolstack/mig/mig_rec.h"
 #include "toolstack/mig/mig_stream.h"
 #include "toolstack/mig/mig_fill.h"
 #include "tests/unit/migtest.h"
 #include "tests/unit/payload.h"
+#include "tests/unit/xcstream.h"
 #include "toolstack/common/stream_mem.h"
 #include "tests/unit/golden_bytes.h"
 #include "tests/unit/suites.h"
@@ -555,6 +556,135 @@ static const struct bl_stream_ops broken_ops = {
     .close = broken_close,
 };
 
+/* Two pre-copy rounds of libxl's stream over the same 64 frames, the
+ * second with a few bytes of each page changed. */
+#define DELTA_FRAMES 64
+static void two_rounds(struct xcbuf *b)
+{
+	static uint8_t pg[DELTA_FRAMES][XC_PAGE];
+	const uint8_t *pages[DELTA_FRAMES];
+	uint64_t entries[DELTA_FRAMES];
+
+	*b = (struct xcbuf){0};
+	for (size_t i = 0; i < DELTA_FRAMES; i++) {
+		for (size_t k = 0; k < XC_PAGE; k++)
+			pg[i][k] = (uint8_t)(k * 7 + i * 13 + (k >> 6));
+		pages[i] = pg[i];
+		entries[i] = (uint64_t)(i + 0x100) | XC_NOTAB << 60;
+	}
+	xc_stream_start(b);
+	xc_page_data_pages(b, entries, DELTA_FRAMES, pages);
+	for (size_t i = 0; i < DELTA_FRAMES; i++) {
+		pg[i][i * 8] ^= 0x5a;
+		pg[i][3000] ^= 0x01;
+	}
+	xc_page_data_pages(b, entries, DELTA_FRAMES, pages);
+	xc_stream_end(b);
+}
+
+/* in through the encoder, in pieces of 1000 bytes, with the source's
+ * page-delta filter in front (cache_bytes; 0: no filter), uncompressed;
+ * then back through the decoder and, if the header says so, the
+ * destination's filter. The stream's wire bytes in *wire_r; the source's
+ * figures in *st_r. */
+static void delta_through(const struct xcbuf *in, uint64_t cache_bytes,
+			  uint64_t *wire_r, struct mig_delta_stats *st_r)
+{
+	char err[MIG_MESSAGE_MAX] = "";
+	struct bl_stream s, out, *to;
+	struct stream_mem m, mo;
+	struct mig_enc *enc = NULL;
+	struct mig_dec *dec = NULL;
+	struct mig_delta_enc *e = NULL;
+	struct mig_delta_dec *d = NULL;
+	struct mig_stats ms;
+	struct mig_ctl c;
+	uint8_t byte;
+	int rc;
+
+	memset(st_r, 0, sizeof(*st_r));
+	stream_mem_init(&s, &m);
+	stream_mem_init(&out, &mo);
+	CU_ASSERT_EQUAL_FATAL(
+	    mig_enc_start(
+		&s, MIG_ENC_NO_COMPRESS | (cache_bytes ? MIG_ENC_DELTA : 0),
+		&migtest_ident, &enc),
+	    BL_OK);
+	to = mig_enc_stream(enc);
+	CU_ASSERT_EQUAL(stream_read(to, &byte, 1), BL_ERR_IO);
+	if (cache_bytes) {
+		CU_ASSERT_EQUAL_FATAL(mig_delta_enc_new(to, cache_bytes, &e),
+				      BL_OK);
+		to = mig_delta_enc_stream(e);
+	}
+	for (size_t off = 0; off < in->len; off += 1000)
+		CU_ASSERT_EQUAL(
+		    stream_write(to, in->p + off,
+				 in->len - off < 1000 ? in->len - off : 1000),
+		    BL_OK);
+	/* Closing either stream leaves the encoder open: finish ends it. */
+	stream_close(to);
+	stream_close(mig_enc_stream(enc));
+	CU_ASSERT_EQUAL(mig_enc_finish(enc), BL_OK);
+	CU_ASSERT_EQUAL(stream_write(mig_enc_stream(enc), "x", 1),
+			BL_ERR_INVAL);
+	mig_enc_stats(enc, &ms);
+	*wire_r = ms.wire_bytes;
+	if (e) {
+		mig_delta_enc_stats(e, st_r);
+		CU_ASSERT_FALSE(mig_delta_enc_lost(e));
+	}
+	CU_ASSERT_EQUAL(ms.raw_bytes,
+			in->len - (st_r->bytes_in - st_r->bytes_out));
+
+	CU_ASSERT_EQUAL_FATAL(mig_dec_start(&s, &dec, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(mig_dec_delta(dec), cache_bytes != 0);
+	to = &out;
+	if (mig_dec_delta(dec)) {
+		CU_ASSERT_EQUAL_FATAL(mig_delta_dec_new(&out, 0, &d), BL_OK);
+		to = mig_delta_dec_stream(d);
+	}
+	do
+		rc = mig_dec_next(dec, to, &c, err, sizeof(err));
+	while (!rc && c.type != MIG_REC_STREAM_END);
+	CU_ASSERT_EQUAL(rc, BL_OK);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	if (d) {
+		stream_close(to);
+		CU_ASSERT_PTR_NULL(mig_delta_dec_error(d));
+		CU_ASSERT_EQUAL(mig_delta_dec_pages(d), st_r->hits);
+	}
+	CU_ASSERT_EQUAL_FATAL(mo.len, in->len);
+	CU_ASSERT_EQUAL(memcmp(mo.buf, in->p, in->len), 0);
+	mig_delta_dec_free(d);
+	mig_dec_free(dec);
+	mig_delta_enc_free(e);
+	mig_enc_free(enc);
+	stream_close(&s);
+	stream_close(&out);
+}
+
+/* The encoder as a stream (mig_enc_stream), and the page-delta filters
+ * at both ends of a version 6 stream: libxl's bytes come back byte for
+ * byte, the second round's pages went as deltas, and the stream is
+ * shorter by what the filter saved. */
+static void test_delta_pipeline(void)
+{
+	struct mig_delta_stats st, none;
+	uint64_t wire, plain;
+	struct xcbuf in;
+
+	two_rounds(&in);
+	delta_through(&in, 0, &plain, &none);
+	delta_through(&in, 64ull << 20, &wire, &st);
+	CU_ASSERT_EQUAL(st.pages, 2 * DELTA_FRAMES);
+	CU_ASSERT_EQUAL(st.hits, DELTA_FRAMES);
+	CU_ASSERT_EQUAL(st.misses + st.overflows, 0);
+	CU_ASSERT(st.bytes_out < st.bytes_in);
+	CU_ASSERT(wire + (st.bytes_in - st.bytes_out) / 2 < plain);
+	free(in.p);
+}
+
 static void test_io_errors(void)
 {
 	char err[MIG_MESSAGE_MAX] = "";
@@ -702,6 +832,12 @@ static void test_golden_v4(void)
 	check_goldens_since_v2("v4");
 }
 
+/* Version 5 streams (no page-delta option), read by this version. */
+static void test_golden_v5(void)
+{
+	check_goldens_since_v2("v5");
+}
+
 static void test_golden(void)
 {
 	const char *update = getenv("BL_GOLDEN_UPDATE");
@@ -776,10 +912,13 @@ void suite_mig(void)
 	CU_add_test(s, "a pause in the stream", test_pause);
 	CU_add_test(s, "migration over a socketpair", test_socketpair);
 	CU_add_test(s, "disk records among the payload", test_disk_records);
+	CU_add_test(s, "page deltas in front of the encoder",
+		    test_delta_pipeline);
 	CU_add_test(s, "stream errors", test_io_errors);
 	CU_add_test(s, "golden streams", test_golden);
 	CU_add_test(s, "version 3 golden streams", test_golden_v3);
 	CU_add_test(s, "version 4 golden streams", test_golden_v4);
+	CU_add_test(s, "version 5 golden streams", test_golden_v5);
 	CU_add_test(s, "version 2 golden streams", test_golden_v2);
 	CU_add_test(s, "version 1 golden streams", test_golden_v1);
 }

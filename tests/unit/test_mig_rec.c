@@ -190,10 +190,17 @@ static const struct bad_stream {
 	int rc;
 	const char *why;
 } bad_streams[] = {
-    {"424c414e4b4d4947 00000006 00000000", BL_ERR_VERSION,
-     "header: version: 6, this reader reads 1 to 5"},
+    {"424c414e4b4d4947 00000007 00000000", BL_ERR_VERSION,
+     "header: version: 7, this reader reads 1 to 6"},
     {"424c414e4b4d4947 00000000 00000000", BL_ERR_VERSION,
-     "header: version: 0, this reader reads 1 to 5"},
+     "header: version: 0, this reader reads 1 to 6"},
+    /* Page deltas are version 6's; bits 3 to 31 are no version's. */
+    {"424c414e4b4d4947 00000005 00000004", BL_ERR_PROTO,
+     "header: options: unknown flags"},
+    {"424c414e4b4d4947 00000006 00000008", BL_ERR_PROTO,
+     "header: options: unknown flags"},
+    {"424c414e4b4d4947 00000006 80000006", BL_ERR_PROTO,
+     "header: options: unknown flags"},
     /* zstd is version 5's. */
     {"424c414e4b4d4947 00000004 00000002", BL_ERR_PROTO,
      "header: options: unknown flags"},
@@ -551,6 +558,56 @@ static void test_ident(void)
 	}
 }
 
+/* The header's page-delta option: read back in version 6 with any other
+ * option, refused before it (bad_streams); the encoder sets it when told,
+ * and only then. */
+static void test_delta_option(void)
+{
+	static const uint32_t opts[] = {0, MIG_OPT_ZLIB, MIG_OPT_ZSTD,
+					MIG_OPT_ZLIB | MIG_OPT_ZSTD};
+	char err[MIG_MESSAGE_MAX] = "";
+	struct mig_dec *dec = NULL;
+	struct bl_stream s;
+	struct stream_mem m;
+	uint32_t flags;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++) {
+		for (uint32_t delta = 0; delta <= MIG_OPT_DELTA;
+		     delta += MIG_OPT_DELTA) {
+			stream_mem_init(&s, &m);
+			migtest_put_header(&s, 6, opts[i] | delta);
+			CU_ASSERT_EQUAL_FATAL(
+			    mig_dec_start(&s, &dec, err, sizeof(err)), BL_OK);
+			CU_ASSERT_EQUAL(mig_dec_delta(dec), delta != 0);
+			mig_dec_free(dec);
+			dec = NULL;
+			stream_close(&s);
+		}
+	}
+	for (flags = 0; flags <= (MIG_ENC_DELTA | MIG_ENC_NO_COMPRESS);
+	     flags++) {
+		struct mig_enc *enc = NULL;
+
+		stream_mem_init(&s, &m);
+		CU_ASSERT_EQUAL_FATAL(
+		    mig_enc_start(&s, flags, &migtest_ident, &enc), BL_OK);
+		CU_ASSERT_EQUAL_FATAL(m.len, MIG_HEADER_LEN + 8 + 24);
+		CU_ASSERT_EQUAL(frame_load32(m.buf + 8), MIG_VERSION);
+		CU_ASSERT_EQUAL(
+		    frame_load32(m.buf + 12),
+		    (flags & MIG_ENC_NO_COMPRESS ? 0 : MIG_OPT_ZSTD) |
+			(flags & MIG_ENC_DELTA ? MIG_OPT_DELTA : 0));
+		CU_ASSERT_EQUAL_FATAL(mig_dec_start(&s, &dec, err, sizeof(err)),
+				      BL_OK);
+		CU_ASSERT_EQUAL(mig_dec_delta(dec),
+				(flags & MIG_ENC_DELTA) != 0);
+		mig_dec_free(dec);
+		dec = NULL;
+		mig_enc_free(enc);
+		stream_close(&s);
+	}
+}
+
 void suite_mig_rec(void)
 {
 	CU_pSuite s = CU_add_suite("migration stream records", NULL, NULL);
@@ -558,6 +615,7 @@ void suite_mig_rec(void)
 	CU_add_test(s, "truncated streams", test_truncated);
 	CU_add_test(s, "corrupt streams", test_corrupt);
 	CU_add_test(s, "stream rejects", test_rejects);
+	CU_add_test(s, "the header's page-delta option", test_delta_option);
 	CU_add_test(s, "abort and errors in the payload", test_dec_abort);
 	CU_add_test(s, "control records", test_control);
 	CU_add_test(s, "the migration record", test_ident);

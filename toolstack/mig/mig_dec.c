@@ -26,7 +26,7 @@
 struct mig_dec {
 	struct bl_stream *in; /* borrowed */
 	uint32_t version;     /* the header's */
-	uint32_t options;     /* the header's: MIG_OPT_ZLIB, MIG_OPT_ZSTD */
+	uint32_t options;     /* the header's: MIG_OPT_* */
 	bool z_ready;	      /* z holds inflate's state: inflateEnd() it */
 	ZSTD_DCtx *zd;	      /* with MIG_OPT_ZSTD */
 	bool over;	      /* stream-end or abort was read */
@@ -580,6 +580,11 @@ int mig_dec_ident(const struct mig_dec *dec, struct mig_ident *ident_r)
 		return BL_ERR_NOTFOUND;
 	*ident_r = dec->ident;
 	return BL_OK;
+}
+
+bool mig_dec_delta(const struct mig_dec *dec)
+{
+	return dec->options & MIG_OPT_DELTA;
 }
 
 int mig_dec_next(struct mig_dec *dec, struct bl_stream *out,

@@ -3,8 +3,9 @@
  *
  * Entry points: mig_enc_start (header); mig_enc_space and mig_enc_commit
  * for the pump loop that reads libxl's save fd straight into the chunk
- * buffer, or mig_enc_write to copy bytes in; mig_enc_finish (the rest, and
- * stream-end).
+ * buffer, or mig_enc_write to copy bytes in (mig_enc_stream: the same as
+ * a stream, for the page-delta filter in front); mig_enc_finish (the rest,
+ * and stream-end).
  *
  * Nomenclature: the *chunk buffer* collects payload bytes until it holds
  * MIG_CHUNK_MAX; it is then cut into fill runs (one word repeated, zeros
@@ -61,8 +62,10 @@
 #define BACKOFF_MIN (256u * 1024)
 #define BACKOFF_MAX (16u * 1024 * 1024)
 struct mig_enc {
-	struct bl_stream *s; /* borrowed */
+	struct bl_stream *s;	 /* borrowed */
+	struct bl_stream as_out; /* mig_enc_stream's: writes mig_enc_write */
 	bool compress;
+	bool delta;  /* the header's MIG_OPT_DELTA */
 	bool done;   /* stream-end was sent */
 	int rc;	     /* the first error, returned by every later call */
 	uint8_t *in; /* the chunk buffer, MIG_CHUNK_MAX bytes */
@@ -242,13 +245,14 @@ int mig_enc_start(struct bl_stream *s, uint32_t flags,
 	struct mig_enc *enc = NULL;
 	int rc;
 
-	if (flags & ~MIG_ENC_NO_COMPRESS)
+	if (flags & ~(MIG_ENC_NO_COMPRESS | MIG_ENC_DELTA))
 		return BL_ERR_INVAL;
 	enc = calloc(1, sizeof(*enc));
 	if (!enc)
 		return BL_ERR_NOMEM;
 	enc->s = s;
 	enc->compress = !(flags & MIG_ENC_NO_COMPRESS);
+	enc->delta = flags & MIG_ENC_DELTA;
 	enc->in = malloc(MIG_CHUNK_MAX);
 	enc->out = malloc(OUT_CAP);
 	rc = enc->in && enc->out ? BL_OK : BL_ERR_NOMEM;
@@ -264,7 +268,9 @@ int mig_enc_start(struct bl_stream *s, uint32_t flags,
 	if (rc)
 		goto out;
 	/* The header and the migration record, in one write. */
-	mig__header_put(hdr, MIG_VERSION, enc->compress ? MIG_OPT_ZSTD : 0);
+	mig__header_put(hdr, MIG_VERSION,
+			(enc->compress ? MIG_OPT_ZSTD : 0) |
+			    (enc->delta ? MIG_OPT_DELTA : 0));
 	mig__ident_put(body, ident);
 	len = MIG_HEADER_LEN + frame_put(hdr + MIG_HEADER_LEN,
 					 MIG_REC_MIGRATION, body, sizeof(body));
@@ -320,6 +326,41 @@ int mig_enc_write(struct mig_enc *enc, const void *buf, size_t len)
 			rc = mig_enc_space(enc, &dst, &room);
 	}
 	return rc;
+}
+
+/* mig_enc_stream's ops. */
+static int as_out_write(struct bl_stream *s, const void *buf, size_t len)
+{
+	return mig_enc_write(s->impl, buf, len);
+}
+
+static int as_out_read(struct bl_stream *s, void *buf, size_t len)
+{
+	(void)s;
+	(void)buf;
+	(void)len;
+	return BL_ERR_IO; /* a stream for writing */
+}
+
+static void as_out_close(struct bl_stream *s)
+{
+	(void)s;
+}
+
+static const struct bl_stream_ops as_out_ops = {
+    .read = as_out_read,
+    .write = as_out_write,
+    .close = as_out_close,
+};
+
+struct bl_stream *mig_enc_stream(struct mig_enc *enc)
+{
+	enc->as_out.ops = &as_out_ops;
+	enc->as_out.fd = enc->s->fd;
+	enc->as_out.impl = enc;
+	enc->as_out.deadline_ms = -1;
+	enc->as_out.version = enc->s->version;
+	return &enc->as_out;
 }
 
 int mig_enc_flush(struct mig_enc *enc)

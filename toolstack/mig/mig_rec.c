@@ -87,7 +87,8 @@ int mig__header_check(const uint8_t hdr[MIG_HEADER_LEN], uint32_t *version_r,
 			 version, MIG_MIN_VERSION, MIG_VERSION);
 		return BL_ERR_VERSION;
 	}
-	if (options & ~(MIG_OPT_ZLIB | (version >= 5 ? MIG_OPT_ZSTD : 0))) {
+	if (options & ~(MIG_OPT_ZLIB | (version >= 5 ? MIG_OPT_ZSTD : 0) |
+			(version >= 6 ? MIG_OPT_DELTA : 0))) {
 		snprintf(err, errlen, "header: options: unknown flags");
 		return BL_ERR_PROTO;
 	}

@@ -11,6 +11,7 @@
 #ifndef BL_MIG_STREAM_H
 #define BL_MIG_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,7 @@
 #include "toolstack/common/id.h"
 #include "toolstack/common/stream.h"
 
-#define MIG_VERSION	   5 /* the version we write, and the highest we read */
+#define MIG_VERSION	   6 /* the version we write, and the highest we read */
 #define MIG_MIN_VERSION	   1 /* the lowest we read */
 #define MIG_HEADER_LEN	   FRAME_HEADER_LEN
 #define MIG_REC_HEADER_LEN FRAME_REC_HEADER_LEN
@@ -28,7 +29,7 @@
 #define MIG_OPTIONAL	   FRAME_OPTIONAL /* type bit: skip if unknown */
 #define MIG_OPT_ZLIB	   0x1u		  /* header option: zlib records */
 #define MIG_OPT_ZSTD	   0x2u	  /* header option (version 5): zstd records */
-#define MIG_OPT_DELTA	   0x4u	  /* header option (planned, v6): deltas */
+#define MIG_OPT_DELTA	   0x4u	  /* header option (version 6): deltas */
 #define MIG_MESSAGE_MAX	   512	  /* abort message, NUL included */
 #define MIG_DOMID_MAX	   32751u /* below DOMID_FIRST_RESERVED */
 #define MIG_DISKS_MAX	   16u	  /* disk records in a stream */
@@ -140,6 +141,10 @@ int mig_ctl_recv(struct bl_stream *s, uint32_t want, struct mig_ctl *c_r,
 struct mig_enc;
 
 #define MIG_ENC_NO_COMPRESS 0x1u /* raw, zero and fill records only */
+/* The header's option MIG_OPT_DELTA: the payload is what the source's
+ * page-delta filter (mig_delta.h) wrote. The encoder only sets the option:
+ * the filter sits in front of it (mig_enc_stream). */
+#define MIG_ENC_DELTA 0x2u
 
 /* Writes the header and the migration record (ident) to s and returns the
  * encoder in *enc_r, the caller's to mig_enc_free(). s stays the caller's
@@ -159,6 +164,11 @@ int mig_enc_write(struct mig_enc *enc, const void *buf,
 int mig_enc_space(struct mig_enc *enc, uint8_t **p_r,
 		  size_t *room_r) BL_MUST_CHECK;
 int mig_enc_commit(struct mig_enc *enc, size_t n) BL_MUST_CHECK;
+/* The encoder as a stream, for a filter in front of it (mig_delta.h):
+ * its write is mig_enc_write(); its read fails (BL_ERR_IO); its close does
+ * nothing (mig_enc_finish() ends the payload). fd is the connection's.
+ * The encoder's, valid until mig_enc_free(). */
+struct bl_stream *mig_enc_stream(struct mig_enc *enc);
 /* Sends what is buffered now, as records (for a caller whose input has
  * paused: what it has is on its way while it waits). Errors as
  * mig_enc_write()'s; BL_ERR_INVAL once finished. */
@@ -198,6 +208,10 @@ int mig_dec_start(struct bl_stream *in, struct mig_dec **dec_r, char *err,
  * version 3, which has none. */
 int mig_dec_ident(const struct mig_dec *dec,
 		  struct mig_ident *ident_r) BL_MUST_CHECK;
+/* Whether the header has the option MIG_OPT_DELTA (version 6): the
+ * payload goes through the destination's page-delta filter
+ * (mig_delta.h) before libxl's restore. */
+bool mig_dec_delta(const struct mig_dec *dec);
 /* Reads the next record and writes a chunk's bytes to out, buffered: out
  * gets them in writes of up to 512 KiB, and whatever is buffered before a
  * read that would wait (so out works while the rest is on its way); never
