@@ -159,6 +159,7 @@ static void build_migrate(struct rpc_msg *m)
 	m->port = 7400;
 	m->flags = RPC_MIGRATE_NO_COMPRESS;
 	m->bandwidth = 50u << 20;
+	m->delta_cache_mib = 64;
 }
 
 static void build_migrate_stats(struct rpc_msg *m)
@@ -184,6 +185,11 @@ static void build_migrate_stats(struct rpc_msg *m)
 	m->migrate.throttle_pct = 90;
 	m->migrate.throttle_cap = 2;
 	m->migrate.guest_cpu_pct = 18;
+	m->migrate.delta_pages = 1033;
+	m->migrate.delta_hits = 812;
+	m->migrate.delta_misses = 150;
+	m->migrate.delta_overflows = 71;
+	m->migrate.delta_saved_bytes = 3250586;
 }
 
 static void build_receive(struct rpc_msg *m)
@@ -263,13 +269,14 @@ static void build_ok_bench_serve(struct rpc_msg *m)
 #define V4 (1u << 4)
 #define V6 (1u << 6)
 #define V7 (1u << 7)
+#define V9 (1u << 9)
 
 static const struct sample {
 	const char *file;
 	uint32_t type;
 	uint32_t request; /* for ok */
 	void (*build)(struct rpc_msg *m);
-	uint8_t changed; /* the versions its body changed in: bit v */
+	uint16_t changed; /* the versions its body changed in: bit v */
 } samples[] = {
     {"node-info", RPC_NODE_INFO, 0, NULL, 0},
     {"guest-list", RPC_GUEST_LIST, 0, NULL, 0},
@@ -289,12 +296,12 @@ static const struct sample {
     {"ok-guest-create", RPC_OK, RPC_GUEST_CREATE, build_ok_guest, V3 | V4 | V6},
     {"ok-guest-destroy", RPC_OK, RPC_GUEST_DESTROY, NULL, 0},
     {"error", RPC_ERROR, 0, build_error, 0},
-    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, 0},
+    {"guest-migrate", RPC_GUEST_MIGRATE, 0, build_migrate, V9},
     {"migrate-progress", RPC_MIGRATE_PROGRESS, 0, build_migrate_stats,
-     V3 | V4 | V6 | V7},
+     V3 | V4 | V6 | V7 | V9},
     {"migrate-receive", RPC_MIGRATE_RECEIVE, 0, build_receive, 0},
     {"ok-guest-migrate", RPC_OK, RPC_GUEST_MIGRATE, build_migrate_stats,
-     V3 | V4 | V6 | V7},
+     V3 | V4 | V6 | V7 | V9},
     {"migrate-cancel", RPC_MIGRATE_CANCEL, 0, NULL, 0},
     {"ok-migrate-receive", RPC_OK, RPC_MIGRATE_RECEIVE, build_ok_receive, 0},
     {"migrate-status", RPC_MIGRATE_STATUS, 0, build_migration, 0},
@@ -419,6 +426,14 @@ static void assert_msg_equal(const struct rpc_msg *x, const struct rpc_msg *y)
 	CU_ASSERT_EQUAL(x->migrate.throttle_pct, y->migrate.throttle_pct);
 	CU_ASSERT_EQUAL(x->migrate.throttle_cap, y->migrate.throttle_cap);
 	CU_ASSERT_EQUAL(x->migrate.guest_cpu_pct, y->migrate.guest_cpu_pct);
+	CU_ASSERT_EQUAL(x->migrate.delta_pages, y->migrate.delta_pages);
+	CU_ASSERT_EQUAL(x->migrate.delta_hits, y->migrate.delta_hits);
+	CU_ASSERT_EQUAL(x->migrate.delta_misses, y->migrate.delta_misses);
+	CU_ASSERT_EQUAL(x->migrate.delta_overflows, y->migrate.delta_overflows);
+	CU_ASSERT_EQUAL(x->migrate.delta_saved_bytes,
+			y->migrate.delta_saved_bytes);
+	CU_ASSERT_EQUAL(x->bandwidth, y->bandwidth);
+	CU_ASSERT_EQUAL(x->delta_cache_mib, y->delta_cache_mib);
 	assert_disks_equal(x, y);
 	assert_vifs_equal(x, y);
 	CU_ASSERT(bl_id_equal(&x->migrate.migration, &y->migrate.migration));
@@ -495,6 +510,7 @@ static void test_migrate_flags_version(void)
 	m.type = RPC_GUEST_MIGRATE;
 	build_migrate(&m);
 	m.flags = RPC_MIGRATE_NO_THROTTLE;
+	m.delta_cache_mib = 0; /* version 9's */
 	a.version = 6;
 	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_ERR_INVAL);
 	a.version = 7;
@@ -502,6 +518,55 @@ static void test_migrate_flags_version(void)
 	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
 	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)), BL_OK);
 	CU_ASSERT_EQUAL(got.flags, RPC_MIGRATE_NO_THROTTLE);
+	rpc_msg_dispose(&got);
+	rpc_msg_dispose(&m);
+	pair_close(&a, &b);
+}
+
+/* guest-migrate's delta cache is version 9's: a nonzero one cannot be
+ * encoded for an older peer, nor one over the limit for any; an older
+ * peer's record carries no delta figures. */
+static void test_migrate_delta_version(void)
+{
+	struct bl_stream a, b;
+	struct rpc_msg m, got;
+	char err[BL_ERRMSG_MAX];
+
+	pair_open(&a, &b);
+	rpc_msg_init(&m);
+	m.type = RPC_GUEST_MIGRATE;
+	build_migrate(&m);
+	a.version = 8;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_ERR_INVAL);
+	m.delta_cache_mib = 0;
+	b.version = 8;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(got.delta_cache_mib, 0);
+	CU_ASSERT_EQUAL(got.bandwidth, 50u << 20);
+	rpc_msg_dispose(&got);
+	a.version = 9;
+	b.version = 9;
+	m.delta_cache_mib = RPC_DELTA_CACHE_MAX_MIB + 1;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_ERR_INVAL);
+	m.delta_cache_mib = RPC_DELTA_CACHE_MAX_MIB;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(got.delta_cache_mib, RPC_DELTA_CACHE_MAX_MIB);
+	rpc_msg_dispose(&got);
+	rpc_msg_dispose(&m);
+
+	rpc_msg_init(&m);
+	m.type = RPC_MIGRATE_PROGRESS;
+	build_migrate_stats(&m);
+	a.version = 8;
+	b.version = 8;
+	CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
+	CU_ASSERT_EQUAL_FATAL(rpc_recv(&b, &got, err, sizeof(err)), BL_OK);
+	CU_ASSERT_EQUAL(got.migrate.guest_cpu_pct, 18);
+	CU_ASSERT_EQUAL(got.migrate.delta_pages, 0);
+	CU_ASSERT_EQUAL(got.migrate.delta_hits, 0);
+	CU_ASSERT_EQUAL(got.migrate.delta_saved_bytes, 0);
 	rpc_msg_dispose(&got);
 	rpc_msg_dispose(&m);
 	pair_close(&a, &b);
@@ -522,6 +587,10 @@ static void test_golden_frames(void)
 		a.version = v;
 		for (size_t i = 0; i < n_samples; i++) {
 			sample_build(i, &m);
+			/* (none before version 9: test_migrate_delta_version)
+			 */
+			if (v < 9)
+				m.delta_cache_mib = 0;
 			CU_ASSERT_EQUAL(rpc_send(&a, &m), BL_OK);
 			n = drain(&b, buf, sizeof(buf));
 			CU_ASSERT_EQUAL(n % 8, 0);
@@ -808,6 +877,10 @@ static void test_body_rejects(void)
 		      RPC_BENCH_RUN, RPC_BENCH_VALUES_MAX + 1);
 	expect_reject(RPC_OK, 8, "ok: value: not finite", "iiil", 8,
 		      RPC_BENCH_RUN, 1, (uint64_t)0x7ff8000000000000ull);
+	expect_reject(RPC_GUEST_MIGRATE, 9,
+		      "guest-migrate: delta_cache_mib: out of range",
+		      "isssiili", 9, "web", "node2", "10.99.0.2", 7400, 0, z,
+		      RPC_DELTA_CACHE_MAX_MIB + 1);
 	expect_reject(42, 7, "unknown message type 42", "is", 7, "web");
 	expect_reject(0, 0, "unknown message type 0", "");
 }
@@ -1006,15 +1079,15 @@ static void test_hello_refusals(void)
 
 	rpc_header_encode(hdr, RPC_VERSION + 2, RPC_VERSION + 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
-		       "no common version: client speaks 9 to 10, server 2 to "
-		       "8");
+		       "no common version: client speaks 10 to 11, server 2 "
+		       "to 9");
 	/* Version 1 has no migration identities: refused. */
 	rpc_header_encode(hdr, 1, 1);
 	expect_refusal(hdr, BL_ERR_VERSION,
 		       "no common version: client speaks 1 to 1, server 2 to "
-		       "8");
+		       "9");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_VERSION + 1);
-	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 9 to 8");
+	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 10 to 9");
 	rpc_header_encode(hdr, 0, 0);
 	expect_refusal(hdr, BL_ERR_PROTO, "bad version range 0 to 0");
 	rpc_header_encode(hdr, RPC_VERSION, RPC_MIN_VERSION);
@@ -1057,6 +1130,8 @@ void suite_rpc(void)
 	CU_add_test(s, "body buffers", test_buffers);
 	CU_add_test(s, "round trip of every message", test_round_trip);
 	CU_add_test(s, "golden frames", test_golden_frames);
+	CU_add_test(s, "guest-migrate's delta cache by version",
+		    test_migrate_delta_version);
 	CU_add_test(s, "guest-migrate's flags by version",
 		    test_migrate_flags_version);
 	CU_add_test(s, "encode rejects", test_encode_rejects);

@@ -364,6 +364,13 @@ static void put_migrate_stats(struct rpc__wr *wr, const struct rpc_msg *m)
 	rpc__put_u32(wr, st->throttle_pct);
 	rpc__put_u32(wr, st->throttle_cap);
 	rpc__put_u32(wr, st->guest_cpu_pct);
+	if (wr->version < 9)
+		return;
+	rpc__put_u64(wr, st->delta_pages);
+	rpc__put_u64(wr, st->delta_hits);
+	rpc__put_u64(wr, st->delta_misses);
+	rpc__put_u64(wr, st->delta_overflows);
+	rpc__put_u64(wr, st->delta_saved_bytes);
 }
 
 static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
@@ -404,6 +411,13 @@ static void get_migrate_stats(struct rpc__rd *rd, struct rpc_msg *m)
 		rpc__rd_fail(rd, BL_ERR_PROTO, "throttle_pct", "out of range");
 	rpc__get_u32(rd, "throttle_cap", &st->throttle_cap);
 	rpc__get_u32(rd, "guest_cpu_pct", &st->guest_cpu_pct);
+	if (rd->version < 9)
+		return;
+	rpc__get_u64(rd, "delta_pages", &st->delta_pages);
+	rpc__get_u64(rd, "delta_hits", &st->delta_hits);
+	rpc__get_u64(rd, "delta_misses", &st->delta_misses);
+	rpc__get_u64(rd, "delta_overflows", &st->delta_overflows);
+	rpc__get_u64(rd, "delta_saved_bytes", &st->delta_saved_bytes);
 }
 
 /* migrate-receive's: the destination's instance, which a source records
@@ -578,10 +592,14 @@ static uint32_t migrate_flags(uint32_t version)
 	       (version >= 7 ? RPC_MIGRATE_NO_THROTTLE : 0);
 }
 
+/* A page-delta cache (version 9) cannot be encoded for an older peer:
+ * the request fails rather than lose it, as a flag does. */
 static void put_migrate(struct rpc__wr *wr, const struct rpc_msg *m)
 {
 	if (m->port == 0 || m->port > 65535 ||
-	    (m->flags & ~migrate_flags(wr->version)))
+	    (m->flags & ~migrate_flags(wr->version)) ||
+	    m->delta_cache_mib > RPC_DELTA_CACHE_MAX_MIB ||
+	    (m->delta_cache_mib && wr->version < 9))
 		rpc__wr_fail(wr, BL_ERR_INVAL);
 	put_name(wr, m);
 	put_cstr(wr, m->node, sizeof(m->node), false);
@@ -589,6 +607,8 @@ static void put_migrate(struct rpc__wr *wr, const struct rpc_msg *m)
 	rpc__put_u32(wr, m->port);
 	rpc__put_u32(wr, m->flags);
 	rpc__put_u64(wr, m->bandwidth);
+	if (wr->version >= 9)
+		rpc__put_u32(wr, m->delta_cache_mib);
 }
 
 static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
@@ -603,6 +623,12 @@ static void get_migrate(struct rpc__rd *rd, struct rpc_msg *m)
 	if (m->flags & ~migrate_flags(rd->version))
 		rpc__rd_fail(rd, BL_ERR_PROTO, "flags", "unknown flags");
 	rpc__get_u64(rd, "bandwidth", &m->bandwidth);
+	if (rd->version < 9)
+		return;
+	rpc__get_u32(rd, "delta_cache_mib", &m->delta_cache_mib);
+	if (m->delta_cache_mib > RPC_DELTA_CACHE_MAX_MIB)
+		rpc__rd_fail(rd, BL_ERR_PROTO, "delta_cache_mib",
+			     "out of range");
 }
 
 /* migrate-receive: the guest's name, its libxl configuration (JSON), the

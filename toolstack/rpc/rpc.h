@@ -14,7 +14,7 @@
 #include "toolstack/common/stream.h"
 #include "toolstack/hv/hv.h"
 
-#define RPC_VERSION 8 /* the highest version we speak */
+#define RPC_VERSION 9 /* the highest version we speak */
 /* The lowest: version 1 has no migration identities, and a node that
  * cannot name a migration cannot hand a guest over exactly once
  * (docs/specs/rpc.md, "Versions"). */
@@ -96,6 +96,8 @@ enum rpc_migration_status {
 #define RPC_MIGRATE_KEEP_SOURCE 0x2u
 /* guest-migrate flag (version 7): no auto-converge */
 #define RPC_MIGRATE_NO_THROTTLE 0x4u
+/* guest-migrate's delta_cache_mib (version 9): page deltas' cache, MiB */
+#define RPC_DELTA_CACHE_MAX_MIB 1024u
 #define RPC_DISK_READONLY	0x1u /* a guest record's disk flag */
 #define RPC_HOST_MAX		256  /* NUL included */
 #define RPC_PHASE_MAX		16   /* NUL included */
@@ -128,6 +130,12 @@ struct rpc_migrate_stats {
 	uint32_t rounds;
 	uint64_t round_pages[RPC_ROUNDS_MAX];
 	uint32_t throttle_round, throttle_pct, throttle_cap, guest_cpu_pct;
+	/* version 9: page deltas (0 when they were off), the source's
+	 * figures (mig_delta.h): NOTAB pages libxc sent, of them sent as
+	 * deltas, sent whole again for want of a cached copy, sent whole for
+	 * a delta too long; and the bytes the deltas saved */
+	uint64_t delta_pages, delta_hits, delta_misses, delta_overflows;
+	uint64_t delta_saved_bytes;
 };
 
 /* Any message, decoded. Which fields a type uses is in the spec's tables;
@@ -152,6 +160,9 @@ struct rpc_msg {
 	char host[RPC_HOST_MAX];
 	uint32_t port;
 	uint64_t bandwidth; /* bytes per second on the wire; 0: no limit */
+	/* version 9: page deltas' cache in MiB (0 to
+	 * RPC_DELTA_CACHE_MAX_MIB); 0: whole pages */
+	uint32_t delta_cache_mib;
 	/* migrate-progress, and the ok of guest-migrate */
 	struct rpc_migrate_stats migrate;
 	/* console-data: malloc'd (a NUL follows the bytes when decoded) */
