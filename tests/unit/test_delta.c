@@ -668,12 +668,17 @@ static void test_delta_refusals(void)
 	     "page-delta: entry 0, frame 0x1: a delta for a page that is "
 	     "not NOTAB");
 	CASE(cache_rec(&b, 300000), 0,
-	     "delta-cache: 300000 slots not in 1 to this node's limit of "
-	     "262144");
+	     "delta-cache: 300000 slots (1200000 KiB) not in 1 to this "
+	     "node's limit of 262144 (1024 MiB)");
 	CASE(cache_rec(&b, 17), 16 * XC_PAGE,
-	     "delta-cache: 17 slots not in 1 to this node's limit of 16");
+	     "delta-cache: 17 slots (68 KiB) not in 1 to this node's limit of "
+	     "16 (64 KiB)");
+	CASE(cache_rec(&b, 65536), 64ull << 20,
+	     "delta-cache: 65536 slots (256 MiB) not in 1 to this node's "
+	     "limit of 16384 (64 MiB)");
 	CASE(cache_rec(&b, 0), 0,
-	     "delta-cache: 0 slots not in 1 to this node's limit of 262144");
+	     "delta-cache: 0 slots (0 MiB) not in 1 to this node's limit of "
+	     "262144 (1024 MiB)");
 	CASE((cache_rec(&b, 4), cache_rec(&b, 4)), 0, "delta-cache: twice");
 	CASE((xc_page_data(&b, one, 1, fill), cache_rec(&b, 4)), 0,
 	     "delta-cache: after page data");

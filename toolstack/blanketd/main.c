@@ -16,6 +16,7 @@
 #include "toolstack/blanketd/server.h"
 #include "toolstack/blanketd/slots.h"
 #include "toolstack/client/cluster.h"
+#include "toolstack/rpc/rpc.h"
 
 #define DEFAULT_PORT_SPEC      "0.0.0.0:7400"
 #define DEFAULT_SOCKET	       "/run/blanket/blanketd.sock"
@@ -25,6 +26,8 @@
 #define DEFAULT_CRL	       DEFAULT_TLS_DIR "/crl.pem"
 #define DEFAULT_OVERLAY_SCRIPT "/usr/lib/blanket/blanket-overlay"
 #define DEFAULT_DHCP_SCRIPT    "/usr/lib/blanket/blanket-dhcp"
+/* MiB: a dom0's memory is small; QEMU's default cache (64 MiB) four times */
+#define DEFAULT_DELTA_CACHE_MAX 256u
 
 static void usage(FILE *out)
 {
@@ -42,7 +45,7 @@ static void usage(FILE *out)
 	    "[--overlay-port PORT]\n"
 	    "                [--overlay-script FILE]] [--guest-dhcp ADDR/LEN "
 	    "[--dhcp-script FILE]]\n"
-	    "                [--no-bench]\n"
+	    "                [--no-bench] [--delta-cache-max MIB]\n"
 	    "defaults: --listen %s --socket %s, credentials\n"
 	    "          %s/{ca.crt,node.crt,node.key}, --hv libxl, "
 	    "--max-sessions 32,\n"
@@ -52,10 +55,12 @@ static void usage(FILE *out)
 	    "          no overlay; with one: --overlay-port %d, "
 	    "--overlay-script %s,\n"
 	    "          no guest DHCP; with it: --dhcp-script %s,\n"
-	    "          benchmarks served (blanket bench) unless --no-bench\n",
+	    "          benchmarks served (blanket bench) unless --no-bench,\n"
+	    "          --delta-cache-max %u\n",
 	    DEFAULT_PORT_SPEC, DEFAULT_SOCKET, DEFAULT_TLS_DIR,
 	    DEFAULT_STATE_DIR, DEFAULT_PEERS, POLICY_DEFAULT_FILE, DEFAULT_CRL,
-	    OVERLAY_PORT_DEFAULT, DEFAULT_OVERLAY_SCRIPT, DEFAULT_DHCP_SCRIPT);
+	    OVERLAY_PORT_DEFAULT, DEFAULT_OVERLAY_SCRIPT, DEFAULT_DHCP_SCRIPT,
+	    DEFAULT_DELTA_CACHE_MAX);
 }
 
 /* What the node runs on, probed once: it does not change while it runs. */
@@ -99,6 +104,7 @@ int main(int argc, char **argv)
 	    {"guest-dhcp", required_argument, NULL, 'g'},
 	    {"dhcp-script", required_argument, NULL, 'G'},
 	    {"no-bench", no_argument, NULL, 'b'},
+	    {"delta-cache-max", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -116,6 +122,7 @@ int main(int argc, char **argv)
 	    .policy_file = POLICY_DEFAULT_FILE,
 	    .crl_file = DEFAULT_CRL,
 	    .bench = true,
+	    .delta_cache_max_mib = DEFAULT_DELTA_CACHE_MAX,
 	};
 	static struct hv_policy policy;
 	static struct cluster peers;
@@ -123,7 +130,7 @@ int main(int argc, char **argv)
 	static struct dhcp dhcp = {.script = DEFAULT_DHCP_SCRIPT};
 	const char *peers_file = DEFAULT_PEERS, *overlay_spec = NULL;
 	const char *dhcp_spec = NULL;
-	long overlay_port = OVERLAY_PORT_DEFAULT;
+	long overlay_port = OVERLAY_PORT_DEFAULT, delta_max;
 	bool foreground = false, debug = false;
 	char err[BL_ERRMSG_MAX];
 	char *end;
@@ -198,6 +205,18 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.bench = false;
+			break;
+		case 'D':
+			delta_max = strtol(optarg, &end, 10);
+			if (!*optarg || *end || delta_max < 0 ||
+			    delta_max > RPC_DELTA_CACHE_MAX_MIB) {
+				fprintf(stderr,
+					"blanketd: --delta-cache-max wants 0 "
+					"to %u MiB, got \"%s\"\n",
+					RPC_DELTA_CACHE_MAX_MIB, optarg);
+				return 2;
+			}
+			o.delta_cache_max_mib = (uint32_t)delta_max;
 			break;
 		case 'r':
 			o.crl_file = none_is_null(optarg);

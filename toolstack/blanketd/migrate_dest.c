@@ -34,6 +34,7 @@
 #include "toolstack/common/fdio.h"
 #include "toolstack/common/log.h"
 #include "toolstack/hv/hv_policy.h"
+#include "toolstack/mig/mig_delta.h"
 #include "toolstack/mig/mig_elide.h"
 #include "toolstack/mig/mig_stream.h"
 
@@ -268,13 +269,57 @@ static int disks_complete(struct dest *d, char *err, size_t errlen)
 	return BL_OK;
 }
 
+/* A stream with page deltas (the header's option): the destination's
+ * filter in front of out, with this node's limit on the cache; *out_r is
+ * then the filter's stream. BL_OK and nothing done without the option. */
+static int delta_filter(struct dest *d, struct mig_dec *dec,
+			struct bl_stream **out_r,
+			struct mig_delta_dec **delta_r, char *err,
+			size_t errlen)
+{
+	uint32_t max = d->o->delta_cache_max_mib;
+	int rc;
+
+	if (!mig_dec_delta(dec))
+		return BL_OK;
+	if (!max) {
+		snprintf(err, errlen,
+			 "page deltas: this node takes none (blanketd "
+			 "--delta-cache-max 0); migrate without --delta-cache");
+		return BL_ERR_DENIED;
+	}
+	rc = mig_delta_dec_new(*out_r, (uint64_t)max << 20, delta_r);
+	if (rc) {
+		snprintf(err, errlen, "page deltas: no memory for the filter");
+		return rc;
+	}
+	*out_r = mig_delta_dec_stream(*delta_r);
+	return BL_OK;
+}
+
+/* After the page-delta filter's close: what it refused, as the error, if
+ * it caused rc or refused at the close (a record of ours cut short);
+ * held says whether it had refused before the close. */
+static int delta_refused(const struct mig_delta_dec *delta, bool held, int rc,
+			 char *err, size_t errlen)
+{
+	const char *why = mig_delta_dec_error(delta);
+
+	if (!why || (rc && !held))
+		return rc;
+	snprintf(err, errlen, "page deltas: %.400s", why);
+	return rc ? rc : BL_ERR_PROTO;
+}
+
 /* Decode the payload into the restore; BL_OK at a verified stream-end of
- * the migration announced. */
+ * the migration announced. With page deltas: decoder -> mig_delta_dec ->
+ * mig_elide -> the pipe. */
 static int pump_restore(struct dest *d, struct migrate_worker *w,
 			struct mig_stats *st_r, char *err, size_t errlen)
 {
 	struct mig_dec *dec = NULL;
 	struct mig_elide *elide = NULL;
+	struct mig_delta_dec *delta = NULL;
 	struct mig_ident ident;
 	struct hv_node_info node;
 	struct bl_stream pipe, *out = &pipe;
@@ -297,6 +342,8 @@ static int pump_restore(struct dest *d, struct migrate_worker *w,
 	if (!rc && !d->o->hv->node_info(d->hv, &node) && node.zeroed_pages &&
 	    !mig_elide_new(&pipe, &elide))
 		out = mig_elide_stream(elide);
+	if (!rc)
+		rc = delta_filter(d, dec, &out, &delta, err, errlen);
 	while (!rc) {
 		d->s->deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		rc = mig_dec_next(dec, out, &c, err, errlen);
@@ -313,9 +360,16 @@ static int pump_restore(struct dest *d, struct migrate_worker *w,
 			rc = BL_ERR_FAIL;
 		}
 	}
-	/* EOF for libxl: it stops at its own end record anyway. */
+	/* EOF for libxl: it stops at its own end record anyway. A record of
+	 * ours cut short fails here. */
+	if (delta) {
+		bool held = mig_delta_dec_error(delta) != NULL;
+
+		stream_close(mig_delta_dec_stream(delta));
+		rc = delta_refused(delta, held, rc, err, errlen);
+	}
 	if (elide)
-		stream_close(out);
+		stream_close(mig_elide_stream(elide));
 	stream_close(&pipe);
 	w->fd = -1;
 	if (dec)
@@ -328,6 +382,10 @@ static int pump_restore(struct dest *d, struct migrate_worker *w,
 				  "there on",
 				  d->id);
 	}
+	if (delta)
+		log_info("migration %s: %llu pages rebuilt from page deltas",
+			 d->id, (unsigned long long)mig_delta_dec_pages(delta));
+	mig_delta_dec_free(delta);
 	mig_elide_free(elide);
 	mig_dec_free(dec);
 	return rc;

@@ -12,9 +12,11 @@
  * suspend request -> migrate-receive (the migration's ID and the guest's
  * generation; the destination's instance back) -> the disks' bulk pass
  * and dirty rounds (disk_send.c), then their mirror -> pump the live
- * save, sending what the guest writes every MIRROR_MS (each write is
- * answered once sent) -> the disks quiesced, their last chunks and
- * disk-end -> stream-end -> restored -> the images noted
+ * save (through the page-delta filter when the client asked for it:
+ * libxl -> mig_delta_enc -> the encoder), sending what the guest writes
+ * every MIRROR_MS (each write is answered once sent) -> the disks
+ * quiesced, their last chunks and disk-end -> stream-end -> restored ->
+ * the images noted
  * (ledger.h) -> the handover (handover.c) -> the summary.
  * Until the save suspends the guest nothing needs undoing but the lock
  * and the disks' tracking; from then until go every failure resumes the
@@ -43,6 +45,7 @@
 #include "toolstack/common/log.h"
 #include "toolstack/common/path.h"
 #include "toolstack/common/rate.h"
+#include "toolstack/mig/mig_delta.h"
 #include "toolstack/mig/mig_precopy.h"
 #include "toolstack/mig/mig_stream.h"
 #include "toolstack/tls/tls.h"
@@ -69,6 +72,9 @@
 #define DISK_ROUND_SMALL 64
 #define DISK_ROUNDS_MAX	 8
 #define MIRROR_MS	 10
+/* With page deltas, libxl's bytes are read here, then written to the
+ * filter: as much as the encoder's chunk buffer takes at once. */
+#define PUMP_BUF MIG_CHUNK_MAX
 
 /* One migration from here, while it runs. */
 struct source {
@@ -81,6 +87,11 @@ struct source {
 	struct client_conn dst;
 	struct tls_ctx *tls;
 	struct mig_enc *enc;
+	/* page deltas (delta_cache_mib): the filter in front of the encoder,
+	 * and pump_save's buffer (PUMP_BUF bytes); NULL without */
+	struct mig_delta_enc *delta;
+	uint8_t *buf;
+	uint64_t mem_kib; /* the guest's, capping the delta cache */
 	struct migrate_worker w;
 	uint32_t domid;
 	struct hv_disk disk_conf[HV_DISKS_MAX];
@@ -112,6 +123,31 @@ static uint64_t writes_held(const struct source *m)
 	return n;
 }
 
+/* The encoder's figures, with raw_bytes counting libxl's stream (the
+ * page-delta filter's input: the encoder sees its output); and the
+ * filter's into a migration record. */
+static void stream_stats(const struct source *m, struct mig_stats *ms,
+			 struct rpc_migrate_stats *st)
+{
+	struct mig_delta_stats ds;
+
+	memset(ms, 0, sizeof(*ms));
+	if (m->enc)
+		mig_enc_stats(m->enc, ms);
+	if (!m->delta)
+		return;
+	mig_delta_enc_stats(m->delta, &ds);
+	/* bytes_out counts the delta-cache record too: it may be over */
+	ms->raw_bytes += ds.bytes_in;
+	ms->raw_bytes -= ds.bytes_out;
+	st->delta_pages = ds.pages;
+	st->delta_hits = ds.hits;
+	st->delta_misses = ds.misses;
+	st->delta_overflows = ds.overflows;
+	st->delta_saved_bytes =
+	    ds.bytes_in > ds.bytes_out ? ds.bytes_in - ds.bytes_out : 0;
+}
+
 /* The rounds so far, and the throttle, into a migration record. */
 static void precopy_stats(const struct source *m, struct rpc_migrate_stats *st)
 {
@@ -127,13 +163,12 @@ static void precopy_stats(const struct source *m, struct rpc_migrate_stats *st)
 
 static void progress(struct source *m, const char *phase)
 {
-	struct mig_stats ms = {0};
+	struct mig_stats ms;
 	struct rpc_msg p;
 
 	rpc_msg_init(&p);
 	p.type = RPC_MIGRATE_PROGRESS;
-	if (m->enc)
-		mig_enc_stats(m->enc, &ms);
+	stream_stats(m, &ms, &p.migrate);
 	snprintf(p.migrate.phase, sizeof(p.migrate.phase), "%s", phase);
 	p.migrate.migration = m->a.migration;
 	p.migrate.elapsed_ms = (uint64_t)(fdio_now_ms() - m->start);
@@ -188,6 +223,7 @@ static int check_guest(struct source *m, struct hv_node_info *mine,
 		return rc;
 	}
 	m->domid = g->domid;
+	m->mem_kib = g->mem_kib;
 	snprintf(away, sizeof(away), "%s" HV_SUFFIX_AWAY, req->name);
 	if (m->o->hv->info(m->hv, away, &old) == BL_OK) {
 		snprintf(err, errlen,
@@ -644,9 +680,12 @@ static int pump_save(struct source *m)
 			return BL_ERR_CANCELLED;
 		if (!p[0].revents)
 			continue;
-		rc = mig_enc_space(m->enc, &space, &room);
-		if (rc)
+		if (m->delta) {
+			space = m->buf;
+			room = PUMP_BUF;
+		} else if ((rc = mig_enc_space(m->enc, &space, &room))) {
 			return rc;
+		}
 		r = read(m->w.fd, space, room);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -655,10 +694,14 @@ static int pump_save(struct source *m)
 		m->dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 		quiet_since = fdio_now_ms();
 		mig_precopy_feed(&m->pre, space, (size_t)r);
-		rc = mig_enc_commit(m->enc, (size_t)r);
+		rc = m->delta ? stream_write(mig_delta_enc_stream(m->delta),
+					     space, (size_t)r)
+			      : mig_enc_commit(m->enc, (size_t)r);
 		/* libxl has nothing more for now: send what we hold, so the
 		 * link and the destination work while it does (in the last
-		 * round, with the guest paused, most of all). */
+		 * round, with the guest paused, most of all). The filter
+		 * passed on all it could: it keeps only a record of libxc's
+		 * not whole yet. */
 		if (!rc && (size_t)r < room && !fdio_readable(m->w.fd))
 			rc = mig_enc_flush(m->enc);
 		if (!rc && m->req->bandwidth)
@@ -668,20 +711,71 @@ static int pump_save(struct source *m)
 	}
 }
 
+/* Page deltas, when the client asked for them: the filter in front of
+ * the encoder, its cache the size asked for, but no larger than the
+ * guest (a larger one holds nothing more). */
+static int delta_start(struct source *m, char *err, size_t errlen)
+{
+	uint64_t cache = (uint64_t)m->req->delta_cache_mib << 20;
+	int rc;
+
+	if (m->mem_kib && m->mem_kib * 1024 < cache)
+		cache = m->mem_kib * 1024;
+	m->buf = malloc(PUMP_BUF);
+	rc = m->buf
+		 ? mig_delta_enc_new(mig_enc_stream(m->enc), cache, &m->delta)
+		 : BL_ERR_NOMEM;
+	if (rc)
+		snprintf(err, errlen,
+			 "no memory for a page-delta cache of %llu MiB",
+			 (unsigned long long)(cache >> 20));
+	else
+		log_info("\"%s\": page deltas against a cache of %llu KiB",
+			 m->req->name, (unsigned long long)(cache >> 10));
+	return rc;
+}
+
+/* The filter's end: what it held, passed on; its figures in the log. */
+static void delta_finish(struct source *m)
+{
+	struct mig_delta_stats ds;
+
+	stream_close(mig_delta_enc_stream(m->delta));
+	mig_delta_enc_stats(m->delta, &ds);
+	if (mig_delta_enc_lost(m->delta))
+		log_warnx("\"%s\": libxl's stream was not as the page-delta "
+			  "filter expects: it passed unchanged from there on, "
+			  "with no delta",
+			  m->req->name);
+	log_info("\"%s\": page deltas: %llu of %llu pages sent as deltas, "
+		 "%llu misses, %llu overflows; %lld bytes saved",
+		 m->req->name, (unsigned long long)ds.hits,
+		 (unsigned long long)ds.pages, (unsigned long long)ds.misses,
+		 (unsigned long long)ds.overflows,
+		 (long long)(ds.bytes_in - ds.bytes_out));
+}
+
 /* The live save, to stream-end: the guest is suspended when it returns. */
 static int stream_memory(struct source *m, char *err, size_t errlen)
 {
 	struct mig_ident ident = {m->a.migration, m->a.generation};
 	struct hv_guest g;
+	uint32_t flags = 0;
 	int rc;
 
-	rc = mig_enc_start(
-	    &m->dst.s,
-	    m->req->flags & RPC_MIGRATE_NO_COMPRESS ? MIG_ENC_NO_COMPRESS : 0,
-	    &ident, &m->enc);
+	if (m->req->flags & RPC_MIGRATE_NO_COMPRESS)
+		flags |= MIG_ENC_NO_COMPRESS;
+	if (m->req->delta_cache_mib)
+		flags |= MIG_ENC_DELTA;
+	rc = mig_enc_start(&m->dst.s, flags, &ident, &m->enc);
 	if (rc) {
 		snprintf(err, errlen, "starting the migration failed");
 		return rc;
+	}
+	if (m->req->delta_cache_mib) {
+		rc = delta_start(m, err, errlen);
+		if (rc)
+			return rc;
 	}
 	rc = send_disks(m, err, errlen);
 	if (rc)
@@ -708,6 +802,8 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 			 bl_strerror(rc));
 	m->dst.s.deadline_ms = fdio_now_ms() + PAYLOAD_TIMEOUT_MS;
 	m->saved = fdio_now_ms();
+	if (!rc && m->delta)
+		delta_finish(m);
 	if (!rc)
 		rc = finish_disks(m, err, errlen);
 	if (!rc)
@@ -750,8 +846,8 @@ static void report(struct source *m, struct rpc_migrate_stats *st_r)
 	int64_t started = m->started;
 	struct mig_stats ms;
 
-	mig_enc_stats(m->enc, &ms);
 	memset(st_r, 0, sizeof(*st_r));
+	stream_stats(m, &ms, st_r);
 	snprintf(st_r->phase, sizeof(st_r->phase), "done");
 	st_r->migration = m->a.migration;
 	st_r->generation = m->a.generation + 1;
@@ -840,6 +936,8 @@ int migrate_source(const struct server_opts *o, void *hv, struct bl_stream *cli,
 out:
 	close_disks(&m, rc != BL_OK);
 	migrate_worker_stop(&m.w);
+	mig_delta_enc_free(m.delta); /* before the encoder it writes to */
+	free(m.buf);
 	mig_enc_free(m.enc);
 	peer_close(m.tls, &m.dst);
 	unlock_guest(&m);

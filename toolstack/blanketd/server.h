@@ -29,6 +29,10 @@ struct server_opts {
 	const struct hv_ops *hv;
 	int max_sessions; /* connections served at once; more are refused */
 	int boot_wait_s;  /* how long a migration waits for a guest to boot */
+	/* The largest page-delta cache a migration into this node may ask
+	 * for, in MiB (blanketd --delta-cache-max): a source asking for more
+	 * is refused. */
+	uint32_t delta_cache_max_mib;
 	/* What guests may touch (hv_policy.h), read from policy_file (which
 	 * may be missing when policy_optional) at start and on SIGHUP. */
 	const char *policy_file;

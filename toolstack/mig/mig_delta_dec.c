@@ -165,15 +165,31 @@ static void mine(struct mig_delta_dec *d, uint32_t type, uint32_t len)
 	}
 }
 
+/* A cache of slots pages for people: "64 MiB", or "68 KiB". */
+static const char *slots_size(uint64_t slots, char *buf, size_t len)
+{
+	uint64_t kib = slots * (MIG__PAGE_LEN / 1024);
+
+	if (kib % 1024)
+		snprintf(buf, len, "%" PRIu64 " KiB", kib);
+	else
+		snprintf(buf, len, "%" PRIu64 " MiB", kib / 1024);
+	return buf;
+}
+
 static void cache_rec(struct mig_delta_dec *d)
 {
 	uint64_t slots = mig__le64(d->rec + MIG__REC_HDR_LEN);
 
 	if (!slots || slots > d->slots_max) {
+		char asked[32], limit[32];
+
 		fail(d, BL_ERR_PROTO,
-		     "delta-cache: %" PRIu64
-		     " slots not in 1 to this node's limit of %" PRIu64,
-		     slots, d->slots_max);
+		     "delta-cache: %" PRIu64 " slots (%s) not in 1 to this "
+		     "node's limit of %" PRIu64 " (%s)",
+		     slots, slots_size(slots, asked, sizeof(asked)),
+		     d->slots_max,
+		     slots_size(d->slots_max, limit, sizeof(limit)));
 		return;
 	}
 	if (mig__cache_init(&d->cache, slots))
