@@ -92,6 +92,8 @@ struct source {
 	struct mig_delta_enc *delta;
 	uint8_t *buf;
 	uint64_t mem_kib; /* the guest's, capping the delta cache */
+	/* the destination's abort during the payload, for the client */
+	char gave_up[BL_ERRMSG_MAX];
 	struct migrate_worker w;
 	uint32_t domid;
 	struct hv_disk disk_conf[HV_DISKS_MAX];
@@ -638,10 +640,42 @@ static void unthrottle_stalled(struct source *m, int64_t quiet_since)
 		 m->cap0);
 }
 
+/* The destination's abort during the payload (it could not take the
+ * stream): its message, for the client, in m->gave_up. Nothing else may
+ * come then but the connection's end. */
+static int read_abort(struct source *m, char *why, size_t whylen)
+{
+	struct mig_ctl c;
+	int rc;
+
+	m->dst.s.deadline_ms = fdio_now_ms() + CANCEL_READ_MS;
+	rc = mig_ctl_recv(&m->dst.s, MIG_REC_ABORT, &c, why, whylen);
+	if (!rc)
+		snprintf(m->gave_up, sizeof(m->gave_up),
+			 "node %s gave up on the stream: %.400s", m->dst.node,
+			 c.message);
+	return rc ? rc : BL_ERR_FAIL;
+}
+
+/* The destination spoke during the payload: its abort, or a stream that
+ * cannot go on. */
+static int destination_gave_up(struct source *m)
+{
+	char why[BL_ERRMSG_MAX] = "";
+	int rc = read_abort(m, why, sizeof(why));
+
+	if (rc != BL_ERR_FAIL)
+		log_warnx("\"%s\": %s spoke during the payload: %s",
+			  m->req->name, m->dst.node,
+			  why[0] ? why : bl_strerror(rc));
+	return rc;
+}
+
 /* Pump the saver's bytes into the encoder until it is done, watching for
  * the guest's suspend every SUSPEND_POLL_MS. A destination that stops
  * reading (link down, daemon gone) fails the write after
- * PAYLOAD_TIMEOUT_MS; a client that cancels or leaves stops it. */
+ * PAYLOAD_TIMEOUT_MS; a client that cancels or leaves stops it; a
+ * destination that gives up (its abort) stops it, with its reason. */
 static int pump_save(struct source *m)
 {
 	int64_t next = fdio_now_ms() + PROGRESS_MS, mirror = fdio_now_ms();
@@ -649,8 +683,9 @@ static int pump_save(struct source *m)
 	int rc = BL_OK;
 
 	for (;;) {
-		struct pollfd p[2] = {{.fd = m->w.fd, .events = POLLIN},
-				      {.fd = m->cli->fd, .events = POLLIN}};
+		struct pollfd p[3] = {{.fd = m->w.fd, .events = POLLIN},
+				      {.fd = m->cli->fd, .events = POLLIN},
+				      {.fd = m->dst.s.fd, .events = POLLIN}};
 		int wait = m->suspended ? PROGRESS_MS : SUSPEND_POLL_MS;
 		uint8_t *space;
 		size_t room;
@@ -658,8 +693,10 @@ static int pump_save(struct source *m)
 
 		if (m->ndisks && MIRROR_MS < wait)
 			wait = MIRROR_MS;
-		if (poll(p, 2, wait) < 0 && errno != EINTR)
+		if (poll(p, 3, wait) < 0 && errno != EINTR)
 			return BL_ERR_IO;
+		if (p[2].revents || stream_pending(&m->dst.s))
+			return destination_gave_up(m);
 		if (fdio_now_ms() >= watch) {
 			watch_suspend(m);
 			throttle(m);
@@ -790,6 +827,13 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 		return rc;
 	}
 	rc = pump_save(m);
+	/* A write that failed as the destination gave up: its reason, if it
+	 * came (what the connection still holds). */
+	if (rc && rc != BL_ERR_CANCELLED && !m->gave_up[0] &&
+	    stream_readable(&m->dst.s) &&
+	    read_abort(m, (char[BL_ERRMSG_MAX]){0}, BL_ERRMSG_MAX) !=
+		BL_ERR_FAIL)
+		log_debug("no abort from %s", m->dst.node);
 	watch_suspend(m);
 	if (!m->suspended) /* suspended and saved between two looks */
 		m->suspended = fdio_now_ms();
@@ -797,6 +841,8 @@ static int stream_memory(struct source *m, char *err, size_t errlen)
 		rc = BL_ERR_FAIL;
 	else if (rc == BL_ERR_CANCELLED)
 		snprintf(err, errlen, "cancelled");
+	else if (m->gave_up[0])
+		snprintf(err, errlen, "%s", m->gave_up);
 	else if (rc)
 		snprintf(err, errlen, "sending to %s failed: %s", m->dst.node,
 			 bl_strerror(rc));
