@@ -284,6 +284,57 @@ static void test_man_synopsis(void)
 	check_man("docs/man/blanket-lab.1", &lab_prog);
 }
 
+/* blanket(1)'s own table, with blanket's commands: usage errors exit 2
+ * before the command runs; a command that runs without a cluster file
+ * exits 1. */
+static int run_blanket(const char *line)
+{
+	char buf[256], *argv[16] = {"blanket"};
+	FILE *out = stdout, *err = stderr;
+	int argc = 1, status;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *w = strtok(buf, " "); w && argc < 15; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	fflush(stdout);
+	fflush(stderr);
+	stdout = fopen("/dev/null", "w");
+	stderr = fopen("/dev/null", "w");
+	status = cmd_main(&blanket_prog, argc, argv);
+	fclose(stdout);
+	fclose(stderr);
+	stdout = out;
+	stderr = err;
+	return status;
+}
+
+/* migrate --delta-cache MIB: 0 to 1024, else a usage error. */
+static void test_migrate_delta_cache(void)
+{
+	static const char *const bad[] = {"-1", "1025", "64M", "x", ""};
+	char line[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(line, sizeof(line),
+			 "migrate --cluster /nonexistent/c.conf "
+			 "--delta-cache=%s web node2",
+			 bad[i]);
+		CU_ASSERT_EQUAL(run_blanket(line), EXIT_USAGE);
+	}
+	CU_ASSERT_EQUAL(run_blanket("migrate --cluster /nonexistent/c.conf "
+				    "--delta-cache"),
+			EXIT_USAGE);
+	CU_ASSERT_EQUAL(run_blanket("migrate --cluster /nonexistent/c.conf "
+				    "--delta-cache 0 web node2"),
+			EXIT_FAIL);
+	CU_ASSERT_EQUAL(run_blanket("migrate --cluster /nonexistent/c.conf "
+				    "--delta-cache 1024 web node2"),
+			EXIT_FAIL);
+	CU_ASSERT_EQUAL(run_blanket("migrate --delta-cache 64 "
+				    "--cluster /nonexistent/c.conf web node2"),
+			EXIT_FAIL);
+}
+
 /* --- the cluster file --- */
 
 static void test_cluster_locate(void)
@@ -339,5 +390,6 @@ void suite_cli(void)
 	CU_add_test(s, "operands", test_operands);
 	CU_add_test(s, "lookup and help", test_lookup_and_help);
 	CU_add_test(s, "man pages' synopsis", test_man_synopsis);
+	CU_add_test(s, "migrate --delta-cache", test_migrate_delta_cache);
 	CU_add_test(s, "where the cluster file is", test_cluster_locate);
 }

@@ -16,7 +16,8 @@ struct cli_opts {
 	bool json, force, wait, no_compress, no_throttle, keep_source;
 	bool resolve, resume_here, discard_here, yes; /* migrate --resolve */
 	int timeout_s;
-	uint64_t bandwidth; /* bytes/s */
+	uint64_t bandwidth;  /* bytes/s */
+	int delta_cache_mib; /* migrate: page deltas' cache; 0: none */
 	/* node probe, check, boot-profile */
 	const char *from, *xl_info;
 	bool record;

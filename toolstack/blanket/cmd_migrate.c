@@ -29,6 +29,32 @@ static void json_precopy(const struct rpc_migrate_stats *st)
 	       st->guest_cpu_pct);
 }
 
+/* The page-delta figures, as JSON members. */
+static void json_delta(const struct rpc_migrate_stats *st)
+{
+	printf(", \"delta_pages\": %llu, \"delta_hits\": %llu, "
+	       "\"delta_misses\": %llu, \"delta_overflows\": %llu, "
+	       "\"delta_saved_bytes\": %llu",
+	       (unsigned long long)st->delta_pages,
+	       (unsigned long long)st->delta_hits,
+	       (unsigned long long)st->delta_misses,
+	       (unsigned long long)st->delta_overflows,
+	       (unsigned long long)st->delta_saved_bytes);
+}
+
+/* The page deltas, for people: "page deltas: 812 of 1033 pages sent again
+ * went as deltas, 3.1 MiB saved". A page sent again was cached (a hit, or
+ * a delta too long) or no longer (a miss). */
+static void print_delta(const struct rpc_migrate_stats *st)
+{
+	printf("; page deltas: %llu of %llu pages sent again went as deltas, "
+	       "%.1f MiB saved",
+	       (unsigned long long)st->delta_hits,
+	       (unsigned long long)(st->delta_hits + st->delta_misses +
+				    st->delta_overflows),
+	       (double)st->delta_saved_bytes / MIB);
+}
+
 /* The throttle, for people: "throttled 75% (cap 4% of a CPU)". */
 static void print_throttle(FILE *out, const struct rpc_migrate_stats *st)
 {
@@ -37,7 +63,7 @@ static void print_throttle(FILE *out, const struct rpc_migrate_stats *st)
 }
 
 static void show_progress(const struct rpc_migrate_stats *st, bool json,
-			  bool tty)
+			  bool tty, bool delta)
 {
 	double s = (double)st->elapsed_ms / 1000;
 	char id[BL_ID_STR_LEN];
@@ -58,6 +84,8 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 		       (unsigned long long)st->disk_wire_bytes,
 		       (unsigned long long)st->disk_writes_held);
 		json_precopy(st);
+		if (delta)
+			json_delta(st);
 		printf("}\n");
 		fflush(stdout);
 		return;
@@ -78,7 +106,8 @@ static void show_progress(const struct rpc_migrate_stats *st, bool json,
 }
 
 static void show_summary(const char *guest, const char *from, const char *to,
-			 const struct rpc_migrate_stats *st, bool json)
+			 const struct rpc_migrate_stats *st, bool json,
+			 bool delta)
 {
 	char id[BL_ID_STR_LEN];
 
@@ -109,6 +138,8 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		       (unsigned long long)st->restore_ms,
 		       (unsigned long long)st->start_ms);
 		json_precopy(st);
+		if (delta)
+			json_delta(st);
 		printf("}\n");
 		return;
 	}
@@ -149,6 +180,8 @@ static void show_summary(const char *guest, const char *from, const char *to,
 		printf(" of the %u%% it used, then its cap put back",
 		       st->guest_cpu_pct);
 	}
+	if (delta)
+		print_delta(st);
 	printf("\n");
 }
 
@@ -260,6 +293,7 @@ int cmd_migrate(const struct cmd_call *call)
 		    (t.o->no_throttle ? RPC_MIGRATE_NO_THROTTLE : 0) |
 		    (t.o->keep_source ? RPC_MIGRATE_KEEP_SOURCE : 0);
 	req.bandwidth = t.o->bandwidth;
+	req.delta_cache_mib = (uint32_t)t.o->delta_cache_mib;
 	rc = catch_interrupts();
 	if (!rc)
 		rc = guest_target_connect(&t, i, &conn, err, sizeof(err));
@@ -268,19 +302,28 @@ int cmd_migrate(const struct cmd_call *call)
 		req.id = conn.next_id++;
 		conn.s.deadline_ms = -1; /* progress arrives every second */
 		rc = rpc_send(&conn.s, &req);
+		if (rc == BL_ERR_INVAL && req.delta_cache_mib &&
+		    conn.s.version < 9)
+			snprintf(err, sizeof(err),
+				 "%s's blanketd speaks node RPC version %u, "
+				 "without page deltas: upgrade it, or migrate "
+				 "without --delta-cache",
+				 t.c.node[i].name, conn.s.version);
 	}
 	while (!rc) {
 		rpc_msg_init(&m);
 		rc = next_message(&conn, &m, &cancelling, err, sizeof(err));
 		lost = rc != BL_OK && rc != BL_ERR_CANCELLED;
 		if (!rc && m.type == RPC_MIGRATE_PROGRESS) {
-			show_progress(&m.migrate, t.o->json, tty);
+			show_progress(&m.migrate, t.o->json, tty,
+				      req.delta_cache_mib != 0);
 			progressed = true;
 		} else if (!rc && m.type == RPC_OK && m.id == req.id) {
 			if (progressed && tty && !t.o->json)
 				fprintf(stderr, "\n");
 			show_summary(t.operand, t.c.node[i].name, dst->name,
-				     &m.migrate, t.o->json);
+				     &m.migrate, t.o->json,
+				     req.delta_cache_mib != 0);
 			rpc_msg_dispose(&m);
 			break;
 		} else if (!rc && m.type == RPC_ERROR) {

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "toolstack/blanket/cli.h"
+#include "toolstack/rpc/rpc.h"
 #include "toolstack/tls/ca.h"
 
 #define OFF(field) offsetof(struct cli_opts, field)
@@ -58,6 +59,15 @@ static const struct cmd_opt O_NO_THROTTLE = {
     .kind = CMD_FLAG,
     .offset = OFF(no_throttle),
     .help = "never slow the guest so that its memory converges"};
+static const struct cmd_opt O_DELTA_CACHE = {
+    .name = "delta-cache",
+    .kind = CMD_INT,
+    .arg = "MIB",
+    .offset = OFF(delta_cache_mib),
+    .min = 0,
+    .max = RPC_DELTA_CACHE_MAX_MIB,
+    .help = "send pages sent again as deltas against a cache of MIB "
+	    "(0 to 1024; 0, the default: whole pages)"};
 static const struct cmd_opt O_KEEP_SOURCE = {
     .name = "keep-source",
     .kind = CMD_FLAG,
@@ -363,9 +373,9 @@ static const struct cmd commands[] = {
     {"console", cmd_console, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
      "Attach to a guest's console (Ctrl-] detaches)"},
     {"migrate", cmd_migrate, NULL,
-     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_NO_THROTTLE, &O_KEEP_SOURCE,
-	      &O_RESOLVE, &O_RESUME_HERE, &O_DISCARD_HERE, &O_YES, &O_JSON,
-	      &O_CLUSTER),
+     CMD_OPTS(&O_BANDWIDTH, &O_NO_COMPRESS, &O_NO_THROTTLE, &O_DELTA_CACHE,
+	      &O_KEEP_SOURCE, &O_RESOLVE, &O_RESUME_HERE, &O_DISCARD_HERE,
+	      &O_YES, &O_JSON, &O_CLUSTER),
      "GUEST [NODE]",
      "Live-migrate a guest to another node, or settle an unresolved copy"},
     {"pause", cmd_pause, NULL, CMD_OPTS(&O_NODE, &O_CLUSTER), "GUEST",
