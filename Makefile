@@ -94,7 +94,7 @@ XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 .PHONY: all setup xen lab-image demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
-        bench-net bench-nesting bench-downtime format install install-xen deb \
+        bench-net bench-nesting bench-downtime bench-l0-xen format install install-xen deb \
         install-test \
         clean
 .DELETE_ON_ERROR:
@@ -347,6 +347,10 @@ bench-nesting: all lab-image
 
 bench-downtime: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/downtime
+
+# An L0 Xen in the lab, and the blanket hypervisor as its PVH guest.
+bench-l0-xen: all lab-image
+	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) lab/bench/l0-xen
 
 # The migration stream codec on the host (tests/bench/mig-pipeline runs it).
 $(BUILD)/bench/mig_pipeline: $(call obj,tests/bench/mig_pipeline.c \

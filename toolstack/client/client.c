@@ -73,7 +73,7 @@ static int hello(struct client_conn *conn, char *err, size_t errlen)
 	uint32_t version;
 	int rc;
 
-	conn->s.deadline_ms = fdio_now_ms() + CLIENT_CONNECT_TIMEOUT_MS;
+	conn->s.deadline_ms = fdio_now_ms() + CLIENT_HANDSHAKE_TIMEOUT_MS;
 	rc = rpc_client_hello(&conn->s, &version, why, sizeof(why));
 	if (rc) {
 		snprintf(err, errlen, "node %s refused the connection: %s",
@@ -93,7 +93,7 @@ int client_connect(struct tls_ctx *tls, const struct cluster_node *n,
 	if (rc)
 		return rc;
 	rc = tls_connect(tls, fd, n->name,
-			 fdio_now_ms() + CLIENT_CONNECT_TIMEOUT_MS, &conn.s);
+			 fdio_now_ms() + CLIENT_HANDSHAKE_TIMEOUT_MS, &conn.s);
 	if (rc) {
 		snprintf(err, errlen, "node %s: TLS handshake failed: %s",
 			 n->name, bl_strerror(rc));

@@ -15,7 +15,10 @@
 #define CLIENT_LOCAL_SOCKET "/run/blanket/blanketd.sock"
 /* Bounded waits: a node that is down is named, not waited for. */
 #define CLIENT_CONNECT_TIMEOUT_MS 5000
-#define CLIENT_CALL_TIMEOUT_MS	  120000
+/* A node that took the connection is up: its TLS handshake and hello may
+ * take longer on a loaded (or emulated) dom0, where 5 s ran out. */
+#define CLIENT_HANDSHAKE_TIMEOUT_MS 20000
+#define CLIENT_CALL_TIMEOUT_MS	    120000
 /* A create waits for libxl to build the domain and run its devices'
  * hotplug scripts, which on a loaded node (or an emulated one) take
  * minutes. */
