@@ -208,7 +208,7 @@ t_connection_limits() {
 	rpc --timeout 2 --unix "$tmp/na.sock" node-info | tee /dev/stderr | grep -q '^ok node-info'
 	blanket list | grep -q '^na '
 	# A connection that does not even start its handshake is dropped
-	# (SLOTS_HANDSHAKE_MS: 3 s).
+	# (SLOTS_HANDSHAKE_MS: 10 s).
 	timeout 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port_b; cat <&3" >/dev/null
 	wait "$flood"
 	cat "$tmp/flood.out"
