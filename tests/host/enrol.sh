@@ -17,7 +17,7 @@ serve_enrol() {
 	shift
 	[ ! -e "$log" ] || mv "$log" "$log.$(date +%s%N)"
 	blanket ca serve-enrol --dir "$tmp/ca" --listen "127.0.0.1:$port" \
-		"$@" >>"$tmp/enrol-$port.log" 2>&1 &
+		"$@" >>"$log" 2>&1 &
 	echo $! >>"$tmp/pids"
 	echo $!
 }
