@@ -239,3 +239,30 @@ node_answers() { blanket node info "$1" >/dev/null 2>&1; }
 has_guest() {
 	on "$1" xl list "$2" >/dev/null 2>&1
 }
+
+# A migrated guest runs on one node only, and no migration left anything
+# behind on either node (no NAME--incoming, NAME--migratedaway or lock).
+runs_only_on() { # guest node other-node
+	has_guest "$2" "$1"
+	fails has_guest "$3" "$1"
+	for n in node1 node2; do
+		lacks "--incoming|--migratedaway" on "$n" xl list
+		fails on "$n" ls "/run/blanket/migrating-$1" 2>/dev/null
+	done
+}
+
+# The heartbeat guest came from one node to the other as generation gen:
+# it runs there only, its heartbeat goes on at the source's last + 1, and
+# its check pages came through intact. from_log: how its console log at
+# the source is named (console_log's created or incoming).
+arrived() { # guest from to generation from_log
+	local guest=$1 from=$2 to=$3 last first
+	runs_only_on "$guest" "$to" "$from"
+	blanket info "$guest" | grep -q "generation: $4"
+	wait_beats "$to" "$(console_log "$guest" incoming)" 5
+	last=$(last_counter "$from" "$(console_log "$guest" "$5")")
+	first=$(first_counter "$to" "$(console_log "$guest" incoming)")
+	echo "$from -> $to: last $last, first $first"
+	[ "$first" -eq $((last + 1)) ]
+	memory_intact "$to" "$(console_log "$guest" incoming)"
+}

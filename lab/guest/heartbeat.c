@@ -14,6 +14,10 @@
  *                    bytes of 16 values (deflate shrinks such pages about
  *                    2:1). The beat line then ends with " dirtied <MiB>", the
  *                    total so far, so a reader can check the rate reached.
+ *     dirty_words=N  with dirty_mib_s: rewrite only N words (8 bytes each,
+ *                    at random places) of each page dirtied, as most
+ *                    workloads dirty memory (1 to 512; default 512: the
+ *                    whole page). The rate still counts whole pages.
  *
  * It also keeps CHECK_PAGES pages it never changes once written, every other
  * one zero (written with data first, so each is a page of its own) and the
@@ -112,20 +116,30 @@ struct dirtier {
 	size_t pages;	/* in the region */
 	long mib_s;	/* the rate */
 	int64_t start;	/* CLOCK_MONOTONIC ns */
+	long words;	/* rewritten in each page dirtied */
 	uint64_t done;	/* pages dirtied */
 	uint64_t state; /* xorshift64 */
 };
+
+static uint64_t next_random(struct dirtier *d)
+{
+	d->state ^= d->state << 13;
+	d->state ^= d->state >> 7;
+	d->state ^= d->state << 17;
+	return d->state;
+}
 
 static void dirty_page(struct dirtier *d)
 {
 	uint64_t *p = d->region + (d->done % d->pages) * (PAGE / 8);
 
-	for (size_t i = 0; i < PAGE / 8; i++) {
-		d->state ^= d->state << 13;
-		d->state ^= d->state >> 7;
-		d->state ^= d->state << 17;
-		p[i] = d->state & 0x0f0f0f0f0f0f0f0full;
-	}
+	if (d->words == PAGE / 8)
+		for (size_t i = 0; i < PAGE / 8; i++)
+			p[i] = next_random(d) & 0x0f0f0f0f0f0f0f0full;
+	else
+		for (long i = 0; i < d->words; i++)
+			p[next_random(d) % (PAGE / 8)] =
+			    next_random(d) & 0x0f0f0f0f0f0f0f0full;
 	d->done++;
 }
 
@@ -145,6 +159,8 @@ int main(int argc, char **argv)
 	unsigned long long counter = 0;
 	long beat_ns = setting("beat_ms", 100, 1, 10000) * 1000000L;
 	struct dirtier d = {.mib_s = setting("dirty_mib_s", 0, 0, 4096),
+			    .words = setting("dirty_words", PAGE / 8, 1,
+					     PAGE / 8),
 			    .state = 88172645463325252ull};
 	uint8_t *check;
 	size_t check_next = 0;

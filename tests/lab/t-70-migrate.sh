@@ -18,15 +18,6 @@ echo "$msg"
 grep -q 'already runs on node1' <<<"$msg"
 has_guest node1 "$guest"
 
-only_on() { # node other-node
-	has_guest "$1" "$guest"
-	fails has_guest "$2" "$guest"
-	for n in node1 node2; do
-		lacks "--incoming|--migratedaway" on "$n" xl list
-		fails on "$n" ls /run/blanket/migrating-$guest 2>/dev/null
-	done
-}
-
 out=$(blanket migrate --json "$guest" node2)
 echo "$out"
 grep -q '"event": "progress"' <<<"$out"
@@ -37,24 +28,10 @@ echo "downtime $(field downtime_ms) ms: last round $(field last_round_ms)," \
 	"restore $(field restore_ms), start $(field start_ms)"
 [ "$(field downtime_ms)" -eq $(($(field last_round_ms) + $(field restore_ms) + \
 	$(field start_ms))) ]
-only_on node2 node1
-blanket info "$guest" | grep -q 'generation: 2'
-wait_beats node2 "$(console_log "$guest" incoming)" 5
-last=$(last_counter node1 "$(console_log "$guest")")
-first=$(first_counter node2 "$(console_log "$guest" incoming)")
-echo "node1 -> node2: last $last, first $first"
-[ "$first" -eq $((last + 1)) ]
-memory_intact node2 "$(console_log "$guest" incoming)"
+arrived "$guest" node1 node2 2 created
 
 blanket migrate --no-compress "$guest" node1
-only_on node1 node2
-blanket info "$guest" | grep -q 'generation: 3'
-wait_beats node1 "$(console_log "$guest" incoming)" 5
-last=$(last_counter node2 "$(console_log "$guest" incoming)")
-first=$(first_counter node1 "$(console_log "$guest" incoming)")
-echo "node2 -> node1: last $last, first $first"
-[ "$first" -eq $((last + 1)) ]
-memory_intact node1 "$(console_log "$guest" incoming)"
+arrived "$guest" node2 node1 3 incoming
 log=$(console_log "$guest" incoming)
 wait_beats_past node1 "$log" "$(last_counter node1 "$log")"
 blanket destroy "$guest"

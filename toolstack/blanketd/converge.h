@@ -13,7 +13,7 @@
  * of the CPU the guest used before the first step, not of a whole CPU: a
  * cap above what a guest uses slows nothing.
  *
- * Pure: migrate_source.c reads the clock and the guest's CPU time, and
+ * Pure: migrate_send.c reads the clock and the guest's CPU time, and
  * sets the cap. */
 #ifndef BL_BLANKETD_CONVERGE_H
 #define BL_BLANKETD_CONVERGE_H

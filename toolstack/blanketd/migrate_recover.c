@@ -28,7 +28,7 @@ static bool has_suffix(const char *s, const char *suffix, size_t *base_r)
 }
 
 /* A migration's lock, migrating-NAME, holds "cap N" while auto-converge
- * throttles NAME (migrate_source.c): N, its cap before, goes back. */
+ * throttles NAME (migrate_send.c): N, its cap before, goes back. */
 static void unthrottle(const struct server_opts *o, void *hv, int dir,
 		       const char *lock)
 {

@@ -1,6 +1,6 @@
 /* libxl's save and restore in child processes, each with its own
  * hypervisor handle, on one end of a socketpair: the migration session
- * pumps the other end (migrate_source.c, migrate_dest.c). */
+ * pumps the other end (migrate_send.c, migrate_dest.c). */
 #ifndef BL_BLANKETD_MIGRATE_WORKER_H
 #define BL_BLANKETD_MIGRATE_WORKER_H
 

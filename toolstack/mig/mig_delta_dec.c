@@ -4,8 +4,9 @@
  * a PAGE_DATA record (only once there is a cache: it feeds the cache), or
  * one of ours; *drec* the PAGE_DATA record rebuilt from a page-delta one.
  *
- * A reader of headers (mig_xc.h), like the source's filter: the headers
- * of the framing and the bodies of libxc's other records pass through.
+ * A filter of libxl's stream (mig_filter.h), like the source's: the
+ * headers of the framing and the bodies of libxc's other records pass
+ * through.
  * - delta-cache: checked, the cache allocated; nothing passes.
  * - PAGE_DATA: passes; with a cache, collected first, and the cache rule
  *   applied to each entry in order. One libxc would refuse ends the cache
@@ -14,8 +15,7 @@
  *   cached page) into drec in order, the cache rule applied as it goes,
  *   then drec passes in its place. Nothing of a record refused passes.
  * Anything wrong fails the write, and every write after it, with
- * BL_ERR_PROTO and a message. Output goes out in writes of up to OUT_CAP
- * bytes, all of it before a write returns. */
+ * BL_ERR_PROTO and a message. */
 #include "toolstack/mig/mig_delta.h"
 
 #include <inttypes.h>
@@ -24,65 +24,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "toolstack/mig/mig_filter.h"
 #include "toolstack/mig/mig_xbzrle.h"
-#include "toolstack/mig/mig_xc.h"
 
-#define PAGE_REC_MAX                                                           \
-	(MIG__REC_HDR_LEN + MIG__PAGE_DATA_HDR +                               \
-	 MIG__BATCH_MAX * (MIG__PFN_LEN + MIG__PAGE_LEN))
 /* A page-delta record's body: every page whole, each with its length. */
 #define DELTA_LEN_MAX                                                          \
 	(MIG__PAGE_DATA_HDR +                                                  \
 	 MIG__BATCH_MAX * (MIG__PFN_LEN + 2 + MIG__PAGE_LEN))
-#define OUT_CAP 262144u
-
-enum state {
-	REC = MIG__XC_OWN, /* collecting a record into rec */
-	SKIP,
-	PASS, /* not libxl's stream, or past its end: everything passes */
-};
 
 struct mig_delta_dec {
-	struct bl_stream s;
-	struct bl_stream *out;
-	struct mig__xc_reader rd;
+	struct mig__filter f; /* first: the filter's stream is ours */
 	struct mig__delta_cache cache;
 	uint64_t slots_max;
-	uint8_t *rec;
-	size_t rec_have, rec_want, rec_cap;
-	uint32_t rec_type;
 	uint8_t *drec;
 	size_t drec_cap;
-	uint8_t *obuf;
-	size_t olen;
 	uint64_t rebuilt;
 	bool page_seen; /* a PAGE_DATA record went by */
 	bool broken;	/* one the cache rule could not read */
-	int err;	/* the first error: sticks */
 	char msg[BL_ERRMSG_MAX];
 };
 
-static void flush(struct mig_delta_dec *d)
+static struct mig_delta_dec *of(struct mig__filter *f)
 {
-	if (d->olen && !d->err)
-		d->err = stream_write(d->out, d->obuf, d->olen);
-	d->olen = 0;
-}
-
-static void emit(struct mig_delta_dec *d, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n && !d->err) {
-		size_t k = OUT_CAP - d->olen < n ? OUT_CAP - d->olen : n;
-
-		memcpy(d->obuf + d->olen, p, k);
-		d->olen += k;
-		p += k;
-		n -= k;
-		if (d->olen == OUT_CAP)
-			flush(d);
-	}
+	return (struct mig_delta_dec *)f;
 }
 
 /* Refuse the stream: rc (BL_ERR_PROTO, or BL_ERR_NOMEM), for good. */
@@ -91,44 +55,20 @@ fail(struct mig_delta_dec *d, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (d->err)
+	if (d->f.err)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
-	d->err = rc;
-	d->olen = 0; /* nothing more goes on */
-}
-
-static bool room(uint8_t **buf, size_t *cap, size_t n)
-{
-	uint8_t *p;
-
-	if (n <= *cap)
-		return true;
-	p = realloc(*buf, n);
-	if (!p)
-		return false;
-	*buf = p;
-	*cap = n;
-	return true;
+	mig__filter_fail(&d->f, rc);
 }
 
 /* Begin collecting a record whose header is in head. */
-static void collect(struct mig_delta_dec *d, uint32_t type, uint32_t len)
+static void collect(struct mig_delta_dec *d, uint32_t len)
 {
-	size_t n = MIG__REC_HDR_LEN + mig__padded(len);
-
-	if (!room(&d->rec, &d->rec_cap, n)) {
+	if (!mig__filter_collect(&d->f, len))
 		fail(d, BL_ERR_NOMEM,
 		     "no memory for a record of %" PRIu32 " bytes", len);
-		return;
-	}
-	memcpy(d->rec, d->rd.head, MIG__REC_HDR_LEN);
-	d->rec_have = MIG__REC_HDR_LEN;
-	d->rec_want = n;
-	d->rec_type = type;
-	d->rd.state = REC;
 }
 
 /* The header of one of ours. */
@@ -143,7 +83,7 @@ static void mine(struct mig_delta_dec *d, uint32_t type, uint32_t len)
 		else if (d->page_seen)
 			fail(d, BL_ERR_PROTO, "delta-cache: after page data");
 		else
-			collect(d, type, len);
+			collect(d, len);
 	} else if (type == MIG_DELTA_REC_PAGES) {
 		if (!d->cache.slots)
 			fail(d, BL_ERR_PROTO,
@@ -158,7 +98,7 @@ static void mine(struct mig_delta_dec *d, uint32_t type, uint32_t len)
 			     " over the limit of %u bytes",
 			     len, (unsigned)DELTA_LEN_MAX);
 		else
-			collect(d, type, len);
+			collect(d, len);
 	} else {
 		fail(d, BL_ERR_PROTO,
 		     "unknown private record type 0x%08" PRIx32, type);
@@ -179,7 +119,7 @@ static const char *slots_size(uint64_t slots, char *buf, size_t len)
 
 static void cache_rec(struct mig_delta_dec *d)
 {
-	uint64_t slots = mig__le64(d->rec + MIG__REC_HDR_LEN);
+	uint64_t slots = mig__le64(d->f.rec + MIG__REC_HDR_LEN);
 
 	if (!slots || slots > d->slots_max) {
 		char asked[32], limit[32];
@@ -201,8 +141,8 @@ static void cache_rec(struct mig_delta_dec *d)
  * each entry, then it passes. */
 static void page_data(struct mig_delta_dec *d)
 {
-	const uint8_t *body = d->rec + MIG__REC_HDR_LEN, *data;
-	uint32_t len = mig__le32(d->rec + 4), count;
+	const uint8_t *body = d->f.rec + MIG__REC_HDR_LEN, *data;
+	uint32_t len = mig__le32(d->f.rec + 4), count;
 
 	if (!mig__xc_page_rec_valid(body, len)) {
 		d->broken = true;
@@ -222,7 +162,7 @@ static void page_data(struct mig_delta_dec *d)
 			mig__cache_apply(&d->cache, v, page);
 		}
 	}
-	emit(d, d->rec, d->rec_want);
+	mig__filter_emit(&d->f, d->f.rec, d->f.rec_want);
 }
 
 /* Entry i's page (frame entry v) of a page-delta record, at *p (up to
@@ -281,12 +221,27 @@ static void rebuild(struct mig_delta_dec *d, uint32_t i, uint64_t v,
 	d->rebuilt++;
 }
 
+/* Room in drec for a record of n bytes. */
+static bool drec_room(struct mig_delta_dec *d, size_t n)
+{
+	uint8_t *p;
+
+	if (n <= d->drec_cap)
+		return true;
+	p = realloc(d->drec, n);
+	if (!p)
+		return false;
+	d->drec = p;
+	d->drec_cap = n;
+	return true;
+}
+
 /* A page-delta record collected: the PAGE_DATA record it stands for,
  * rebuilt into drec and passed on; or refused. */
 static void page_delta(struct mig_delta_dec *d)
 {
-	const uint8_t *body = d->rec + MIG__REC_HDR_LEN, *p, *end;
-	uint32_t len = mig__le32(d->rec + 4), count, pages = 0;
+	const uint8_t *body = d->f.rec + MIG__REC_HDR_LEN, *p, *end;
+	uint32_t len = mig__le32(d->f.rec + 4), count, pages = 0;
 	uint8_t *data;
 	size_t head;
 
@@ -304,8 +259,8 @@ static void page_delta(struct mig_delta_dec *d)
 		     count, MIG__BATCH_MAX);
 		return;
 	}
-	for (size_t k = MIG__REC_HDR_LEN + len; k < d->rec_want; k++)
-		if (d->rec[k]) {
+	for (size_t k = MIG__REC_HDR_LEN + len; k < d->f.rec_want; k++)
+		if (d->f.rec[k]) {
 			fail(d, BL_ERR_PROTO, "page-delta: padding: not zero");
 			return;
 		}
@@ -323,8 +278,8 @@ static void page_delta(struct mig_delta_dec *d)
 		}
 		pages += mig__xc_type_has_data(t);
 	}
-	if (!room(&d->drec, &d->drec_cap,
-		  MIG__REC_HDR_LEN + head + (size_t)MIG__PAGE_LEN * pages)) {
+	if (!drec_room(d, MIG__REC_HDR_LEN + head +
+			      (size_t)MIG__PAGE_LEN * pages)) {
 		fail(d, BL_ERR_NOMEM, "page-delta: no memory to rebuild it");
 		return;
 	}
@@ -335,7 +290,7 @@ static void page_delta(struct mig_delta_dec *d)
 	data = d->drec + MIG__REC_HDR_LEN + head;
 	p = body + head;
 	end = body + len;
-	for (uint32_t i = 0; i < count && !d->err; i++) {
+	for (uint32_t i = 0; i < count && !d->f.err; i++) {
 		uint64_t v =
 		    mig__le64(body + MIG__PAGE_DATA_HDR + MIG__PFN_LEN * i);
 		uint8_t *dst = NULL;
@@ -345,10 +300,10 @@ static void page_delta(struct mig_delta_dec *d)
 			data += MIG__PAGE_LEN;
 			rebuild(d, i, v, &p, end, dst);
 		}
-		if (!d->err)
+		if (!d->f.err)
 			mig__cache_apply(&d->cache, v, dst);
 	}
-	if (d->err)
+	if (d->f.err)
 		return;
 	if (p != end) {
 		fail(d, BL_ERR_PROTO,
@@ -356,122 +311,76 @@ static void page_delta(struct mig_delta_dec *d)
 		     (size_t)(end - p));
 		return;
 	}
-	emit(d, d->drec, (size_t)(data - d->drec));
+	mig__filter_emit(&d->f, d->drec, (size_t)(data - d->drec));
 }
 
 /* rec is whole: act on it, then read the next of libxc's records. */
-static void rec_done(struct mig_delta_dec *d)
+static void record(struct mig__filter *f)
 {
-	if (d->rec_type == MIG__LIBXC_PAGE_DATA)
+	struct mig_delta_dec *d = of(f);
+	uint32_t type = mig__le32(f->rec);
+
+	if (type == MIG__LIBXC_PAGE_DATA)
 		page_data(d);
-	else if (d->rec_type == MIG_DELTA_REC_CACHE)
+	else if (type == MIG_DELTA_REC_CACHE)
 		cache_rec(d);
 	else
 		page_delta(d);
-	mig__xc_expect(&d->rd, MIG__XC_LIBXC_REC, MIG__REC_HDR_LEN);
+	mig__xc_expect(&f->rd, MIG__XC_LIBXC_REC, MIG__REC_HDR_LEN);
 }
 
 /* head holds want bytes for a framing state: act on them. */
-static void step(struct mig_delta_dec *d)
+static void header(struct mig__filter *f)
 {
-	uint32_t type = mig__le32(d->rd.head), len = mig__le32(d->rd.head + 4);
-	size_t got = d->rd.want; /* before the reader moves on */
+	struct mig_delta_dec *d = of(f);
+	uint32_t type = mig__le32(f->rd.head), len = mig__le32(f->rd.head + 4);
+	size_t got = f->rd.want; /* before the reader moves on */
 	enum mig__xc_step next;
 
-	if (d->rd.state == MIG__XC_LIBXC_REC && MIG_DELTA_REC_MINE(type)) {
+	if (f->rd.state == MIG__XC_LIBXC_REC && MIG_DELTA_REC_MINE(type)) {
 		mine(d, type, len);
 		return;
 	}
-	next = mig__xc_frame(&d->rd);
+	next = mig__xc_frame(&f->rd);
 	if (next == MIG__XC_PAGE_DATA) {
 		d->page_seen = true;
 		if (d->cache.slots && !d->broken &&
-		    MIG__REC_HDR_LEN + mig__padded(len) <= PAGE_REC_MAX) {
-			collect(d, type, len);
+		    MIG__REC_HDR_LEN + mig__padded(len) <= MIG__PAGE_REC_MAX) {
+			collect(d, len);
 			return;
 		}
 		/* no cache to feed, or one libxc would refuse */
 		if (d->cache.slots)
 			d->broken = true;
-		emit(d, d->rd.head, got);
-		mig__xc_skip_then(&d->rd, mig__padded(len), MIG__XC_LIBXC_REC,
+		mig__filter_emit(f, f->rd.head, got);
+		mig__xc_skip_then(&f->rd, mig__padded(len), MIG__XC_LIBXC_REC,
 				  MIG__REC_HDR_LEN);
 		return;
 	}
-	emit(d, d->rd.head, got);
+	mig__filter_emit(f, f->rd.head, got);
 	if (next == MIG__XC_END || next == MIG__XC_LOST)
-		d->rd.state = PASS; /* nothing of ours can follow that libxc
-				     * would reach */
+		f->rd.state = MIG__FILTER_PASS; /* nothing of ours can follow
+						 * that libxc would reach */
 }
 
-static int dec_write(struct bl_stream *s, const void *buf, size_t len)
+/* Closed while a record is collected: one of libxc's passes as it came,
+ * one of ours cut short is an error. */
+static void close_record(struct mig__filter *f)
 {
-	struct mig_delta_dec *d = s->impl;
-	const uint8_t *p = buf;
+	uint32_t type = mig__le32(f->rec);
 
-	while (len && !d->err) {
-		size_t n = len;
-
-		if (d->rd.state == PASS) {
-			emit(d, p, n);
-		} else if (d->rd.state == SKIP) {
-			n = d->rd.skip < len ? (size_t)d->rd.skip : len;
-			emit(d, p, n);
-			d->rd.skip -= n;
-			if (!d->rd.skip)
-				d->rd.state = d->rd.after;
-		} else if (d->rd.state == REC) {
-			n = d->rec_want - d->rec_have < len
-				? d->rec_want - d->rec_have
-				: len;
-			memcpy(d->rec + d->rec_have, p, n);
-			d->rec_have += n;
-			if (d->rec_have == d->rec_want)
-				rec_done(d);
-		} else {
-			n = d->rd.want - d->rd.have < len
-				? d->rd.want - d->rd.have
-				: len;
-			memcpy(d->rd.head + d->rd.have, p, n);
-			d->rd.have += n;
-			if (d->rd.have == d->rd.want)
-				step(d);
-		}
-		p += n;
-		len -= n;
-	}
-	flush(d);
-	return d->err;
+	if (type == MIG__LIBXC_PAGE_DATA)
+		mig__filter_emit(f, f->rec, f->rec_have);
+	else
+		fail(of(f), BL_ERR_PROTO, "%s: cut short",
+		     type == MIG_DELTA_REC_CACHE ? "delta-cache"
+						 : "page-delta");
 }
 
-static int dec_read(struct bl_stream *s, void *buf, size_t len)
-{
-	(void)s;
-	(void)buf;
-	(void)len;
-	return BL_ERR_IO; /* a filter for writing */
-}
-
-static void dec_close(struct bl_stream *s)
-{
-	struct mig_delta_dec *d = s->impl;
-
-	if (d->rd.state == REC && d->rec_type != MIG__LIBXC_PAGE_DATA)
-		fail(d, BL_ERR_PROTO, "%s: cut short",
-		     d->rec_type == MIG_DELTA_REC_CACHE ? "delta-cache"
-							: "page-delta");
-	else if (d->rd.state == REC)
-		emit(d, d->rec, d->rec_have);
-	else if (d->rd.state != SKIP && d->rd.state != PASS)
-		emit(d, d->rd.head, d->rd.have);
-	flush(d);
-	d->rd.state = PASS;
-}
-
-static const struct bl_stream_ops dec_ops = {
-    .read = dec_read,
-    .write = dec_write,
-    .close = dec_close,
+static const struct mig__filter_ops dec_ops = {
+    .header = header,
+    .record = record,
+    .close_record = close_record,
 };
 
 int mig_delta_dec_new(struct bl_stream *out, uint64_t cache_max,
@@ -479,28 +388,22 @@ int mig_delta_dec_new(struct bl_stream *out, uint64_t cache_max,
 {
 	struct mig_delta_dec *d = calloc(1, sizeof(*d));
 
-	if (d)
-		d->obuf = malloc(OUT_CAP);
-	if (!d || !d->obuf) {
+	if (!d)
+		return BL_ERR_NOMEM;
+	if (mig__filter_init(&d->f, out, &dec_ops)) {
 		mig_delta_dec_free(d);
 		return BL_ERR_NOMEM;
 	}
 	if (!cache_max || cache_max > MIG_DELTA_CACHE_MAX)
 		cache_max = MIG_DELTA_CACHE_MAX;
 	d->slots_max = cache_max / MIG__PAGE_LEN;
-	d->s.ops = &dec_ops;
-	d->s.fd = out->fd;
-	d->s.impl = d;
-	d->s.deadline_ms = -1;
-	d->out = out;
-	mig__xc_init(&d->rd, SKIP);
 	*d_r = d;
 	return BL_OK;
 }
 
 struct bl_stream *mig_delta_dec_stream(struct mig_delta_dec *d)
 {
-	return &d->s;
+	return &d->f.s;
 }
 
 const char *mig_delta_dec_error(const struct mig_delta_dec *d)
@@ -517,9 +420,8 @@ void mig_delta_dec_free(struct mig_delta_dec *d)
 {
 	if (!d)
 		return;
+	mig__filter_dispose(&d->f);
 	mig__cache_dispose(&d->cache);
-	free(d->rec);
 	free(d->drec);
-	free(d->obuf);
 	free(d);
 }
