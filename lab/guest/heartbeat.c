@@ -159,8 +159,8 @@ int main(int argc, char **argv)
 	unsigned long long counter = 0;
 	long beat_ns = setting("beat_ms", 100, 1, 10000) * 1000000L;
 	struct dirtier d = {.mib_s = setting("dirty_mib_s", 0, 0, 4096),
-			    .words = setting("dirty_words", PAGE / 8, 1,
-					     PAGE / 8),
+			    .words =
+				setting("dirty_words", PAGE / 8, 1, PAGE / 8),
 			    .state = 88172645463325252ull};
 	uint8_t *check;
 	size_t check_next = 0;
