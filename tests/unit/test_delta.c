@@ -281,8 +281,10 @@ static void fill_page(uint8_t *pg, unsigned seed)
 		pg[i] = (uint8_t)((i * 31 + seed * 17) ^ (i >> 5));
 }
 
-/* Three rounds, in a cache of 16 slots:
- * 1. frames 0-7 NOTAB, 8 a page table, 9 not present;
+/* Three rounds after a first one, in a cache of 16 slots (a page is cached
+ * from its second sending on):
+ * 0. frames 0-7 NOTAB, 8 a page table, 9 not present;
+ * 1. the same again: 0-7 cached (misses: not cached the first time);
  * 2. 1 with 3 bytes changed (hit), 2 unchanged (hit), 3 all changed
  *    (overflow), 8 the page table again, 10 new, 4 allocate-only (empties
  *    4's slot); its reserved field is not 0, which must come back too;
@@ -309,6 +311,7 @@ static void named(struct xcbuf *in)
 		p1[i] = pages[i];
 	*in = (struct xcbuf){0};
 	xc_stream_start(in);
+	xc_page_data_pages(in, r1, 10, p1);
 	xc_page_data_pages(in, r1, 10, p1);
 	xc_record(in, 7, 4096); /* SHARED_INFO */
 	pages[1][100] ^= 1;
@@ -373,8 +376,8 @@ static void seed_file(const char *name, const struct xcbuf *b)
 
 static void test_delta_named(void)
 {
-	static const uint32_t want[] = {2,	     0x0bd00001u, 1, 7,
-					0x0bd00002u, 0x0bd00002u, 0};
+	static const uint32_t want[] = {2, 0x0bd00001u, 1,	     1,
+					7, 0x0bd00002u, 0x0bd00002u, 0};
 	struct xcbuf in;
 	struct piped p;
 	uint32_t types[16];
@@ -385,15 +388,15 @@ static void test_delta_named(void)
 	CU_ASSERT_EQUAL(p.rc, BL_OK);
 	CU_ASSERT_STRING_EQUAL(p.err, "");
 	CU_ASSERT(same(&p.out, &in));
-	CU_ASSERT_EQUAL(p.st.pages, 8 + 4 + 3);
+	CU_ASSERT_EQUAL(p.st.pages, 8 + 8 + 4 + 3);
 	CU_ASSERT_EQUAL(p.st.hits, 3);
-	CU_ASSERT_EQUAL(p.st.misses, 1);
+	CU_ASSERT_EQUAL(p.st.misses, 8 + 1);
 	CU_ASSERT_EQUAL(p.st.overflows, 1);
 	CU_ASSERT_EQUAL(p.rebuilt, 3);
 	CU_ASSERT_EQUAL(p.st.bytes_in - p.st.bytes_out, in.len - p.enc.len);
-	/* X86_PV_INFO, delta-cache, round 1 whole, SHARED_INFO, rounds 2
-	 * and 3 as deltas, END */
-	CU_ASSERT_EQUAL(rec_types(&p.enc, types, 16), 7);
+	/* X86_PV_INFO, delta-cache, rounds 0 and 1 whole, SHARED_INFO,
+	 * rounds 2 and 3 as deltas, END */
+	CU_ASSERT_EQUAL(rec_types(&p.enc, types, 16), 8);
 	CU_ASSERT(!memcmp(types, want, sizeof(want)));
 	seed_file("three-rounds", &p.enc);
 	piped_free(&p);
@@ -420,7 +423,8 @@ static void test_delta_cut(void)
 }
 
 /* 64 pages over four rounds, 8 bytes of each changed each round: the
- * later rounds shrink to deltas. */
+ * second round's are cached (misses), the third's and fourth's shrink to
+ * deltas. */
 static void test_delta_sparse(void)
 {
 	static uint8_t pg[64][XC_PAGE];
@@ -445,16 +449,17 @@ static void test_delta_sparse(void)
 	xc_stream_end(&in);
 	pipe2(&in, MIG_DELTA_CACHE_DEFAULT, 5000, &p);
 	CU_ASSERT(same(&p.out, &in));
-	CU_ASSERT_EQUAL(p.st.hits, 3 * 64);
-	CU_ASSERT_EQUAL(p.st.misses, 0);
-	/* three rounds of 64 pages: each page at most 2 + 8 * 4 bytes */
-	CU_ASSERT(p.enc.len < in.len - 3 * 64 * (XC_PAGE - 64));
+	CU_ASSERT_EQUAL(p.st.hits, 2 * 64);
+	CU_ASSERT_EQUAL(p.st.misses, 64);
+	/* two rounds of 64 pages: each page at most 2 + 8 * 4 bytes */
+	CU_ASSERT(p.enc.len < in.len - 2 * 64 * (XC_PAGE - 64));
 	piped_free(&p);
 	free(in.p);
 }
 
-/* A cache of 2 slots, frames 0-5 twice: all but the frames that share
- * no slot with the next miss. */
+/* A cache of 2 slots, frames 0-5 twice (the second time each is cached,
+ * evicting the frame before it in its slot: misses), then 4 and 5, which
+ * still hold the slots: hits. */
 static void test_delta_small_cache(void)
 {
 	static const uint64_t ent[] = {E(0, XC_NOTAB), E(1, XC_NOTAB),
@@ -492,12 +497,12 @@ static void test_delta_small_cache(void)
 	/* a cache of less than a page is one page */
 	in = (struct xcbuf){0};
 	xc_stream_start(&in);
-	xc_page_data_pages(&in, ent, 1, pp);
-	xc_page_data_pages(&in, ent, 1, pp);
+	for (int i = 0; i < 3; i++)
+		xc_page_data_pages(&in, ent, 1, pp);
 	xc_stream_end(&in);
 	pipe2(&in, 100, 0, &p);
-	seed_file("one-page-twice", &p.enc);
-	seed_file("one-page-twice-plain", &in);
+	seed_file("one-page-three-times", &p.enc);
+	seed_file("one-page-three-times-plain", &in);
 	CU_ASSERT(same(&p.out, &in));
 	CU_ASSERT_EQUAL(p.st.hits, 1);
 	piped_free(&p);
@@ -622,6 +627,17 @@ static void refuse(const struct xcbuf *in, uint64_t cache_max, const char *want)
 	piped_free(&p);
 }
 
+/* Frame 1 into the destination's cache: sent twice (cached from its
+ * second sending on). */
+static void cache_frame1(struct xcbuf *b)
+{
+	static const uint64_t one[] = {E(1, XC_NOTAB)};
+	static const uint8_t fill[] = {7};
+
+	xc_page_data(b, one, 1, fill);
+	xc_page_data(b, one, 1, fill);
+}
+
 static void test_delta_refusals(void)
 {
 	static const uint64_t one[] = {E(1, XC_NOTAB)},
@@ -647,16 +663,20 @@ static void test_delta_refusals(void)
 	CASE((cache_rec(&b, 4), xc_page_data(&b, one, 1, fill),
 	      delta_rec(&b, 5, d_ok, 3, 0, 0)),
 	     0, "page-delta: entry 0, frame 0x5: not in the cache");
-	/* the cache rule: a frame sent as not present leaves the cache */
+	/* the cache rule: a page sent once is not cached yet */
 	CASE((cache_rec(&b, 4), xc_page_data(&b, one, 1, fill),
+	      delta_rec(&b, 1, d_ok, 3, 0, 0)),
+	     0, "page-delta: entry 0, frame 0x1: not in the cache");
+	/* a frame sent as not present leaves the cache */
+	CASE((cache_rec(&b, 4), cache_frame1(&b),
 	      xc_page_data(&b, xtab, 1, fill), delta_rec(&b, 1, d_ok, 3, 0, 0)),
 	     0, "page-delta: entry 0, frame 0x1: not in the cache");
-	CASE((cache_rec(&b, 4), xc_page_data(&b, one, 1, fill),
+	CASE((cache_rec(&b, 4), cache_frame1(&b),
 	      delta_rec(&b, 1, d_bad, 2, 0, 0)),
 	     0,
 	     "page-delta: entry 0, frame 0x1: delta: a changed run of 0 "
 	     "bytes");
-	CASE((cache_rec(&b, 4), xc_page_data(&b, one, 1, fill),
+	CASE((cache_rec(&b, 4), cache_frame1(&b),
 	      delta_rec(&b, 1, d_ok, 3, 3, 0)),
 	     0, "page-delta: length: 3 bytes after the last page");
 	CASE((cache_rec(&b, 4), xc_page_data(&b, one, 1, fill),

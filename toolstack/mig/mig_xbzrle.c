@@ -187,6 +187,7 @@ void mig__cache_dispose(struct mig__delta_cache *c)
 {
 	free(c->tag);
 	free(c->pages);
+	mig__pfn_set_dispose(&c->named);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -204,11 +205,16 @@ void mig__cache_apply(struct mig__delta_cache *c, uint64_t entry,
 		      const uint8_t *page)
 {
 	uint64_t pfn = entry & MIG__PFN_MASK, slot;
+	/* A frame the set cannot tell about (above its limit, or no memory
+	 * for it) counts as new: both ends then leave it out of the cache, or
+	 * one end does, and a delta for it is refused, never misapplied. */
+	bool again;
 
 	if (!c->slots)
 		return;
+	again = mig__pfn_mark(&c->named, pfn) == 1;
 	slot = pfn % c->slots;
-	if (entry >> MIG__TYPE_SHIFT == MIG__TYPE_NOTAB && page) {
+	if (entry >> MIG__TYPE_SHIFT == MIG__TYPE_NOTAB && page && again) {
 		c->tag[slot] = pfn;
 		memcpy(c->pages + slot * PAGE, page, PAGE);
 	} else if (c->tag[slot] == pfn) {

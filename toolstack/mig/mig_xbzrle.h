@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "toolstack/common/err.h"
+#include "toolstack/mig/mig_filter.h"
 
 #define MIG__XBZRLE_MAX 4095u /* the longest delta the wire carries */
 /* The longest delta the source sends: three quarters of a page. Encoding
@@ -36,9 +37,10 @@ int mig__xbzrle_decode(const uint8_t *old, const uint8_t *delta, size_t len,
 
 /* The cache: direct-mapped, frame pfn in slot pfn % slots. */
 struct mig__delta_cache {
-	uint64_t slots; /* 0: none */
-	uint64_t *tag;	/* each slot's frame, or UINT64_MAX: empty */
-	uint8_t *pages; /* slots pages of MIG__PAGE_LEN bytes */
+	uint64_t slots;		   /* 0: none */
+	uint64_t *tag;		   /* each slot's frame, or UINT64_MAX: empty */
+	uint8_t *pages;		   /* slots pages of MIG__PAGE_LEN bytes */
+	struct mig__pfn_set named; /* frames an entry named */
 };
 
 /* slots (1 to MIG_DELTA_SLOTS_MAX) empty slots: BL_OK, or BL_ERR_NOMEM
@@ -50,7 +52,9 @@ void mig__cache_dispose(struct mig__delta_cache *c);
 const uint8_t *mig__cache_get(const struct mig__delta_cache *c, uint64_t pfn);
 /* The cache rule for one frame entry of a page-data record (its type in
  * bits 60-63), whose page is page (NULL for a type without one): a NOTAB
- * entry puts its page in its frame's slot; any other type empties the
+ * entry whose frame an earlier entry named puts its page in its frame's
+ * slot (a page sent once, as most are in the first round, is not cached:
+ * QEMU's XBZRLE skips its bulk stage too); any other entry empties the
  * slot if it holds the frame. Nothing happens without slots. */
 void mig__cache_apply(struct mig__delta_cache *c, uint64_t entry,
 		      const uint8_t *page);
