@@ -67,6 +67,7 @@ C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
               lab/main.c $(DAEMON_SRC) lab/agent/agent.c lab/guest/heartbeat.c \
               lab/guest/diskwriter.c lab/guest/netecho.c \
               lab/guest/benchguest.c lab/guest/l0probe.c \
+              drivers/l0/l0_core.c drivers/l0/l0_xenbus.c \
               lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
               $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h lab/guest/*.h \
@@ -83,6 +84,7 @@ DISKWRITER := $(BUILD)/lab/diskwriter
 NETECHO    := $(BUILD)/lab/netecho
 BENCHGUEST := $(BUILD)/lab/benchguest
 L0PROBE    := $(BUILD)/lab/l0probe
+L0_MODULE  := $(BUILD)/lab/blanket-l0.ko
 UNIT_TESTS := $(BUILD)/tests/unit-tests
 DOM0_IMAGE := $(BUILD)/lab/vmlinuz $(BUILD)/lab/dom0.cpio.gz
 LAB_IMAGE  := $(BUILD)/lab/xen $(DOM0_IMAGE)
@@ -205,6 +207,20 @@ $(BUILD)/lab/benchguest.cpio.gz: $(BENCHGUEST) $(BUILD)/lab/xen-blkfront.ko \
 		$(BUILD)/lab/xen-netfront.ko lab/image/mkguest
 	lab/image/mkguest $(BENCHGUEST) $@ $(BUILD)/lab/xen-blkfront.ko \
 		$(BUILD)/lab/xen-netfront.ko
+
+# The blanket drivers (drivers/l0; docs/l0-xen.md): out-of-tree modules for
+# the lab dom0's kernel, built in the build folder against Debian's headers
+# for that kernel.
+L0_MODULE_SRC := $(wildcard drivers/l0/*.[ch]) drivers/l0/Kbuild
+$(L0_MODULE): $(L0_MODULE_SRC) $(BUILD)/lab/debs.list
+	rm -rf $(BUILD)/drivers/l0
+	mkdir -p $(BUILD)/drivers/l0
+	cp $(L0_MODULE_SRC) $(BUILD)/drivers/l0/
+	kver=$$(sed -n 's|.*/linux-image-\([^_]*\)_.*|\1|p' $(BUILD)/lab/debs.list); \
+	kdir=/usr/src/linux-headers-$$kver; \
+	[ -d "$$kdir" ] || { echo "blanket-l0: no headers for the lab's kernel $$kver (apt-get install linux-headers-$$kver)" >&2; exit 1; }; \
+	$(MAKE) -C "$$kdir" M=$(BUILDDIR)/drivers/l0 modules
+	cp $(BUILD)/drivers/l0/blanket-l0.ko $@
 
 xen: $(XEN)
 $(XEN): $(XEN_INPUTS) | $(SETUP_STAMP)
@@ -350,12 +366,12 @@ bench-downtime: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/downtime
 
 # An L0 Xen in the lab, and the blanket hypervisor as its PVH guest.
-bench-l0-xen: all lab-image $(L0PROBE)
+bench-l0-xen: all lab-image $(L0PROBE) $(L0_MODULE)
 	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) lab/bench/l0-xen
 
 # The same run as a test (.ci/run): it fails unless the L1 dom0 reaches the
 # L0's services (issue 18, step 2); its report stays in the build folder.
-l0-xen-test: all lab-image $(L0PROBE)
+l0-xen-test: all lab-image $(L0PROBE) $(L0_MODULE)
 	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) \
 		BENCH_OUT=$(BUILDDIR)/l0-xen-test lab/bench/l0-xen
 

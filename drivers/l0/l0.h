@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * blanket-l0: the L1 dom0's side of the blanket hypervisor's forwarding of
+ * an L0 Xen's services (patches/xen/0002-l0-forwarding.patch, public header
+ * xen/include/public/arch-x86/blanket-l0.h; docs/l0-xen.md). A node whose
+ * L0 is Xen reaches the L0's xenstore and PV backends through it.
+ *
+ * l0_core.c: the hypercall, and L0 events: one global VIRQ, then the set of
+ * dom0's L0 ports that fired, each handed to the handler bound to it.
+ * l0_xenbus.c: a client of the L0's xenstore over its ring.
+ */
+#ifndef BLANKET_L0_H
+#define BLANKET_L0_H
+
+#include <linux/types.h>
+#include <xen/interface/xen.h>
+#include <xen/interface/event_channel.h>
+
+/* The blanket hypervisor's ABI (public/arch-x86/blanket-l0.h). */
+#define __HYPERVISOR_blanket_l0_op __HYPERVISOR_arch_7
+#define VIRQ_BLANKET_L0		   VIRQ_ARCH_1
+#define BLANKET_L0_xen_version	   0
+#define BLANKET_L0_get_param	   1
+#define BLANKET_L0_evtchn_op	   2
+#define BLANKET_L0_pending	   3
+#define BLANKET_L0_PENDING_WORDS   64
+#define BLANKET_L0_grant_setup	   4
+#define BLANKET_L0_NR_PORTS	   (BLANKET_L0_PENDING_WORDS * 64)
+
+/* One blanket_l0_op: what the hypervisor returns (-ENOSYS: not on an L0). */
+long l0_op(unsigned int op, unsigned int cmd, void *arg);
+
+/* Called in interrupt context when L0 port fires. */
+typedef void (*l0_port_fn)(void *data);
+
+/* Hand the events of L0 port to fn (the port must be dom0's already). */
+int l0_port_bind(evtchn_port_t port, l0_port_fn fn, void *data);
+void l0_port_unbind(evtchn_port_t port);
+/* Notify the other end of L0 port. */
+int l0_port_notify(evtchn_port_t port);
+
+int l0_xenbus_init(void);
+void l0_xenbus_exit(void);
+/*
+ * Read path from the L0's xenstore (relative paths are under this guest's
+ * home there) into buf, NUL-terminated; a directory's entries are separated
+ * by NULs. Returns the value's length, or -errno (an XS_ERROR reply maps to
+ * its errno). Sleeps: not from interrupt context.
+ */
+int l0_xs_read(const char *path, char *buf, size_t len);
+int l0_xs_directory(const char *path, char *buf, size_t len);
+
+#endif

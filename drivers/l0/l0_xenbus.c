@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * blanket-l0's client of the L0's xenstore: this guest's (the blanket
+ * hypervisor's) xenstore ring at the L0, mapped by its machine frame (it is
+ * I/O memory here, not RAM), its port an L0 port of dom0's. One request at
+ * a time, answered in order, as Linux's xenbus_comms.c does it with the
+ * L1's own ring. No transactions and no watches yet.
+ */
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/wait.h>
+#include <xen/interface/hvm/params.h>
+#include <xen/interface/io/xs_wire.h>
+#include <asm/barrier.h>
+
+#include "l0.h"
+
+/* How long the L0's xenstored may take to make room or answer. */
+#define XS_TIMEOUT (10 * HZ)
+
+static struct xenstore_domain_interface *ring;
+static evtchn_port_t store_port;
+static DEFINE_MUTEX(request_lock);
+static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
+static u32 last_req_id;
+
+static void ring_event(void *data)
+{
+	wake_up(&ring_wait);
+}
+
+static bool can_write(void)
+{
+	return READ_ONCE(ring->req_prod) - READ_ONCE(ring->req_cons) <
+	       XENSTORE_RING_SIZE;
+}
+
+static bool can_read(void)
+{
+	return READ_ONCE(ring->rsp_prod) != READ_ONCE(ring->rsp_cons);
+}
+
+static int ring_write(const void *data, unsigned int len)
+{
+	while (len) {
+		XENSTORE_RING_IDX cons, prod;
+		unsigned int chunk;
+
+		if (!wait_event_timeout(ring_wait, can_write(), XS_TIMEOUT))
+			return -ETIMEDOUT;
+		cons = READ_ONCE(ring->req_cons);
+		prod = ring->req_prod;
+		virt_mb();
+		chunk = min3(len, XENSTORE_RING_SIZE - (prod - cons),
+			     XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(prod));
+		memcpy(ring->req + MASK_XENSTORE_IDX(prod), data, chunk);
+		virt_wmb();
+		ring->req_prod = prod + chunk;
+		data += chunk;
+		len -= chunk;
+		l0_port_notify(store_port);
+	}
+	return 0;
+}
+
+static int ring_read(void *data, unsigned int len)
+{
+	while (len) {
+		XENSTORE_RING_IDX cons, prod;
+		unsigned int chunk;
+
+		if (!wait_event_timeout(ring_wait, can_read(), XS_TIMEOUT))
+			return -ETIMEDOUT;
+		cons = ring->rsp_cons;
+		prod = READ_ONCE(ring->rsp_prod);
+		virt_rmb();
+		chunk = min3(len, prod - cons,
+			     XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(cons));
+		memcpy(data, ring->rsp + MASK_XENSTORE_IDX(cons), chunk);
+		virt_mb();
+		ring->rsp_cons = cons + chunk;
+		data += chunk;
+		len -= chunk;
+		l0_port_notify(store_port);
+	}
+	return 0;
+}
+
+/* An XS_ERROR reply's errno, as xenstored names it. */
+static int reply_errno(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xsd_errors); i++)
+		if (!strcmp(name, xsd_errors[i].errstring))
+			return -xsd_errors[i].errnum;
+	return -EIO;
+}
+
+/* One request whose payload is path; its reply's payload into buf. */
+static int request(enum xsd_sockmsg_type type, const char *path, char *buf,
+		   size_t len)
+{
+	struct xsd_sockmsg msg = {.type = type};
+	char *payload = NULL;
+	int rc;
+
+	msg.len = strlen(path) + 1;
+	if (msg.len > XENSTORE_PAYLOAD_MAX)
+		return -E2BIG;
+	mutex_lock(&request_lock);
+	msg.req_id = ++last_req_id;
+	rc = ring_write(&msg, sizeof(msg));
+	if (!rc)
+		rc = ring_write(path, msg.len);
+	/* Replies come in order; nothing else arrives without watches. */
+	if (!rc)
+		rc = ring_read(&msg, sizeof(msg));
+	if (!rc && msg.len > XENSTORE_PAYLOAD_MAX)
+		rc = -EIO; /* the ring is out of step: give up on it */
+	if (!rc) {
+		payload = kmalloc(msg.len + 1, GFP_KERNEL);
+		rc = payload ? ring_read(payload, msg.len) : -ENOMEM;
+	}
+	mutex_unlock(&request_lock);
+	if (rc)
+		goto out;
+
+	payload[msg.len] = '\0';
+	if (msg.type == XS_ERROR)
+		rc = reply_errno(payload);
+	else if (msg.type != type || msg.req_id != last_req_id)
+		rc = -EIO;
+	else if (msg.len + 1 > len)
+		rc = -ENOSPC;
+	else {
+		memcpy(buf, payload, msg.len + 1);
+		rc = msg.len;
+	}
+out:
+	kfree(payload);
+	return rc;
+}
+
+int l0_xs_read(const char *path, char *buf, size_t len)
+{
+	return request(XS_READ, path, buf, len);
+}
+
+int l0_xs_directory(const char *path, char *buf, size_t len)
+{
+	return request(XS_DIRECTORY, path, buf, len);
+}
+
+/* What the L0 knows this guest as, and the devices it gave it. */
+static void report(void)
+{
+	char domid[16], name[64], devices[256];
+	int n, i;
+
+	if (l0_xs_read("domid", domid, sizeof(domid)) < 0)
+		strcpy(domid, "?");
+	if (l0_xs_read("name", name, sizeof(name)) < 0)
+		strcpy(name, "?");
+	n = l0_xs_directory("device", devices, sizeof(devices));
+	for (i = 0; i < n - 1; i++)
+		if (!devices[i])
+			devices[i] = ' ';
+	pr_info("blanket-l0: L0 xenstore: domid %s, name %s, devices: %s\n",
+		domid, name, n > 0 ? devices : "none");
+}
+
+int l0_xenbus_init(void)
+{
+	u64 frame, port;
+	long rc;
+
+	rc = l0_op(BLANKET_L0_get_param, HVM_PARAM_STORE_PFN, &frame);
+	if (!rc)
+		rc = l0_op(BLANKET_L0_get_param, HVM_PARAM_STORE_EVTCHN, &port);
+	if (rc) {
+		pr_err("blanket-l0: the L0's xenstore: %ld\n", rc);
+		return rc;
+	}
+	ring = memremap(frame << PAGE_SHIFT, PAGE_SIZE, MEMREMAP_WB);
+	if (!ring) {
+		pr_err("blanket-l0: cannot map the L0's xenstore ring at frame "
+		       "%#llx\n",
+		       frame);
+		return -ENOMEM;
+	}
+	store_port = port;
+	rc = l0_port_bind(store_port, ring_event, NULL);
+	if (rc) {
+		memunmap(ring);
+		return rc;
+	}
+	pr_info("blanket-l0: L0 xenstore ring at frame %#llx, port %u\n", frame,
+		store_port);
+	report();
+	return 0;
+}
+
+void l0_xenbus_exit(void)
+{
+	l0_port_unbind(store_port);
+	memunmap(ring);
+}
