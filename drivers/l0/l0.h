@@ -8,6 +8,8 @@
  * l0_core.c: the hypercall, and L0 events: one global VIRQ, then the set of
  * dom0's L0 ports that fired, each handed to the handler bound to it.
  * l0_xenbus.c: a client of the L0's xenstore over its ring.
+ * l0_grant.c: grant references in this guest's grant table at the L0.
+ * l0_blkfront.c: the L0's block devices (their connection so far).
  */
 #ifndef BLANKET_L0_H
 #define BLANKET_L0_H
@@ -15,6 +17,7 @@
 #include <linux/types.h>
 #include <xen/interface/xen.h>
 #include <xen/interface/event_channel.h>
+#include <xen/interface/grant_table.h>
 
 /* The blanket hypervisor's ABI (public/arch-x86/blanket-l0.h). */
 #define __HYPERVISOR_blanket_l0_op __HYPERVISOR_arch_7
@@ -49,5 +52,24 @@ void l0_xenbus_exit(void);
  */
 int l0_xs_read(const char *path, char *buf, size_t len);
 int l0_xs_directory(const char *path, char *buf, size_t len);
+/* Write value at path; 0 or -errno. */
+int l0_xs_write(const char *path, const char *value);
+/* Read a decimal number at path; 0 or -errno. */
+int l0_xs_read_uint(const char *path, unsigned long long *value);
+
+/*
+ * This guest's grant table at the L0 (l0_grant.c): grant domid access to
+ * machine frame mfn, and end it. References below GNTTAB_NR_RESERVED_ENTRIES
+ * are the L0 toolstack's.
+ */
+int l0_grant_init(void);
+void l0_grant_exit(void);
+int l0_grant_access(domid_t domid, unsigned long mfn, bool readonly);
+/* 0 once the grant is ended; -EBUSY while the other end maps it. */
+int l0_grant_end(grant_ref_t ref);
+
+/* The L0's block devices (l0_blkfront.c). */
+void l0_blkfront_init(void);
+void l0_blkfront_exit(void);
 
 #endif

@@ -5,7 +5,7 @@
  * ports fires; the handler fetches (and so clears) the set of ports that
  * fired and hands each to the handler bound to it. On load it checks that
  * it runs in the PV dom0 of a blanket hypervisor that is an L0 Xen's guest,
- * then starts the L0 xenstore client.
+ * then starts the L0 xenstore client, the grant table and the frontends.
  */
 #include <linux/interrupt.h>
 #include <linux/module.h>
@@ -125,15 +125,25 @@ static int __init l0_init(void)
 		return rc;
 	virq_irq = rc;
 	rc = l0_xenbus_init();
-	if (rc) {
-		unbind_from_irqhandler(virq_irq, NULL);
-		return rc;
-	}
+	if (rc)
+		goto out_virq;
+	rc = l0_grant_init();
+	if (rc)
+		goto out_xenbus;
+	l0_blkfront_init();
 	return 0;
+
+out_xenbus:
+	l0_xenbus_exit();
+out_virq:
+	unbind_from_irqhandler(virq_irq, NULL);
+	return rc;
 }
 
 static void __exit l0_exit(void)
 {
+	l0_blkfront_exit();
+	l0_grant_exit();
 	l0_xenbus_exit();
 	unbind_from_irqhandler(virq_irq, NULL);
 }

@@ -4,7 +4,8 @@
  * hypervisor's) xenstore ring at the L0, mapped by its machine frame (it is
  * I/O memory here, not RAM), its port an L0 port of dom0's. One request at
  * a time, answered in order, as Linux's xenbus_comms.c does it with the
- * L1's own ring. No transactions and no watches yet.
+ * L1's own ring. No transactions and no watches yet: who waits for a
+ * value to change reads it again.
  */
 #include <linux/io.h>
 #include <linux/module.h>
@@ -101,22 +102,29 @@ static int reply_errno(const char *name)
 	return -EIO;
 }
 
-/* One request whose payload is path; its reply's payload into buf. */
-static int request(enum xsd_sockmsg_type type, const char *path, char *buf,
-		   size_t len)
+/*
+ * One request whose payload is path (with its NUL) and, if value is not
+ * NULL, value (without); its reply's payload into buf.
+ */
+static int request(enum xsd_sockmsg_type type, const char *path,
+		   const char *value, char *buf, size_t len)
 {
 	struct xsd_sockmsg msg = {.type = type};
+	size_t path_len = strlen(path) + 1;
+	size_t value_len = value ? strlen(value) : 0;
 	char *payload = NULL;
 	int rc;
 
-	msg.len = strlen(path) + 1;
-	if (msg.len > XENSTORE_PAYLOAD_MAX)
+	if (path_len + value_len > XENSTORE_PAYLOAD_MAX)
 		return -E2BIG;
+	msg.len = path_len + value_len;
 	mutex_lock(&request_lock);
 	msg.req_id = ++last_req_id;
 	rc = ring_write(&msg, sizeof(msg));
 	if (!rc)
-		rc = ring_write(path, msg.len);
+		rc = ring_write(path, path_len);
+	if (!rc && value_len)
+		rc = ring_write(value, value_len);
 	/* Replies come in order; nothing else arrives without watches. */
 	if (!rc)
 		rc = ring_read(&msg, sizeof(msg));
@@ -148,12 +156,28 @@ out:
 
 int l0_xs_read(const char *path, char *buf, size_t len)
 {
-	return request(XS_READ, path, buf, len);
+	return request(XS_READ, path, NULL, buf, len);
 }
 
 int l0_xs_directory(const char *path, char *buf, size_t len)
 {
-	return request(XS_DIRECTORY, path, buf, len);
+	return request(XS_DIRECTORY, path, NULL, buf, len);
+}
+
+int l0_xs_write(const char *path, const char *value)
+{
+	char ok[4];
+	int rc = request(XS_WRITE, path, value, ok, sizeof(ok));
+
+	return rc < 0 ? rc : 0;
+}
+
+int l0_xs_read_uint(const char *path, unsigned long long *value)
+{
+	char buf[24];
+	int rc = l0_xs_read(path, buf, sizeof(buf));
+
+	return rc < 0 ? rc : kstrtoull(buf, 10, value);
 }
 
 /* What the L0 knows this guest as, and the devices it gave it. */

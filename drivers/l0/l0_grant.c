@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * blanket-l0's grant references: this guest's (the blanket hypervisor's)
+ * grant table at the L0, version 1 entries, whose first frame the
+ * hypervisor maps for dom0 (BLANKET_L0_grant_setup). A frame is I/O memory
+ * here, mapped by its machine frame. The frames a grant names are dom0's
+ * machine frames: they are the L0's frames of this guest. One frame of
+ * entries so far: 512 references, the first 8 the L0 toolstack's.
+ */
+#include <linux/bitmap.h>
+#include <linux/io.h>
+#include <linux/spinlock.h>
+#include <asm/barrier.h>
+
+#include "l0.h"
+
+#define NR_REFS (PAGE_SIZE / sizeof(struct grant_entry_v1))
+
+static struct grant_entry_v1 *entries;
+static DECLARE_BITMAP(used, NR_REFS);
+static DEFINE_SPINLOCK(used_lock);
+
+int l0_grant_init(void)
+{
+	u64 frame;
+	long rc = l0_op(BLANKET_L0_grant_setup, 1, &frame);
+
+	if (rc < 0)
+		return rc;
+	entries = memremap(frame << PAGE_SHIFT, PAGE_SIZE, MEMREMAP_WB);
+	if (!entries)
+		return -ENOMEM;
+	bitmap_set(used, 0, GNTTAB_NR_RESERVED_ENTRIES);
+	pr_info("blanket-l0: L0 grant frame 0 at %#llx (%ld frames at most)\n",
+		frame, rc);
+	return 0;
+}
+
+void l0_grant_exit(void)
+{
+	memunmap(entries);
+}
+
+int l0_grant_access(domid_t domid, unsigned long mfn, bool readonly)
+{
+	unsigned long ref;
+
+	if (mfn > U32_MAX)
+		return -ERANGE;
+	spin_lock(&used_lock);
+	ref = find_first_zero_bit(used, NR_REFS);
+	if (ref < NR_REFS)
+		__set_bit(ref, used);
+	spin_unlock(&used_lock);
+	if (ref == NR_REFS)
+		return -ENOSPC;
+
+	entries[ref].domid = domid;
+	entries[ref].frame = mfn;
+	/* The L0 must see domid and frame before the entry is valid. */
+	wmb();
+	WRITE_ONCE(entries[ref].flags,
+		   GTF_permit_access | (readonly ? GTF_readonly : 0));
+	return ref;
+}
+
+int l0_grant_end(grant_ref_t ref)
+{
+	u16 flags;
+
+	if (ref < GNTTAB_NR_RESERVED_ENTRIES || ref >= NR_REFS)
+		return -EINVAL;
+	/* As gnttab_end_foreign_access_ref(): never while it is mapped. */
+	do {
+		flags = READ_ONCE(entries[ref].flags);
+		if (flags & (GTF_reading | GTF_writing))
+			return -EBUSY;
+	} while (cmpxchg(&entries[ref].flags, flags, 0) != flags);
+
+	spin_lock(&used_lock);
+	__clear_bit(ref, used);
+	spin_unlock(&used_lock);
+	return 0;
+}
