@@ -211,7 +211,8 @@ $(BUILD)/lab/benchguest.cpio.gz: $(BENCHGUEST) $(BUILD)/lab/xen-blkfront.ko \
 
 # The blanket drivers (drivers/l0; docs/l0-xen.md): out-of-tree modules for
 # the lab dom0's kernel, built in the build folder against Debian's headers
-# for that kernel.
+# for that very kernel (installed here if missing: Debian's meta package
+# may name a newer one than the lab's cached image).
 L0_MODULE_SRC := $(wildcard drivers/l0/*.[ch]) drivers/l0/Kbuild
 $(L0_MODULE): $(L0_MODULE_SRC) $(BUILD)/lab/debs.list
 	rm -rf $(BUILD)/drivers/l0
@@ -219,7 +220,10 @@ $(L0_MODULE): $(L0_MODULE_SRC) $(BUILD)/lab/debs.list
 	cp $(L0_MODULE_SRC) $(BUILD)/drivers/l0/
 	kver=$$(sed -n 's|.*/linux-image-\([^_]*\)_.*|\1|p' $(BUILD)/lab/debs.list); \
 	kdir=/usr/src/linux-headers-$$kver; \
-	[ -d "$$kdir" ] || { echo "blanket-l0: no headers for the lab's kernel $$kver (apt-get install linux-headers-$$kver)" >&2; exit 1; }; \
+	[ -d "$$kdir" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "linux-headers-$$kver" >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		-qq --no-install-recommends "linux-headers-$$kver" >/dev/null; } || exit 1; \
 	$(MAKE) -C "$$kdir" M=$(BUILDDIR)/drivers/l0 modules
 	cp $(BUILD)/drivers/l0/blanket-l0.ko $@
 

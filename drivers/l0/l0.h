@@ -39,6 +39,9 @@ typedef void (*l0_port_fn)(void *data);
 /* Hand the events of L0 port to fn (the port must be dom0's already). */
 int l0_port_bind(evtchn_port_t port, l0_port_fn fn, void *data);
 void l0_port_unbind(evtchn_port_t port);
+/* Map an L0 frame (a machine frame dom0 was given) read-write; NULL if not. */
+void *l0_map_frame(u64 frame);
+void l0_unmap_frame(void *va);
 /* Notify the other end of L0 port. */
 int l0_port_notify(evtchn_port_t port);
 

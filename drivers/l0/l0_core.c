@@ -10,10 +10,12 @@
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/spinlock.h>
+#include <linux/vmalloc.h>
 #include <xen/events.h>
 #include <xen/xen.h>
 #include <xen/interface/version.h>
 #include <asm/xen/hypercall.h>
+#include <asm/xen/page.h>
 
 #include "l0.h"
 
@@ -27,6 +29,8 @@ static DEFINE_SPINLOCK(ports_lock);
 /* Only the VIRQ's handler uses it, and it does not run twice at once. */
 static u64 fired[BLANKET_L0_PENDING_WORDS];
 static int virq_irq = -1;
+/* What l0_map_frame()'s mappings point at before the frame replaces it. */
+static struct page *dummy_page;
 static unsigned long nr_events;
 module_param(nr_events, ulong, 0444);
 MODULE_PARM_DESC(nr_events, "L0 events handed to their handlers so far");
@@ -64,6 +68,34 @@ void l0_port_unbind(evtchn_port_t port)
 	ports[port].fn = NULL;
 	ports[port].data = NULL;
 	spin_unlock_irqrestore(&ports_lock, flags);
+}
+
+/*
+ * An L0 frame is a machine frame to dom0, and not RAM in L1. A PV kernel's
+ * ioremap() and memremap() translate through dom0's p2m, identity at such
+ * frames only until something else (unpopulated-alloc, the balloon) claims
+ * those pfns, say for the foreign pages of L2 guests' backends. So map by
+ * machine frame, as Linux maps its own grant frames: a kernel page of ours
+ * gets vmap()ed, then its PTE pointed at the frame (dom0 may map it: the
+ * hypervisor put it in dom0's I/O permissions when it gave it).
+ */
+void *l0_map_frame(u64 frame)
+{
+	struct page *pages[] = {dummy_page};
+	void *va = vmap(pages, 1, VM_MAP, PAGE_KERNEL);
+
+	if (va && HYPERVISOR_update_va_mapping((unsigned long)va,
+					       mfn_pte(frame, PAGE_KERNEL),
+					       UVMF_INVLPG | UVMF_ALL)) {
+		vunmap(va);
+		va = NULL;
+	}
+	return va;
+}
+
+void l0_unmap_frame(void *va)
+{
+	vunmap(va);
 }
 
 int l0_port_notify(evtchn_port_t port)
@@ -119,10 +151,13 @@ static int __init l0_init(void)
 	pr_info("blanket-l0: L0 Xen %ld.%ld\n", version >> 16,
 		version & 0xffff);
 
+	dummy_page = alloc_page(GFP_KERNEL);
+	if (!dummy_page)
+		return -ENOMEM;
 	rc = bind_virq_to_irqhandler(VIRQ_BLANKET_L0, 0, l0_virq, 0,
 				     "blanket-l0", NULL);
 	if (rc < 0)
-		return rc;
+		goto out_page;
 	virq_irq = rc;
 	rc = l0_xenbus_init();
 	if (rc)
@@ -137,6 +172,8 @@ out_xenbus:
 	l0_xenbus_exit();
 out_virq:
 	unbind_from_irqhandler(virq_irq, NULL);
+out_page:
+	__free_page(dummy_page);
 	return rc;
 }
 
@@ -146,6 +183,7 @@ static void __exit l0_exit(void)
 	l0_grant_exit();
 	l0_xenbus_exit();
 	unbind_from_irqhandler(virq_irq, NULL);
+	__free_page(dummy_page);
 }
 
 module_init(l0_init);

@@ -2,13 +2,12 @@
 /*
  * blanket-l0's grant references: this guest's (the blanket hypervisor's)
  * grant table at the L0, version 1 entries, whose first frame the
- * hypervisor maps for dom0 (BLANKET_L0_grant_setup). A frame is I/O memory
- * here, mapped by its machine frame. The frames a grant names are dom0's
+ * hypervisor maps for dom0 (BLANKET_L0_grant_setup), mapped by its machine
+ * frame (l0_map_frame()). The frames a grant names are dom0's
  * machine frames: they are the L0's frames of this guest. One frame of
  * entries so far: 512 references, the first 8 the L0 toolstack's.
  */
 #include <linux/bitmap.h>
-#include <linux/io.h>
 #include <linux/spinlock.h>
 #include <asm/barrier.h>
 
@@ -27,7 +26,7 @@ int l0_grant_init(void)
 
 	if (rc < 0)
 		return rc;
-	entries = memremap(frame << PAGE_SHIFT, PAGE_SIZE, MEMREMAP_WB);
+	entries = l0_map_frame(frame);
 	if (!entries)
 		return -ENOMEM;
 	bitmap_set(used, 0, GNTTAB_NR_RESERVED_ENTRIES);
@@ -38,7 +37,7 @@ int l0_grant_init(void)
 
 void l0_grant_exit(void)
 {
-	memunmap(entries);
+	l0_unmap_frame(entries);
 }
 
 int l0_grant_access(domid_t domid, unsigned long mfn, bool readonly)

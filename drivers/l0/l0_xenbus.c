@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * blanket-l0's client of the L0's xenstore: this guest's (the blanket
- * hypervisor's) xenstore ring at the L0, mapped by its machine frame (it is
- * I/O memory here, not RAM), its port an L0 port of dom0's. One request at
+ * hypervisor's) xenstore ring at the L0, mapped by its machine frame
+ * (l0_map_frame()), its port an L0 port of dom0's. One request at
  * a time, answered in order, as Linux's xenbus_comms.c does it with the
  * L1's own ring. No transactions and no watches yet: who waits for a
  * value to change reads it again.
  */
-#include <linux/io.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -210,7 +209,7 @@ int l0_xenbus_init(void)
 		pr_err("blanket-l0: the L0's xenstore: %ld\n", rc);
 		return rc;
 	}
-	ring = memremap(frame << PAGE_SHIFT, PAGE_SIZE, MEMREMAP_WB);
+	ring = l0_map_frame(frame);
 	if (!ring) {
 		pr_err("blanket-l0: cannot map the L0's xenstore ring at frame "
 		       "%#llx\n",
@@ -220,7 +219,7 @@ int l0_xenbus_init(void)
 	store_port = port;
 	rc = l0_port_bind(store_port, ring_event, NULL);
 	if (rc) {
-		memunmap(ring);
+		l0_unmap_frame(ring);
 		return rc;
 	}
 	pr_info("blanket-l0: L0 xenstore ring at frame %#llx, port %u\n", frame,
@@ -232,5 +231,5 @@ int l0_xenbus_init(void)
 void l0_xenbus_exit(void)
 {
 	l0_port_unbind(store_port);
-	memunmap(ring);
+	l0_unmap_frame(ring);
 }
