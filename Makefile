@@ -68,7 +68,8 @@ C_SOURCES   = $(LIB_SRC) $(HV_SRC) $(HV_LIBXL) toolstack/blanket/main.c \
               lab/guest/diskwriter.c lab/guest/netecho.c \
               lab/guest/benchguest.c lab/guest/l0probe.c \
               drivers/l0/l0_core.c drivers/l0/l0_xenbus.c drivers/l0/l0_grant.c \
-              drivers/l0/l0_blkfront.c \
+              drivers/l0/l0_device.c drivers/l0/l0_blkfront.c \
+              drivers/l0/l0_netfront.c \
               lab/stamp/stamp.c tests/bench/mig_pipeline.c $(UNIT_SRC) \
               $(FUZZ_SRC)
 HEADERS    := $(wildcard toolstack/*/*.h drivers/*/*.h lab/*.h lab/guest/*.h \

@@ -9,7 +9,8 @@
  * dom0's L0 ports that fired, each handed to the handler bound to it.
  * l0_xenbus.c: a client of the L0's xenstore over its ring.
  * l0_grant.c: grant references in this guest's grant table at the L0.
- * l0_blkfront.c: the L0's block devices (their connection so far).
+ * l0_device.c: a frontend's keys and its backend's, its event channel.
+ * l0_blkfront.c: the L0's block devices, l0_netfront.c: its NICs.
  */
 #ifndef BLANKET_L0_H
 #define BLANKET_L0_H
@@ -71,8 +72,41 @@ int l0_grant_access(domid_t domid, unsigned long mfn, bool readonly);
 /* 0 once the grant is ended; -EBUSY while the other end maps it. */
 int l0_grant_end(grant_ref_t ref);
 
+/*
+ * A device the L0 gave this guest, as its frontend sees it (l0_device.c):
+ * frontend is "device/<type>/<id>" under this guest's home at the L0.
+ */
+struct l0_device {
+	char frontend[32];
+	char backend[128];
+	domid_t backend_id;
+	evtchn_port_t port;
+};
+
+struct page;
+/* Fill in the device's keys; 0 or -errno. */
+int l0_device_init(struct l0_device *d, const char *type, const char *id);
+/* Wait until the backend's state is at least state; returns the state. */
+int l0_device_wait(struct l0_device *d, unsigned long long state);
+int l0_device_write(struct l0_device *d, const char *name, const char *value);
+int l0_device_write_uint(struct l0_device *d, const char *name,
+			 unsigned long long value);
+int l0_device_read(struct l0_device *d, const char *name, char *buf,
+		   size_t len);
+int l0_device_read_backend_uint(struct l0_device *d, const char *name,
+				unsigned long long *value);
+/* An event channel to the backend, its events to fn, "event-channel" set. */
+int l0_device_bind(struct l0_device *d, l0_port_fn fn, void *data);
+/* Say the frontend is closed and close its event channel. */
+void l0_device_close(struct l0_device *d);
+/* Grant the backend a page of dom0's; the reference or -errno. */
+int l0_device_grant_page(struct l0_device *d, struct page *page, bool readonly);
+
 /* The L0's block devices (l0_blkfront.c). */
 void l0_blkfront_init(void);
 void l0_blkfront_exit(void);
+/* The L0's network devices (l0_netfront.c). */
+void l0_netfront_init(void);
+void l0_netfront_exit(void);
 
 #endif

@@ -11,9 +11,7 @@
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
-#include <linux/delay.h>
 #include <linux/gfp.h>
-#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/string.h>
@@ -25,19 +23,14 @@
 #include "l0.h"
 
 #define MAX_VBDS 4
-/* How long the L0's blkback and its hotplug script may take to answer. */
-#define BACKEND_TIMEOUT (60 * HZ)
 
 struct l0_vbd {
-	char frontend[32];
-	char backend[128];
+	struct l0_device dev;
 	unsigned int vdev;
-	domid_t backend_id;
 	struct page *ring_page;
 	struct blkif_front_ring ring;
 	spinlock_t ring_lock;
 	int ring_ref;
-	evtchn_port_t port;
 	unsigned long long sectors, sector_size;
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
@@ -135,9 +128,7 @@ static blk_status_t vbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (r->nr_grants == BLKIF_MAX_SEGMENTS_PER_REQUEST)
 			goto fail;
 		/* The backend only reads what we write: read-only grants. */
-		ref = l0_grant_access(v->backend_id,
-				      pfn_to_mfn(page_to_pfn(bvec.bv_page)),
-				      write);
+		ref = l0_device_grant_page(&v->dev, bvec.bv_page, write);
 		if (ref < 0)
 			goto fail;
 		seg = &req->u.rw.seg[r->nr_grants];
@@ -152,7 +143,7 @@ static blk_status_t vbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&v->ring, notify);
 	spin_unlock_irqrestore(&v->ring_lock, flags);
 	if (notify)
-		l0_port_notify(v->port);
+		l0_port_notify(v->dev.port);
 	return BLK_STS_OK;
 
 fail:
@@ -178,78 +169,14 @@ static const struct block_device_operations vbd_fops = {
     .owner = THIS_MODULE,
 };
 
-static int key(char *path, size_t len, const char *dir, const char *name)
+static int vbd_connect(struct l0_vbd *v, const char *id)
 {
-	return snprintf(path, len, "%s/%s", dir, name) < len ? 0 : -E2BIG;
-}
-
-/* Waits until the backend's state is at least state; returns that state. */
-static int wait_backend(struct l0_vbd *v, unsigned long long state)
-{
-	unsigned long deadline = jiffies + BACKEND_TIMEOUT;
-	unsigned long long now = XenbusStateUnknown;
-	char path[160];
-	int rc = key(path, sizeof(path), v->backend, "state");
-
-	while (!rc) {
-		rc = l0_xs_read_uint(path, &now);
-		if (rc || now >= state)
-			break;
-		if (time_after(jiffies, deadline))
-			return -ETIMEDOUT;
-		msleep(100);
-	}
-	return rc ? rc : now;
-}
-
-static int write_frontend(struct l0_vbd *v, const char *name, const char *value)
-{
-	char path[64];
-	int rc = key(path, sizeof(path), v->frontend, name);
-
-	return rc ? rc : l0_xs_write(path, value);
-}
-
-static int write_frontend_uint(struct l0_vbd *v, const char *name,
-			       unsigned long long value)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%llu", value);
-	return write_frontend(v, name, buf);
-}
-
-static int read_backend_uint(struct l0_vbd *v, const char *name,
-			     unsigned long long *value)
-{
-	char path[160];
-	int rc = key(path, sizeof(path), v->backend, name);
-
-	return rc ? rc : l0_xs_read_uint(path, value);
-}
-
-static int vbd_connect(struct l0_vbd *v)
-{
-	struct evtchn_alloc_unbound unbound = {.dom = DOMID_SELF};
-	unsigned long long backend_id;
 	struct blkif_sring *sring;
-	char path[64];
 	int rc;
 
-	rc = key(path, sizeof(path), v->frontend, "backend");
+	rc = l0_device_init(&v->dev, "vbd", id);
 	if (!rc)
-		rc = l0_xs_read(path, v->backend, sizeof(v->backend));
-	if (rc < 0)
-		return rc;
-	rc = key(path, sizeof(path), v->frontend, "backend-id");
-	if (!rc)
-		rc = l0_xs_read_uint(path, &backend_id);
-	if (rc)
-		return rc;
-	if (backend_id >= DOMID_FIRST_RESERVED)
-		return -EINVAL;
-	v->backend_id = backend_id;
-	rc = wait_backend(v, XenbusStateInitWait);
+		rc = l0_device_wait(&v->dev, XenbusStateInitWait);
 	if (rc < 0)
 		return rc;
 
@@ -259,37 +186,31 @@ static int vbd_connect(struct l0_vbd *v)
 	sring = page_address(v->ring_page);
 	SHARED_RING_INIT(sring);
 	FRONT_RING_INIT(&v->ring, sring, PAGE_SIZE);
-	v->ring_ref = l0_grant_access(
-	    v->backend_id, pfn_to_mfn(page_to_pfn(v->ring_page)), false);
+	v->ring_ref = l0_device_grant_page(&v->dev, v->ring_page, false);
 	if (v->ring_ref < 0)
 		return v->ring_ref;
-	unbound.remote_dom = v->backend_id;
-	rc = l0_op(BLANKET_L0_evtchn_op, EVTCHNOP_alloc_unbound, &unbound);
-	if (rc)
-		return rc;
-	v->port = unbound.port;
-	rc = l0_port_bind(v->port, vbd_event, v);
-	if (rc)
-		return rc;
-
-	rc = write_frontend_uint(v, "ring-ref", v->ring_ref);
+	rc = l0_device_write_uint(&v->dev, "ring-ref", v->ring_ref);
 	if (!rc)
-		rc = write_frontend_uint(v, "event-channel", v->port);
+		rc = l0_device_bind(&v->dev, vbd_event, v);
 	if (!rc)
-		rc = write_frontend(v, "protocol", XEN_IO_PROTO_ABI_NATIVE);
+		rc = l0_device_write(&v->dev, "protocol",
+				     XEN_IO_PROTO_ABI_NATIVE);
 	if (!rc)
-		rc = write_frontend_uint(v, "state", XenbusStateInitialised);
+		rc = l0_device_write_uint(&v->dev, "state",
+					  XenbusStateInitialised);
 	if (!rc)
-		rc = wait_backend(v, XenbusStateConnected);
+		rc = l0_device_wait(&v->dev, XenbusStateConnected);
 	if (rc < 0)
 		return rc;
 	if (rc != XenbusStateConnected)
 		return -ENODEV; /* the backend is closing */
-	rc = read_backend_uint(v, "sectors", &v->sectors);
+	rc = l0_device_read_backend_uint(&v->dev, "sectors", &v->sectors);
 	if (!rc)
-		rc = read_backend_uint(v, "sector-size", &v->sector_size);
+		rc = l0_device_read_backend_uint(&v->dev, "sector-size",
+						 &v->sector_size);
 	if (!rc)
-		rc = write_frontend_uint(v, "state", XenbusStateConnected);
+		rc = l0_device_write_uint(&v->dev, "state",
+					  XenbusStateConnected);
 	return rc;
 }
 
@@ -356,13 +277,11 @@ void l0_blkfront_init(void)
 	for (i = 0; i < n && nr_vbds < MAX_VBDS; i += strlen(ids + i) + 1) {
 		struct l0_vbd *v = &vbds[nr_vbds];
 
-		if (kstrtouint(ids + i, 10, &v->vdev) ||
-		    key(v->frontend, sizeof(v->frontend), "device/vbd",
-			ids + i))
+		if (kstrtouint(ids + i, 10, &v->vdev))
 			continue;
 		spin_lock_init(&v->ring_lock);
 		nr_vbds++;
-		rc = vbd_connect(v);
+		rc = vbd_connect(v, ids + i);
 		if (!rc)
 			rc = vbd_add_disk(v, nr_vbds - 1);
 		if (rc) {
@@ -383,18 +302,13 @@ void l0_blkfront_exit(void)
 
 	for (i = 0; i < nr_vbds; i++) {
 		struct l0_vbd *v = &vbds[i];
-		struct evtchn_close close = {.port = v->port};
 
 		if (v->disk) {
 			del_gendisk(v->disk);
 			put_disk(v->disk);
 			blk_mq_free_tag_set(&v->tag_set);
 		}
-		write_frontend_uint(v, "state", XenbusStateClosed);
-		if (v->port) {
-			l0_port_unbind(v->port);
-			l0_op(BLANKET_L0_evtchn_op, EVTCHNOP_close, &close);
-		}
+		l0_device_close(&v->dev);
 		/* A ring the backend still maps is left to it, not freed. */
 		if (v->ring_page &&
 		    (v->ring_ref <= 0 || !l0_grant_end(v->ring_ref)))

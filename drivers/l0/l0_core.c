@@ -166,6 +166,7 @@ static int __init l0_init(void)
 	if (rc)
 		goto out_xenbus;
 	l0_blkfront_init();
+	l0_netfront_init();
 	return 0;
 
 out_xenbus:
@@ -179,6 +180,7 @@ out_page:
 
 static void __exit l0_exit(void)
 {
+	l0_netfront_exit();
 	l0_blkfront_exit();
 	l0_grant_exit();
 	l0_xenbus_exit();
