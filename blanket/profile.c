@@ -147,15 +147,17 @@ static const struct profile_rule {
     {.when = plain_qemu, .dom0 = "earlyprintk=xen"},
     /* Known from Xen's source (arch/x86/guest/xen): with CONFIG_XEN_GUEST
      * Xen finds an L0 Xen's CPUID leaves and uses its event channels by
-     * itself. Known from the Xen-Blanket design: the L0's PV devices need
-     * blanket drivers in dom0. Untested on EC2. */
+     * itself. Measured in our lab (make l0-xen-test, an emulated L0 Xen):
+     * the blanket hypervisor's forwarding and the blanket-l0 module give
+     * dom0 the L0's PV disks and NICs. Untested on EC2. */
     {.when = xen_l0,
      .note = "The L0 is Xen (EC2's Xen-based instances): the blanket "
 	     "hypervisor finds it by itself (CONFIG_XEN_GUEST), no option "
-	     "needed. dom0 cannot use the L0's PV disks and NICs behind the "
-	     "Xen platform device (5853:0001): that needs Xen-on-Xen blanket "
-	     "drivers, not written yet; dom0 has only the emulated or SR-IOV "
-	     "devices the instance also offers. Untested on EC2."},
+	     "needed. dom0 reaches the L0's PV disks and NICs (behind the Xen "
+	     "platform device, 5853:0001) only through the blanket drivers' "
+	     "module blanket-l0 (drivers/l0, as l0xvdX and l0ethN), which no "
+	     "package installs yet; without it dom0 has only the emulated or "
+	     "SR-IOV devices the instance also offers. Untested on EC2."},
     /* Known from Linux: it finds VMBus through Hyper-V's CPUID leaves,
      * which Xen replaces with its own in dom0. Untested on Azure. */
     {.when = has_vmbus,

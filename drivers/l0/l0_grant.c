@@ -42,15 +42,16 @@ void l0_grant_exit(void)
 
 int l0_grant_access(domid_t domid, unsigned long mfn, bool readonly)
 {
-	unsigned long ref;
+	unsigned long ref, flags;
 
 	if (mfn > U32_MAX)
 		return -ERANGE;
-	spin_lock(&used_lock);
+	/* The frontends' event handlers end grants in interrupt context. */
+	spin_lock_irqsave(&used_lock, flags);
 	ref = find_first_zero_bit(used, NR_REFS);
 	if (ref < NR_REFS)
 		__set_bit(ref, used);
-	spin_unlock(&used_lock);
+	spin_unlock_irqrestore(&used_lock, flags);
 	if (ref == NR_REFS)
 		return -ENOSPC;
 
@@ -65,6 +66,7 @@ int l0_grant_access(domid_t domid, unsigned long mfn, bool readonly)
 
 int l0_grant_end(grant_ref_t ref)
 {
+	unsigned long lock_flags;
 	u16 flags;
 
 	if (ref < GNTTAB_NR_RESERVED_ENTRIES || ref >= NR_REFS)
@@ -76,8 +78,8 @@ int l0_grant_end(grant_ref_t ref)
 			return -EBUSY;
 	} while (cmpxchg(&entries[ref].flags, flags, 0) != flags);
 
-	spin_lock(&used_lock);
+	spin_lock_irqsave(&used_lock, lock_flags);
 	__clear_bit(ref, used);
-	spin_unlock(&used_lock);
+	spin_unlock_irqrestore(&used_lock, lock_flags);
 	return 0;
 }

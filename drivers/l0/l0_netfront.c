@@ -166,8 +166,14 @@ static netdev_tx_t vif_start_xmit(struct sk_buff *skb, struct net_device *nd)
 		goto dropped_page;
 
 	spin_lock_irqsave(&vif->lock, flags);
-	/* The queue stops before the ring fills: a slot is free. */
+	/*
+	 * The queue stops before the ring fills, so fewer packets than slots
+	 * are in flight and a slot is free, though netback may answer out of
+	 * order.
+	 */
 	id = vif->tx.req_prod_pvt % TX_SLOTS;
+	while (vif->tx_pages[id])
+		id = (id + 1) % TX_SLOTS;
 	vif->tx_pages[id] = page;
 	vif->tx_grants[id] = ref;
 	req = RING_GET_REQUEST(&vif->tx, vif->tx.req_prod_pvt);

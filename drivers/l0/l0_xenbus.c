@@ -27,6 +27,8 @@ static evtchn_port_t store_port;
 static DEFINE_MUTEX(request_lock);
 static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
 static u32 last_req_id;
+/* A request failed half-way: replies no longer match requests. */
+static bool out_of_step;
 
 static void ring_event(void *data)
 {
@@ -112,13 +114,18 @@ static int request(enum xsd_sockmsg_type type, const char *path,
 	size_t path_len = strlen(path) + 1;
 	size_t value_len = value ? strlen(value) : 0;
 	char *payload = NULL;
+	u32 req_id;
 	int rc;
 
 	if (path_len + value_len > XENSTORE_PAYLOAD_MAX)
 		return -E2BIG;
 	msg.len = path_len + value_len;
 	mutex_lock(&request_lock);
-	msg.req_id = ++last_req_id;
+	if (out_of_step) {
+		mutex_unlock(&request_lock);
+		return -EIO;
+	}
+	req_id = msg.req_id = ++last_req_id;
 	rc = ring_write(&msg, sizeof(msg));
 	if (!rc)
 		rc = ring_write(path, path_len);
@@ -128,10 +135,16 @@ static int request(enum xsd_sockmsg_type type, const char *path,
 	if (!rc)
 		rc = ring_read(&msg, sizeof(msg));
 	if (!rc && msg.len > XENSTORE_PAYLOAD_MAX)
-		rc = -EIO; /* the ring is out of step: give up on it */
+		rc = -EIO;
 	if (!rc) {
 		payload = kmalloc(msg.len + 1, GFP_KERNEL);
 		rc = payload ? ring_read(payload, msg.len) : -ENOMEM;
+	}
+	if (rc) {
+		out_of_step = true;
+		pr_err("blanket-l0: the L0's xenstore ring: %d; no more "
+		       "requests\n",
+		       rc);
 	}
 	mutex_unlock(&request_lock);
 	if (rc)
@@ -140,7 +153,7 @@ static int request(enum xsd_sockmsg_type type, const char *path,
 	payload[msg.len] = '\0';
 	if (msg.type == XS_ERROR)
 		rc = reply_errno(payload);
-	else if (msg.type != type || msg.req_id != last_req_id)
+	else if (msg.type != type || msg.req_id != req_id)
 		rc = -EIO;
 	else if (msg.len + 1 > len)
 		rc = -ENOSPC;

@@ -20,4 +20,4 @@ menuentry 'Blanket node (Xen) on Amazon EC2' --id blanket-node {
 }
 
 Notes:
-- The L0 is Xen (EC2's Xen-based instances): the blanket hypervisor finds it by itself (CONFIG_XEN_GUEST), no option needed. dom0 cannot use the L0's PV disks and NICs behind the Xen platform device (5853:0001): that needs Xen-on-Xen blanket drivers, not written yet; dom0 has only the emulated or SR-IOV devices the instance also offers. Untested on EC2.
+- The L0 is Xen (EC2's Xen-based instances): the blanket hypervisor finds it by itself (CONFIG_XEN_GUEST), no option needed. dom0 reaches the L0's PV disks and NICs (behind the Xen platform device, 5853:0001) only through the blanket drivers' module blanket-l0 (drivers/l0, as l0xvdX and l0ethN), which no package installs yet; without it dom0 has only the emulated or SR-IOV devices the instance also offers. Untested on EC2.
