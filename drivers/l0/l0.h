@@ -101,6 +101,16 @@ int l0_device_bind(struct l0_device *d, l0_port_fn fn, void *data);
 void l0_device_close(struct l0_device *d);
 /* Grant the backend a page of dom0's; the reference or -errno. */
 int l0_device_grant_page(struct l0_device *d, struct page *page, bool readonly);
+/*
+ * Free a page once its grant ref (none if below the reserved entries) is
+ * ended; a page the backend still maps is left to it, never freed.
+ */
+void l0_device_free_page(struct page *page, int ref);
+/*
+ * Say the frontend is in state, then wait for the backend to connect:
+ * 0, -ENODEV if it closes instead, or -errno.
+ */
+int l0_device_connect(struct l0_device *d, unsigned long long state);
 
 /* The L0's block devices (l0_blkfront.c). */
 void l0_blkfront_init(void);

@@ -196,15 +196,10 @@ static int vbd_connect(struct l0_vbd *v, const char *id)
 		rc = l0_device_write(&v->dev, "protocol",
 				     XEN_IO_PROTO_ABI_NATIVE);
 	if (!rc)
-		rc = l0_device_write_uint(&v->dev, "state",
-					  XenbusStateInitialised);
+		rc = l0_device_connect(&v->dev, XenbusStateInitialised);
 	if (!rc)
-		rc = l0_device_wait(&v->dev, XenbusStateConnected);
-	if (rc < 0)
-		return rc;
-	if (rc != XenbusStateConnected)
-		return -ENODEV; /* the backend is closing */
-	rc = l0_device_read_backend_uint(&v->dev, "sectors", &v->sectors);
+		rc = l0_device_read_backend_uint(&v->dev, "sectors",
+						 &v->sectors);
 	if (!rc)
 		rc = l0_device_read_backend_uint(&v->dev, "sector-size",
 						 &v->sector_size);
@@ -309,10 +304,7 @@ void l0_blkfront_exit(void)
 			blk_mq_free_tag_set(&v->tag_set);
 		}
 		l0_device_close(&v->dev);
-		/* A ring the backend still maps is left to it, not freed. */
-		if (v->ring_page &&
-		    (v->ring_ref <= 0 || !l0_grant_end(v->ring_ref)))
-			__free_page(v->ring_page);
+		l0_device_free_page(v->ring_page, v->ring_ref);
 	}
 	if (major > 0)
 		unregister_blkdev(major, "l0xvd");

@@ -137,3 +137,20 @@ int l0_device_grant_page(struct l0_device *d, struct page *page, bool readonly)
 	return l0_grant_access(d->backend_id, pfn_to_mfn(page_to_pfn(page)),
 			       readonly);
 }
+
+void l0_device_free_page(struct page *page, int ref)
+{
+	if (page && (ref < GNTTAB_NR_RESERVED_ENTRIES || !l0_grant_end(ref)))
+		__free_page(page);
+}
+
+int l0_device_connect(struct l0_device *d, unsigned long long state)
+{
+	int rc = l0_device_write_uint(d, "state", state);
+
+	if (!rc)
+		rc = l0_device_wait(d, XenbusStateConnected);
+	if (rc < 0)
+		return rc;
+	return rc == XenbusStateConnected ? 0 : -ENODEV; /* it is closing */
+}

@@ -111,8 +111,8 @@ static void vif_event(void *data)
 			if (rsp->status != XEN_NETIF_RSP_OKAY)
 				vif->netdev->stats.tx_errors++;
 			/* netback copies: it maps nothing, the grant ends. */
-			if (!l0_grant_end(vif->tx_grants[rsp->id]))
-				__free_page(vif->tx_pages[rsp->id]);
+			l0_device_free_page(vif->tx_pages[rsp->id],
+					    vif->tx_grants[rsp->id]);
 			vif->tx_pages[rsp->id] = NULL;
 		}
 		vif->tx.rsp_cons = prod;
@@ -301,14 +301,7 @@ static int vif_connect(struct l0_vif *vif, const char *id)
 		rc = l0_device_bind(&vif->dev, vif_event, vif);
 	for (i = 0; !rc && i < ARRAY_SIZE(features); i++)
 		rc = l0_device_write(&vif->dev, features[i][0], features[i][1]);
-	if (!rc)
-		rc = l0_device_write_uint(&vif->dev, "state",
-					  XenbusStateConnected);
-	if (!rc)
-		rc = l0_device_wait(&vif->dev, XenbusStateConnected);
-	if (rc < 0)
-		return rc;
-	return rc == XenbusStateConnected ? 0 : -ENODEV;
+	return rc ? rc : l0_device_connect(&vif->dev, XenbusStateConnected);
 }
 
 void l0_netfront_init(void)
@@ -355,22 +348,14 @@ void l0_netfront_exit(void)
 		if (vif->netdev->reg_state == NETREG_REGISTERED)
 			unregister_netdev(vif->netdev);
 		l0_device_close(&vif->dev);
-		/* What the backend still maps is left to it, not freed. */
 		for (id = 0; id < TX_SLOTS; id++)
-			if (vif->tx_pages[id] &&
-			    !l0_grant_end(vif->tx_grants[id]))
-				__free_page(vif->tx_pages[id]);
+			l0_device_free_page(vif->tx_pages[id],
+					    vif->tx_grants[id]);
 		for (id = 0; id < RX_BUFFERS; id++)
-			if (vif->rx_pages[id] &&
-			    (!vif->rx_grants[id] ||
-			     !l0_grant_end(vif->rx_grants[id])))
-				__free_page(vif->rx_pages[id]);
-		if (vif->tx_ring_page &&
-		    (vif->tx_ring_ref <= 0 || !l0_grant_end(vif->tx_ring_ref)))
-			__free_page(vif->tx_ring_page);
-		if (vif->rx_ring_page &&
-		    (vif->rx_ring_ref <= 0 || !l0_grant_end(vif->rx_ring_ref)))
-			__free_page(vif->rx_ring_page);
+			l0_device_free_page(vif->rx_pages[id],
+					    vif->rx_grants[id]);
+		l0_device_free_page(vif->tx_ring_page, vif->tx_ring_ref);
+		l0_device_free_page(vif->rx_ring_page, vif->rx_ring_ref);
 		free_netdev(vif->netdev);
 	}
 }
