@@ -376,7 +376,8 @@ bench-l0-xen: all lab-image $(L0PROBE) $(L0_MODULE)
 	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) lab/bench/l0-xen
 
 # The same run as a test (.ci/run): it fails unless the L1 dom0 reaches the
-# L0's services (issue 18, step 2); its report stays in the build folder.
+# L0's services, disk and NIC (issue 18, steps 2 and 3); its report stays in
+# the build folder.
 l0-xen-test: all lab-image $(L0PROBE) $(L0_MODULE)
 	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) \
 		BENCH_OUT=$(BUILDDIR)/l0-xen-test lab/bench/l0-xen
