@@ -96,7 +96,7 @@ XEN_INPUTS := config/xen-blanket.config $(wildcard patches/xen/*.patch) \
 XEN_ID     := $(shell cat $(XEN_INPUTS) | sha256sum | cut -c1-12)
 XEN        := $(BUILD)/xen/$(XEN_ID)/xen
 
-.PHONY: all setup xen lab-image demo check check-format check-binaries \
+.PHONY: all setup xen lab-image lab-image-l0-xen demo check check-format check-binaries \
         unit-test lab-test chaos-check chaos chaos-lab \
         host-test fuzz fuzz-check bench bench-disk bench-disk-migrate \
         bench-net bench-nesting bench-downtime bench-l0-xen l0-xen-test format install install-xen deb \
@@ -254,6 +254,24 @@ $(DOM0_IMAGE) &: $(BUILD)/lab/debs.list $(NODE_PROGRAMS) $(GUEST_FILES) \
 
 lab-image: $(LAB_IMAGE)
 
+# A xen-hvm lab node (docs/lab.md): Debian's hypervisor as its L0 (HVM and
+# HAP, as a Xen cloud runs it), and that L0's dom0 image, which starts the
+# node as its PVH guest.
+L0_LAB_IMAGE := $(BUILD)/lab/l0-xen $(BUILD)/lab/l0-dom0.cpio.gz
+$(BUILD)/lab/l0-xen: | $(SETUP_STAMP)
+	mkdir -p $(BUILD)/cache/l0-xen
+	cd $(BUILD)/cache/l0-xen && { ls xen-hypervisor-4.17-amd64_*.deb \
+		>/dev/null 2>&1 || apt-get download -q xen-hypervisor-4.17-amd64; }
+	dpkg-deb --fsys-tarfile $(BUILD)/cache/l0-xen/xen-hypervisor-4.17-amd64_*.deb | \
+		tar -xO --wildcards './boot/xen-4.17-amd64.gz' | gunzip >$@.new
+	mv $@.new $@
+
+$(BUILD)/lab/l0-dom0.cpio.gz: $(BUILD)/lab/xen $(DOM0_IMAGE) $(L0_MODULE) \
+		lab/image/mkl0dom0 lab/image/l0-start-node blanket/xen/pvh-pack
+	lab/image/mkl0dom0 $@ $(BUILD)/lab/xen $(DOM0_IMAGE) $(L0_MODULE)
+
+lab-image-l0-xen: $(LAB_IMAGE) $(L0_LAB_IMAGE)
+
 demo: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/demo
 
@@ -372,13 +390,13 @@ bench-downtime: all lab-image
 	PATH=$(BUILDDIR)/bin:$$PATH lab/bench/downtime
 
 # An L0 Xen in the lab, and the blanket hypervisor as its PVH guest.
-bench-l0-xen: all lab-image $(L0PROBE) $(L0_MODULE)
+bench-l0-xen: all lab-image $(BUILD)/lab/l0-xen $(L0PROBE) $(L0_MODULE)
 	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) lab/bench/l0-xen
 
 # The same run as a test (.ci/run): it fails unless the L1 dom0 reaches the
 # L0's services, disk and NIC (issue 18, steps 2 and 3); its report stays in
 # the build folder.
-l0-xen-test: all lab-image $(L0PROBE) $(L0_MODULE)
+l0-xen-test: all lab-image $(BUILD)/lab/l0-xen $(L0PROBE) $(L0_MODULE)
 	PATH=$(BUILDDIR)/bin:$$PATH BUILD=$(BUILDDIR) \
 		BENCH_OUT=$(BUILDDIR)/l0-xen-test lab/bench/l0-xen
 
