@@ -43,6 +43,13 @@ static const struct cmd_opt O_NODES = {.name = "nodes",
 				       .min = 1,
 				       .max = LAB_MAX_NODES,
 				       .help = "how many nodes (default 2)"};
+static const struct cmd_opt O_FLAVORS = {
+    .name = "flavors",
+    .kind = CMD_STRING,
+    .arg = "LIST",
+    .offset = OFF(flavors),
+    .help = "the nodes' emulated L0s, in turn: kvm-virtio, legacy-e1000, "
+	    "kvm-amd, xen-hvm (default kvm-virtio,legacy-e1000)"};
 static const struct cmd_opt O_PORT_BASE = {
     .name = "port-base",
     .kind = CMD_INT,
@@ -120,6 +127,7 @@ static int lab_opts_from(const struct cmd_call *call, struct lab_opts *o,
 	o->run_dir = p->run_dir;
 	o->image_dir = p->image_dir;
 	o->json = c->json;
+	o->flavors = c->flavors;
 	if (c->nodes)
 		o->nodes = c->nodes;
 	if (c->port_base)
@@ -183,7 +191,7 @@ static int lab_cmd_exec(const struct cmd_call *call)
 
 static const struct cmd commands[] = {
     {"up", lab_cmd_up, NULL,
-     CMD_OPTS(&O_NODES, &O_PORT_BASE, &O_UP_TIMEOUT, &O_DIR), "",
+     CMD_OPTS(&O_NODES, &O_FLAVORS, &O_PORT_BASE, &O_UP_TIMEOUT, &O_DIR), "",
      "Boot N blanket nodes (default 2) and wait until they are ready"},
     {"status", lab_cmd_status, NULL, CMD_OPTS(&O_JSON, &O_DIR), "",
      "List the nodes: state, emulated L0, address, logs"},

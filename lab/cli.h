@@ -8,7 +8,8 @@
 
 /* Every option of blanket-lab(1); zero when not given. */
 struct lab_cli_opts {
-	const char *dir; /* --dir: the run folder */
+	const char *dir;     /* --dir: the run folder */
+	const char *flavors; /* up --flavors */
 	int nodes, port_base, timeout_s;
 	bool json;
 	bool no_stdin; /* exec -n */

@@ -139,21 +139,39 @@ static int check_port_free(int port, const char *what)
 	return BL_OK;
 }
 
+static int check_images(const char *const *files, size_t n, const char *target)
+{
+	for (size_t i = 0; i < n; i++)
+		if (access(files[i], R_OK) < 0) {
+			log_warnx("node image file %s is missing: `make %s` in "
+				  "Blanket's source tree builds it",
+				  files[i], target);
+			return BL_ERR_NOTFOUND;
+		}
+	return BL_OK;
+}
+
 static int check_prerequisites(const struct lab_opts *o,
 			       const struct lab_images *img,
-			       const struct lab_state *s)
+			       const struct lab_state *s,
+			       const struct lab_flavor *const *flavors)
 {
 	const char *files[] = {img->xen, img->kernel, img->dom0};
+	const char *l0_files[] = {img->l0_xen, img->l0_dom0};
 	char what[32];
 	int rc;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (access(files[i], R_OK) < 0) {
-			log_warnx("node image file %s is missing: `make "
-				  "lab-image` in Blanket's source tree builds "
-				  "it",
-				  files[i]);
-			return BL_ERR_NOTFOUND;
+	rc = check_images(files, sizeof(files) / sizeof(files[0]), "lab-image");
+	if (rc)
+		return rc;
+	for (int i = 0; i < o->nodes; i++)
+		if (flavors[i]->l0_xen) {
+			rc = check_images(
+			    l0_files, sizeof(l0_files) / sizeof(l0_files[0]),
+			    "lab-image-l0-xen");
+			if (rc)
+				return rc;
+			break;
 		}
 	if (!in_path("qemu-system-x86_64") ||
 	    (o->nodes > 2 && !in_path("vde_switch"))) {
@@ -268,7 +286,8 @@ static void report_node_failure(const struct lab_opts *o, int index,
 }
 
 static int spawn_nodes(const struct lab_opts *o, struct lab_state *s,
-		       const struct lab_wiring *w, const struct lab_images *img)
+		       const struct lab_wiring *w, const struct lab_images *img,
+		       const struct lab_flavor *const *flavors)
 {
 	char serial[PATH_MAX], qlog[PATH_MAX], dir[PATH_MAX];
 	char **argv = NULL;
@@ -278,7 +297,7 @@ static int spawn_nodes(const struct lab_opts *o, struct lab_state *s,
 		struct lab_node *n = &s->node[i - 1];
 
 		n->index = i;
-		n->flavor = node_flavor_for(i);
+		n->flavor = flavors[i - 1];
 		n->ctl_port = state_ctl_port(s, i);
 		n->rpc_port = state_rpc_port(s, i);
 		node_dir(o, i, NULL, dir, sizeof(dir));
@@ -375,20 +394,52 @@ static void on_signal(int sig)
 	lab_interrupted = 1;
 }
 
-static void image_paths(const struct lab_opts *o, char *xen, char *kernel,
-			char *dom0, struct lab_images *img)
+/* The image files' paths in the image folder. */
+struct image_paths {
+	char xen[PATH_MAX], kernel[PATH_MAX], dom0[PATH_MAX];
+	char l0_xen[PATH_MAX], l0_dom0[PATH_MAX];
+};
+
+static void image_paths(const struct lab_opts *o, struct image_paths *p,
+			struct lab_images *img)
 {
-	snprintf(xen, PATH_MAX, "%s/xen", o->image_dir);
-	snprintf(kernel, PATH_MAX, "%s/vmlinuz", o->image_dir);
-	snprintf(dom0, PATH_MAX, "%s/dom0.cpio.gz", o->image_dir);
-	img->xen = xen;
-	img->kernel = kernel;
-	img->dom0 = dom0;
+	snprintf(p->xen, PATH_MAX, "%s/xen", o->image_dir);
+	snprintf(p->kernel, PATH_MAX, "%s/vmlinuz", o->image_dir);
+	snprintf(p->dom0, PATH_MAX, "%s/dom0.cpio.gz", o->image_dir);
+	snprintf(p->l0_xen, PATH_MAX, "%s/l0-xen", o->image_dir);
+	snprintf(p->l0_dom0, PATH_MAX, "%s/l0-dom0.cpio.gz", o->image_dir);
+	img->xen = p->xen;
+	img->kernel = p->kernel;
+	img->dom0 = p->dom0;
+	img->l0_xen = p->l0_xen;
+	img->l0_dom0 = p->l0_dom0;
+}
+
+/* Each node's flavor: --flavors in turn, else the default ones. */
+static int node_flavors(const struct lab_opts *o,
+			const struct lab_flavor **flavors)
+{
+	const struct lab_flavor *listed[LAB_MAX_NODES];
+	int n, rc;
+
+	if (!o->flavors) {
+		for (int i = 1; i <= o->nodes; i++)
+			flavors[i - 1] = node_flavor_for(i);
+		return BL_OK;
+	}
+	rc = node_flavors_parse(o->flavors, listed, LAB_MAX_NODES, &n);
+	if (rc)
+		return rc;
+	for (int i = 0; i < o->nodes; i++)
+		flavors[i] = listed[i % n];
+	return BL_OK;
 }
 
 int lab_up(const struct lab_opts *o)
 {
-	char xen[PATH_MAX], kernel[PATH_MAX], dom0[PATH_MAX], sw[PATH_MAX];
+	const struct lab_flavor *flavors[LAB_MAX_NODES];
+	struct image_paths paths;
+	char sw[PATH_MAX];
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct lab_wiring wiring = {.kind = LAB_LINK_SOCKET};
 	struct lab_images img;
@@ -400,6 +451,9 @@ int lab_up(const struct lab_opts *o)
 		log_warnx("--nodes must be between 1 and %d", LAB_MAX_NODES);
 		return BL_ERR_INVAL;
 	}
+	rc = node_flavors(o, flavors);
+	if (rc)
+		return rc;
 	rc = lock_run_dir(o, &lock);
 	if (rc)
 		return rc;
@@ -417,10 +471,10 @@ int lab_up(const struct lab_opts *o)
 		if (rc)
 			goto out;
 	}
-	image_paths(o, xen, kernel, dom0, &img);
+	image_paths(o, &paths, &img);
 	state_init(&s);
 	s.port_base = o->port_base;
-	rc = check_prerequisites(o, &img, &s);
+	rc = check_prerequisites(o, &img, &s, flavors);
 	if (rc)
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
@@ -442,10 +496,10 @@ int lab_up(const struct lab_opts *o)
 	}
 	printf("lab: booting %d node(s) under QEMU TCG:", o->nodes);
 	for (int i = 1; i <= o->nodes; i++)
-		printf(" node%d=%s", i, node_flavor_for(i)->name);
+		printf(" node%d=%s", i, flavors[i - 1]->name);
 	printf("\n");
 	fflush(stdout);
-	rc = spawn_nodes(o, &s, &wiring, &img);
+	rc = spawn_nodes(o, &s, &wiring, &img, flavors);
 	if (!rc)
 		rc = wait_ready(o, &s, start);
 	if (!rc)

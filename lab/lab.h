@@ -12,8 +12,9 @@ struct lab_opts {
 	const char *run_dir;   /* state file, serial and QEMU logs */
 	const char *image_dir; /* xen, vmlinuz, dom0.cpio.gz */
 	int nodes;
-	int port_base; /* link port; node N's control port is base+N */
-	int timeout_s; /* deadline for all nodes to become ready */
+	const char *flavors; /* --flavors; NULL: the default ones in turn */
+	int port_base;	     /* link port; node N's control port is base+N */
+	int timeout_s;	     /* deadline for all nodes to become ready */
 	bool json;
 };
 

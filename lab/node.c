@@ -14,30 +14,49 @@
 #include "toolstack/common/log.h"
 
 /*
- * The emulated L0 clouds. Every CPU masks vmx/svm: most clouds offer no nested
- * virtualization, and blanket nodes must not need it. smep/smap are masked too:
- * with them, Xen 4.17 under TCG kills dom0 at once (#PF in create_bounce_frame,
- * LAB-NOTES pitfall 1). Both models are Intel: TCG's "max" CPU is an AMD one,
- * and a PV guest cannot move between CPU vendors. Broadwell shows the guest a
- * superset of Haswell (adx): migration in both directions works.
+ * The emulated L0 clouds. Every CPU the node sees masks vmx/svm: most clouds
+ * offer no nested virtualization, and blanket nodes must not need it.
+ * smep/smap are masked too: with them, Xen 4.17 under TCG kills dom0 at once
+ * (#PF in create_bounce_frame, LAB-NOTES pitfall 1). The first two, the
+ * default, are Intel: TCG's "max" CPU is an AMD one, and a PV guest cannot
+ * move between CPU vendors. Broadwell shows the guest a superset of Haswell
+ * (adx): migration in both directions works.
+ * xen-hvm's L0 is a Xen, which needs SVM, so AMD: TCG emulates no VT-x. Its
+ * node, a PVH guest of that Xen, sees no SVM. kvm-amd is the KVM cloud its
+ * guests can move to: the same EPYC, with what the L0 Xen needs masked
+ * (LAB-NOTES, "An L0 Xen under emulation": RDTSCP, MONITOR) masked there
+ * too, and extended CPUID leaves up to 0x80000021, the highest the blanket
+ * hypervisor reports on an L0 Xen (a guest's may not exceed the
+ * destination's). On both, Xen switches the FPU eagerly: with its lazy
+ * switching, the default on AMD, PV dom0s' user processes crash under TCG
+ * (docs/lab.md).
  */
 static const struct lab_flavor lab_flavors[] = {
     {"kvm-virtio", "KVM cloud: virtio NICs, Broadwell CPU",
-     "Broadwell-noTSX,-vmx,-svm,-smep,-smap", "virtio-net-pci"},
+     "Broadwell-noTSX,-vmx,-svm,-smep,-smap", "virtio-net-pci", 1024, "",
+     false},
     {"legacy-e1000", "older cloud: emulated e1000 NICs, Haswell CPU",
-     "Haswell-noTSX,-vmx,-svm,-smep", "e1000"},
+     "Haswell-noTSX,-vmx,-svm,-smep", "e1000", 1024, "", false},
+    {"kvm-amd", "KVM cloud on AMD: virtio NICs, EPYC CPU",
+     "EPYC,-svm,-smap,-smep,-rdtscp,-monitor,xlevel=0x80000021",
+     "virtio-net-pci", 1024, " spec-ctrl=eager-fpu", false},
+    {"xen-hvm", "Xen cloud: the node is a PVH guest of an L0 Xen",
+     "EPYC,+svm,+npt,-smap,-smep,-rdtscp,-monitor", "virtio-net-pci", 2048,
+     " spec-ctrl=eager-fpu", true},
 };
 
 #define N_FLAVORS (sizeof(lab_flavors) / sizeof(lab_flavors[0]))
+/* The first ones, taken in turn when the lab is not told which. */
+#define N_DEFAULT_FLAVORS 2
 
-/* Node memory and dom0's share (LAB-NOTES: two such nodes take ~2.4 GB). */
-#define NODE_MEM_MB 1024
-#define DOM0_MEM    "dom0_mem=512M,max:512M"
+/* Dom0's share of a node's memory (LAB-NOTES: two nodes take ~2.4 GB). */
+#define DOM0_MEM "dom0_mem=512M,max:512M"
 /* Pages reach guests zeroed (scrub-domheap: those a running domain frees
  * are scrubbed too), so a migration's destination need not write zero pages
  * (docs/specs/migration-stream.md, "Zero pages at the destination"); free
  * memory is scrubbed at boot rather than in the idle loop, where under
- * emulation it made the first migration onto a node take 14.7 s, not 7.6. */
+ * emulation it made the first migration onto a node take 14.7 s, not 7.6.
+ * lab/image/l0-start-node gives a xen-hvm node's hypervisor the same. */
 #define XEN_SCRUB "bootscrub=on scrub-domheap"
 /* Node N serves its guests DHCP from 10.98.0.(250 + N) (docs/lab.md). */
 #define LAB_DHCP_HOST_BASE 250
@@ -47,7 +66,7 @@ static const struct lab_flavor lab_flavors[] = {
 
 const struct lab_flavor *node_flavor_for(int index)
 {
-	return &lab_flavors[(size_t)(index - 1) % N_FLAVORS];
+	return &lab_flavors[(size_t)(index - 1) % N_DEFAULT_FLAVORS];
 }
 
 const struct lab_flavor *node_flavor_find(const char *name)
@@ -56,6 +75,40 @@ const struct lab_flavor *node_flavor_find(const char *name)
 		if (strcmp(lab_flavors[i].name, name) == 0)
 			return &lab_flavors[i];
 	return NULL;
+}
+
+int node_flavors_parse(const char *list, const struct lab_flavor **out, int max,
+		       int *n_r)
+{
+	const char *p = list;
+	int n = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const struct lab_flavor *f = NULL;
+
+		for (size_t i = 0; i < N_FLAVORS && !f; i++)
+			if (strlen(lab_flavors[i].name) == len &&
+			    strncmp(lab_flavors[i].name, p, len) == 0)
+				f = &lab_flavors[i];
+		if (!f) {
+			log_warnx("--flavors: unknown flavor \"%.*s\"; the "
+				  "lab has kvm-virtio, legacy-e1000, kvm-amd "
+				  "and xen-hvm",
+				  (int)len, p);
+			return BL_ERR_INVAL;
+		}
+		if (n == max) {
+			log_warnx("--flavors: more than %d flavors", max);
+			return BL_ERR_INVAL;
+		}
+		out[n++] = f;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*n_r = n;
+	return BL_OK;
 }
 
 struct argv_buf {
@@ -101,7 +154,11 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	 * socket netdev carries them, a vde_switch does not. */
 	int mtu = w->kind == LAB_LINK_SOCKET ? 9000 : 1500;
 
-	if (strchr(img->kernel, ',') || strchr(img->dom0, ','))
+	const char *hypervisor = f->l0_xen ? img->l0_xen : img->xen;
+	const char *dom0 = f->l0_xen ? img->l0_dom0 : img->dom0;
+
+	if (!hypervisor || !dom0 || strchr(img->kernel, ',') ||
+	    strchr(dom0, ','))
 		return BL_ERR_INVAL; /* -initrd separates modules with commas */
 	push(&a, "qemu-system-x86_64");
 	push(&a, "-name");
@@ -111,7 +168,7 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	push(&a, "-cpu");
 	push(&a, "%s", f->cpu);
 	push(&a, "-m");
-	push(&a, "%d", NODE_MEM_MB);
+	push(&a, "%d", f->mem_mb);
 	push(&a, "-smp");
 	push(&a, "1");
 	push(&a, "-display");
@@ -121,17 +178,25 @@ int node_qemu_argv(const struct lab_node *n, const struct lab_wiring *w,
 	push(&a, "-serial");
 	push(&a, "file:%s", serial_log);
 	push(&a, "-kernel");
-	push(&a, "%s", img->xen);
+	push(&a, "%s", hypervisor);
+	/* An L0 Xen is the cloud's: Debian's, with only what TCG needs. The
+	 * node's hypervisor gets XEN_SCRUB wherever it runs. */
 	push(&a, "-append");
-	push(&a, "console=com1 com1=115200,8n1 %s %s noreboot", DOM0_MEM,
-	     XEN_SCRUB);
+	if (f->l0_xen)
+		push(&a, "console=com1 com1=115200,8n1 %s%s noreboot", DOM0_MEM,
+		     f->xen_args);
+	else
+		push(&a, "console=com1 com1=115200,8n1 %s %s%s noreboot",
+		     DOM0_MEM, XEN_SCRUB, f->xen_args);
+	/* The node's parameters (lab/image/dom0-setup); an L0 Xen's dom0
+	 * hands them on to the node it starts (lab/image/l0-start-node). */
 	push(&a, "-initrd");
 	push(&a,
-	     "%s console=hvc0 earlyprintk=xen blanket.node=node%d "
+	     "%s console=hvc0 earlyprintk=xen%s blanket.node=node%d "
 	     "blanket.addr=10.99.0.%d/24 blanket.mtu=%d "
 	     "blanket.overlay=10.200.0.%d/24 blanket.dhcp=10.98.0.%d/24,%s",
-	     img->kernel, n->index, n->index, mtu, n->index,
-	     LAB_DHCP_HOST_BASE + n->index, img->dom0);
+	     img->kernel, f->l0_xen ? " blanket.role=l0" : "", n->index,
+	     n->index, mtu, n->index, LAB_DHCP_HOST_BASE + n->index, dom0);
 	switch (w->kind) {
 	case LAB_LINK_SOCKET:
 		push(&a, "-netdev");

@@ -12,10 +12,15 @@
 
 /* What a node's L0 looks like to the blanket node booted on it. */
 struct lab_flavor {
-	const char *name; /* stable id, kept in the state file */
-	const char *l0;	  /* what it stands for, for humans */
-	const char *cpu;  /* QEMU -cpu */
-	const char *nic;  /* QEMU NIC model, for both NICs */
+	const char *name;     /* stable id, kept in the state file */
+	const char *l0;	      /* what it stands for, for humans */
+	const char *cpu;      /* QEMU -cpu */
+	const char *nic;      /* QEMU NIC model, for both NICs */
+	int mem_mb;	      /* the QEMU machine's memory */
+	const char *xen_args; /* more for the hypervisor QEMU boots */
+	/* QEMU boots an L0 Xen whose dom0 starts the node as its PVH guest
+	 * (lab/image/l0-start-node); else it boots the node itself. */
+	bool l0_xen;
 };
 
 /* How nodes are wired: a QEMU socket that node1 listens on for one or
@@ -35,6 +40,10 @@ struct lab_images {
 	const char *xen;
 	const char *kernel;
 	const char *dom0;
+	/* For an l0_xen flavor: the L0 hypervisor (Debian's), and its dom0's
+	 * initramfs, dom0's with the node's hypervisor and boot pack added. */
+	const char *l0_xen;
+	const char *l0_dom0;
 };
 
 struct lab_wiring {
@@ -43,10 +52,16 @@ struct lab_wiring {
 	const char *switch_dir; /* LAB_LINK_SWITCH: vde_switch socket folder */
 };
 
-/* Flavor for node index (1-based): the table is used round robin. */
+/* The default flavor for node index (1-based): kvm-virtio and legacy-e1000
+ * in turn. */
 const struct lab_flavor *node_flavor_for(int index);
 /* Flavor by name; NULL if none. */
 const struct lab_flavor *node_flavor_find(const char *name);
+/* The flavors a comma-separated list names (`blanket-lab up --flavors`),
+ * at most max: node N gets out[(N - 1) % *n_r]. An unknown or empty name
+ * is an error that names it and the known ones. */
+int node_flavors_parse(const char *list, const struct lab_flavor **out, int max,
+		       int *n_r) BL_MUST_CHECK;
 
 /* The QEMU command line for node n, logging its serial port to serial_log.
  * On success *argv_r is a NULL-terminated malloc'd array of malloc'd strings;

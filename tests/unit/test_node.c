@@ -6,7 +6,8 @@
 #include "tests/unit/suites.h"
 
 static const struct lab_images img = {"/img/xen", "/img/vmlinuz",
-				      "/img/dom0.cpio.gz"};
+				      "/img/dom0.cpio.gz", "/img/l0-xen",
+				      "/img/l0-dom0.cpio.gz"};
 
 /* The argument after opt, the n-th time opt appears (0-based). */
 static const char *arg_after(char **argv, const char *opt, int n)
@@ -94,9 +95,69 @@ static void test_switch_and_single(void)
 	node_argv_free(a);
 }
 
+static void test_flavors_parse(void)
+{
+	const struct lab_flavor *f[4];
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(node_flavors_parse("xen-hvm,kvm-amd", f, 4, &n),
+			      BL_OK);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(f[0]->name, "xen-hvm");
+	CU_ASSERT_TRUE(f[0]->l0_xen);
+	CU_ASSERT_STRING_EQUAL(f[1]->name, "kvm-amd");
+	CU_ASSERT_FALSE(f[1]->l0_xen);
+	/* The node on an L0 Xen and its KVM partner share a CPU vendor, and
+	 * only the L0 Xen sees SVM. */
+	CU_ASSERT_EQUAL(strncmp(f[0]->cpu, "EPYC,", 5), 0);
+	CU_ASSERT_EQUAL(strncmp(f[1]->cpu, "EPYC,", 5), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f[1]->cpu, "-svm"));
+	CU_ASSERT_EQUAL(node_flavors_parse("kvm-virtio", f, 4, &n), BL_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_PTR_EQUAL(f[0], node_flavor_for(1));
+	CU_ASSERT_EQUAL(node_flavors_parse("kvm-virtio,ec2", f, 4, &n),
+			BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(node_flavors_parse("kvm-virtio,", f, 4, &n),
+			BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(node_flavors_parse("", f, 4, &n), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(node_flavors_parse("kvm", f, 4, &n), BL_ERR_INVAL);
+	CU_ASSERT_EQUAL(node_flavors_parse("kvm-amd,kvm-amd", f, 1, &n),
+			BL_ERR_INVAL);
+}
+
+/* A xen-hvm node's QEMU boots the L0 Xen with its dom0's image, which is
+ * told to start the node as its guest, with the node's parameters. */
+static void test_l0_xen_node(void)
+{
+	struct lab_wiring w = {.kind = LAB_LINK_SOCKET, .port = 47800};
+	struct lab_node n = {1, 0, 47801, 47809, node_flavor_find("xen-hvm")};
+	char **a = NULL;
+	const char *initrd;
+
+	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n, &w, &img, "/s", &a), BL_OK);
+	CU_ASSERT_STRING_EQUAL(arg_after(a, "-kernel", 0), "/img/l0-xen");
+	CU_ASSERT_STRING_EQUAL(arg_after(a, "-m", 0), "2048");
+	CU_ASSERT_PTR_NOT_NULL(strstr(arg_after(a, "-cpu", 0), "+svm"));
+	CU_ASSERT_PTR_NULL(strstr(arg_after(a, "-append", 0), "scrub"));
+	initrd = arg_after(a, "-initrd", 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(initrd, " blanket.role=l0 "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(initrd, " blanket.node=node1 "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(initrd, ",/img/l0-dom0.cpio.gz"));
+	node_argv_free(a);
+	/* Other nodes boot the blanket hypervisor itself. */
+	n.flavor = node_flavor_find("kvm-amd");
+	CU_ASSERT_EQUAL_FATAL(node_qemu_argv(&n, &w, &img, "/s", &a), BL_OK);
+	CU_ASSERT_STRING_EQUAL(arg_after(a, "-kernel", 0), "/img/xen");
+	CU_ASSERT_STRING_EQUAL(arg_after(a, "-m", 0), "1024");
+	CU_ASSERT_PTR_NOT_NULL(strstr(arg_after(a, "-append", 0), "scrub"));
+	CU_ASSERT_PTR_NULL(strstr(arg_after(a, "-initrd", 0), "role"));
+	node_argv_free(a);
+}
+
 static void test_comma_in_path_refused(void)
 {
-	struct lab_images bad = {"/img/xen", "/img,1/vmlinuz", "/img/d"};
+	struct lab_images bad = {
+	    .xen = "/img/xen", .kernel = "/img,1/vmlinuz", .dom0 = "/img/d"};
 	struct lab_wiring none = {.kind = LAB_LINK_SOCKET, .port = 47800};
 	struct lab_node n = {1, 0, 47801, 47809, node_flavor_for(1)};
 	char **a = NULL;
@@ -113,6 +174,8 @@ void suite_node(void)
 	CU_add_test(s, "flavors", test_flavors);
 	CU_add_test(s, "two nodes on a socket link", test_two_node_socket);
 	CU_add_test(s, "switch and single node", test_switch_and_single);
+	CU_add_test(s, "flavors listed", test_flavors_parse);
+	CU_add_test(s, "a node on an L0 Xen", test_l0_xen_node);
 	CU_add_test(s, "comma in an image path refused",
 		    test_comma_in_path_refused);
 }
