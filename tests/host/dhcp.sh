@@ -20,6 +20,9 @@ t_guest_dhcp() {
 	}
 	serves() { grep -qx "$1" "$run/hosts" 2>/dev/null; }
 	forgot() { ! serves "$1"; }
+	# dnsmasq reads its hosts again on SIGHUP, after blanket-dhcp wrote
+	# them: the lease stops a moment after the file changes.
+	no_lease() { [ -z "$(ask 3)" ]; }
 	dnsmasq_up() { [ "$(cat "/proc/$(cat "$run/pid" 2>/dev/null)/comm" 2>/dev/null)" = dnsmasq ]; }
 	trap 'kill $dhcpd_pid $(cat "$run/pid" 2>/dev/null) 2>/dev/null;
 		ip netns del "$ns"; ip netns del "$g"; rm -rf "$run"' EXIT
@@ -67,6 +70,6 @@ t_guest_dhcp() {
 	# Destroyed, the guest's address is no longer given out.
 	inns blanket destroy -n na dhcp
 	wait_for 30 "the service to forget the guest" forgot 00:16:3e:00:00:d1,10.97.0.5
-	[ -z "$(ask 3)" ]
+	wait_for 30 "dnsmasq to stop giving out 10.97.0.5" no_lease
 	grep -q 'DHCPACK(xenbr0) 10.97.0.5 00:16:3e:00:00:d1' "$run/log"
 }
